@@ -1,0 +1,92 @@
+/**
+ * The backend roles every other module talks to: a `LanguageModel` (weights and
+ * vocabulary) opens `ModelSession`s (a KV cache with several sequences) that
+ * evaluate batches of tokens and hand back logits.
+ */
+
+/** A token id in a model's vocabulary. */
+export type TokenId = number;
+
+/** A model's vocabulary: special tokens, tokenizer and detokenizer. */
+export interface Vocabulary {
+  readonly size: number;
+  /** Beginning-of-sequence token, if the model has one. */
+  readonly bos: TokenId | undefined;
+  /** End-of-sequence token, if the model has one. */
+  readonly eos: TokenId | undefined;
+  /** Whether this token ends generation (EOS, end-of-turn, ...). */
+  isEndOfGeneration(token: TokenId): boolean;
+  /** Tokens of a text; `addSpecial` adds BOS where the model asks for it. */
+  tokenize(text: string, addSpecial?: boolean): TokenId[];
+  /** The bytes a token stands for when detokenized (empty for control tokens). */
+  piece(token: TokenId): Uint8Array;
+  /** The token's text as stored in the vocabulary (used to compare vocabularies). */
+  tokenText(token: TokenId): string;
+}
+
+/** One token of a batch. */
+export interface BatchToken {
+  token: TokenId;
+  position: number;
+  /**
+   * The sequences that will see this token in their cache (several for a node
+   * shared by tree branches). The token itself attends to the history of the
+   * first one, so all of them must share that history.
+   */
+  sequences: readonly number[];
+  /** Whether the logits predicting the next token after this one are wanted. */
+  logits: boolean;
+}
+
+/** Logits rows of one evaluation, one per batch token that asked for them, in batch order. */
+export interface LogitRows {
+  readonly count: number;
+  readonly vocabSize: number;
+  /** Row i, a view into storage that the next `evaluate` of the same session reuses. */
+  row(i: number): Float32Array;
+}
+
+export interface SessionOptions {
+  /** Context size in tokens; defaults to the model's training context, capped at DEFAULT_CONTEXT_SIZE. */
+  contextSize?: number;
+  /** How many sequences the cache holds; 1 by default (trees need more). */
+  maxSequences?: number;
+  /** Most tokens one `evaluate` may take; 512 by default. */
+  batchSize?: number;
+}
+
+/** Default cap on a session's context size, in tokens. */
+export const DEFAULT_CONTEXT_SIZE = 4096;
+/** Default most tokens per evaluate call. */
+export const DEFAULT_BATCH_SIZE = 512;
+
+/** A KV cache over a model, holding one or more sequences. */
+export interface ModelSession {
+  readonly contextSize: number;
+  readonly maxSequences: number;
+  readonly batchSize: number;
+  readonly vocabulary: Vocabulary;
+  /** Evaluates a batch in one forward pass. Positions of each sequence must continue its cache. */
+  evaluate(batch: readonly BatchToken[]): Promise<LogitRows>;
+  /** Cached length of a sequence (its last position + 1; 0 when empty). */
+  sequenceLength(sequence: number): number;
+  /** Removes positions [from, to) of a sequence (to the end when `to` is omitted): rolls back rejected drafts. */
+  removeRange(sequence: number, from: number, to?: number): void;
+  /** Makes `destination` see the same cached tokens as `source` (forks a shared prefix). */
+  copySequence(source: number, destination: number): void;
+  /** Drops every sequence but this one. */
+  keepOnlySequence(sequence: number): void;
+  /** Empties the cache. */
+  clear(): void;
+  dispose(): void;
+}
+
+export interface LanguageModel {
+  /** A short name for reports. */
+  readonly name: string;
+  readonly vocabulary: Vocabulary;
+  /** The context length the model was trained with. */
+  readonly trainContextSize: number;
+  createSession(options?: SessionOptions): Promise<ModelSession>;
+  dispose(): void;
+}

@@ -1,0 +1,118 @@
+/** A llama.cpp context: a unified KV cache with several sequences, evaluated on a worker thread. */
+import { validateBatch } from "../batchValidation.js";
+import type { BatchToken, LogitRows, ModelSession, Vocabulary } from "../languageModel.js";
+import type { NativeBinding, NativeContext } from "./native.js";
+
+/** Reused typed arrays for marshalling batches; they only grow. */
+class BatchBuffers {
+  tokens = new Int32Array(0);
+  positions = new Int32Array(0);
+  seqOffsets = new Int32Array(1);
+  seqIds = new Int32Array(0);
+  outputs = new Uint8Array(0);
+  logits = new Float32Array(0);
+
+  fill(batch: readonly BatchToken[], vocabSize: number): number {
+    const n = batch.length;
+    const ids = batch.reduce((sum, t) => sum + t.sequences.length, 0);
+    const rows = batch.reduce((sum, t) => sum + (t.logits ? 1 : 0), 0);
+    if (this.tokens.length < n) {
+      this.tokens = new Int32Array(n);
+      this.positions = new Int32Array(n);
+      this.outputs = new Uint8Array(n);
+      this.seqOffsets = new Int32Array(n + 1);
+    }
+    if (this.seqIds.length < ids) this.seqIds = new Int32Array(ids);
+    if (this.logits.length < rows * vocabSize) this.logits = new Float32Array(rows * vocabSize);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const t = batch[i];
+      this.tokens[i] = t.token;
+      this.positions[i] = t.position;
+      this.outputs[i] = t.logits ? 1 : 0;
+      this.seqOffsets[i] = k;
+      for (const s of t.sequences) this.seqIds[k++] = s;
+    }
+    this.seqOffsets[n] = k;
+    return rows;
+  }
+}
+
+export class LlamaCppSession implements ModelSession {
+  readonly contextSize: number;
+  readonly maxSequences: number;
+  readonly batchSize: number;
+  private readonly buffers = new BatchBuffers();
+  private disposed = false;
+
+  constructor(
+    private readonly native: NativeBinding,
+    private readonly context: NativeContext,
+    readonly vocabulary: Vocabulary,
+    private readonly onDispose: () => void,
+  ) {
+    const info = native.contextInfo(context);
+    this.contextSize = info.contextSize;
+    this.maxSequences = info.maxSequences;
+    this.batchSize = info.batchSize;
+  }
+
+  async evaluate(batch: readonly BatchToken[]): Promise<LogitRows> {
+    this.checkLive();
+    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s) });
+    const b = this.buffers;
+    const rows = b.fill(batch, this.vocabulary.size);
+    const n = batch.length;
+    await this.native.decode(
+      this.context,
+      b.tokens.subarray(0, n),
+      b.positions.subarray(0, n),
+      b.seqOffsets.subarray(0, n + 1),
+      b.seqIds,
+      b.outputs.subarray(0, n),
+      b.logits,
+    );
+    const vocabSize = this.vocabulary.size;
+    const logits = b.logits;
+    return { count: rows, vocabSize, row: (i) => logits.subarray(i * vocabSize, (i + 1) * vocabSize) };
+  }
+
+  sequenceLength(sequence: number): number {
+    this.checkLive();
+    return this.native.seqPositionMax(this.context, sequence) + 1;
+  }
+
+  removeRange(sequence: number, from: number, to?: number): void {
+    this.checkLive();
+    if (from < 0 || (to !== undefined && to < from)) throw new RangeError(`invalid range [${from}, ${to})`);
+    if (!this.native.seqRemove(this.context, sequence, from, to ?? -1))
+      throw new Error(`llama.cpp could not remove positions ${from}.. of sequence ${sequence}`);
+  }
+
+  copySequence(source: number, destination: number): void {
+    this.checkLive();
+    this.native.seqRemove(this.context, destination, 0, -1);
+    this.native.seqCopy(this.context, source, destination, 0, -1);
+  }
+
+  keepOnlySequence(sequence: number): void {
+    this.checkLive();
+    this.native.seqKeep(this.context, sequence);
+  }
+
+  clear(): void {
+    this.checkLive();
+    this.native.memoryClear(this.context);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.native.freeContext(this.context);
+    this.onDispose();
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new Error("the session has been disposed");
+  }
+}

@@ -1,0 +1,80 @@
+/** Loads verispec's native llama.cpp binding (built by `npm ci` from native/verispec_llama.cc). */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { packageRoot } from "../../util/packageRoot.js";
+
+declare const modelBrand: unique symbol;
+declare const contextBrand: unique symbol;
+export type NativeModel = { readonly [modelBrand]: true };
+export type NativeContext = { readonly [contextBrand]: true };
+
+export interface NativeModelInfo {
+  description: string;
+  vocabSize: number;
+  trainContextSize: number;
+  embeddingSize: number;
+  parameters: number;
+  sizeBytes: number;
+  bos: number;
+  eos: number;
+  eot: number;
+  vocabType: number;
+}
+
+export interface NativeVocabulary {
+  texts: string[];
+  pieces: Uint8Array[];
+  eog: Uint8Array;
+  attrs: Int32Array;
+}
+
+/** The functions of native/verispec_llama.cc. */
+export interface NativeBinding {
+  init(verbose: boolean): number;
+  loadModel(path: string, gpuLayers: number): NativeModel;
+  freeModel(model: NativeModel): void;
+  modelInfo(model: NativeModel): NativeModelInfo;
+  vocabulary(model: NativeModel): NativeVocabulary;
+  tokenize(model: NativeModel, text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  createContext(model: NativeModel, contextSize: number, batchSize: number, maxSequences: number, threads: number): NativeContext;
+  freeContext(context: NativeContext): void;
+  contextInfo(context: NativeContext): { contextSize: number; batchSize: number; maxSequences: number };
+  decode(
+    context: NativeContext,
+    tokens: Int32Array,
+    positions: Int32Array,
+    seqOffsets: Int32Array,
+    seqIds: Int32Array,
+    outputs: Uint8Array,
+    out: Float32Array,
+  ): Promise<number>;
+  decodeSync(
+    context: NativeContext,
+    tokens: Int32Array,
+    positions: Int32Array,
+    seqOffsets: Int32Array,
+    seqIds: Int32Array,
+    outputs: Uint8Array,
+    out: Float32Array,
+  ): number;
+  seqRemove(context: NativeContext, sequence: number, from: number, to: number): boolean;
+  seqCopy(context: NativeContext, source: number, destination: number, from: number, to: number): void;
+  seqKeep(context: NativeContext, sequence: number): void;
+  seqPositionMax(context: NativeContext, sequence: number): number;
+  memoryClear(context: NativeContext): void;
+  setThreads(context: NativeContext, threads: number): void;
+}
+
+let binding: NativeBinding | undefined;
+
+/** The binding, loaded and initialised once (set VERISPEC_LLAMA_LOG=1 to see llama.cpp's own log). */
+export function nativeBinding(): NativeBinding {
+  if (binding) return binding;
+  const file = path.join(packageRoot(), "build", "Release", "verispec_llama.node");
+  if (!existsSync(file)) throw new Error(`the native llama.cpp binding is not built (${file}); run npm ci or npm run build:native`);
+  const loaded = createRequire(import.meta.url)(file) as NativeBinding;
+  loaded.init(process.env.VERISPEC_LLAMA_LOG === "1");
+  binding = loaded;
+  return loaded;
+}

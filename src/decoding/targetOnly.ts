@@ -1,0 +1,54 @@
+/** Plain generation with the target alone: the baseline every speedup is measured against. */
+import type { LanguageModel, TokenId } from "../backends/languageModel.js";
+import { DEFAULT_MAX_TOKENS, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
+import { OutputTracker } from "../generation/outputTracker.js";
+import { checkPromptFits, prefill, promptTokens } from "../generation/prompt.js";
+import { GREEDY } from "../sampling/samplingSettings.js";
+import { tokenChooser } from "../sampling/tokenChooser.js";
+
+/** Generates from the target alone, one token per step; yields a step event per token. */
+export async function* generateTargetOnly(
+  target: LanguageModel,
+  prompt: string | readonly TokenId[],
+  options: GenerationOptions = {},
+): AsyncGenerator<StepEvent> {
+  const tracker = new OutputTracker(target.vocabulary, options.maxTokens ?? DEFAULT_MAX_TOKENS, options.stop);
+  const chooser = tokenChooser(options.sampling ?? GREEDY);
+  const session = await target.createSession({ contextSize: options.contextSize });
+  try {
+    const tokens = promptTokens(target.vocabulary, prompt);
+    checkPromptFits(tokens, session, 1);
+    let start = performance.now();
+    let logits = (await prefill(session, tokens)) as Float32Array;
+    let targetCalls = Math.ceil(tokens.length / session.batchSize);
+    let position = tokens.length;
+    for (;;) {
+      const token = chooser.choose(logits);
+      const out = tracker.push([token]);
+      let finish = out.finish;
+      if (!finish && options.signal?.aborted) finish = "aborted";
+      if (!finish && position + 1 >= session.contextSize) finish = "context-full";
+      const text = finish && !out.finish ? out.text + tracker.end(finish).text : out.text;
+      const step: StepEvent = {
+        tokens: out.tokens,
+        text,
+        drafted: 0,
+        accepted: 0,
+        drafterCalls: 0,
+        targetCalls,
+        draftMs: 0,
+        verifyMs: performance.now() - start,
+        finish,
+      };
+      yield step;
+      if (finish) return;
+      start = performance.now();
+      const rows = await session.evaluate([{ token, position, sequences: [0], logits: true }]);
+      logits = rows.row(0);
+      position++;
+      targetCalls = 1;
+    }
+  } finally {
+    session.dispose();
+  }
+}

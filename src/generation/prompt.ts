@@ -1,0 +1,41 @@
+/** Prompt handling shared by every generation loop: tokenising, context checks, prefill. */
+import type { ModelSession, TokenId, Vocabulary } from "../backends/languageModel.js";
+
+/** Raised when a prompt cannot be generated from (empty, or longer than the context). */
+export class PromptError extends Error {}
+
+/** Prompt tokens from text or tokens; BOS is added when the model has one and the text does not start with it. */
+export function promptTokens(vocabulary: Vocabulary, prompt: string | readonly TokenId[]): TokenId[] {
+  const tokens = typeof prompt === "string" ? vocabulary.tokenize(prompt, true) : [...prompt];
+  if (tokens.length === 0) {
+    if (vocabulary.bos === undefined) throw new PromptError("the prompt is empty and the model has no BOS token to start from");
+    tokens.push(vocabulary.bos);
+  }
+  return tokens;
+}
+
+/** Throws when the prompt plus `headroom` positions does not fit the session's context. */
+export function checkPromptFits(tokens: readonly TokenId[], session: ModelSession, headroom: number): void {
+  if (tokens.length + headroom > session.contextSize) {
+    throw new PromptError(`the prompt has ${tokens.length} tokens but the context holds ${session.contextSize} (with room for ${headroom} more needed)`);
+  }
+}
+
+/**
+ * Evaluates the tokens in batches of the session's batch size, continuing the
+ * sequence's cache, and returns a copy of the logits after the last token
+ * (undefined when `wantLogits` is false).
+ */
+export async function prefill(session: ModelSession, tokens: readonly TokenId[], sequence = 0, wantLogits = true): Promise<Float32Array | undefined> {
+  let start = session.sequenceLength(sequence);
+  let last: Float32Array | undefined;
+  for (let i = 0; i < tokens.length; i += session.batchSize) {
+    const chunk = tokens.slice(i, i + session.batchSize);
+    const isLast = i + session.batchSize >= tokens.length;
+    const batch = chunk.map((token, j) => ({ token, position: start + j, sequences: [sequence], logits: wantLogits && isLast && j === chunk.length - 1 }));
+    const rows = await session.evaluate(batch);
+    if (rows.count > 0) last = rows.row(0).slice();
+    start += chunk.length;
+  }
+  return last;
+}

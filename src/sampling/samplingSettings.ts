@@ -1,0 +1,40 @@
+/** How tokens are chosen from the target's distribution. Greedy is its own mode, never a special value. */
+
+export interface GreedySettings {
+  readonly mode: "greedy";
+}
+
+export interface RandomSamplingSettings {
+  readonly mode: "sample";
+  /** Divides the logits; must be > 0. */
+  readonly temperature: number;
+  /** Keep only the k most likely tokens (0 = no limit). */
+  readonly topK: number;
+  /** Keep the smallest set of most likely tokens whose mass reaches p (1 = no limit). */
+  readonly topP: number;
+  /** Seed of the random generator, so a run can be repeated exactly. */
+  readonly seed: number;
+}
+
+export type SamplingSettings = GreedySettings | RandomSamplingSettings;
+
+export const GREEDY: GreedySettings = { mode: "greedy" };
+
+/** Default temperature when sampling. */
+export const DEFAULT_TEMPERATURE = 1;
+/** Default seed when sampling. */
+export const DEFAULT_SEED = 0;
+
+/** Sampling settings from loose options: temperature 0 means greedy; others are checked. */
+export function samplingFrom(o: { temperature?: number; topK?: number; topP?: number; seed?: number }): SamplingSettings {
+  const temperature = o.temperature ?? 0;
+  if (!Number.isFinite(temperature) || temperature < 0) throw new RangeError(`temperature must be >= 0, got ${o.temperature}`);
+  const topK = o.topK ?? 0;
+  if (!Number.isInteger(topK) || topK < 0) throw new RangeError(`top-k must be a whole number >= 0, got ${o.topK}`);
+  const topP = o.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) throw new RangeError(`top-p must be in (0, 1], got ${o.topP}`);
+  const seed = o.seed ?? DEFAULT_SEED;
+  if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${o.seed}`);
+  if (temperature === 0) return GREEDY;
+  return { mode: "sample", temperature, topK, topP, seed };
+}

@@ -1,0 +1,43 @@
+/**
+ * Test models the project makes itself: tiny random llama GGUF files written
+ * deterministically from a seed into a temporary folder, once per process.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { LlamaCppModel } from "../../src/backends/llamaCpp/llamaCppModel.js";
+import { type RandomLlamaOptions, writeRandomLlamaPair } from "../../src/gguf/randomLlama.js";
+
+/**
+ * The small fixture: 512-token vocabulary, 64 wide, 2 layers; the drafter is its first layer.
+ * Large enough that llama.cpp exercises its real kernels, small enough that a decode takes well under a millisecond.
+ */
+export const TINY: RandomLlamaOptions = { seed: 7, vocabSize: 512, embeddingSize: 64, layers: 2, heads: 4, feedForwardSize: 128, contextLength: 512 };
+
+export const fixtureDir = path.join(os.tmpdir(), `verispec-fixtures-${process.pid}`);
+
+/** Paths of the fixture target and drafter for these options, written on first use. */
+export function fixturePair(o: RandomLlamaOptions = TINY): { target: string; draft: string } {
+  mkdirSync(fixtureDir, { recursive: true });
+  const base = path.join(fixtureDir, `random-${o.seed}-${o.vocabSize}-${o.embeddingSize}-${o.layers}`);
+  const pair = { target: `${base}-target.gguf`, draft: `${base}-draft.gguf` };
+  if (!existsSync(pair.draft)) writeRandomLlamaPair(o, pair.target, pair.draft);
+  return pair;
+}
+
+/** The fixture pair loaded with one thread. */
+export async function loadFixturePair(o: RandomLlamaOptions = TINY): Promise<{ target: LlamaCppModel; draft: LlamaCppModel }> {
+  const p = fixturePair(o);
+  return { target: await LlamaCppModel.load(p.target, { threads: 1 }), draft: await LlamaCppModel.load(p.draft, { threads: 1 }) };
+}
+
+/** Deterministic prompts for the fixtures: lowercase words. */
+export function fixturePrompts(count: number, seed = 1): string[] {
+  const words = ["the", "cat", "sat", "on", "a", "mat", "while", "dogs", "ran", "far", "away", "from", "home", "def", "return", "value"];
+  let s = seed;
+  const next = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s >>> 8;
+  };
+  return Array.from({ length: count }, () => Array.from({ length: 2 + (next() % 6) }, () => words[next() % words.length]).join(" "));
+}
