@@ -53,7 +53,10 @@ test("GGUF header round-trips through the reader", () => {
 test("the reader names what is wrong with bad files", () => {
   const notGguf = path.join(fixtureDir, "not.gguf");
   writeFileSync(notGguf, "hello, this is text");
-  assert.throws(() => readGgufHeader(notGguf), (e: Error) => e instanceof GgufFormatError && /bad magic/.test(e.message));
+  assert.throws(
+    () => readGgufHeader(notGguf),
+    (e: Error) => e instanceof GgufFormatError && /bad magic/.test(e.message),
+  );
   const chunks = encodeGguf(new Map([["a", gguf.str("b")]]), [{ name: "t", shape: [8], type: GgmlType.F32, data: new Uint8Array(32) }]);
   const whole = Buffer.concat(chunks);
   const truncated = path.join(fixtureDir, "truncated.gguf");

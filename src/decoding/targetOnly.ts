@@ -2,7 +2,7 @@
 import type { LanguageModel, TokenId } from "../backends/languageModel.js";
 import { DEFAULT_MAX_TOKENS, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
 import { OutputTracker } from "../generation/outputTracker.js";
-import { checkPromptFits, prefill, promptTokens } from "../generation/prompt.js";
+import { checkPromptFits, outsideFinish, prefill, promptTokens } from "../generation/prompt.js";
 import { GREEDY } from "../sampling/samplingSettings.js";
 import { tokenChooser } from "../sampling/tokenChooser.js";
 
@@ -24,24 +24,19 @@ export async function* generateTargetOnly(
     let position = tokens.length;
     for (;;) {
       const token = chooser.choose(logits);
-      const out = tracker.push([token]);
-      let finish = out.finish;
-      if (!finish && options.signal?.aborted) finish = "aborted";
-      if (!finish && position + 1 >= session.contextSize) finish = "context-full";
-      const text = finish && !out.finish ? out.text + tracker.end(finish).text : out.text;
-      const step: StepEvent = {
+      const out = tracker.pushStep([token], outsideFinish(options.signal, position + 1, session.contextSize));
+      yield {
         tokens: out.tokens,
-        text,
+        text: out.text,
         drafted: 0,
         accepted: 0,
         drafterCalls: 0,
         targetCalls,
         draftMs: 0,
         verifyMs: performance.now() - start,
-        finish,
+        finish: out.finish,
       };
-      yield step;
-      if (finish) return;
+      if (out.finish) return;
       start = performance.now();
       const rows = await session.evaluate([{ token, position, sequences: [0], logits: true }]);
       logits = rows.row(0);

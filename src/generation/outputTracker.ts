@@ -51,6 +51,16 @@ export class OutputTracker {
     return { tokens: counted, text: this.release(), finish: this.finished };
   }
 
+  /**
+   * One step's tokens, then an outside reason to end (abort, full context) if
+   * the tokens did not already end generation: what a loop reports per step.
+   */
+  pushStep(tokens: readonly TokenId[], outside?: FinishReason): TrackedOutput {
+    const out = this.push(tokens);
+    if (out.finish || !outside) return out;
+    return { tokens: out.tokens, text: out.text + this.end(outside).text, finish: outside };
+  }
+
   /** Ends generation for a reason outside the tokens (abort, full context); returns the text held back. */
   end(reason: FinishReason): TrackedOutput {
     this.finished ??= reason;

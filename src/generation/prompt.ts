@@ -1,5 +1,6 @@
 /** Prompt handling shared by every generation loop: tokenising, context checks, prefill. */
 import type { ModelSession, TokenId, Vocabulary } from "../backends/languageModel.js";
+import type { FinishReason } from "./generationTypes.js";
 
 /** Raised when a prompt cannot be generated from (empty, or longer than the context). */
 export class PromptError extends Error {}
@@ -38,4 +39,11 @@ export async function prefill(session: ModelSession, tokens: readonly TokenId[],
     start += chunk.length;
   }
   return last;
+}
+
+/** Why generation must end regardless of its tokens: an abort, or no room left for `needed` more positions. */
+export function outsideFinish(signal: AbortSignal | undefined, needed: number, contextSize: number): FinishReason | undefined {
+  if (signal?.aborted) return "aborted";
+  if (needed >= contextSize) return "context-full";
+  return undefined;
 }

@@ -1,0 +1,46 @@
+/**
+ * Speculative sampling (Leviathan et al. 2023; Chen et al. 2023). For each
+ * drafted token x, drawn from the drafter's q: accept with probability
+ * min(1, p(x) / q(x)); at the first rejection, draw the bonus token from the
+ * normalised residual max(0, p - q); if every token is accepted, draw the bonus
+ * token from p after the block. The emitted tokens then follow p exactly.
+ */
+import type { TokenId } from "../backends/languageModel.js";
+import { sampleFrom } from "../sampling/distribution.js";
+import type { Random } from "../sampling/random.js";
+import type { BlockVerdict } from "./acceptanceTypes.js";
+
+/** The normalised residual max(0, p - q); p itself if the residual has no mass (p equals q up to rounding). */
+export function residual(p: Float64Array, q: Float64Array): Float64Array {
+  const out = new Float64Array(p.length);
+  let sum = 0;
+  for (let i = 0; i < p.length; i++) {
+    out[i] = Math.max(0, p[i] - q[i]);
+    sum += out[i];
+  }
+  if (sum <= 0) return p;
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
+}
+
+/** Whether drafted token x (drawn from q) is accepted against p: u < min(1, p(x) / q(x)). */
+export function acceptsToken(x: TokenId, p: Float64Array, q: Float64Array, rng: Random): boolean {
+  const u = rng.next();
+  return q[x] > 0 && u < Math.min(1, p[x] / q[x]);
+}
+
+/** A rule deciding a sampled block; `acceptSampled` is the lossless one. */
+export type SampledAcceptanceRule = (draft: readonly TokenId[], q: readonly Float64Array[], p: readonly Float64Array[], rng: Random) => BlockVerdict;
+
+/**
+ * `p[i]` is the target's sampling distribution at draft position i (one more
+ * entry than the draft: after the block); `q[i]` the drafter's at position i.
+ */
+export function acceptSampled(draft: readonly TokenId[], q: readonly Float64Array[], p: readonly Float64Array[], rng: Random): BlockVerdict {
+  if (p.length !== draft.length + 1 || q.length !== draft.length)
+    throw new RangeError("speculative sampling needs q at every drafted position and p there and after the block");
+  for (let i = 0; i < draft.length; i++) {
+    if (!acceptsToken(draft[i], p[i], q[i], rng)) return { accepted: i, bonus: sampleFrom(residual(p[i], q[i]), rng) };
+  }
+  return { accepted: draft.length, bonus: sampleFrom(p[draft.length], rng) };
+}

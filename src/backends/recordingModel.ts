@@ -1,0 +1,95 @@
+/**
+ * Wraps a model so that every call its sessions get (evaluations and cache
+ * edits) is recorded: for counting target and drafter calls in tests, and for
+ * replaying what each session's cache held.
+ */
+import type { BatchToken, LanguageModel, ModelSession, SessionOptions } from "./languageModel.js";
+
+export type RecordedCall =
+  | { session: number; kind: "evaluate"; batch: BatchToken[] }
+  | { session: number; kind: "removeRange"; sequence: number; from: number; to?: number }
+  | { session: number; kind: "copySequence"; source: number; destination: number }
+  | { session: number; kind: "keepOnlySequence"; sequence: number }
+  | { session: number; kind: "clear" };
+
+const RECORDED = new Set(["evaluate", "removeRange", "copySequence", "keepOnlySequence", "clear"]);
+
+function record(session: number, key: string, args: unknown[]): RecordedCall {
+  switch (key) {
+    case "evaluate":
+      return { session, kind: "evaluate", batch: (args[0] as BatchToken[]).map((t) => ({ ...t, sequences: [...t.sequences] })) };
+    case "removeRange":
+      return { session, kind: "removeRange", sequence: args[0] as number, from: args[1] as number, to: args[2] as number | undefined };
+    case "copySequence":
+      return { session, kind: "copySequence", source: args[0] as number, destination: args[1] as number };
+    case "keepOnlySequence":
+      return { session, kind: "keepOnlySequence", sequence: args[0] as number };
+    default:
+      return { session, kind: "clear" };
+  }
+}
+
+export class RecordingModel implements LanguageModel {
+  readonly calls: RecordedCall[] = [];
+  private sessions = 0;
+
+  constructor(private readonly inner: LanguageModel) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+  get vocabulary() {
+    return this.inner.vocabulary;
+  }
+  get trainContextSize(): number {
+    return this.inner.trainContextSize;
+  }
+
+  /** The recorded forward passes only. */
+  get evaluations(): Extract<RecordedCall, { kind: "evaluate" }>[] {
+    return this.calls.filter((c) => c.kind === "evaluate");
+  }
+
+  async createSession(options?: SessionOptions): Promise<ModelSession> {
+    const inner = await this.inner.createSession(options);
+    const id = this.sessions++;
+    const calls = this.calls;
+    return new Proxy(inner, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (typeof value !== "function") return value;
+        if (typeof key !== "string" || !RECORDED.has(key)) return value.bind(target);
+        return (...args: unknown[]) => {
+          calls.push(record(id, key, args));
+          return value.apply(target, args);
+        };
+      },
+    });
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
+/** Replays the recorded calls of one session and returns, for every evaluated token, the whole sequence it completed (its history and itself). */
+export function replayEvaluatedSequences(calls: readonly RecordedCall[], session = 0): number[][] {
+  const seqs = new Map<number, number[]>();
+  const get = (s: number) => seqs.get(s) ?? seqs.set(s, []).get(s)!;
+  const out: number[][] = [];
+  for (const c of calls) {
+    if (c.session !== session) continue;
+    if (c.kind === "evaluate") {
+      for (const t of c.batch) {
+        for (const s of t.sequences) get(s).push(t.token);
+        out.push([...get(t.sequences[0])]);
+      }
+    } else if (c.kind === "removeRange") get(c.sequence).length = Math.min(get(c.sequence).length, c.from);
+    else if (c.kind === "copySequence") seqs.set(c.destination, [...get(c.source)]);
+    else if (c.kind === "keepOnlySequence")
+      for (const s of seqs.keys())
+        if (s !== c.sequence) seqs.set(s, []);
+        else seqs.clear();
+  }
+  return out;
+}

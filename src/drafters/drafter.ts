@@ -1,0 +1,25 @@
+/** The drafter role: proposes the next tokens of the current context, with its distribution q at each. */
+import type { TokenId } from "../backends/languageModel.js";
+
+/** One drafted token and the drafter's distribution q at its position (after the sampling transform). */
+export interface DraftedToken {
+  token: TokenId;
+  /** q over the whole vocabulary; the token was drawn from it (or is its argmax when greedy). */
+  q: Float64Array;
+}
+
+export interface Drafter {
+  readonly name: string;
+  /** Drafter forward passes made so far (0 for drafters without a model). */
+  readonly calls: number;
+  /** Starts a generation on this context (the prompt). */
+  start(context: readonly TokenId[]): Promise<void>;
+  /** Proposes the token after the context and the tokens drafted so far in this block; undefined when it has none. */
+  next(): Promise<DraftedToken | undefined>;
+  /**
+   * Closes the block: the first `accepted` drafted tokens were kept and `bonus`
+   * follows them. The context becomes context + accepted drafts + bonus.
+   */
+  commit(accepted: number, bonus: TokenId): void;
+  dispose(): void;
+}

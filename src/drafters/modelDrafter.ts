@@ -1,0 +1,84 @@
+/**
+ * A drafter backed by a small language model with its own session. Its cache
+ * follows the accepted tokens: rejected drafts are rolled back, and nothing it
+ * has already evaluated is evaluated again.
+ */
+import type { LanguageModel, ModelSession, TokenId } from "../backends/languageModel.js";
+import { argmax, sampleFrom, samplingDistribution, softmax } from "../sampling/distribution.js";
+import { Random } from "../sampling/random.js";
+import type { SamplingSettings } from "../sampling/samplingSettings.js";
+import type { DraftedToken, Drafter } from "./drafter.js";
+
+/** Mixed into the sampling seed so the drafter's draws are independent of the acceptance draws. */
+const DRAFTER_SEED_SALT = 0x5eed;
+
+export class ModelDrafter implements Drafter {
+  readonly name: string;
+  calls = 0;
+  private session: ModelSession | undefined;
+  /** Accepted context plus this block's drafts; the cache holds a prefix of it. */
+  private tokens: TokenId[] = [];
+  /** Length of the accepted context (tokens past it are this block's drafts). */
+  private contextLength = 0;
+  private readonly rng: Random | undefined;
+
+  constructor(
+    private readonly model: LanguageModel,
+    private readonly sampling: SamplingSettings,
+    private readonly contextSize?: number,
+  ) {
+    this.name = model.name;
+    this.rng = sampling.mode === "sample" ? new Random(sampling.seed ^ DRAFTER_SEED_SALT) : undefined;
+  }
+
+  async start(context: readonly TokenId[]): Promise<void> {
+    this.session ??= await this.model.createSession({ contextSize: this.contextSize });
+    this.session.clear();
+    this.tokens = [...context];
+    this.contextLength = context.length;
+    this.calls = 0;
+  }
+
+  async next(): Promise<DraftedToken | undefined> {
+    const session = this.session;
+    if (!session) throw new Error("the drafter was not started");
+    const cached = session.sequenceLength(0);
+    if (this.tokens.length >= session.contextSize) return undefined;
+    const pending = this.tokens.slice(cached);
+    let logits: Float32Array | undefined;
+    for (let i = 0; i < pending.length; i += session.batchSize) {
+      const chunk = pending.slice(i, i + session.batchSize);
+      const last = i + session.batchSize >= pending.length;
+      const rows = await session.evaluate(
+        chunk.map((token, j) => ({ token, position: cached + i + j, sequences: [0], logits: last && j === chunk.length - 1 })),
+      );
+      this.calls++;
+      if (last) logits = rows.row(0);
+    }
+    if (!logits) throw new Error("the drafter has no new token to condition on");
+    const drafted = this.choose(logits);
+    this.tokens.push(drafted.token);
+    return drafted;
+  }
+
+  commit(accepted: number, bonus: TokenId): void {
+    const session = this.session;
+    if (!session) throw new Error("the drafter was not started");
+    const keep = this.contextLength + accepted;
+    this.tokens.length = keep;
+    this.tokens.push(bonus);
+    this.contextLength = this.tokens.length;
+    if (session.sequenceLength(0) > keep) session.removeRange(0, keep);
+  }
+
+  dispose(): void {
+    this.session?.dispose();
+    this.session = undefined;
+  }
+
+  private choose(logits: Float32Array): DraftedToken {
+    if (this.sampling.mode === "greedy") return { token: argmax(logits), q: softmax(logits) };
+    const q = samplingDistribution(logits, this.sampling);
+    return { token: sampleFrom(q, this.rng!), q };
+  }
+}

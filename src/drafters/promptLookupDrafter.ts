@@ -1,0 +1,68 @@
+/**
+ * Prompt-lookup drafting (no model): finds the longest recent n-gram of the
+ * context that occurred earlier in the prompt or output, and proposes what
+ * followed it. Its q is one-hot on the proposed token: the proposal is
+ * deterministic, which the acceptance rules handle exactly.
+ */
+import type { TokenId } from "../backends/languageModel.js";
+import type { DraftedToken, Drafter } from "./drafter.js";
+
+/** Longest n-gram to match; 3 by default. */
+export const DEFAULT_LOOKUP_MAX_NGRAM = 3;
+/** Shortest n-gram to match; 1 by default. */
+export const DEFAULT_LOOKUP_MIN_NGRAM = 1;
+
+export class PromptLookupDrafter implements Drafter {
+  readonly name = "prompt-lookup";
+  readonly calls = 0;
+  private tokens: TokenId[] = [];
+  private contextLength = 0;
+  /** Where in `tokens` the current continuation is read from, once a match is found. */
+  private cursor: number | undefined;
+
+  constructor(
+    private readonly vocabSize: number,
+    private readonly maxNgram = DEFAULT_LOOKUP_MAX_NGRAM,
+    private readonly minNgram = DEFAULT_LOOKUP_MIN_NGRAM,
+  ) {
+    if (!(minNgram >= 1 && maxNgram >= minNgram)) throw new RangeError("prompt lookup needs 1 <= min n-gram <= max n-gram");
+  }
+
+  async start(context: readonly TokenId[]): Promise<void> {
+    this.tokens = [...context];
+    this.contextLength = context.length;
+    this.cursor = undefined;
+  }
+
+  async next(): Promise<DraftedToken | undefined> {
+    if (this.tokens.length === this.contextLength) this.cursor = this.findMatch();
+    if (this.cursor === undefined || this.cursor >= this.tokens.length) return undefined;
+    const token = this.tokens[this.cursor++];
+    this.tokens.push(token);
+    const q = new Float64Array(this.vocabSize);
+    q[token] = 1;
+    return { token, q };
+  }
+
+  commit(accepted: number, bonus: TokenId): void {
+    this.tokens.length = this.contextLength + accepted;
+    this.tokens.push(bonus);
+    this.contextLength = this.tokens.length;
+  }
+
+  dispose(): void {}
+
+  /** Index just after the latest earlier occurrence of the longest matching suffix n-gram. */
+  private findMatch(): number | undefined {
+    const t = this.tokens;
+    for (let n = Math.min(this.maxNgram, t.length - 1); n >= this.minNgram; n--) {
+      const suffix = t.length - n;
+      for (let start = suffix - 1; start >= 0; start--) {
+        let match = true;
+        for (let j = 0; j < n && match; j++) match = t[start + j] === t[suffix + j];
+        if (match) return start + n;
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,17 @@
+/** Plain speculative decoding: a chain of exactly k drafted tokens every step. */
+import type { Drafter } from "../drafters/drafter.js";
+import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
+import { checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftPolicy } from "./draftPolicy.js";
+
+export class ChainPolicy implements DraftPolicy {
+  readonly name = "chain";
+  constructor(readonly k: number = DEFAULT_DRAFT_LENGTH) {
+    checkDraftLength(k);
+  }
+
+  draft(drafter: Drafter, limit: number): Promise<DraftBlock> {
+    return draftChain(drafter, Math.min(this.k, limit));
+  }
+
+  observe(): void {}
+}

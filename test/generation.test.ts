@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import path from "node:path";
+import { test } from "node:test";
+import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
+import { CharacterVocabulary } from "../src/backends/ngram/characterVocabulary.js";
+import { NgramModel } from "../src/backends/ngram/ngramModel.js";
+import { checkCompatibleVocabularies, VocabularyMismatchError } from "../src/backends/vocabularyCompatibility.js";
+import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
+import { generateTargetOnly } from "../src/decoding/targetOnly.js";
+import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import { OutputTracker } from "../src/generation/outputTracker.js";
+import { PromptError } from "../src/generation/prompt.js";
+import { writeRandomLlamaPair } from "../src/gguf/randomLlama.js";
+import { collectGeneration } from "../src/metrics/generationMetrics.js";
+import { argmax } from "../src/sampling/distribution.js";
+import { GREEDY, samplingFrom } from "../src/sampling/samplingSettings.js";
+import { ChainPolicy } from "../src/verifier/chainPolicy.js";
+import { HeuristicPolicy } from "../src/verifier/heuristicPolicy.js";
+import { fixtureDir, fixturePair, TINY } from "./helpers/fixtures.js";
+
+const model = NgramModel.create({ seed: 21, eosBias: -8 });
+
+test("the n-gram model's logits depend on exactly the last order-1 tokens and the seed", () => {
+  const v = model.vocabulary;
+  // Order 3: only the last two tokens matter, so "xxab" and "ab" give identical logits.
+  assert.deepEqual(model.logitsAfter(v.tokenize("zzab")), model.logitsAfter(v.tokenize("ab")));
+  assert.notDeepEqual(model.logitsAfter(v.tokenize("ab")), model.logitsAfter(v.tokenize("ba")));
+  assert.notDeepEqual(NgramModel.create({ seed: 22 }).logitsAfter(v.tokenize("ab")), model.logitsAfter(v.tokenize("ab")));
+});
+
+test("greedy target-only output follows the argmax chain by hand", async () => {
+  const run = await collectGeneration(generateTargetOnly(model, "the", { maxTokens: 5 }));
+  const context = model.vocabulary.tokenize("the");
+  const expected: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const next = argmax(model.logitsAfter([...context, ...expected]));
+    if (next === model.vocabulary.eos) break;
+    expected.push(next);
+  }
+  assert.deepEqual(run.tokens, expected);
+  assert.equal(run.steps.at(-1)!.finish, expected.length === 5 ? "max-tokens" : "eos");
+});
+
+test("seeded sampling repeats exactly, and different seeds differ", async () => {
+  const gen = (seed: number) => collectGeneration(generateTargetOnly(model, "a", { maxTokens: 30, sampling: samplingFrom({ temperature: 1, seed }) }));
+  assert.deepEqual((await gen(1)).tokens, (await gen(1)).tokens);
+  assert.notDeepEqual((await gen(1)).tokens, (await gen(2)).tokens);
+});
+
+test("stop strings end generation and are not emitted; text held back is released when ruled out", () => {
+  const v = new CharacterVocabulary();
+  const tracker = new OutputTracker(v, 100, ["cat"]);
+  assert.equal(tracker.push(v.tokenize("a c")).text, "a "); // "c" might start "cat": held back
+  assert.equal(tracker.push(v.tokenize("o")).text, "co"); // "co" is not a prefix of "cat": released
+  const end = tracker.push(v.tokenize("ncat!".replace("!", "")));
+  assert.equal(end.text, "n");
+  assert.equal(end.finish, "stop");
+});
+
+test("generation stops at max tokens, at EOS, and on abort", async () => {
+  const v = model.vocabulary;
+  const tracker = new OutputTracker(v, 3);
+  assert.deepEqual(tracker.push(v.tokenize("abcd")).tokens, v.tokenize("abc"));
+  assert.equal(tracker.finish, "max-tokens");
+  const eos = new OutputTracker(v, 10);
+  const out = eos.push([...v.tokenize("ab"), v.eos, ...v.tokenize("c")]);
+  assert.deepEqual([out.tokens, out.finish], [v.tokenize("ab"), "eos"]);
+  const abort = new AbortController();
+  abort.abort();
+  const run = await collectGeneration(generateSpeculative(model, new ModelDrafter(model.blend(0.3, 2), GREEDY), "ab", { signal: abort.signal, maxTokens: 50 }));
+  assert.equal(run.steps.length, 1);
+  assert.equal(run.steps[0].finish, "aborted");
+});
+
+test("a prompt longer than the context is refused with a clear error", async () => {
+  const long = "ab".repeat(600);
+  await assert.rejects(
+    collectGeneration(generateTargetOnly(model, long, { contextSize: 1000 })),
+    (e: Error) => e instanceof PromptError && /1200 tokens but the context holds 1000/.test(e.message),
+  );
+  await assert.rejects(
+    collectGeneration(generateSpeculative(model, new ModelDrafter(model, GREEDY), long, { contextSize: 1000 })),
+    (e: Error) => e instanceof PromptError,
+  );
+});
+
+test("invalid options are refused", () => {
+  assert.throws(() => samplingFrom({ temperature: -1 }), /temperature must be >= 0/);
+  assert.throws(() => samplingFrom({ topP: 0 }), /top-p must be in/);
+  assert.throws(() => new ChainPolicy(0), /draft length k/);
+  assert.throws(() => new OutputTracker(model.vocabulary, 0), /max tokens/);
+});
+
+test("the heuristic policy grows k by 2 after a full block and shrinks it by 1 otherwise", () => {
+  const h = new HeuristicPolicy(4);
+  h.observe({ drafted: 4, accepted: 4, draftMs: 0, verifyMs: 0 });
+  assert.equal(h.currentLength, 6);
+  h.observe({ drafted: 6, accepted: 2, draftMs: 0, verifyMs: 0 });
+  assert.equal(h.currentLength, 5);
+});
+
+test("drafter and target with different vocabularies are refused, saying what differs", async () => {
+  const other = NgramModel.create({ seed: 1, vocabulary: new CharacterVocabulary("abc") });
+  assert.throws(
+    () => checkCompatibleVocabularies(model.vocabulary, other.vocabulary),
+    (e: Error) => e instanceof VocabularyMismatchError && /4 tokens, the target's 32/.test(e.message),
+  );
+  const swapped = NgramModel.create({ seed: 1, vocabulary: new CharacterVocabulary("bacdefghijklmnopqrstuvwxyz .,;\n") });
+  assert.throws(() => checkCompatibleVocabularies(model.vocabulary, swapped.vocabulary), /differs from the target's in 2 token texts \(0: "a" vs "b"/);
+  // GGUF: same sizes, vocabularies from other seeds.
+  fixturePair();
+  const otherFile = path.join(fixtureDir, "other-vocab.gguf");
+  writeRandomLlamaPair({ ...TINY, seed: TINY.seed + 100 }, otherFile);
+  const [a, b] = [await LlamaCppModel.load(fixturePair().target, { threads: 1 }), await LlamaCppModel.load(otherFile, { threads: 1 })];
+  assert.throws(() => checkCompatibleVocabularies(a.vocabulary, b.vocabulary), /token texts/);
+  a.dispose();
+  b.dispose();
+});

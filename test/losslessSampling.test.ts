@@ -1,0 +1,86 @@
+/**
+ * Losslessness, sampling: the first 3 tokens of 20,000 seeded speculative runs
+ * follow the target's exact sampling distribution (chi-square, p > 0.01) at
+ * temperatures 0.7 and 1.0 and with top-k/top-p on; a broken rule that accepts
+ * whenever p(x) >= q(x) fails the same test, so the test has teeth.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { BlockVerdict } from "../src/acceptance/acceptanceTypes.js";
+import { residual, type SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
+import { CharacterVocabulary } from "../src/backends/ngram/characterVocabulary.js";
+import { NgramModel } from "../src/backends/ngram/ngramModel.js";
+import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
+import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import { sampleFrom, samplingDistribution } from "../src/sampling/distribution.js";
+import { type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
+import { ChainPolicy } from "../src/verifier/chainPolicy.js";
+import { chiSquareTest } from "./helpers/chiSquare.js";
+
+const RUNS = 20_000;
+const LENGTH = 3;
+/** Six letters and EOS; EOS is made all but impossible (bias -30), so every run yields 3 tokens and there are 6^3 = 216 outcomes. */
+const vocabulary = new CharacterVocabulary("abcdef");
+const target = NgramModel.create({ seed: 5, order: 3, sharpness: 1.5, eosBias: -30, vocabulary });
+/** The drafter mixes in 60% of another model, so q differs clearly from p. */
+const draftModel = target.blend(0.6, 77);
+const PROMPT = "abc";
+
+/** Exact probability of every 3-token continuation under the target's sampling distribution. */
+function exactDistribution(s: RandomSamplingSettings): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (prefix: number[], prob: number) => {
+    if (prefix.length === LENGTH) {
+      out.set(prefix.join(","), prob);
+      return;
+    }
+    const p = samplingDistribution(target.logitsAfter([...vocabulary.tokenize(PROMPT), ...prefix]), s);
+    for (let t = 0; t < p.length; t++) if (p[t] > 0) walk([...prefix, t], prob * p[t]);
+  };
+  walk([], 1);
+  return out;
+}
+
+async function observed(s: RandomSamplingSettings, rule?: SampledAcceptanceRule): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let seed = 0; seed < RUNS; seed++) {
+    const sampling = { ...s, seed };
+    const drafter = new ModelDrafter(draftModel, sampling);
+    const tokens: number[] = [];
+    for await (const step of generateSpeculative(target, drafter, PROMPT, { maxTokens: LENGTH, sampling, policy: new ChainPolicy(3), sampledAcceptance: rule }))
+      tokens.push(...step.tokens);
+    const key = tokens.join(",");
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Wrong on purpose: accepts x outright whenever p(x) >= q(x), and rejects otherwise, with no coin flip. */
+const brokenRule: SampledAcceptanceRule = (draft, q, p, rng): BlockVerdict => {
+  for (let i = 0; i < draft.length; i++) {
+    if (p[i][draft[i]] < q[i][draft[i]]) return { accepted: i, bonus: sampleFrom(residual(p[i], q[i]), rng) };
+  }
+  return { accepted: draft.length, bonus: sampleFrom(p[draft.length], rng) };
+};
+
+const SETTINGS: Record<string, RandomSamplingSettings> = {
+  "temperature 0.7": samplingFrom({ temperature: 0.7 }) as RandomSamplingSettings,
+  "temperature 1.0": samplingFrom({ temperature: 1 }) as RandomSamplingSettings,
+  "temperature 1.0, top-k 4, top-p 0.9": samplingFrom({ temperature: 1, topK: 4, topP: 0.9 }) as RandomSamplingSettings,
+};
+
+for (const [name, settings] of Object.entries(SETTINGS)) {
+  test(`speculative sampling follows the target distribution: ${name}`, async (t) => {
+    const r = chiSquareTest(await observed(settings), exactDistribution(settings), RUNS);
+    t.diagnostic(`chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toFixed(4)}`);
+    assert.ok(r.dof >= 10, `enough cells for a meaningful test (dof ${r.dof})`);
+    assert.ok(r.pValue > 0.01, `chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
+  });
+}
+
+test("a broken acceptance rule (accept when p >= q) fails the same test", async (t) => {
+  const settings = SETTINGS["temperature 1.0"];
+  const r = chiSquareTest(await observed(settings, brokenRule), exactDistribution(settings), RUNS);
+  t.diagnostic(`broken rule: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toExponential(2)}`);
+  assert.ok(r.pValue < 0.01, `the broken rule must be detected: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
+});
