@@ -11,9 +11,10 @@
 import type { BlockVerdict } from "../acceptance/acceptanceTypes.js";
 import { acceptGreedy } from "../acceptance/greedyAcceptance.js";
 import { acceptSampled, type SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
-import type { LanguageModel, ModelSession, TokenId } from "../backends/languageModel.js";
+import type { LanguageModel, LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
 import type { Drafter } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
+import { type Constraints, NO_CONSTRAINTS } from "../generation/constraints.js";
 import { DEFAULT_MAX_TOKENS, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
 import { OutputTracker } from "../generation/outputTracker.js";
 import { checkPromptFits, outsideFinish, prefill, promptTokens } from "../generation/prompt.js";
@@ -37,22 +38,25 @@ async function verifyBlock(session: ModelSession, context: readonly TokenId[], b
   return session.evaluate(batch);
 }
 
-/** Step 3: the acceptance rule for the sampling mode. */
-function judge(
-  block: DraftBlock,
-  rows: { row(i: number): Float32Array },
-  sampling: SamplingSettings,
-  rng: Random | undefined,
-  rule: SampledAcceptanceRule,
-): BlockVerdict {
+/** Step 3: the acceptance rule for the sampling mode; row i is the target's logits after context + block[0..i). */
+function judge(block: DraftBlock, rows: LogitRows, context: readonly TokenId[], o: JudgeSettings): BlockVerdict {
   const n = block.tokens.length + 1;
-  if (sampling.mode === "greedy")
+  const logits = (i: number) => (o.constraints.active ? o.constraints.apply(rows.row(i), [...context, ...block.tokens.slice(0, i)]) : rows.row(i));
+  if (o.sampling.mode === "greedy")
     return acceptGreedy(
       block.tokens,
-      Array.from({ length: n }, (_, i) => argmax(rows.row(i))),
+      Array.from({ length: n }, (_, i) => argmax(logits(i))),
     );
-  const p = Array.from({ length: n }, (_, i) => samplingDistribution(rows.row(i), sampling));
-  return rule(block.tokens, block.q, p, rng!);
+  const sampling = o.sampling;
+  const p = Array.from({ length: n }, (_, i) => samplingDistribution(logits(i), sampling));
+  return o.rule(block.tokens, block.q, p, o.rng!);
+}
+
+interface JudgeSettings {
+  sampling: SamplingSettings;
+  constraints: Constraints;
+  rule: SampledAcceptanceRule;
+  rng: Random | undefined;
 }
 
 /** Generates with a drafter and the target; yields one step event per verified block. The caller owns the drafter. */
@@ -66,7 +70,12 @@ export async function* generateSpeculative(
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   const tracker = new OutputTracker(target.vocabulary, maxTokens, options.stop);
   const policy = options.policy ?? new ChainPolicy();
-  const rng = sampling.mode === "sample" ? new Random(sampling.seed) : undefined;
+  const judgeSettings: JudgeSettings = {
+    sampling,
+    constraints: options.constraints ?? NO_CONSTRAINTS,
+    rule: options.sampledAcceptance ?? acceptSampled,
+    rng: sampling.mode === "sample" ? new Random(sampling.seed) : undefined,
+  };
   const session = await target.createSession({ contextSize: options.contextSize });
   try {
     const context = promptTokens(target.vocabulary, prompt);
@@ -81,7 +90,7 @@ export async function* generateSpeculative(
       const block = await policy.draft(drafter, Math.max(0, limit));
       const drafted = performance.now();
       const rows = await verifyBlock(session, context, block);
-      const verdict = judge(block, rows, sampling, rng, options.sampledAcceptance ?? acceptSampled);
+      const verdict = judge(block, rows, context, judgeSettings);
       const keep = context.length + verdict.accepted;
       if (session.sequenceLength(0) > keep) session.removeRange(0, keep);
       drafter.commit(verdict.accepted, verdict.bonus);

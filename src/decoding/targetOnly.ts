@@ -13,7 +13,7 @@ export async function* generateTargetOnly(
   options: GenerationOptions = {},
 ): AsyncGenerator<StepEvent> {
   const tracker = new OutputTracker(target.vocabulary, options.maxTokens ?? DEFAULT_MAX_TOKENS, options.stop);
-  const chooser = tokenChooser(options.sampling ?? GREEDY);
+  const chooser = tokenChooser(options.sampling ?? GREEDY, options.constraints);
   const session = await target.createSession({ contextSize: options.contextSize });
   try {
     const tokens = promptTokens(target.vocabulary, prompt);
@@ -23,7 +23,7 @@ export async function* generateTargetOnly(
     let targetCalls = Math.ceil(tokens.length / session.batchSize);
     let position = tokens.length;
     for (;;) {
-      const token = chooser.choose(logits);
+      const token = chooser.choose(logits, tokens);
       const out = tracker.pushStep([token], outsideFinish(options.signal, position + 1, session.contextSize));
       yield {
         tokens: out.tokens,
@@ -40,6 +40,7 @@ export async function* generateTargetOnly(
       start = performance.now();
       const rows = await session.evaluate([{ token, position, sequences: [0], logits: true }]);
       logits = rows.row(0);
+      tokens.push(token);
       position++;
       targetCalls = 1;
     }

@@ -4,10 +4,18 @@
  * has already evaluated is evaluated again.
  */
 import type { LanguageModel, ModelSession, TokenId } from "../backends/languageModel.js";
+import type { Constraints } from "../generation/constraints.js";
 import { argmax, sampleFrom, samplingDistribution, softmax } from "../sampling/distribution.js";
 import { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import type { DraftedToken, Drafter } from "./drafter.js";
+
+export interface ModelDrafterOptions {
+  /** Context size of the drafter's session; the backend's default when omitted. */
+  contextSize?: number;
+  /** The generation's constraints, applied to q as they are to p. */
+  constraints?: Constraints;
+}
 
 /** Mixed into the sampling seed so the drafter's draws are independent of the acceptance draws. */
 const DRAFTER_SEED_SALT = 0x5eed;
@@ -25,14 +33,14 @@ export class ModelDrafter implements Drafter {
   constructor(
     private readonly model: LanguageModel,
     private readonly sampling: SamplingSettings,
-    private readonly contextSize?: number,
+    private readonly options: ModelDrafterOptions = {},
   ) {
     this.name = model.name;
     this.rng = sampling.mode === "sample" ? new Random(sampling.seed ^ DRAFTER_SEED_SALT) : undefined;
   }
 
   async start(context: readonly TokenId[]): Promise<void> {
-    this.session ??= await this.model.createSession({ contextSize: this.contextSize });
+    this.session ??= await this.model.createSession({ contextSize: this.options.contextSize });
     this.session.clear();
     this.tokens = [...context];
     this.contextLength = context.length;
@@ -56,7 +64,7 @@ export class ModelDrafter implements Drafter {
       if (last) logits = rows.row(0);
     }
     if (!logits) throw new Error("the drafter has no new token to condition on");
-    const drafted = this.choose(logits);
+    const drafted = this.choose(this.options.constraints?.apply(logits, this.tokens) ?? logits);
     this.tokens.push(drafted.token);
     return drafted;
   }

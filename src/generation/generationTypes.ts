@@ -8,6 +8,7 @@
  */
 import type { TokenId } from "../backends/languageModel.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
+import type { Constraints } from "./constraints.js";
 
 /** Default most tokens to generate. */
 export const DEFAULT_MAX_TOKENS = 128;
@@ -20,6 +21,8 @@ export interface GenerationOptions {
   /** Generation ends where any of these strings appears in the text; the string itself is not emitted. */
   stop?: readonly string[];
   signal?: AbortSignal;
+  /** Repetition penalty and banned n-grams, applied to the target's distribution (and the drafter's); none by default. */
+  constraints?: Constraints;
   /** Context size of the sessions opened; the backend's default when omitted. */
   contextSize?: number;
 }

@@ -27,6 +27,8 @@ export interface BpeVocabulary {
   merges: string[];
   bos: number;
   eos: number;
+  /** Whether llama.cpp puts BOS in front of tokenized prompts. */
+  addBos: boolean;
 }
 
 const WORD_BYTES = "abcdefghijklmnopqrstuvwxyz";
@@ -58,5 +60,5 @@ export function randomBpeVocabulary(size: number, seed: number): BpeVocabulary {
   }
   tokens.push(END_OF_TEXT);
   const tokenTypes = tokens.map((_, i) => (i === size - 1 ? TOKEN_TYPE_CONTROL : TOKEN_TYPE_NORMAL));
-  return { tokens, tokenTypes, merges, bos: size - 1, eos: size - 1 };
+  return { tokens, tokenTypes, merges, bos: size - 1, eos: size - 1, addBos: false };
 }

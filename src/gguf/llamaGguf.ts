@@ -20,6 +20,8 @@ export interface LlamaConfig {
   /** Rotary base frequency. */
   ropeBase: number;
   rmsEpsilon: number;
+  /** The output head reuses the token embeddings (no output.weight tensor). */
+  tiedEmbeddings?: boolean;
 }
 
 /** Weights by GGUF tensor name, each float32 in row-major order (rows of the contiguous dimension). */
@@ -32,8 +34,8 @@ export function llamaTensorShapes(c: LlamaConfig): Map<string, number[]> {
   const shapes = new Map<string, number[]>([
     ["token_embd.weight", [c.embeddingSize, c.vocabSize]],
     ["output_norm.weight", [c.embeddingSize]],
-    ["output.weight", [c.embeddingSize, c.vocabSize]],
   ]);
+  if (!c.tiedEmbeddings) shapes.set("output.weight", [c.embeddingSize, c.vocabSize]);
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
     shapes.set(`${p}attn_norm.weight`, [c.embeddingSize]);
@@ -71,7 +73,7 @@ function llamaMetadata(c: LlamaConfig, vocab: BpeVocabulary, fileType: GgmlType)
     ["tokenizer.ggml.merges", gguf.strings(vocab.merges)],
     ["tokenizer.ggml.bos_token_id", gguf.u32(vocab.bos)],
     ["tokenizer.ggml.eos_token_id", gguf.u32(vocab.eos)],
-    ["tokenizer.ggml.add_bos_token", gguf.bool(false)],
+    ["tokenizer.ggml.add_bos_token", gguf.bool(vocab.addBos)],
   ]);
 }
 

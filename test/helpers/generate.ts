@@ -21,7 +21,7 @@ export async function speculativeTokens(target: LanguageModel, drafter: Drafter,
 export function drafterKinds(target: LanguageModel, draft: LanguageModel, options: SpeculativeOptions = {}): Record<string, () => Drafter> {
   const sampling = options.sampling ?? GREEDY;
   return {
-    model: () => new ModelDrafter(draft, sampling, options.contextSize),
+    model: () => new ModelDrafter(draft, sampling, { contextSize: options.contextSize, constraints: options.constraints }),
     "prompt-lookup": () => new PromptLookupDrafter(target.vocabulary.size),
   };
 }

@@ -1,0 +1,17 @@
+/**
+ * Model references: a local GGUF path, or a remote reference that
+ * node-llama-cpp's resolver downloads where there is internet
+ * ("hf:<user>/<repo>/<file>.gguf" or an https URL).
+ */
+import { resolveModelFile } from "node-llama-cpp";
+
+/** Whether a reference names a remote model rather than a local file. */
+export function isRemoteReference(reference: string): boolean {
+  return /^(hf:|huggingface:|https?:\/\/)/.test(reference);
+}
+
+/** A local path for the reference: local paths unchanged, remote ones downloaded (once) into `directory`. */
+export async function resolveModelReference(reference: string, directory?: string): Promise<string> {
+  if (!isRemoteReference(reference)) return reference;
+  return resolveModelFile(reference, { directory, cli: false });
+}

@@ -1,0 +1,97 @@
+/** `verispec generate`: streams a completion, speculative by default, and prints its metrics. */
+import { type Command, Option } from "commander";
+import { generateSpeculative } from "../decoding/speculativeLoop.js";
+import { generateTargetOnly } from "../decoding/targetOnly.js";
+import { DEFAULT_MAX_TOKENS, type StepEvent } from "../generation/generationTypes.js";
+import { type GenerationMetrics, generationMetrics } from "../metrics/generationMetrics.js";
+import { samplingFrom } from "../sampling/samplingSettings.js";
+import { DEFAULT_DRAFT_LENGTH } from "../verifier/draftPolicy.js";
+import { createPolicy, POLICY_NAMES } from "../verifier/policyRegistry.js";
+import { createDrafter, loadModelPair, PROMPT_LOOKUP } from "./modelPair.js";
+import { collect, finiteNumber, integer, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
+
+/** The prompt used when none is given: a HumanEval-style function header. */
+export const DEFAULT_PROMPT = 'def fibonacci(n: int) -> int:\n    """Return the n-th Fibonacci number."""';
+
+interface GenerateFlags {
+  target?: string;
+  draft?: string;
+  targetOnly?: boolean;
+  prompt: string;
+  maxTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+  k: number;
+  policy: string;
+  stop?: string[];
+  threads?: number;
+  context?: number;
+  json?: boolean;
+}
+
+function formatMetrics(m: GenerationMetrics, finish: string | undefined): string {
+  const byPos = m.acceptanceByPosition.map((a) => a.toFixed(2)).join(" ");
+  return [
+    `tokens ${m.tokens} in ${m.seconds.toFixed(2)} s = ${m.tokensPerSecond.toFixed(1)} tokens/s (finish: ${finish ?? "?"})`,
+    `blocks ${m.blocks}, mean accepted tokens per block ${m.meanAcceptedPerBlock.toFixed(2)} (bonus included), acceptance ${(m.acceptanceRate * 100).toFixed(1)}%`,
+    `acceptance by draft position: ${byPos || "-"}`,
+    `calls: target ${m.targetCalls}, drafter ${m.drafterCalls}; time: draft ${m.draftSeconds.toFixed(2)} s, verify ${m.verifySeconds.toFixed(2)} s, other ${m.otherSeconds.toFixed(2)} s`,
+  ].join("\n");
+}
+
+async function runGenerate(f: GenerateFlags): Promise<void> {
+  const sampling = samplingFrom({ temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed });
+  const policy = createPolicy(f.policy, { k: f.k });
+  const pair = await loadModelPair({ target: f.target, draft: f.draft, threads: f.threads }, !f.targetOnly);
+  const drafter = f.targetOnly ? undefined : createDrafter(pair, sampling, f.context);
+  const options = { maxTokens: f.maxTokens, sampling, stop: f.stop, contextSize: f.context, policy };
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    const steps: StepEvent[] = [];
+    const start = performance.now();
+    let text = "";
+    const stream = drafter
+      ? generateSpeculative(pair.target, drafter, f.prompt, { ...options, signal: abort.signal })
+      : generateTargetOnly(pair.target, f.prompt, { ...options, signal: abort.signal });
+    for await (const step of stream) {
+      steps.push(step);
+      text += step.text;
+      if (!f.json) process.stdout.write(step.text);
+    }
+    const metrics = generationMetrics(steps, (performance.now() - start) / 1000);
+    const finish = steps.at(-1)?.finish;
+    const mode = drafter ? `${policy.name} k=${f.k}` : "target-only";
+    if (f.json) process.stdout.write(`${JSON.stringify({ text, finish, mode, target: pair.targetName, draft: pair.draftName, sampling, metrics }, null, 2)}\n`);
+    else process.stderr.write(`\n\n[${mode}; target ${pair.targetName}; draft ${pair.draftName}]\n${formatMetrics(metrics, finish)}\n`);
+  } finally {
+    process.off("SIGINT", onSigint);
+    drafter?.dispose();
+    pair.dispose();
+  }
+}
+
+export function registerGenerate(program: Command): void {
+  program
+    .command("generate")
+    .description("generate a completion with speculative decoding (or the target alone) and print its metrics")
+    .option("--target <model>", "target GGUF model: a path, hf:<user>/<repo>/<file>.gguf or a URL (default: the embedded target)")
+    .option("--draft <model>", `draft GGUF model, or "${PROMPT_LOOKUP}" (default: the embedded drafter)`)
+    .option("--target-only", "generate with the target alone (the baseline)")
+    .option("--prompt <text>", "prompt text", DEFAULT_PROMPT)
+    .option("--max-tokens <n>", "most tokens to generate", positiveInteger, DEFAULT_MAX_TOKENS)
+    .option("--temperature <t>", "0 for greedy, > 0 to sample", finiteNumber, 0)
+    .option("--top-k <k>", "sample from the k most likely tokens (0: all)", nonNegativeInteger, 0)
+    .option("--top-p <p>", "sample from the smallest set with this much mass", finiteNumber, 1)
+    .option("--seed <s>", "random seed for sampling", integer, 0)
+    .option("--k <n>", "draft length (initial length for adaptive policies)", positiveInteger, DEFAULT_DRAFT_LENGTH)
+    .addOption(new Option("--policy <name>", "draft policy").choices(POLICY_NAMES).default("chain"))
+    .option("--stop <text>", "stop string (repeatable)", collect)
+    .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
+    .option("--context <n>", "context size in tokens", positiveInteger)
+    .option("--json", "print one JSON object with the text and metrics instead of streaming")
+    .action(runGenerate);
+}

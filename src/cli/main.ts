@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+/** The verispec command line. Errors print one line (set VERISPEC_DEBUG=1 for the stack) and exit with status 1. */
+import { Command } from "commander";
+import { registerExport } from "./exportCommand.js";
+import { registerGenerate } from "./generateCommand.js";
+
+const program = new Command();
+program.name("verispec").description("Verifier-guided speculative decoding for GGUF models, lossless").showHelpAfterError("(run with --help for usage)");
+registerGenerate(program);
+registerExport(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(`verispec: ${process.env.VERISPEC_DEBUG === "1" ? err.stack : err.message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,51 @@
+/**
+ * How often the target has agreed with the drafter in this generation, as a
+ * calibrated estimate of P(accept | q(x)): accepted/drafted counts per bucket of
+ * q(x), smoothed towards the bucket's own q (a Beta prior), so the estimate
+ * starts at "q is calibrated" and moves to what this run has measured.
+ * Also keeps acceptance by draft position (given the earlier tokens were accepted).
+ */
+
+/** Buckets of q(x): [0, 0.1), [0.1, 0.2), ... [0.9, 1]. */
+export const AGREEMENT_BUCKETS = 10;
+/** Weight of the prior, in pseudo-observations; 4 by default. */
+export const DEFAULT_PRIOR_WEIGHT = 4;
+
+export class AgreementTracker {
+  private readonly drafted = new Float64Array(AGREEMENT_BUCKETS);
+  private readonly accepted = new Float64Array(AGREEMENT_BUCKETS);
+  private readonly reachedAt: number[] = [];
+  private readonly acceptedAt: number[] = [];
+
+  constructor(private readonly priorWeight = DEFAULT_PRIOR_WEIGHT) {}
+
+  static bucket(q: number): number {
+    return Math.min(AGREEMENT_BUCKETS - 1, Math.max(0, Math.floor(q * AGREEMENT_BUCKETS)));
+  }
+
+  /** Estimated probability that the target accepts a drafted token with this q(x). */
+  estimate(q: number): number {
+    const b = AgreementTracker.bucket(q);
+    const prior = (b + 0.5) / AGREEMENT_BUCKETS;
+    return (this.accepted[b] + this.priorWeight * prior) / (this.drafted[b] + this.priorWeight);
+  }
+
+  /** Measured acceptance at a draft position, given the tokens before it were accepted (the prior: 0.5). */
+  positionRate(position: number): number {
+    return ((this.acceptedAt[position] ?? 0) + 1) / ((this.reachedAt[position] ?? 0) + 2);
+  }
+
+  /** Records a verified block: the q(x) of each drafted token that the target judged, and how many it accepted. */
+  record(qs: readonly number[], accepted: number): void {
+    const judged = Math.min(qs.length, accepted + 1);
+    for (let i = 0; i < judged; i++) {
+      const b = AgreementTracker.bucket(qs[i]);
+      this.drafted[b]++;
+      this.reachedAt[i] = (this.reachedAt[i] ?? 0) + 1;
+      if (i < accepted) {
+        this.accepted[b]++;
+        this.acceptedAt[i] = (this.acceptedAt[i] ?? 0) + 1;
+      }
+    }
+  }
+}
