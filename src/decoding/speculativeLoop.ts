@@ -1,62 +1,43 @@
 /**
  * The speculative decoding loop. Each step:
- *   1. draft   - the policy asks the drafter for a block of up to k tokens, with q at each;
- *   2. verify  - ONE target pass over the last context token and the block gives p at all k+1 positions;
- *   3. accept  - greedy match, or speculative sampling (min(1, p/q), residual max(0, p - q));
- *   4. roll back - the target's cache drops everything past the accepted prefix; the drafter follows;
- *   5. emit    - the accepted tokens and the bonus token.
+ *   1. draft    - the policy asks the drafter for a block of up to k tokens with q at each
+ *                 (a chain, or a tree with alternatives at uncertain positions);
+ *   2. verify   - ONE target pass over the last context token and the block gives p at every node;
+ *   3. accept   - greedy match, or speculative sampling (min(1, p/q), residual max(0, p - q));
+ *   4. roll back - the target's cache keeps only the accepted path; the drafter follows;
+ *   5. emit     - the accepted tokens and the bonus token.
  * The target's cache always holds the context except its last token, which opens the next pass.
  */
-
-import type { BlockVerdict } from "../acceptance/acceptanceTypes.js";
-import { acceptGreedy } from "../acceptance/greedyAcceptance.js";
 import { acceptSampled, type SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
-import type { LanguageModel, LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
+import { acceptSampledTree, type SampledTreeRule } from "../acceptance/treeAcceptance.js";
+import type { LanguageModel, TokenId } from "../backends/languageModel.js";
 import type { Drafter } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
-import { type Constraints, NO_CONSTRAINTS } from "../generation/constraints.js";
+import { NO_CONSTRAINTS } from "../generation/constraints.js";
 import { DEFAULT_MAX_TOKENS, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
 import { OutputTracker } from "../generation/outputTracker.js";
 import { checkPromptFits, outsideFinish, prefill, promptTokens } from "../generation/prompt.js";
-import { argmax, samplingDistribution } from "../sampling/distribution.js";
 import { Random } from "../sampling/random.js";
-import { GREEDY, type SamplingSettings } from "../sampling/samplingSettings.js";
+import { GREEDY } from "../sampling/samplingSettings.js";
 import { ChainPolicy } from "../verifier/chainPolicy.js";
 import type { DraftPolicy } from "../verifier/draftPolicy.js";
+import { type JudgeSettings, judgeBlock, rollBack, shadowPrice, verifyBlock } from "./blockVerification.js";
 
 export interface SpeculativeOptions extends GenerationOptions {
   /** How each step's draft is shaped; chain with k = 4 by default. */
   policy?: DraftPolicy;
-  /** The rule for sampled blocks; the lossless `acceptSampled` by default (replaceable to study other rules). */
+  /** Shadow mode: also verify what the verifier cut, to price each cut (costs drafter work). */
+  shadow?: boolean;
+  /** The rule for sampled chains; the lossless `acceptSampled` by default (replaceable to study other rules). */
   sampledAcceptance?: SampledAcceptanceRule;
+  /** The rule for sampled trees; the lossless `acceptSampledTree` by default. */
+  sampledTreeAcceptance?: SampledTreeRule;
 }
 
-/** Step 2: one target pass over [last context token, ...block]; returns the logits rows (k + 1 of them). */
-async function verifyBlock(session: ModelSession, context: readonly TokenId[], block: DraftBlock) {
-  const start = context.length - 1;
-  const batch = [context[start], ...block.tokens].map((token, i) => ({ token, position: start + i, sequences: [0], logits: true }));
-  return session.evaluate(batch);
-}
-
-/** Step 3: the acceptance rule for the sampling mode; row i is the target's logits after context + block[0..i). */
-function judge(block: DraftBlock, rows: LogitRows, context: readonly TokenId[], o: JudgeSettings): BlockVerdict {
-  const n = block.tokens.length + 1;
-  const logits = (i: number) => (o.constraints.active ? o.constraints.apply(rows.row(i), [...context, ...block.tokens.slice(0, i)]) : rows.row(i));
-  if (o.sampling.mode === "greedy")
-    return acceptGreedy(
-      block.tokens,
-      Array.from({ length: n }, (_, i) => argmax(logits(i))),
-    );
-  const sampling = o.sampling;
-  const p = Array.from({ length: n }, (_, i) => samplingDistribution(logits(i), sampling));
-  return o.rule(block.tokens, block.q, p, o.rng!);
-}
-
-interface JudgeSettings {
-  sampling: SamplingSettings;
-  constraints: Constraints;
-  rule: SampledAcceptanceRule;
-  rng: Random | undefined;
+/** The tokens a step emits: the accepted chain prefix, the winning sibling if any, then the bonus token. */
+function emittedTokens(block: DraftBlock, accepted: number, bonus: TokenId, sibling: number | undefined): { keptDrafts: number; appended: TokenId[] } {
+  if (sibling === undefined) return { keptDrafts: accepted, appended: [bonus] };
+  return { keptDrafts: accepted - 1, appended: [block.siblings![sibling].token, bonus] };
 }
 
 /** Generates with a drafter and the target; yields one step event per verified block. The caller owns the drafter. */
@@ -70,47 +51,61 @@ export async function* generateSpeculative(
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   const tracker = new OutputTracker(target.vocabulary, maxTokens, options.stop);
   const policy = options.policy ?? new ChainPolicy();
-  const judgeSettings: JudgeSettings = {
+  const constraints = options.constraints ?? NO_CONSTRAINTS;
+  const judge: JudgeSettings = {
     sampling,
-    constraints: options.constraints ?? NO_CONSTRAINTS,
-    rule: options.sampledAcceptance ?? acceptSampled,
+    constraints,
+    chainRule: options.sampledAcceptance ?? acceptSampled,
+    treeRule: options.sampledTreeAcceptance ?? acceptSampledTree,
     rng: sampling.mode === "sample" ? new Random(sampling.seed) : undefined,
   };
-  const session = await target.createSession({ contextSize: options.contextSize });
+  const session = await target.createSession({ contextSize: options.contextSize, maxSequences: policy.maxSequences });
   try {
     const context = promptTokens(target.vocabulary, prompt);
     checkPromptFits(context, session, 1);
     await prefill(session, context.slice(0, -1), 0, false);
     await drafter.start(context);
-    let start = performance.now();
     let targetCalls = Math.ceil((context.length - 1) / session.batchSize);
     for (;;) {
+      const start = performance.now();
       const drafterCallsBefore = drafter.calls;
-      const limit = Math.min(maxTokens - tracker.tokens.length - 1, session.contextSize - context.length - 1);
-      const block = await policy.draft(drafter, Math.max(0, limit));
+      const limit = Math.max(0, Math.min(maxTokens - tracker.tokens.length - 1, session.contextSize - context.length - 1));
+      const block = await policy.draft(drafter, limit, { tokens: context, constraints, shadow: options.shadow ?? false });
       const drafted = performance.now();
-      const rows = await verifyBlock(session, context, block);
-      const verdict = judge(block, rows, context, judgeSettings);
-      const keep = context.length + verdict.accepted;
-      if (session.sequenceLength(0) > keep) session.removeRange(0, keep);
-      drafter.commit(verdict.accepted, verdict.bonus);
-      const emitted = [...block.tokens.slice(0, verdict.accepted), verdict.bonus];
+      const verified = await verifyBlock(session, context, block);
+      const verdict = judgeBlock(verified, block, context, judge);
+      const price = shadowPrice(verified, block, context, verdict, judge);
+      rollBack(session, verified, context.length, verdict);
+      const { keptDrafts, appended } = emittedTokens(block, verdict.accepted, verdict.bonus, verdict.sibling);
+      drafter.commit(keptDrafts, appended);
+      const emitted = [...block.tokens.slice(0, keptDrafts), ...appended];
       context.push(...emitted);
-      const verified = performance.now();
-      const outcome = { drafted: block.tokens.length, accepted: verdict.accepted, draftMs: drafted - start, verifyMs: verified - drafted };
+      const done = performance.now();
+      const outcome = {
+        drafted: block.tokens.length,
+        accepted: verdict.accepted,
+        qx: block.tokens.map((t, i) => block.q[i][t]),
+        verifiedTokens: verified.layout.batch.length,
+        draftMs: drafted - start,
+        verifyMs: done - drafted,
+      };
       policy.observe(outcome);
       const out = tracker.pushStep(emitted, outsideFinish(options.signal, context.length, session.contextSize));
       yield {
         ...outcome,
         tokens: out.tokens,
         text: out.text,
+        branches: block.siblings?.length ?? 0,
+        branchAccepted: verdict.sibling !== undefined,
+        cutBy: block.cutBy,
+        shadowDrafted: block.shadow?.tokens.length ?? 0,
+        shadowAccepted: price,
         drafterCalls: drafter.calls - drafterCallsBefore,
         targetCalls: targetCalls + 1,
         finish: out.finish,
       };
       if (out.finish) return;
       targetCalls = 0;
-      start = performance.now();
     }
   } finally {
     session.dispose();

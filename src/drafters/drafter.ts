@@ -17,9 +17,11 @@ export interface Drafter {
   /** Proposes the token after the context and the tokens drafted so far in this block; undefined when it has none. */
   next(): Promise<DraftedToken | undefined>;
   /**
-   * Closes the block: the first `accepted` drafted tokens were kept and `bonus`
-   * follows them. The context becomes context + accepted drafts + bonus.
+   * Closes the block: the first `keptDrafts` tokens this drafter proposed were
+   * accepted, and `appended` follows them (the bonus token, preceded by an
+   * alternative token when a tree branch won). The context becomes
+   * context + kept drafts + appended.
    */
-  commit(accepted: number, bonus: TokenId): void;
+  commit(keptDrafts: number, appended: readonly TokenId[]): void;
   dispose(): void;
 }

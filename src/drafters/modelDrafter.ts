@@ -69,12 +69,12 @@ export class ModelDrafter implements Drafter {
     return drafted;
   }
 
-  commit(accepted: number, bonus: TokenId): void {
+  commit(keptDrafts: number, appended: readonly TokenId[]): void {
     const session = this.session;
     if (!session) throw new Error("the drafter was not started");
-    const keep = this.contextLength + accepted;
+    const keep = this.contextLength + keptDrafts;
     this.tokens.length = keep;
-    this.tokens.push(bonus);
+    this.tokens.push(...appended);
     this.contextLength = this.tokens.length;
     if (session.sequenceLength(0) > keep) session.removeRange(0, keep);
   }

@@ -44,9 +44,9 @@ export class PromptLookupDrafter implements Drafter {
     return { token, q };
   }
 
-  commit(accepted: number, bonus: TokenId): void {
-    this.tokens.length = this.contextLength + accepted;
-    this.tokens.push(bonus);
+  commit(keptDrafts: number, appended: readonly TokenId[]): void {
+    this.tokens.length = this.contextLength + keptDrafts;
+    this.tokens.push(...appended);
     this.contextLength = this.tokens.length;
   }
 

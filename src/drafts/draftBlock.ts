@@ -1,27 +1,55 @@
-/** A chain draft: the block of tokens a drafter proposes in one step, each with its q. */
+/**
+ * A draft block: the chain of tokens a drafter proposes in one step, each with
+ * its q, and optionally alternative tokens (siblings) at uncertain positions,
+ * which turn the chain into a tree verified in the same target pass.
+ */
 import type { TokenId } from "../backends/languageModel.js";
 import type { Drafter } from "../drafters/drafter.js";
+
+/** An alternative to the chain's token at `depth`: a child of the chain token before it (of the root at depth 0). */
+export interface Sibling {
+  depth: number;
+  token: TokenId;
+}
 
 export interface DraftBlock {
   tokens: TokenId[];
   /** q[i]: the drafter's distribution at drafted position i. */
   q: Float64Array[];
+  /** Alternatives at chain positions (a tree); ordered by depth. None for a chain. */
+  siblings?: Sibling[];
+  /** The verifier stage that stopped drafting early, if one did. */
+  cutBy?: string;
+  /** Shadow mode: tokens drafted past the cut, verified only to price the cut. */
+  shadow?: { tokens: TokenId[]; q: Float64Array[] };
 }
 
+/** Decides whether a drafted token is worth verifying; returns the name of the stage that cuts it, or undefined to keep it. */
+export type DraftFilter = (block: DraftBlock, q: Float64Array, token: TokenId) => string | undefined;
+
 /**
- * Drafts up to `length` tokens in a chain. `keep`, when given, is asked about
- * each drafted token before the next is drafted; drafting stops (and the token
- * is dropped) as soon as it says no, which also saves drafter calls.
+ * Drafts up to `length` tokens in a chain. `filter`, when given, is asked about
+ * each drafted token before the next is drafted; drafting stops as soon as a
+ * stage cuts, which also saves drafter calls. In shadow mode drafting goes on
+ * past the cut, into `shadow`, so the price of the cut can be measured.
  */
-export async function draftChain(
-  drafter: Drafter,
-  length: number,
-  keep?: (block: DraftBlock, q: Float64Array, token: TokenId) => boolean,
-): Promise<DraftBlock> {
+export async function draftChain(drafter: Drafter, length: number, filter?: DraftFilter, shadow = false): Promise<DraftBlock> {
   const block: DraftBlock = { tokens: [], q: [] };
-  while (block.tokens.length < length) {
+  while (block.tokens.length + (block.shadow?.tokens.length ?? 0) < length) {
     const next = await drafter.next();
-    if (!next || (keep && !keep(block, next.q, next.token))) break;
+    if (!next) break;
+    if (block.shadow) {
+      block.shadow.tokens.push(next.token);
+      block.shadow.q.push(next.q);
+      continue;
+    }
+    const cut = filter?.(block, next.q, next.token);
+    if (cut) {
+      block.cutBy = cut;
+      if (!shadow) break;
+      block.shadow = { tokens: [next.token], q: [next.q] };
+      continue;
+    }
     block.tokens.push(next.token);
     block.q.push(next.q);
   }

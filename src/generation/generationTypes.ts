@@ -37,8 +37,20 @@ export interface StepEvent {
   text: string;
   /** Tokens the drafter proposed and the target verified in this step (0 for target-only). */
   drafted: number;
-  /** How many of those the target accepted. */
+  /** How many of those the target accepted (a winning tree branch included). */
   accepted: number;
+  /** Tokens in the target pass: the last context token, the chain and any tree branches. */
+  verifiedTokens?: number;
+  /** Alternative tokens (tree branches) verified in this step. */
+  branches?: number;
+  /** Whether the accepted path ended in a tree branch (an alternative token) rather than the chain. */
+  branchAccepted?: boolean;
+  /** The verifier stage that stopped drafting early in this step, if one did. */
+  cutBy?: string;
+  /** Shadow mode: tokens drafted past the cut and verified only to price it. */
+  shadowDrafted?: number;
+  /** Shadow mode: how many of those the target would have accepted (expected count when sampling). */
+  shadowAccepted?: number;
   /** Drafter calls made in this step. */
   drafterCalls: number;
   /** Target calls made in this step (1 per step, plus prefill on the first). */

@@ -9,6 +9,8 @@ export class ChainPolicy implements DraftPolicy {
     checkDraftLength(k);
   }
 
+  readonly maxSequences = 1;
+
   draft(drafter: Drafter, limit: number): Promise<DraftBlock> {
     return draftChain(drafter, Math.min(this.k, limit));
   }

@@ -1,19 +1,35 @@
 /** A draft policy shapes each step's draft (how long, which tokens are worth verifying) and learns from the outcome. */
+import type { TokenId } from "../backends/languageModel.js";
 import type { Drafter } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
+import type { Constraints } from "../generation/constraints.js";
 
 /** What verification made of one block, fed back to the policy. */
 export interface BlockOutcome {
   drafted: number;
   accepted: number;
+  /** q(x) of each drafted chain token. */
+  qx: number[];
+  /** Tokens in the target pass (the last context token, the chain, the siblings). */
+  verifiedTokens: number;
   draftMs: number;
   verifyMs: number;
 }
 
+/** What a policy knows when it drafts: the context so far, and the generation's constraints. */
+export interface DraftContext {
+  tokens: readonly TokenId[];
+  constraints: Constraints;
+  /** Shadow mode: draft past cuts too, to price them. */
+  shadow: boolean;
+}
+
 export interface DraftPolicy {
   readonly name: string;
-  /** Drafts this step's block, at most `limit` tokens (less near the token budget or the context end). */
-  draft(drafter: Drafter, limit: number): Promise<DraftBlock>;
+  /** Most sequences a pass of this policy uses (1 for chains; 1 + siblings for trees). */
+  readonly maxSequences: number;
+  /** Drafts this step's block, at most `limit` chain tokens (less near the token budget or the context end). */
+  draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock>;
   observe(outcome: BlockOutcome): void;
 }
 

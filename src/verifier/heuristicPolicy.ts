@@ -25,6 +25,8 @@ export class HeuristicPolicy implements DraftPolicy {
     return this.length;
   }
 
+  readonly maxSequences = 1;
+
   draft(drafter: Drafter, limit: number): Promise<DraftBlock> {
     return draftChain(drafter, Math.min(this.length, limit));
   }

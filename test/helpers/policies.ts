@@ -1,11 +1,18 @@
 /** Every draft policy, by name, as made for a draft length k: the losslessness suites run them all. */
+import { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
+import { CascadePolicy } from "../../src/verifier/cascadePolicy.js";
 import { ChainPolicy } from "../../src/verifier/chainPolicy.js";
 import type { DraftPolicy } from "../../src/verifier/draftPolicy.js";
 import { HeuristicPolicy } from "../../src/verifier/heuristicPolicy.js";
+import { TreePolicy } from "../../src/verifier/treePolicy.js";
 
 export const POLICIES: Record<string, (k: number) => DraftPolicy> = {
   chain: (k) => new ChainPolicy(k),
   heuristic: (k) => new HeuristicPolicy(k),
+  // Branch everywhere (branchBelow > 1) so the tree paths are exercised on every block.
+  tree: (k) => new TreePolicy({ k, budget: 6, width: 2, branchBelow: 1.01 }),
+  cascade: (k) => new CascadePolicy({ k }),
+  adaptive: (k) => new AdaptivePolicy({ initialK: k }),
 };
 
 export const DRAFT_LENGTHS = [1, 2, 3, 4, 5, 6, 7, 8];

@@ -1,0 +1,104 @@
+/**
+ * Steps 2-4 of a speculative step for one block, chain or tree: verify it in
+ * one target pass, judge it with the acceptance rule of the sampling mode, price
+ * the verifier's cut (shadow mode), and roll the target's cache back to the
+ * accepted path.
+ */
+import type { BlockVerdict } from "../acceptance/acceptanceTypes.js";
+import { acceptGreedy } from "../acceptance/greedyAcceptance.js";
+import { acceptSampled, type SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
+import { acceptGreedyTree, type SampledTreeRule } from "../acceptance/treeAcceptance.js";
+import type { LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
+import type { DraftBlock } from "../drafts/draftBlock.js";
+import { type BlockLayout, layoutBlock } from "../drafts/treeLayout.js";
+import type { Constraints } from "../generation/constraints.js";
+import { argmax, samplingDistribution } from "../sampling/distribution.js";
+import type { Random } from "../sampling/random.js";
+import type { SamplingSettings } from "../sampling/samplingSettings.js";
+
+export interface JudgeSettings {
+  sampling: SamplingSettings;
+  constraints: Constraints;
+  chainRule: SampledAcceptanceRule;
+  treeRule: SampledTreeRule;
+  rng: Random | undefined;
+}
+
+export interface VerifiedBlock {
+  layout: BlockLayout;
+  rows: LogitRows;
+}
+
+/** Step 2: one target pass over the last context token and the whole block (every branch sees only its own path). */
+export async function verifyBlock(session: ModelSession, context: readonly TokenId[], block: DraftBlock): Promise<VerifiedBlock> {
+  const layout = layoutBlock(context, block);
+  for (let s = 1; s < layout.sequences; s++) session.copySequence(0, s);
+  return { layout, rows: await session.evaluate(layout.batch) };
+}
+
+/** The tokens each row of the pass comes after, beyond the context: its path in the tree. */
+function rowPath(block: DraftBlock, layout: BlockLayout, row: number): TokenId[] {
+  const chain = [...block.tokens, ...(block.shadow?.tokens ?? [])];
+  const d = layout.parentRow.indexOf(row);
+  if (d >= 0) return chain.slice(0, d);
+  const j = layout.siblingRow.indexOf(row);
+  const s = block.siblings![j];
+  return [...chain.slice(0, s.depth), s.token];
+}
+
+/** The target's logits at a row, with the generation's constraints applied for that row's path. */
+function constrainedRow(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings, row: number): Float32Array {
+  const logits = v.rows.row(row);
+  return o.constraints.active ? o.constraints.apply(logits, [...context, ...rowPath(block, v.layout, row)]) : logits;
+}
+
+/** Step 3: the acceptance rule: greedy match or speculative sampling, for a chain or a tree. */
+export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings): BlockVerdict {
+  const row = (r: number) => constrainedRow(v, block, context, o, r);
+  const tree = (block.siblings?.length ?? 0) > 0;
+  const parents = v.layout.parentRow.slice(0, block.tokens.length + 1);
+  if (o.sampling.mode === "greedy") {
+    return tree
+      ? acceptGreedyTree(block, v.layout, (r) => argmax(row(r)))
+      : acceptGreedy(
+          block.tokens,
+          parents.map((r) => argmax(row(r))),
+        );
+  }
+  const sampling = o.sampling;
+  const p = (r: number) => samplingDistribution(row(r), sampling);
+  return tree ? o.treeRule(block, v.layout, p, o.rng!) : o.chainRule(block.tokens, block.q, parents.map(p), o.rng!);
+}
+
+/**
+ * Shadow mode: how many of the tokens drafted past the verifier's cut the target
+ * would have accepted (greedy: matches; sampling: the expected count). Zero when
+ * the block before the cut was not fully accepted, since then the cut cost nothing.
+ */
+export function shadowPrice(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], verdict: BlockVerdict, o: JudgeSettings): number {
+  const shadow = block.shadow;
+  if (!shadow || verdict.accepted < block.tokens.length || verdict.sibling !== undefined) return 0;
+  let price = 0;
+  let alive = 1;
+  for (let j = 0; j < shadow.tokens.length; j++) {
+    const logits = constrainedRow(v, block, context, o, v.layout.parentRow[block.tokens.length + j]);
+    if (o.sampling.mode === "greedy") {
+      if (argmax(logits) !== shadow.tokens[j]) break;
+      price++;
+      continue;
+    }
+    const p = samplingDistribution(logits, o.sampling);
+    const x = shadow.tokens[j];
+    alive *= Math.min(1, p[x] / shadow.q[j][x]);
+    price += alive;
+  }
+  return price;
+}
+
+/** Step 4: the target's cache keeps only the accepted path (branch included), in sequence 0. */
+export function rollBack(session: ModelSession, v: VerifiedBlock, contextLength: number, verdict: BlockVerdict): void {
+  if (verdict.sibling !== undefined) session.copySequence(verdict.sibling + 1, 0);
+  if (v.layout.sequences > 1) session.keepOnlySequence(0);
+  const keep = contextLength + verdict.accepted;
+  if (session.sequenceLength(0) > keep) session.removeRange(0, keep);
+}

@@ -1,0 +1,102 @@
+/**
+ * Adaptive scheduling: each step's draft length is the one that maximises the
+ * expected emitted tokens per second, from what this run has measured:
+ *   E(k) = 1 + sum_{i<k} prod_{j<=i} a_j   (a_j: acceptance at position j given the earlier ones, measured)
+ *   T(k) = k * t_draft + t_verify(k + 1)   (the cost model)
+ * k = 0 (no drafting) is a candidate, so drafting stops when it does not pay;
+ * every `exploreEvery` steps at least one token is drafted to keep the
+ * estimates fresh. While drafting, it exits early when the cumulative
+ * probability that the whole block is accepted (the calibrated estimate for
+ * each q(x), or a loaded scorer's prediction) drops below `minCumulative`.
+ */
+import type { Drafter } from "../drafters/drafter.js";
+import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
+import type { AcceptanceScorer } from "./acceptanceScorer.js";
+import { AgreementTracker } from "./agreementTracker.js";
+import { CostModel } from "./costModel.js";
+import { draftFeatures, RunningAcceptance } from "./draftFeatures.js";
+import { type BlockOutcome, checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftContext, type DraftPolicy } from "./draftPolicy.js";
+
+export interface AdaptiveOptions {
+  /** Length used until the costs are measured; DEFAULT_DRAFT_LENGTH (4) by default. */
+  initialK?: number;
+  /** Longest draft considered; 8 by default. */
+  maxK?: number;
+  /** Early exit below this cumulative acceptance estimate; 0.25 by default. */
+  minCumulative?: number;
+  /** Draft at least one token every this many steps; 8 by default. */
+  exploreEvery?: number;
+  scorer?: AcceptanceScorer;
+}
+
+export const ADAPTIVE_DEFAULTS = { maxK: 8, minCumulative: 0.25, exploreEvery: 8 };
+
+export class AdaptivePolicy implements DraftPolicy {
+  readonly name = "adaptive";
+  readonly maxSequences = 1;
+  readonly cost = new CostModel();
+  private readonly agreement = new AgreementTracker();
+  private readonly running = new RunningAcceptance();
+  private readonly initialK: number;
+  private readonly maxK: number;
+  private readonly minCumulative: number;
+  private readonly exploreEvery: number;
+  private steps = 0;
+  /** Draft lengths chosen so far, for reports. */
+  readonly chosen: number[] = [];
+
+  constructor(private readonly o: AdaptiveOptions = {}) {
+    this.initialK = checkDraftLength(o.initialK ?? DEFAULT_DRAFT_LENGTH);
+    this.maxK = checkDraftLength(o.maxK ?? ADAPTIVE_DEFAULTS.maxK);
+    this.minCumulative = o.minCumulative ?? ADAPTIVE_DEFAULTS.minCumulative;
+    this.exploreEvery = o.exploreEvery ?? ADAPTIVE_DEFAULTS.exploreEvery;
+  }
+
+  async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
+    const k = Math.min(this.chooseLength(), limit);
+    this.chosen.push(k);
+    let cumulative = 1;
+    return draftChain(
+      drafter,
+      k,
+      (block, q, x) => {
+        const f = draftFeatures(block, q, x, this.running.rate);
+        cumulative *= this.o.scorer ? this.o.scorer.predict(f) : this.agreement.estimate(f.q);
+        return block.tokens.length > 0 && cumulative < this.minCumulative ? "adaptive-confidence" : undefined;
+      },
+      context.shadow,
+    );
+  }
+
+  observe(o: BlockOutcome): void {
+    this.steps++;
+    this.cost.recordDraft(o.drafted, o.draftMs);
+    this.cost.recordVerify(o.verifiedTokens, o.verifyMs);
+    this.agreement.record(o.qx, o.accepted);
+    this.running.record(o.drafted, o.accepted);
+  }
+
+  /** Expected tokens emitted by a block of k drafted tokens (the bonus included). */
+  expectedTokens(k: number): number {
+    let total = 1;
+    let alive = 1;
+    for (let i = 0; i < k; i++) {
+      alive *= this.agreement.positionRate(i);
+      total += alive;
+    }
+    return total;
+  }
+
+  /** The length with the best expected tokens per second (the initial length, then one of 0, while costs are unknown). */
+  chooseLength(): number {
+    if (this.steps === 0) return this.initialK;
+    if (!this.cost.ready) return this.steps === 1 ? 0 : this.initialK;
+    let best = 0;
+    let bestRate = 0;
+    for (let k = 0; k <= this.maxK; k++) {
+      const rate = this.expectedTokens(k) / (this.cost.draftTime(k) + this.cost.verifyTime(k + 1));
+      if (rate > bestRate) [best, bestRate] = [k, rate];
+    }
+    return best === 0 && this.steps % this.exploreEvery === 0 ? 1 : best;
+  }
+}

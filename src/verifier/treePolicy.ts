@@ -1,0 +1,94 @@
+/**
+ * Tree drafting: the drafter's chain of k tokens, plus alternative tokens
+ * (siblings) at uncertain positions, all verified in one target pass. Which
+ * alternatives enter the tree is decided by cumulative drafter probability
+ * (the chain's q up to that depth times q of the alternative, as EAGLE-2 ranks
+ * nodes), under a node budget, only where the chain token's q is below a
+ * threshold, and never for a token the constraints forbid. Alternatives are
+ * leaves: a branch adds one token and the target's bonus token after it.
+ */
+import type { TokenId } from "../backends/languageModel.js";
+import type { Drafter } from "../drafters/drafter.js";
+import { type DraftBlock, draftChain, type Sibling } from "../drafts/draftBlock.js";
+import { checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftContext, type DraftPolicy } from "./draftPolicy.js";
+
+/** Most alternative tokens in a tree; 4 by default. */
+export const DEFAULT_TREE_BUDGET = 4;
+/** Most alternatives at one depth; 2 by default. */
+export const DEFAULT_TREE_WIDTH = 2;
+/** Branch only where the chain token's q is below this; 0.8 by default. */
+export const DEFAULT_BRANCH_BELOW = 0.8;
+
+export interface TreeOptions {
+  k?: number;
+  budget?: number;
+  width?: number;
+  branchBelow?: number;
+}
+
+/** The n most likely tokens of q with q > 0, other than `exclude`. */
+export function topTokens(q: Float64Array, n: number, exclude: TokenId): TokenId[] {
+  const best: TokenId[] = [];
+  for (let t = 0; t < q.length; t++) {
+    if (t === exclude || q[t] <= 0) continue;
+    if (best.length === n && q[t] <= q[best[n - 1]]) continue;
+    let i = Math.min(best.length, n - 1);
+    if (best.length < n) best.push(t);
+    while (i > 0 && q[best[i - 1]] < q[t]) {
+      best[i] = best[i - 1];
+      i--;
+    }
+    best[i] = t;
+  }
+  return best;
+}
+
+export class TreePolicy implements DraftPolicy {
+  readonly name = "tree";
+  readonly k: number;
+  readonly budget: number;
+  readonly width: number;
+  readonly branchBelow: number;
+  readonly maxSequences: number;
+
+  constructor(o: TreeOptions = {}) {
+    this.k = checkDraftLength(o.k ?? DEFAULT_DRAFT_LENGTH);
+    this.budget = o.budget ?? DEFAULT_TREE_BUDGET;
+    this.width = o.width ?? DEFAULT_TREE_WIDTH;
+    this.branchBelow = o.branchBelow ?? DEFAULT_BRANCH_BELOW;
+    if (!Number.isInteger(this.budget) || this.budget < 0 || this.budget > 63)
+      throw new RangeError(`tree budget must be a whole number from 0 to 63, got ${o.budget}`);
+    if (!Number.isInteger(this.width) || this.width < 1) throw new RangeError(`tree width must be a positive whole number, got ${o.width}`);
+    this.maxSequences = 1 + this.budget;
+  }
+
+  async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
+    const block = await draftChain(drafter, Math.min(this.k, limit));
+    block.siblings = this.chooseSiblings(block, context);
+    return block;
+  }
+
+  observe(): void {}
+
+  /** The best alternatives by cumulative drafter probability, under the budget. */
+  chooseSiblings(block: DraftBlock, context: DraftContext): Sibling[] {
+    const candidates: (Sibling & { score: number })[] = [];
+    let pathQ = 1;
+    for (let d = 0; d < block.tokens.length; d++) {
+      const q = block.q[d];
+      const chainToken = block.tokens[d];
+      if (q[chainToken] < this.branchBelow) {
+        const path = context.constraints.active ? [...context.tokens, ...block.tokens.slice(0, d)] : [];
+        for (const t of topTokens(q, this.width, chainToken)) {
+          if (!context.constraints.forbids(path, t)) candidates.push({ depth: d, token: t, score: pathQ * q[t] });
+        }
+      }
+      pathQ *= q[chainToken];
+    }
+    return candidates
+      .sort((a, b) => b.score - a.score)
+      .slice(0, this.budget)
+      .sort((a, b) => a.depth - b.depth)
+      .map(({ depth, token }) => ({ depth, token }));
+  }
+}

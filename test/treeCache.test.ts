@@ -1,0 +1,82 @@
+/** A tree pass is one target call, and afterwards the cache holds exactly the accepted path (compared by logits with a fresh evaluation). */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { LanguageModel } from "../src/backends/languageModel.js";
+import type { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
+import { NgramModel } from "../src/backends/ngram/ngramModel.js";
+import { RecordingModel } from "../src/backends/recordingModel.js";
+import { rollBack, verifyBlock } from "../src/decoding/blockVerification.js";
+import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
+import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import type { DraftBlock } from "../src/drafts/draftBlock.js";
+import { prefill } from "../src/generation/prompt.js";
+import { collectGeneration } from "../src/metrics/generationMetrics.js";
+import { GREEDY } from "../src/sampling/samplingSettings.js";
+import { TreePolicy } from "../src/verifier/treePolicy.js";
+import { loadFixturePair } from "./helpers/fixtures.js";
+
+let pair: { target: LlamaCppModel; draft: LlamaCppModel };
+before(async () => {
+  pair = await loadFixturePair();
+});
+after(() => {
+  pair.target.dispose();
+  pair.draft.dispose();
+});
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  return a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+}
+
+/** After a tree pass whose verdict picks sibling `win` (or the chain, when undefined), the next logits match a fresh run over the accepted path. */
+async function checkCacheAfterTree(model: LanguageModel, win: number | undefined, tolerance: number) {
+  const v = model.vocabulary;
+  const context = v.tokenize("the cat sat on");
+  const [a, b, c, x, y] = [..."abcxy"].map((ch) => v.tokenize(ch)[0]);
+  // Chain a b c; alternatives x at depth 0 (child of the root) and y at depth 2 (child of b).
+  const block: DraftBlock = {
+    tokens: [a, b, c],
+    q: [],
+    siblings: [
+      { depth: 0, token: x },
+      { depth: 2, token: y },
+    ],
+  };
+  const accepted = { 0: [x], 1: [a, b, y] }[win ?? -1] ?? [a, b];
+  const session = await model.createSession({ maxSequences: 3 });
+  await prefill(session, context.slice(0, -1), 0, false);
+  const verified = await verifyBlock(session, context, block);
+  assert.equal(verified.layout.batch.length, 6, "root, three chain tokens, two alternatives: one pass");
+  rollBack(session, verified, context.length, { accepted: accepted.length, bonus: 0, sibling: win });
+  assert.equal(session.sequenceLength(0), context.length + accepted.length);
+  const next = v.tokenize("d")[0];
+  const rows = await session.evaluate([{ token: next, position: context.length + accepted.length, sequences: [0], logits: true }]);
+  const got = rows.row(0).slice();
+  session.dispose();
+  const fresh = await model.createSession();
+  const all = [...context, ...accepted, next];
+  const want = (await fresh.evaluate(all.map((token, i) => ({ token, position: i, sequences: [0], logits: i === all.length - 1 })))).row(0);
+  assert.ok(maxDiff(got, want) <= tolerance, `logit difference ${maxDiff(got, want)} for ${win === undefined ? "the chain" : `alternative ${win}`}`);
+  fresh.dispose();
+}
+
+test("after a tree step the GGUF cache equals a fresh evaluation of the accepted path", async () => {
+  for (const win of [undefined, 0, 1]) await checkCacheAfterTree(pair.target, win, 2e-3);
+});
+
+test("after a tree step the n-gram cache equals a fresh evaluation of the accepted path", async () => {
+  for (const win of [undefined, 0, 1]) await checkCacheAfterTree(NgramModel.create({ seed: 4 }), win, 0);
+});
+
+test("one tree pass is one target call, and branches do win on the fixtures", async () => {
+  const target = new RecordingModel(pair.target);
+  const policy = new TreePolicy({ k: 4, budget: 4, width: 2, branchBelow: 1.01 });
+  const run = await collectGeneration(generateSpeculative(target, new ModelDrafter(pair.draft, GREEDY), "the cat sat on a mat", { maxTokens: 60, policy }));
+  const prefillCalls = 1;
+  assert.equal(target.evaluations.length, prefillCalls + run.steps.length);
+  for (const [i, step] of run.steps.entries()) assert.equal(target.evaluations[prefillCalls + i].batch.length, 1 + step.drafted + (step.branches ?? 0));
+  assert.ok(
+    run.steps.some((s) => s.branchAccepted),
+    "some step accepted an alternative token",
+  );
+});
