@@ -2,11 +2,16 @@
 import { type Command, Option } from "commander";
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
+import { Constraints } from "../generation/constraints.js";
 import { DEFAULT_MAX_TOKENS, type StepEvent } from "../generation/generationTypes.js";
 import { type GenerationMetrics, generationMetrics } from "../metrics/generationMetrics.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
+import { ADAPTIVE_DEFAULTS } from "../verifier/adaptivePolicy.js";
+import { CASCADE_DEFAULTS } from "../verifier/cascadePolicy.js";
 import { DEFAULT_DRAFT_LENGTH } from "../verifier/draftPolicy.js";
-import { createPolicy, POLICY_NAMES } from "../verifier/policyRegistry.js";
+import { loadHead } from "../verifier/head/headModel.js";
+import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
+import { DEFAULT_BRANCH_BELOW, DEFAULT_TREE_BUDGET, DEFAULT_TREE_WIDTH } from "../verifier/treePolicy.js";
 import { createDrafter, loadModelPair, PROMPT_LOOKUP } from "./modelPair.js";
 import { collect, finiteNumber, integer, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
 
@@ -25,6 +30,17 @@ interface GenerateFlags {
   seed: number;
   k: number;
   policy: string;
+  treeBudget?: number;
+  treeWidth?: number;
+  branchBelow?: number;
+  minQ?: number;
+  maxEntropy?: number;
+  minAgreement?: number;
+  maxK?: number;
+  shadow?: boolean;
+  head?: string;
+  repetitionPenalty?: number;
+  ban?: string[];
   stop?: string[];
   threads?: number;
   context?: number;
@@ -38,15 +54,37 @@ function formatMetrics(m: GenerationMetrics, finish: string | undefined): string
     `blocks ${m.blocks}, mean accepted tokens per block ${m.meanAcceptedPerBlock.toFixed(2)} (bonus included), acceptance ${(m.acceptanceRate * 100).toFixed(1)}%`,
     `acceptance by draft position: ${byPos || "-"}`,
     `calls: target ${m.targetCalls}, drafter ${m.drafterCalls}; time: draft ${m.draftSeconds.toFixed(2)} s, verify ${m.verifySeconds.toFixed(2)} s, other ${m.otherSeconds.toFixed(2)} s`,
+    ...(m.branchesVerified ? [`tree: ${m.branchesVerified} alternatives verified, a branch won ${m.branchesAccepted} times`] : []),
+    ...Object.entries(m.cutsByStage).map(
+      ([stage, n]) =>
+        `cut by ${stage}: ${n} blocks` +
+        (stage in m.shadowAcceptedByStage ? `, price (target would have accepted) ${m.shadowAcceptedByStage[stage].toFixed(1)} tokens` : ""),
+    ),
   ].join("\n");
+}
+
+/** Policy options from the command line; unset options keep each policy's documented defaults. */
+export function policyOptionsFrom(
+  f: Pick<GenerateFlags, "k" | "treeBudget" | "treeWidth" | "branchBelow" | "minQ" | "maxEntropy" | "minAgreement" | "maxK">,
+): PolicyOptions {
+  return {
+    k: f.k,
+    tree: { budget: f.treeBudget, width: f.treeWidth, branchBelow: f.branchBelow },
+    cascade: { minQ: f.minQ, maxEntropy: f.maxEntropy, minAgreement: f.minAgreement },
+    adaptive: { maxK: f.maxK },
+  };
 }
 
 async function runGenerate(f: GenerateFlags): Promise<void> {
   const sampling = samplingFrom({ temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed });
-  const policy = createPolicy(f.policy, { k: f.k });
+  const policy = createPolicy(f.policy, { ...policyOptionsFrom(f), scorer: f.head ? loadHead(f.head) : undefined });
   const pair = await loadModelPair({ target: f.target, draft: f.draft, threads: f.threads }, !f.targetOnly);
-  const drafter = f.targetOnly ? undefined : createDrafter(pair, sampling, f.context);
-  const options = { maxTokens: f.maxTokens, sampling, stop: f.stop, contextSize: f.context, policy };
+  const constraints = new Constraints({
+    repetitionPenalty: f.repetitionPenalty,
+    bannedNgrams: (f.ban ?? []).map((text) => pair.target.vocabulary.tokenize(text)),
+  });
+  const drafter = f.targetOnly ? undefined : createDrafter(pair, sampling, f.context, constraints);
+  const options = { maxTokens: f.maxTokens, sampling, stop: f.stop, contextSize: f.context, policy, constraints, shadow: f.shadow };
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once("SIGINT", onSigint);
@@ -89,6 +127,17 @@ export function registerGenerate(program: Command): void {
     .option("--seed <s>", "random seed for sampling", integer, 0)
     .option("--k <n>", "draft length (initial length for adaptive policies)", positiveInteger, DEFAULT_DRAFT_LENGTH)
     .addOption(new Option("--policy <name>", "draft policy").choices(POLICY_NAMES).default("chain"))
+    .option("--tree-budget <n>", `tree: most alternative tokens per block (default ${DEFAULT_TREE_BUDGET})`, nonNegativeInteger)
+    .option("--tree-width <n>", `tree: most alternatives at one depth (default ${DEFAULT_TREE_WIDTH})`, positiveInteger)
+    .option("--branch-below <q>", `tree: branch where the chain token's q is below this (default ${DEFAULT_BRANCH_BELOW})`, finiteNumber)
+    .option("--min-q <q>", `cascade stage 1: smallest q(x) (default ${CASCADE_DEFAULTS.minQ})`, finiteNumber)
+    .option("--max-entropy <nats>", `cascade stage 1: largest entropy of q (default ${CASCADE_DEFAULTS.maxEntropy})`, finiteNumber)
+    .option("--min-agreement <p>", `cascade stage 2: smallest calibrated acceptance estimate (default ${CASCADE_DEFAULTS.minAgreement})`, finiteNumber)
+    .option("--max-k <n>", `adaptive: longest draft considered (default ${ADAPTIVE_DEFAULTS.maxK})`, positiveInteger)
+    .option("--head <file>", "learned acceptance head (train-head) for the cascade's stage 3 and the adaptive policy")
+    .option("--shadow", "also verify what the verifier cut, to price each cut (diagnostic; costs time)")
+    .option("--repetition-penalty <x>", "penalise recent tokens (1 = off), applied to the target and the drafter", finiteNumber)
+    .option("--ban <text>", "never generate this text's token sequence (repeatable)", collect)
     .option("--stop <text>", "stop string (repeatable)", collect)
     .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
     .option("--context <n>", "context size in tokens", positiveInteger)

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 /** The verispec command line. Errors print one line (set VERISPEC_DEBUG=1 for the stack) and exit with status 1. */
 import { Command } from "commander";
+import { registerBench } from "./benchCommand.js";
 import { registerExport } from "./exportCommand.js";
 import { registerGenerate } from "./generateCommand.js";
+import { registerHeadCommands } from "./headCommands.js";
 
 const program = new Command();
 program.name("verispec").description("Verifier-guided speculative decoding for GGUF models, lossless").showHelpAfterError("(run with --help for usage)");
 registerGenerate(program);
 registerExport(program);
+registerBench(program);
+registerHeadCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e instanceof Error ? e : new Error(String(e));

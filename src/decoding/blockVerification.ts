@@ -6,7 +6,7 @@
  */
 import type { BlockVerdict } from "../acceptance/acceptanceTypes.js";
 import { acceptGreedy } from "../acceptance/greedyAcceptance.js";
-import { acceptSampled, type SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
+import type { SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
 import { acceptGreedyTree, type SampledTreeRule } from "../acceptance/treeAcceptance.js";
 import type { LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
@@ -50,6 +50,11 @@ function rowPath(block: DraftBlock, layout: BlockLayout, row: number): TokenId[]
 function constrainedRow(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings, row: number): Float32Array {
   const logits = v.rows.row(row);
   return o.constraints.active ? o.constraints.apply(logits, [...context, ...rowPath(block, v.layout, row)]) : logits;
+}
+
+/** The target's constrained logits predicting chain depth d (d = 0: after the last context token). */
+export function chainLogits(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings, depth: number): Float32Array {
+  return constrainedRow(v, block, context, o, v.layout.parentRow[depth]);
 }
 
 /** Step 3: the acceptance rule: greedy match or speculative sampling, for a chain or a tree. */

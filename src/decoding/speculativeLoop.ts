@@ -10,7 +10,7 @@
  */
 import { acceptSampled, type SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
 import { acceptSampledTree, type SampledTreeRule } from "../acceptance/treeAcceptance.js";
-import type { LanguageModel, TokenId } from "../backends/languageModel.js";
+import type { LanguageModel, ModelSession, TokenId } from "../backends/languageModel.js";
 import type { Drafter } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
 import { NO_CONSTRAINTS } from "../generation/constraints.js";
@@ -21,7 +21,7 @@ import { Random } from "../sampling/random.js";
 import { GREEDY } from "../sampling/samplingSettings.js";
 import { ChainPolicy } from "../verifier/chainPolicy.js";
 import type { DraftPolicy } from "../verifier/draftPolicy.js";
-import { type JudgeSettings, judgeBlock, rollBack, shadowPrice, verifyBlock } from "./blockVerification.js";
+import { chainLogits, type JudgeSettings, judgeBlock, rollBack, shadowPrice, verifyBlock } from "./blockVerification.js";
 
 export interface SpeculativeOptions extends GenerationOptions {
   /** How each step's draft is shaped; chain with k = 4 by default. */
@@ -32,12 +32,77 @@ export interface SpeculativeOptions extends GenerationOptions {
   sampledAcceptance?: SampledAcceptanceRule;
   /** The rule for sampled trees; the lossless `acceptSampledTree` by default. */
   sampledTreeAcceptance?: SampledTreeRule;
+  /** Sees each verified block with the target's (constrained) logits at every chain depth; for collecting training data. */
+  inspect?: (v: { context: readonly TokenId[]; block: DraftBlock; logitsAt(depth: number): Float32Array; accepted: number }) => void;
 }
 
 /** The tokens a step emits: the accepted chain prefix, the winning sibling if any, then the bonus token. */
 function emittedTokens(block: DraftBlock, accepted: number, bonus: TokenId, sibling: number | undefined): { keptDrafts: number; appended: TokenId[] } {
   if (sibling === undefined) return { keptDrafts: accepted, appended: [bonus] };
   return { keptDrafts: accepted - 1, appended: [block.siblings![sibling].token, bonus] };
+}
+
+/** What one step did, before the output tracker turns it into a step event. */
+interface StepResult {
+  emitted: TokenId[];
+  event: Omit<StepEvent, "tokens" | "text" | "targetCalls" | "finish">;
+}
+
+/** Everything a step needs that stays fixed during a generation. */
+interface StepSetup {
+  session: ModelSession;
+  drafter: Drafter;
+  policy: DraftPolicy;
+  judge: JudgeSettings;
+  shadow: boolean;
+  inspect: SpeculativeOptions["inspect"];
+}
+
+/** Steps 1-5 for one block; `context` grows by the emitted tokens. */
+async function speculativeStep(s: StepSetup, context: TokenId[], limit: number): Promise<StepResult> {
+  const start = performance.now();
+  const drafterCallsBefore = s.drafter.calls;
+  const block = await s.policy.draft(s.drafter, limit, { tokens: context, constraints: s.judge.constraints, shadow: s.shadow });
+  const drafted = performance.now();
+  const verified = await verifyBlock(s.session, context, block);
+  const verdict = judgeBlock(verified, block, context, s.judge);
+  const price = shadowPrice(verified, block, context, verdict, s.judge);
+  s.inspect?.({ context, block, logitsAt: (d) => chainLogits(verified, block, context, s.judge, d), accepted: verdict.accepted });
+  rollBack(s.session, verified, context.length, verdict);
+  const { keptDrafts, appended } = emittedTokens(block, verdict.accepted, verdict.bonus, verdict.sibling);
+  s.drafter.commit(keptDrafts, appended);
+  const emitted = [...block.tokens.slice(0, keptDrafts), ...appended];
+  context.push(...emitted);
+  const outcome = {
+    drafted: block.tokens.length,
+    accepted: verdict.accepted,
+    qx: block.tokens.map((t, i) => block.q[i][t]),
+    verifiedTokens: verified.layout.batch.length,
+    draftMs: drafted - start,
+    verifyMs: performance.now() - drafted,
+  };
+  s.policy.observe(outcome);
+  const event = {
+    ...outcome,
+    branches: block.siblings?.length ?? 0,
+    branchAccepted: verdict.sibling !== undefined,
+    cutBy: block.cutBy,
+    shadowDrafted: block.shadow?.tokens.length ?? 0,
+    shadowAccepted: price,
+    drafterCalls: s.drafter.calls - drafterCallsBefore,
+  };
+  return { emitted, event };
+}
+
+function judgeSettings(options: SpeculativeOptions): JudgeSettings {
+  const sampling = options.sampling ?? GREEDY;
+  return {
+    sampling,
+    constraints: options.constraints ?? NO_CONSTRAINTS,
+    chainRule: options.sampledAcceptance ?? acceptSampled,
+    treeRule: options.sampledTreeAcceptance ?? acceptSampledTree,
+    rng: sampling.mode === "sample" ? new Random(sampling.seed) : undefined,
+  };
 }
 
 /** Generates with a drafter and the target; yields one step event per verified block. The caller owns the drafter. */
@@ -47,65 +112,24 @@ export async function* generateSpeculative(
   prompt: string | readonly TokenId[],
   options: SpeculativeOptions = {},
 ): AsyncGenerator<StepEvent> {
-  const sampling = options.sampling ?? GREEDY;
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   const tracker = new OutputTracker(target.vocabulary, maxTokens, options.stop);
   const policy = options.policy ?? new ChainPolicy();
-  const constraints = options.constraints ?? NO_CONSTRAINTS;
-  const judge: JudgeSettings = {
-    sampling,
-    constraints,
-    chainRule: options.sampledAcceptance ?? acceptSampled,
-    treeRule: options.sampledTreeAcceptance ?? acceptSampledTree,
-    rng: sampling.mode === "sample" ? new Random(sampling.seed) : undefined,
-  };
   const session = await target.createSession({ contextSize: options.contextSize, maxSequences: policy.maxSequences });
+  const setup: StepSetup = { session, drafter, policy, judge: judgeSettings(options), shadow: options.shadow ?? false, inspect: options.inspect };
   try {
     const context = promptTokens(target.vocabulary, prompt);
     checkPromptFits(context, session, 1);
     await prefill(session, context.slice(0, -1), 0, false);
     await drafter.start(context);
-    let targetCalls = Math.ceil((context.length - 1) / session.batchSize);
+    let targetCalls = Math.ceil((context.length - 1) / session.batchSize) + 1;
     for (;;) {
-      const start = performance.now();
-      const drafterCallsBefore = drafter.calls;
       const limit = Math.max(0, Math.min(maxTokens - tracker.tokens.length - 1, session.contextSize - context.length - 1));
-      const block = await policy.draft(drafter, limit, { tokens: context, constraints, shadow: options.shadow ?? false });
-      const drafted = performance.now();
-      const verified = await verifyBlock(session, context, block);
-      const verdict = judgeBlock(verified, block, context, judge);
-      const price = shadowPrice(verified, block, context, verdict, judge);
-      rollBack(session, verified, context.length, verdict);
-      const { keptDrafts, appended } = emittedTokens(block, verdict.accepted, verdict.bonus, verdict.sibling);
-      drafter.commit(keptDrafts, appended);
-      const emitted = [...block.tokens.slice(0, keptDrafts), ...appended];
-      context.push(...emitted);
-      const done = performance.now();
-      const outcome = {
-        drafted: block.tokens.length,
-        accepted: verdict.accepted,
-        qx: block.tokens.map((t, i) => block.q[i][t]),
-        verifiedTokens: verified.layout.batch.length,
-        draftMs: drafted - start,
-        verifyMs: done - drafted,
-      };
-      policy.observe(outcome);
+      const { emitted, event } = await speculativeStep(setup, context, limit);
       const out = tracker.pushStep(emitted, outsideFinish(options.signal, context.length, session.contextSize));
-      yield {
-        ...outcome,
-        tokens: out.tokens,
-        text: out.text,
-        branches: block.siblings?.length ?? 0,
-        branchAccepted: verdict.sibling !== undefined,
-        cutBy: block.cutBy,
-        shadowDrafted: block.shadow?.tokens.length ?? 0,
-        shadowAccepted: price,
-        drafterCalls: drafter.calls - drafterCallsBefore,
-        targetCalls: targetCalls + 1,
-        finish: out.finish,
-      };
+      yield { ...event, tokens: out.tokens, text: out.text, targetCalls, finish: out.finish };
       if (out.finish) return;
-      targetCalls = 0;
+      targetCalls = 1;
     }
   } finally {
     session.dispose();

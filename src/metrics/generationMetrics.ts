@@ -21,6 +21,19 @@ export interface GenerationMetrics {
   verifySeconds: number;
   /** Wall time not spent drafting or verifying (prefill, bookkeeping). */
   otherSeconds: number;
+  /** Blocks whose drafting a verifier stage stopped, by stage. */
+  cutsByStage: Record<string, number>;
+  /** Shadow mode, by stage: tokens the target would have accepted past the cut (the price of the cut). */
+  shadowAcceptedByStage: Record<string, number>;
+  /** Alternative tokens (tree branches) verified, and how many steps a branch won. */
+  branchesVerified: number;
+  branchesAccepted: number;
+}
+
+function countByStage(steps: readonly StepEvent[], value: (s: StepEvent) => number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of steps) if (s.cutBy) out[s.cutBy] = (out[s.cutBy] ?? 0) + value(s);
+  return out;
 }
 
 /** Metrics of one generation from its steps and its wall-clock time. */
@@ -51,6 +64,10 @@ export function generationMetrics(steps: readonly StepEvent[], wallSeconds: numb
     draftSeconds,
     verifySeconds,
     otherSeconds: Math.max(0, wallSeconds - draftSeconds - verifySeconds),
+    cutsByStage: countByStage(steps, () => 1),
+    shadowAcceptedByStage: countByStage(steps, (s) => s.shadowAccepted ?? 0),
+    branchesVerified: sum((s) => s.branches ?? 0),
+    branchesAccepted: steps.filter((s) => s.branchAccepted).length,
   };
 }
 

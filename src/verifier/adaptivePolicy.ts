@@ -8,6 +8,8 @@
  * estimates fresh. While drafting, it exits early when the cumulative
  * probability that the whole block is accepted (the calibrated estimate for
  * each q(x), or a loaded scorer's prediction) drops below `minCumulative`.
+ * With a scorer loaded, the per-position acceptance a_j of E(k) is the running
+ * mean of the scorer's predictions at position j, in place of the bucketed counts.
  */
 import type { Drafter } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
@@ -44,6 +46,8 @@ export class AdaptivePolicy implements DraftPolicy {
   private steps = 0;
   /** Draft lengths chosen so far, for reports. */
   readonly chosen: number[] = [];
+  /** With a scorer: moving average of its predictions per draft position. */
+  private readonly predictedAt: number[] = [];
 
   constructor(private readonly o: AdaptiveOptions = {}) {
     this.initialK = checkDraftLength(o.initialK ?? DEFAULT_DRAFT_LENGTH);
@@ -61,7 +65,11 @@ export class AdaptivePolicy implements DraftPolicy {
       k,
       (block, q, x) => {
         const f = draftFeatures(block, q, x, this.running.rate);
-        cumulative *= this.o.scorer ? this.o.scorer.predict(f) : this.agreement.estimate(f.q);
+        const estimate = this.o.scorer ? this.o.scorer.predict(f) : this.agreement.estimate(f.q);
+        if (this.o.scorer)
+          this.predictedAt[f.position] =
+            this.predictedAt[f.position] === undefined ? estimate : this.predictedAt[f.position] + 0.1 * (estimate - this.predictedAt[f.position]);
+        cumulative *= estimate;
         return block.tokens.length > 0 && cumulative < this.minCumulative ? "adaptive-confidence" : undefined;
       },
       context.shadow,
@@ -81,7 +89,7 @@ export class AdaptivePolicy implements DraftPolicy {
     let total = 1;
     let alive = 1;
     for (let i = 0; i < k; i++) {
-      alive *= this.agreement.positionRate(i);
+      alive *= this.predictedAt[i] ?? this.agreement.positionRate(i);
       total += alive;
     }
     return total;

@@ -5,6 +5,7 @@ import { ChainPolicy } from "../../src/verifier/chainPolicy.js";
 import type { DraftPolicy } from "../../src/verifier/draftPolicy.js";
 import { HeuristicPolicy } from "../../src/verifier/heuristicPolicy.js";
 import { TreePolicy } from "../../src/verifier/treePolicy.js";
+import { handMadeHead } from "./heads.js";
 
 export const POLICIES: Record<string, (k: number) => DraftPolicy> = {
   chain: (k) => new ChainPolicy(k),
@@ -13,6 +14,9 @@ export const POLICIES: Record<string, (k: number) => DraftPolicy> = {
   tree: (k) => new TreePolicy({ k, budget: 6, width: 2, branchBelow: 1.01 }),
   cascade: (k) => new CascadePolicy({ k }),
   adaptive: (k) => new AdaptivePolicy({ initialK: k }),
+  // With a learned head in use: the head only chooses what to verify.
+  "cascade+head": (k) => new CascadePolicy({ k, scorer: handMadeHead(), minScore: 0.5 }),
+  "adaptive+head": (k) => new AdaptivePolicy({ initialK: k, scorer: handMadeHead() }),
 };
 
 export const DRAFT_LENGTHS = [1, 2, 3, 4, 5, 6, 7, 8];

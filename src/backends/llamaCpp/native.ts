@@ -63,7 +63,6 @@ export interface NativeBinding {
   seqKeep(context: NativeContext, sequence: number): void;
   seqPositionMax(context: NativeContext, sequence: number): number;
   memoryClear(context: NativeContext): void;
-  setThreads(context: NativeContext, threads: number): void;
 }
 
 let binding: NativeBinding | undefined;

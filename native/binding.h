@@ -1,0 +1,133 @@
+// Shared declarations of verispec's N-API binding over llama.cpp's C API.
+#pragma once
+
+#include <node_api.h>
+
+#include <string>
+#include <vector>
+
+#include "ggml-backend.h"
+#include "ggml-cpu.h"
+#include "llama.h"
+
+namespace verispec {
+
+struct Model {
+  llama_model *model = nullptr;
+  const llama_vocab *vocab = nullptr;
+};
+
+struct Context {
+  llama_context *ctx = nullptr;
+  ggml_threadpool *threadpool = nullptr;
+  Model *owner = nullptr;
+  int32_t n_seq_max = 1;
+  int32_t n_batch = 0;
+  int32_t n_vocab = 0;
+  bool busy = false;
+  llama_batch batch{};
+};
+
+// The last error llama.cpp logged (cleared when taken), and whether its log goes to stderr.
+std::string take_last_error();
+void install_log(bool verbose);
+
+Model *live_model(napi_env env, napi_value v);
+Context *live_context(napi_env env, napi_value v);
+void free_context(Context *c);
+
+#define CHECK(call)                                                  \
+  do {                                                               \
+    if ((call) != napi_ok) {                                         \
+      napi_throw_error(env, nullptr, "verispec native: " #call);     \
+      return nullptr;                                                \
+    }                                                                \
+  } while (0)
+
+inline napi_value throw_error(napi_env env, const std::string &msg) {
+  napi_throw_error(env, nullptr, msg.c_str());
+  return nullptr;
+}
+
+inline std::vector<napi_value> get_args(napi_env env, napi_callback_info info, size_t n) {
+  std::vector<napi_value> args(n);
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, args.data(), nullptr, nullptr);
+  if (argc < n) args.resize(argc);
+  return args;
+}
+
+template <typename T>
+inline T *unwrap(napi_env env, napi_value v) {
+  void *data = nullptr;
+  if (napi_get_value_external(env, v, &data) != napi_ok) return nullptr;
+  return static_cast<T *>(data);
+}
+
+inline int32_t get_i32(napi_env env, napi_value v) {
+  int32_t out = 0;
+  napi_get_value_int32(env, v, &out);
+  return out;
+}
+
+inline bool get_bool(napi_env env, napi_value v) {
+  bool out = false;
+  napi_get_value_bool(env, v, &out);
+  return out;
+}
+
+inline std::string get_string(napi_env env, napi_value v) {
+  size_t len = 0;
+  napi_get_value_string_utf8(env, v, nullptr, 0, &len);
+  std::string s(len, '\0');
+  napi_get_value_string_utf8(env, v, s.data(), len + 1, &len);
+  return s;
+}
+
+template <typename T>
+inline bool get_typed(napi_env env, napi_value v, napi_typedarray_type want, T **data, size_t *length) {
+  napi_typedarray_type type;
+  void *raw = nullptr;
+  napi_value buffer;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
+  if (type != want) return false;
+  *data = static_cast<T *>(raw);
+  return true;
+}
+
+inline napi_value make_i32(napi_env env, int64_t v) {
+  napi_value out;
+  napi_create_int64(env, v, &out);
+  return out;
+}
+
+inline napi_value make_f64(napi_env env, double v) {
+  napi_value out;
+  napi_create_double(env, v, &out);
+  return out;
+}
+
+inline void set_prop(napi_env env, napi_value obj, const char *key, napi_value v) {
+  napi_set_named_property(env, obj, key, v);
+}
+
+// N-API entry points, by file.
+napi_value Init(napi_env env, napi_callback_info info);
+napi_value LoadModel(napi_env env, napi_callback_info info);
+napi_value FreeModel(napi_env env, napi_callback_info info);
+napi_value ModelInfo(napi_env env, napi_callback_info info);
+napi_value Vocabulary(napi_env env, napi_callback_info info);
+napi_value Tokenize(napi_env env, napi_callback_info info);
+napi_value CreateContext(napi_env env, napi_callback_info info);
+napi_value FreeContext(napi_env env, napi_callback_info info);
+napi_value ContextInfo(napi_env env, napi_callback_info info);
+napi_value SeqRemove(napi_env env, napi_callback_info info);
+napi_value SeqCopy(napi_env env, napi_callback_info info);
+napi_value SeqKeep(napi_env env, napi_callback_info info);
+napi_value SeqPositionMax(napi_env env, napi_callback_info info);
+napi_value MemoryClear(napi_env env, napi_callback_info info);
+napi_value DecodeSync(napi_env env, napi_callback_info info);
+napi_value DecodeAsync(napi_env env, napi_callback_info info);
+
+}  // namespace verispec

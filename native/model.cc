@@ -1,0 +1,167 @@
+// Loading models, their description, vocabulary and tokenizer.
+#include <dlfcn.h>
+
+#include <cstring>
+
+#include "binding.h"
+
+namespace verispec {
+
+// The folder holding the libllama this addon was linked against (its ggml backends lie beside it).
+namespace {
+
+std::string llama_library_dir() {
+  Dl_info info{};
+  if (!dladdr(reinterpret_cast<void *>(&llama_backend_init), &info) || !info.dli_fname) return "";
+  std::string path = info.dli_fname;
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+}  // namespace
+
+// init(verbose) -> number of backend devices: load the ggml backends shipped beside libllama, then init llama.
+napi_value Init(napi_env env, napi_callback_info info) {
+  auto args = get_args(env, info, 1);
+  install_log(!args.empty() && get_bool(env, args[0]));
+  ggml_backend_load_all_from_path(llama_library_dir().c_str());
+  llama_backend_init();
+  napi_value count = make_i32(env, (int64_t)ggml_backend_dev_count());
+  return count;
+}
+
+namespace {
+
+void finalize_model(napi_env, void *data, void *) {
+  auto *m = static_cast<Model *>(data);
+  if (m->model) llama_model_free(m->model);
+  delete m;
+}
+
+}  // namespace
+
+// loadModel(path, nGpuLayers) -> external Model
+napi_value LoadModel(napi_env env, napi_callback_info info) {
+  auto args = get_args(env, info, 2);
+  if (args.size() < 2) return throw_error(env, "loadModel(path, nGpuLayers) needs 2 arguments");
+  std::string path = get_string(env, args[0]);
+  llama_model_params params = llama_model_default_params();
+  params.n_gpu_layers = get_i32(env, args[1]);
+  take_last_error();
+  llama_model *model = llama_model_load_from_file(path.c_str(), params);
+  if (!model) {
+    std::string why = take_last_error();
+    return throw_error(env, "llama.cpp could not load " + path + (why.empty() ? "" : ": " + why));
+  }
+  auto *m = new Model{model, llama_model_get_vocab(model)};
+  napi_value out;
+  CHECK(napi_create_external(env, m, finalize_model, nullptr, &out));
+  return out;
+}
+
+napi_value FreeModel(napi_env env, napi_callback_info info) {
+  auto args = get_args(env, info, 1);
+  auto *m = args.empty() ? nullptr : unwrap<Model>(env, args[0]);
+  if (m && m->model) {
+    llama_model_free(m->model);
+    m->model = nullptr;
+  }
+  return nullptr;
+}
+
+Model *live_model(napi_env env, napi_value v) {
+  auto *m = unwrap<Model>(env, v);
+  if (!m || !m->model) {
+    napi_throw_error(env, nullptr, "the model has been disposed");
+    return nullptr;
+  }
+  return m;
+}
+
+napi_value ModelInfo(napi_env env, napi_callback_info info) {
+  auto args = get_args(env, info, 1);
+  Model *m = args.empty() ? nullptr : live_model(env, args[0]);
+  if (!m) return nullptr;
+  napi_value out;
+  CHECK(napi_create_object(env, &out));
+  char desc[256] = {0};
+  llama_model_desc(m->model, desc, sizeof desc);
+  napi_value desc_v;
+  napi_create_string_utf8(env, desc, NAPI_AUTO_LENGTH, &desc_v);
+  set_prop(env, out, "description", desc_v);
+  set_prop(env, out, "vocabSize", make_i32(env, llama_vocab_n_tokens(m->vocab)));
+  set_prop(env, out, "trainContextSize", make_i32(env, llama_model_n_ctx_train(m->model)));
+  set_prop(env, out, "embeddingSize", make_i32(env, llama_model_n_embd(m->model)));
+  set_prop(env, out, "parameters", make_f64(env, (double)llama_model_n_params(m->model)));
+  set_prop(env, out, "sizeBytes", make_f64(env, (double)llama_model_size(m->model)));
+  set_prop(env, out, "bos", make_i32(env, llama_vocab_bos(m->vocab)));
+  set_prop(env, out, "eos", make_i32(env, llama_vocab_eos(m->vocab)));
+  set_prop(env, out, "eot", make_i32(env, llama_vocab_eot(m->vocab)));
+  set_prop(env, out, "vocabType", make_i32(env, llama_vocab_type(m->vocab)));
+  return out;
+}
+
+// vocabulary(model) -> { texts: string[], pieces: Buffer[], eog: Uint8Array, attrs: Int32Array }
+napi_value Vocabulary(napi_env env, napi_callback_info info) {
+  auto args = get_args(env, info, 1);
+  Model *m = args.empty() ? nullptr : live_model(env, args[0]);
+  if (!m) return nullptr;
+  int32_t n = llama_vocab_n_tokens(m->vocab);
+  napi_value texts, pieces, eog_buf, eog, attr_buf, attrs, out;
+  CHECK(napi_create_array_with_length(env, n, &texts));
+  CHECK(napi_create_array_with_length(env, n, &pieces));
+  void *eog_data = nullptr, *attr_data = nullptr;
+  CHECK(napi_create_arraybuffer(env, n, &eog_data, &eog_buf));
+  CHECK(napi_create_typedarray(env, napi_uint8_array, n, eog_buf, 0, &eog));
+  CHECK(napi_create_arraybuffer(env, n * 4, &attr_data, &attr_buf));
+  CHECK(napi_create_typedarray(env, napi_int32_array, n, attr_buf, 0, &attrs));
+  std::vector<char> buf(256);
+  for (int32_t t = 0; t < n; t++) {
+    napi_value text, piece;
+    napi_create_string_utf8(env, llama_vocab_get_text(m->vocab, t), NAPI_AUTO_LENGTH, &text);
+    napi_set_element(env, texts, t, text);
+    int32_t len = llama_token_to_piece(m->vocab, t, buf.data(), (int32_t)buf.size(), 0, false);
+    if (len < 0) {
+      buf.resize(-len);
+      len = llama_token_to_piece(m->vocab, t, buf.data(), (int32_t)buf.size(), 0, false);
+    }
+    napi_create_buffer_copy(env, len, buf.data(), nullptr, &piece);
+    napi_set_element(env, pieces, t, piece);
+    static_cast<uint8_t *>(eog_data)[t] = llama_vocab_is_eog(m->vocab, t) ? 1 : 0;
+    static_cast<int32_t *>(attr_data)[t] = llama_vocab_get_attr(m->vocab, t);
+  }
+  CHECK(napi_create_object(env, &out));
+  set_prop(env, out, "texts", texts);
+  set_prop(env, out, "pieces", pieces);
+  set_prop(env, out, "eog", eog);
+  set_prop(env, out, "attrs", attrs);
+  return out;
+}
+
+// tokenize(model, text, addSpecial, parseSpecial) -> Int32Array
+napi_value Tokenize(napi_env env, napi_callback_info info) {
+  auto args = get_args(env, info, 4);
+  if (args.size() < 4) return throw_error(env, "tokenize(model, text, addSpecial, parseSpecial) needs 4 arguments");
+  Model *m = live_model(env, args[0]);
+  if (!m) return nullptr;
+  std::string text = get_string(env, args[1]);
+  bool add_special = get_bool(env, args[2]);
+  bool parse_special = get_bool(env, args[3]);
+  std::vector<llama_token> tokens(text.size() + 8);
+  int32_t n = llama_tokenize(m->vocab, text.data(), (int32_t)text.size(), tokens.data(), (int32_t)tokens.size(),
+                             add_special, parse_special);
+  if (n < 0) {
+    tokens.resize(-n);
+    n = llama_tokenize(m->vocab, text.data(), (int32_t)text.size(), tokens.data(), (int32_t)tokens.size(),
+                       add_special, parse_special);
+  }
+  if (n < 0) return throw_error(env, "llama.cpp failed to tokenize the text");
+  napi_value ab, out;
+  void *data = nullptr;
+  CHECK(napi_create_arraybuffer(env, (size_t)n * 4, &data, &ab));
+  if (n > 0) std::memcpy(data, tokens.data(), (size_t)n * 4);
+  CHECK(napi_create_typedarray(env, napi_int32_array, n, ab, 0, &out));
+  return out;
+}
+
+}  // namespace verispec

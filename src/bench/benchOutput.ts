@@ -1,0 +1,31 @@
+/** Writes a benchmark's outputs into its folder: summary.json, summary.svg, summary.png and report.html (results.csv is written row by row). */
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { renderSvg, summarySpec, svgToPng } from "./benchFigures.js";
+import { htmlReport } from "./benchReport.js";
+import { summarizeRows } from "./benchSummary.js";
+import type { BenchRow, BenchSummary } from "./benchTypes.js";
+
+export const OUTPUT_FILES = { csv: "results.csv", json: "summary.json", svg: "summary.svg", png: "summary.png", html: "report.html" };
+
+export function machineDetails(): BenchSummary["machine"] {
+  return {
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    memoryGiB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
+}
+
+/** Summarises the rows and writes the summary, the figure and the report; returns the summary. */
+export async function writeOutputs(dir: string, rows: readonly BenchRow[], meta: Omit<BenchSummary, "variants">): Promise<BenchSummary> {
+  const summary: BenchSummary = { ...meta, variants: summarizeRows(rows) };
+  writeFileSync(path.join(dir, OUTPUT_FILES.json), `${JSON.stringify(summary, null, 2)}\n`);
+  const svg = await renderSvg(summarySpec(summary.variants));
+  writeFileSync(path.join(dir, OUTPUT_FILES.svg), svg);
+  writeFileSync(path.join(dir, OUTPUT_FILES.png), svgToPng(svg));
+  writeFileSync(path.join(dir, OUTPUT_FILES.html), htmlReport(summary, svg));
+  return summary;
+}

@@ -1,0 +1,94 @@
+/** The summary of a benchmark run, computed from its raw rows alone (so it can be recomputed from the CSV). */
+import { type BenchRow, TARGET_ONLY, type VariantSummary } from "./benchTypes.js";
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const finite = (xs: number[]) => xs.filter(Number.isFinite);
+
+function perRepeatRates(rows: BenchRow[]): number[] {
+  const repeats = [...new Set(rows.map((r) => r.repeat))].sort((a, b) => a - b);
+  return repeats.map((rep) => {
+    const rs = rows.filter((r) => r.repeat === rep);
+    return sum(rs.map((r) => r.tokens)) / sum(rs.map((r) => r.seconds));
+  });
+}
+
+function std(xs: number[]): number {
+  if (xs.length < 2) return 0;
+  const mean = sum(xs) / xs.length;
+  return Math.sqrt(sum(xs.map((x) => (x - mean) ** 2)) / (xs.length - 1));
+}
+
+/** Per draft position: accepted / reached, over all rows (from the "a/r a/r ..." column). */
+function positions(rows: BenchRow[]): number[] {
+  const acc: number[] = [];
+  const reach: number[] = [];
+  for (const r of rows) {
+    r.acceptanceByPosition
+      .split(" ")
+      .filter(Boolean)
+      .forEach((cell, i) => {
+        const [a, n] = cell.split("/").map(Number);
+        acc[i] = (acc[i] ?? 0) + a;
+        reach[i] = (reach[i] ?? 0) + n;
+      });
+  }
+  return acc.map((a, i) => (reach[i] ? a / reach[i] : 0));
+}
+
+/** Leviathan et al.'s expected tokens per block for acceptance rate a and draft length k, and that over the measured block cost. */
+export function chainBound(rows: BenchRow[], k: number, acceptance: number): { tokensPerBlock: number; tokensPerSecond: number } {
+  const a = Math.min(acceptance, 1 - 1e-9);
+  const tokensPerBlock = (1 - a ** (k + 1)) / (1 - a);
+  const draftPerToken = sum(rows.map((r) => r.draftSeconds)) / Math.max(1, sum(rows.map((r) => r.drafted)));
+  const verifyPerPass = sum(rows.map((r) => r.verifySeconds)) / Math.max(1, sum(rows.map((r) => r.steps)));
+  return { tokensPerBlock, tokensPerSecond: tokensPerBlock / (k * draftPerToken + verifyPerPass) };
+}
+
+function summarizeVariant(rows: BenchRow[], baseline: number | undefined): VariantSummary {
+  const first = rows[0];
+  const tokens = sum(rows.map((r) => r.tokens));
+  const seconds = sum(rows.map((r) => r.seconds));
+  const rates = perRepeatRates(rows);
+  const drafted = sum(rows.map((r) => r.drafted));
+  const accepted = sum(rows.map((r) => r.accepted));
+  const steps = finite(rows.map((r) => r.steps));
+  const known = (f: (r: BenchRow) => number) => (finite(rows.map(f)).length ? sum(finite(rows.map(f))) : Number.NaN);
+  const acceptanceRate = drafted ? accepted / drafted : 0;
+  const bound = first.policy === "chain" ? chainBound(rows, first.k, acceptanceRate) : null;
+  return {
+    variant: first.variant,
+    policy: first.policy,
+    k: first.k,
+    temperature: first.temperature,
+    generations: rows.length,
+    tokens,
+    seconds,
+    tokensPerSecond: tokens / seconds,
+    tokensPerSecondByRepeat: rates,
+    tokensPerSecondMin: Math.min(...rates),
+    tokensPerSecondMax: Math.max(...rates),
+    tokensPerSecondStd: std(rates),
+    speedup: baseline ? tokens / seconds / baseline : null,
+    meanAcceptedPerBlock: steps.length ? (accepted + sum(steps)) / sum(steps) : Number.NaN,
+    acceptanceRate,
+    acceptanceByPosition: positions(rows),
+    targetCallsPerSequence: known((r) => r.targetCalls) / rows.length,
+    drafterCallsPerSequence: known((r) => r.drafterCalls) / rows.length,
+    targetCallsPer100Tokens: (100 * known((r) => r.targetCalls)) / tokens,
+    drafterCallsPer100Tokens: (100 * known((r) => r.drafterCalls)) / tokens,
+    boundTokensPerBlock: bound?.tokensPerBlock ?? null,
+    boundTokensPerSecond: bound?.tokensPerSecond ?? null,
+  };
+}
+
+/** One summary per variant, in first-seen order; speedups are against target-only at the same temperature. */
+export function summarizeRows(rows: readonly BenchRow[]): VariantSummary[] {
+  const ids = [...new Set(rows.map((r) => r.variant))];
+  const byId = (id: string) => rows.filter((r) => r.variant === id);
+  const baselines = new Map<number, number>();
+  for (const id of ids) {
+    const rs = byId(id);
+    if (rs[0].policy === TARGET_ONLY) baselines.set(rs[0].temperature, sum(rs.map((r) => r.tokens)) / sum(rs.map((r) => r.seconds)));
+  }
+  return ids.map((id) => summarizeVariant(byId(id), baselines.get(byId(id)[0].temperature)));
+}

@@ -1,0 +1,114 @@
+/** Records shared by the benchmark modules: variants of the matrix, raw rows, and the summary. */
+
+/** Variants that are not verispec policies. */
+export const TARGET_ONLY = "target-only";
+/** node-llama-cpp's own speculative decoding, as peers on the same models and thread count. */
+export const PEER_DRAFT = "nlc-draft";
+export const PEER_LOOKUP = "nlc-lookup";
+
+export interface BenchVariant {
+  /** Unique label, e.g. "chain k=4 T=0". */
+  id: string;
+  /** A verispec policy name, TARGET_ONLY, or a peer. */
+  policy: string;
+  /** Draft length (0 where it does not apply). */
+  k: number;
+  temperature: number;
+}
+
+/** One generation: prompt x variant x repeat. These are the CSV columns. */
+export interface BenchRow {
+  variant: string;
+  policy: string;
+  k: number;
+  temperature: number;
+  repeat: number;
+  prompt: number;
+  seed: number;
+  tokens: number;
+  seconds: number;
+  tokensPerSecond: number;
+  /** Speculative steps (target passes after the prompt). */
+  steps: number;
+  blocks: number;
+  meanAcceptedPerBlock: number;
+  drafted: number;
+  accepted: number;
+  drafterCalls: number;
+  targetCalls: number;
+  draftSeconds: number;
+  verifySeconds: number;
+  /** Space-separated counts, per draft position: accepted/reached. */
+  acceptanceByPosition: string;
+}
+
+export const CSV_COLUMNS: (keyof BenchRow)[] = [
+  "variant",
+  "policy",
+  "k",
+  "temperature",
+  "repeat",
+  "prompt",
+  "seed",
+  "tokens",
+  "seconds",
+  "tokensPerSecond",
+  "steps",
+  "blocks",
+  "meanAcceptedPerBlock",
+  "drafted",
+  "accepted",
+  "drafterCalls",
+  "targetCalls",
+  "draftSeconds",
+  "verifySeconds",
+  "acceptanceByPosition",
+];
+
+export interface VariantSummary {
+  variant: string;
+  policy: string;
+  k: number;
+  temperature: number;
+  generations: number;
+  tokens: number;
+  seconds: number;
+  /** Total tokens / total seconds over all rows. */
+  tokensPerSecond: number;
+  /** Tokens/s of each repeat (all prompts of that repeat together). */
+  tokensPerSecondByRepeat: number[];
+  tokensPerSecondMin: number;
+  tokensPerSecondMax: number;
+  tokensPerSecondStd: number;
+  /** Against target-only at the same temperature, in this run. */
+  speedup: number | null;
+  meanAcceptedPerBlock: number;
+  acceptanceRate: number;
+  acceptanceByPosition: number[];
+  targetCallsPerSequence: number;
+  drafterCallsPerSequence: number;
+  targetCallsPer100Tokens: number;
+  drafterCallsPer100Tokens: number;
+  /** Leviathan et al.: expected tokens per block (1 - a^(k+1)) / (1 - a), chain-like variants only. */
+  boundTokensPerBlock: number | null;
+  /** That bound divided by the measured cost of a block (k drafter steps and one target pass). */
+  boundTokensPerSecond: number | null;
+}
+
+export interface BenchSummary {
+  createdAt: string;
+  command: string;
+  machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
+  models: { target: ModelDetails; draft: ModelDetails | null };
+  settings: { prompts: string; promptCount: number; repeats: number; maxTokens: number; threads: number; seed: number };
+  complete: boolean;
+  variants: VariantSummary[];
+}
+
+export interface ModelDetails {
+  file: string;
+  bytes: number;
+  parameters: number;
+  vocabSize: number;
+  description: string;
+}

@@ -1,0 +1,39 @@
+/** The benchmark matrix from the command line: policies x draft lengths x temperatures. */
+import { POLICY_NAMES } from "../verifier/policyRegistry.js";
+import { type BenchVariant, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
+
+/** Suffix of policy names that run with the loaded acceptance head (--head). */
+export const WITH_HEAD = "+head";
+/** Policies that can use a head. */
+const HEAD_POLICIES = ["cascade", "adaptive"];
+
+/** Every name --policies accepts. */
+export const BENCH_POLICY_NAMES = [TARGET_ONLY, ...POLICY_NAMES, ...HEAD_POLICIES.map((p) => p + WITH_HEAD), PEER_DRAFT, PEER_LOOKUP];
+
+/** Variants that draft with a length k (the others run once per temperature). */
+function usesK(policy: string): boolean {
+  return policy !== TARGET_ONLY && policy !== PEER_LOOKUP;
+}
+
+/** The variants, in run order; unknown policy names are refused with the list of known ones. */
+export function benchVariants(policies: readonly string[], ks: readonly number[], temperatures: readonly number[]): BenchVariant[] {
+  const unknown = policies.filter((p) => !BENCH_POLICY_NAMES.includes(p));
+  if (unknown.length) throw new RangeError(`unknown policy "${unknown[0]}"; known policies: ${BENCH_POLICY_NAMES.join(", ")}`);
+  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1 || k > 64)) throw new RangeError("--k takes whole numbers from 1 to 64");
+  if (temperatures.length === 0 || temperatures.some((t) => !(t >= 0) || !Number.isFinite(t))) throw new RangeError("--temperatures takes numbers >= 0");
+  const out: BenchVariant[] = [];
+  for (const temperature of temperatures) {
+    for (const policy of policies) {
+      for (const k of usesK(policy) ? ks : [0]) out.push({ id: `${policy}${k ? ` k=${k}` : ""} T=${temperature}`, policy, k, temperature });
+    }
+  }
+  return out;
+}
+
+/** Parses a comma-separated list of numbers or names. */
+export function splitList(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

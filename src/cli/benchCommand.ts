@@ -1,0 +1,122 @@
+/** `verispec bench`: runs the benchmark matrix and writes CSV, JSON, figures and an HTML report. */
+import { mkdirSync, statSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { LlamaCppModel } from "../backends/llamaCpp/llamaCppModel.js";
+import { NodeLlamaCppPeers } from "../backends/llamaCpp/nodeLlamaCppPeers.js";
+import { physicalCoreCount } from "../backends/llamaCpp/threads.js";
+import { checkCompatibleVocabularies } from "../backends/vocabularyCompatibility.js";
+import { CsvRowWriter } from "../bench/benchCsv.js";
+import { machineDetails, OUTPUT_FILES, writeOutputs } from "../bench/benchOutput.js";
+import { createProgress } from "../bench/benchProgress.js";
+import { runBench } from "../bench/benchRunner.js";
+import type { BenchRow, ModelDetails } from "../bench/benchTypes.js";
+import { PEER_DRAFT, PEER_LOOKUP } from "../bench/benchTypes.js";
+import { BENCH_POLICY_NAMES, benchVariants, splitList, WITH_HEAD } from "../bench/benchVariants.js";
+import { readPromptFile } from "../bench/promptFile.js";
+import { embeddedModelPaths } from "../util/embeddedModels.js";
+import { loadHead } from "../verifier/head/headModel.js";
+import { policyOptionsFrom } from "./generateCommand.js";
+import { integer, positiveInteger } from "./optionParsers.js";
+
+interface BenchFlags {
+  target?: string;
+  draft?: string;
+  prompts: string;
+  limit?: number;
+  trimPrompts?: boolean;
+  policies: string;
+  k: string;
+  temperatures: string;
+  repeats: number;
+  maxTokens: number;
+  threads?: number;
+  seed: number;
+  out: string;
+  head?: string;
+}
+
+function details(m: LlamaCppModel, file: string): ModelDetails {
+  return { file, bytes: statSync(file).size, parameters: m.info.parameters, vocabSize: m.vocabulary.size, description: m.info.description };
+}
+
+async function runBenchCommand(f: BenchFlags): Promise<void> {
+  const prompts = readPromptFile(f.prompts)
+    .slice(0, f.limit)
+    .map((p) => (f.trimPrompts ? p.trimEnd() : p));
+  const variants = benchVariants(splitList(f.policies), splitList(f.k).map(Number), splitList(f.temperatures).map(Number));
+  const head = f.head ? loadHead(f.head) : undefined;
+  if (!head && variants.some((v) => v.policy.endsWith(WITH_HEAD))) throw new RangeError(`policies ending in ${WITH_HEAD} need --head`);
+  const embedded = embeddedModelPaths();
+  const targetFile = f.target ?? embedded.target;
+  const draftFile = f.draft ?? (f.target ? undefined : embedded.draft);
+  const threads = f.threads ?? physicalCoreCount();
+  mkdirSync(f.out, { recursive: true });
+  const target = await LlamaCppModel.load(targetFile, { threads });
+  const draft = draftFile ? await LlamaCppModel.load(draftFile, { threads }) : undefined;
+  if (draft) checkCompatibleVocabularies(target.vocabulary, draft.vocabulary);
+  const needsPeers = variants.some((v) => v.policy === PEER_DRAFT || v.policy === PEER_LOOKUP);
+  const peers = needsPeers ? await NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize) : undefined;
+  const csv = new CsvRowWriter(path.join(f.out, OUTPUT_FILES.csv));
+  const progress = createProgress(prompts.length * variants.length * f.repeats);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once("SIGINT", onSigint);
+  let rows: BenchRow[] = [];
+  try {
+    rows = await runBench({
+      target,
+      draft,
+      peers,
+      prompts,
+      variants,
+      repeats: f.repeats,
+      maxTokens: f.maxTokens,
+      seed: f.seed,
+      policyOptions: policyOptionsFrom({ k: 0 }),
+      head,
+      signal: abort.signal,
+      onRow: (row) => {
+        csv.append(row);
+        progress.tick(`${row.variant}, prompt ${row.prompt}, repeat ${row.repeat}: ${row.tokensPerSecond.toFixed(1)} tokens/s`);
+      },
+    });
+  } finally {
+    progress.stop();
+    process.off("SIGINT", onSigint);
+  }
+  if (rows.length === 0) throw new Error("interrupted before any generation finished; nothing to summarise");
+  const summary = await writeOutputs(f.out, rows, {
+    createdAt: new Date().toISOString(),
+    command: `verispec ${process.argv.slice(2).join(" ")}`,
+    machine: machineDetails(),
+    models: { target: details(target, targetFile), draft: draft && draftFile ? details(draft, draftFile) : null },
+    settings: { prompts: f.prompts, promptCount: prompts.length, repeats: f.repeats, maxTokens: f.maxTokens, threads, seed: f.seed },
+    complete: !abort.signal.aborted,
+  });
+  await peers?.dispose();
+  draft?.dispose();
+  target.dispose();
+  process.stderr.write(`${summary.complete ? "" : "interrupted: "}wrote ${Object.values(OUTPUT_FILES).join(", ")} to ${f.out}\n`);
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command("bench")
+    .description("run every variant on every prompt, repeated; write results.csv, summary.json, summary.svg/png and report.html")
+    .option("--target <model>", "target GGUF model (default: the embedded target)")
+    .option("--draft <model>", "draft GGUF model (default: the embedded drafter; none with a --target of your own: prompt lookup)")
+    .requiredOption("--prompts <file>", "prompt file: JSONL with a prompt field (HumanEval) or turns (MT-Bench), or plain text lines")
+    .option("--limit <n>", "use the first n prompts", positiveInteger)
+    .option("--trim-prompts", "remove trailing whitespace from prompts")
+    .option("--policies <list>", `comma-separated: ${BENCH_POLICY_NAMES.join(", ")}`, "target-only,chain,heuristic,cascade,tree,adaptive")
+    .option("--k <list>", "comma-separated draft lengths", "4")
+    .option("--temperatures <list>", "comma-separated temperatures (0 = greedy)", "0")
+    .option("--repeats <n>", "repeats of the whole matrix", positiveInteger, 3)
+    .option("--max-tokens <n>", "tokens per generation", positiveInteger, 64)
+    .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
+    .option("--seed <s>", "base seed (row seed = base + 1000 * repeat + prompt)", integer, 0)
+    .option("--out <dir>", "output folder", "bench-results")
+    .option("--head <file>", `acceptance head for the policies named with ${WITH_HEAD} (cascade${WITH_HEAD}, adaptive${WITH_HEAD})`)
+    .action(runBenchCommand);
+}
