@@ -51,10 +51,10 @@ void finalize_context(napi_env, void *data, void *) {
 
 }  // namespace
 
-// createContext(model, nCtx, nBatch, nSeqMax, nThreads) -> external Context
+// createContext(model, nCtx, nBatch, nSeqMax, nThreads, f32Cache) -> external Context
 napi_value CreateContext(napi_env env, napi_callback_info info) {
-  auto args = get_args(env, info, 5);
-  if (args.size() < 5) return throw_error(env, "createContext needs 5 arguments");
+  auto args = get_args(env, info, 6);
+  if (args.size() < 6) return throw_error(env, "createContext needs 6 arguments");
   Model *m = live_model(env, args[0]);
   if (!m) return nullptr;
   llama_context_params p = llama_context_default_params();
@@ -65,6 +65,7 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   p.n_threads = get_i32(env, args[4]);
   p.n_threads_batch = p.n_threads;
   p.kv_unified = true;
+  if (get_bool(env, args[5])) p.type_k = p.type_v = GGML_TYPE_F32;
   p.no_perf = true;
   take_last_error();
   llama_context *ctx = llama_init_from_model(m->model, p);

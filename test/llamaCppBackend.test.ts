@@ -15,8 +15,8 @@ before(async () => {
 });
 after(() => target.dispose());
 
-/** llama.cpp's own rounding differences between batch shapes stay well under this. */
-const LOGIT_TOLERANCE = 2e-3;
+/** llama.cpp's own rounding differences between batch shapes are about 3e-6 on the fixtures; this is well above them and far below any real difference. */
+const LOGIT_TOLERANCE = 1e-4;
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;

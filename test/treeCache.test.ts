@@ -48,9 +48,12 @@ async function checkCacheAfterTree(model: LanguageModel, win: number | undefined
   const verified = await verifyBlock(session, context, block);
   assert.equal(verified.layout.batch.length, 6, "root, three chain tokens, two alternatives: one pass");
   rollBack(session, verified, context.length, { accepted: accepted.length, bonus: 0, sibling: win });
-  assert.equal(session.sequenceLength(0), context.length + accepted.length);
+  // The cache keeps the chain prefix; a winning alternative is evaluated again with the next pass.
+  const cached = context.length + accepted.length - (win === undefined ? 0 : 1);
+  assert.equal(session.sequenceLength(0), cached);
   const next = v.tokenize("d")[0];
-  const rows = await session.evaluate([{ token: next, position: context.length + accepted.length, sequences: [0], logits: true }]);
+  const pending = [...context, ...accepted, next].slice(cached);
+  const rows = await session.evaluate(pending.map((token, i) => ({ token, position: cached + i, sequences: [0], logits: i === pending.length - 1 })));
   const got = rows.row(0).slice();
   session.dispose();
   const fresh = await model.createSession();
@@ -61,7 +64,8 @@ async function checkCacheAfterTree(model: LanguageModel, win: number | undefined
 }
 
 test("after a tree step the GGUF cache equals a fresh evaluation of the accepted path", async () => {
-  for (const win of [undefined, 0, 1]) await checkCacheAfterTree(pair.target, win, 2e-3);
+  // llama.cpp's own differences between batch shapes are about 3e-6 on these models.
+  for (const win of [undefined, 0, 1]) await checkCacheAfterTree(pair.target, win, 1e-4);
 });
 
 test("after a tree step the n-gram cache equals a fresh evaluation of the accepted path", async () => {
@@ -74,7 +78,11 @@ test("one tree pass is one target call, and branches do win on the fixtures", as
   const run = await collectGeneration(generateSpeculative(target, new ModelDrafter(pair.draft, GREEDY), "the cat sat on a mat", { maxTokens: 60, policy }));
   const prefillCalls = 1;
   assert.equal(target.evaluations.length, prefillCalls + run.steps.length);
-  for (const [i, step] of run.steps.entries()) assert.equal(target.evaluations[prefillCalls + i].batch.length, 1 + step.drafted + (step.branches ?? 0));
+  for (const [i, step] of run.steps.entries()) {
+    // The pass holds the pending context (the root, plus an alternative that won the step before), the chain and the alternatives.
+    const pending = i > 0 && run.steps[i - 1].branchAccepted ? 2 : 1;
+    assert.equal(target.evaluations[prefillCalls + i].batch.length, pending + step.drafted + (step.branches ?? 0));
+  }
   assert.ok(
     run.steps.some((s) => s.branchAccepted),
     "some step accepted an alternative token",

@@ -29,9 +29,9 @@ export interface VerifiedBlock {
   rows: LogitRows;
 }
 
-/** Step 2: one target pass over the last context token and the whole block (every branch sees only its own path). */
+/** Step 2: one target pass over the context tokens not yet cached and the whole block (every branch sees only its own path). */
 export async function verifyBlock(session: ModelSession, context: readonly TokenId[], block: DraftBlock): Promise<VerifiedBlock> {
-  const layout = layoutBlock(context, block);
+  const layout = layoutBlock(context, session.sequenceLength(0), block);
   for (let s = 1; s < layout.sequences; s++) session.copySequence(0, s);
   return { layout, rows: await session.evaluate(layout.batch) };
 }
@@ -100,10 +100,13 @@ export function shadowPrice(v: VerifiedBlock, block: DraftBlock, context: readon
   return price;
 }
 
-/** Step 4: the target's cache keeps only the accepted path (branch included), in sequence 0. */
+/**
+ * Step 4: the target's cache keeps the context and the accepted chain prefix,
+ * in sequence 0. A winning sibling's cell is dropped too (see treeLayout.ts):
+ * the sibling is evaluated again at the start of the next pass.
+ */
 export function rollBack(session: ModelSession, v: VerifiedBlock, contextLength: number, verdict: BlockVerdict): void {
-  if (verdict.sibling !== undefined) session.copySequence(verdict.sibling + 1, 0);
   if (v.layout.sequences > 1) session.keepOnlySequence(0);
-  const keep = contextLength + verdict.accepted;
+  const keep = contextLength + verdict.accepted - (verdict.sibling === undefined ? 0 : 1);
   if (session.sequenceLength(0) > keep) session.removeRange(0, keep);
 }

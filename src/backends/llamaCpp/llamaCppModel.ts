@@ -13,6 +13,12 @@ export interface LlamaCppLoadOptions {
   threads?: number;
   /** Layers to offload to a GPU (when the loaded llama.cpp has a GPU backend); 0 by default, -1 for all. */
   gpuLayers?: number;
+  /**
+   * Keep the KV cache in float32 instead of llama.cpp's float16 (more memory).
+   * Rounding keys and values to float16 turns the last-bit differences between
+   * batch shapes into visible logit differences; float32 keeps them tiny.
+   */
+  f32Cache?: boolean;
 }
 
 /** Thrown when a model file is missing or is not a usable GGUF file; the message is one line naming the file. */
@@ -34,6 +40,7 @@ export class LlamaCppModel implements LanguageModel {
   readonly vocabulary: LlamaCppVocabulary;
   readonly trainContextSize: number;
   readonly threads: number;
+  readonly f32Cache: boolean;
   private disposed = false;
   private readonly sessions = new Set<LlamaCppSession>();
 
@@ -43,8 +50,10 @@ export class LlamaCppModel implements LanguageModel {
     readonly file: string,
     readonly info: NativeModelInfo,
     threads: number,
+    f32Cache: boolean,
   ) {
     this.name = path.basename(file, ".gguf");
+    this.f32Cache = f32Cache;
     this.vocabulary = new LlamaCppVocabulary(native, model, info);
     this.trainContextSize = info.trainContextSize;
     this.threads = threads;
@@ -62,7 +71,7 @@ export class LlamaCppModel implements LanguageModel {
     } catch (e) {
       throw new ModelFileError(((e as Error).message ?? String(e)).split("\n").join(" "));
     }
-    return new LlamaCppModel(native, model, file, native.modelInfo(model), threads);
+    return new LlamaCppModel(native, model, file, native.modelInfo(model), threads, options.f32Cache ?? false);
   }
 
   async createSession(options: SessionOptions = {}): Promise<ModelSession> {
@@ -73,7 +82,7 @@ export class LlamaCppModel implements LanguageModel {
     for (const [key, v] of Object.entries({ contextSize, maxSequences, batchSize })) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`${key} must be a positive integer, got ${v}`);
     }
-    const context = this.native.createContext(this.model, contextSize, batchSize, maxSequences, this.threads);
+    const context = this.native.createContext(this.model, contextSize, batchSize, maxSequences, this.threads, this.f32Cache);
     const session = new LlamaCppSession(this.native, context, this.vocabulary, () => this.sessions.delete(session));
     this.sessions.add(session);
     return session;

@@ -37,7 +37,7 @@ export interface NativeBinding {
   modelInfo(model: NativeModel): NativeModelInfo;
   vocabulary(model: NativeModel): NativeVocabulary;
   tokenize(model: NativeModel, text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
-  createContext(model: NativeModel, contextSize: number, batchSize: number, maxSequences: number, threads: number): NativeContext;
+  createContext(model: NativeModel, contextSize: number, batchSize: number, maxSequences: number, threads: number, f32Cache: boolean): NativeContext;
   freeContext(context: NativeContext): void;
   contextInfo(context: NativeContext): { contextSize: number; batchSize: number; maxSequences: number };
   decode(
