@@ -25,13 +25,15 @@ function constraintsFor(target: LanguageModel): Constraints {
 }
 
 /**
- * llama.cpp's logits differ in the last bits between batch shapes (a 1-token
- * decode against a pass over a block: about 3e-6 on the fixtures), so where the
- * target's top two logits are closer than this, its argmax may legitimately
- * differ between the two. Such runs are counted and reported; the last
- * measurement had none. The exact n-gram backend gets no allowance at all.
+ * llama.cpp's logits depend slightly on batch shapes (a 1-token decode against a
+ * pass over a block): usually about 3e-6, but up to 2e-3 on some sequences of
+ * these random models (measured: the same 65 tokens evaluated in one batch and
+ * one at a time). Where the target's top two logits are closer than this, its
+ * argmax may legitimately differ between the two, so such runs are counted and
+ * reported rather than failed; the last measurement had none. The exact n-gram
+ * backend gets no allowance at all.
  */
-const LLAMA_NEAR_TIE = 1e-5;
+const LLAMA_NEAR_TIE = 2e-3;
 
 /** The gap between the target's two largest logits after `context`, evaluated afresh. */
 async function topTwoGap(target: LanguageModel, context: number[]): Promise<number> {

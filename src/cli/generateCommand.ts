@@ -78,12 +78,15 @@ export function policyOptionsFrom(
 async function runGenerate(f: GenerateFlags): Promise<void> {
   const sampling = samplingFrom({ temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed });
   const policy = createPolicy(f.policy, { ...policyOptionsFrom(f), scorer: f.head ? loadHead(f.head) : undefined });
-  const pair = await loadModelPair({ target: f.target, draft: f.draft, threads: f.threads }, !f.targetOnly);
+  // A target of your own without a drafter is generated from alone (the baseline).
+  const targetOnly = f.targetOnly || (f.target !== undefined && f.draft === undefined);
+  const pair = await loadModelPair({ target: f.target, draft: f.draft, threads: f.threads }, !targetOnly);
+  if (targetOnly && !f.targetOnly) process.stderr.write("verispec: no --draft given for this --target: generating with the target alone\n");
   const constraints = new Constraints({
     repetitionPenalty: f.repetitionPenalty,
     bannedNgrams: (f.ban ?? []).map((text) => pair.target.vocabulary.tokenize(text)),
   });
-  const drafter = f.targetOnly ? undefined : createDrafter(pair, sampling, f.context, constraints);
+  const drafter = targetOnly ? undefined : createDrafter(pair, sampling, f.context, constraints);
   const options = { maxTokens: f.maxTokens, sampling, stop: f.stop, contextSize: f.context, policy, constraints, shadow: f.shadow };
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -117,7 +120,7 @@ export function registerGenerate(program: Command): void {
     .command("generate")
     .description("generate a completion with speculative decoding (or the target alone) and print its metrics")
     .option("--target <model>", "target GGUF model: a path, hf:<user>/<repo>/<file>.gguf or a URL (default: the embedded target)")
-    .option("--draft <model>", `draft GGUF model, or "${PROMPT_LOOKUP}" (default: the embedded drafter)`)
+    .option("--draft <model>", `draft GGUF model, or "${PROMPT_LOOKUP}" (default: the embedded drafter; with a --target of your own: none, target alone)`)
     .option("--target-only", "generate with the target alone (the baseline)")
     .option("--prompt <text>", "prompt text", DEFAULT_PROMPT)
     .option("--max-tokens <n>", "most tokens to generate", positiveInteger, DEFAULT_MAX_TOKENS)

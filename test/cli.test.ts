@@ -1,0 +1,52 @@
+/** The generate command as a user runs it: target alone, speculative with --json, and clear one-line errors. */
+import assert from "node:assert/strict";
+import path from "node:path";
+import { test } from "node:test";
+import { runCli } from "./helpers/cli.js";
+import { fixtureDir, fixturePair } from "./helpers/fixtures.js";
+
+test("--target without --draft generates with the target alone; with --draft it speculates; --json is one object", async () => {
+  const m = fixturePair();
+  const alone = await runCli(["generate", "--target", m.target, "--prompt", "the cat", "--max-tokens", "8", "--threads", "1", "--json"]);
+  assert.equal(alone.code, 0, alone.stderr);
+  assert.match(alone.stderr, /generating with the target alone/);
+  const a = JSON.parse(alone.stdout);
+  assert.equal(a.mode, "target-only");
+  assert.equal(a.metrics.tokens, 8);
+  const spec = await runCli([
+    "generate",
+    "--target",
+    m.target,
+    "--draft",
+    m.draft,
+    "--prompt",
+    "the cat",
+    "--max-tokens",
+    "8",
+    "--threads",
+    "1",
+    "--json",
+    "--policy",
+    "tree",
+  ]);
+  assert.equal(spec.code, 0, spec.stderr);
+  const s = JSON.parse(spec.stdout);
+  assert.equal(s.mode, "tree k=4");
+  assert.equal(s.text, a.text, "greedy speculative text equals the target's own");
+});
+
+test("bad model files and options give one-line errors and exit status 1", async () => {
+  const m = fixturePair();
+  const cases: [string[], RegExp][] = [
+    [["--target", path.join(fixtureDir, "nope.gguf")], /model file not found: .*nope\.gguf/],
+    [["--target", m.target, "--draft", m.draft, "--temperature", "-1"], /temperature must be >= 0/],
+    [["--target", m.target, "--draft", m.draft, "--top-p", "2"], /top-p must be in \(0, 1\]/],
+    [["--target", m.target, "--draft", m.draft, "--head", path.join(fixtureDir, "missing-head.json")], /head file not found/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(["generate", "--threads", "1", "--max-tokens", "4", ...args]);
+    assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+});
