@@ -15,8 +15,8 @@ import { DEFAULT_BRANCH_BELOW, DEFAULT_TREE_BUDGET, DEFAULT_TREE_WIDTH } from ".
 import { createDrafter, loadModelPair, PROMPT_LOOKUP } from "./modelPair.js";
 import { collect, finiteNumber, integer, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
 
-/** The prompt used when none is given: a HumanEval-style function header. */
-export const DEFAULT_PROMPT = 'def fibonacci(n: int) -> int:\n    """Return the n-th Fibonacci number."""';
+/** The prompt used when none is given: the start of a Python module, which the embedded pair continues at length. */
+export const DEFAULT_PROMPT = "import numpy as np\n\n\ndef normalize(x):";
 
 interface GenerateFlags {
   target?: string;
