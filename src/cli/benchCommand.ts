@@ -10,7 +10,7 @@ import { CsvRowWriter } from "../bench/benchCsv.js";
 import { machineDetails, OUTPUT_FILES, writeOutputs } from "../bench/benchOutput.js";
 import { createProgress } from "../bench/benchProgress.js";
 import { runBench } from "../bench/benchRunner.js";
-import type { BenchRow, ModelDetails } from "../bench/benchTypes.js";
+import type { BenchRow, BenchVariant, ModelDetails } from "../bench/benchTypes.js";
 import { PEER_DRAFT, PEER_LOOKUP } from "../bench/benchTypes.js";
 import { BENCH_POLICY_NAMES, benchVariants, splitList, WITH_HEAD } from "../bench/benchVariants.js";
 import { readPromptFile } from "../bench/promptFile.js";
@@ -40,6 +40,26 @@ function details(m: LlamaCppModel, file: string): ModelDetails {
   return { file, bytes: statSync(file).size, parameters: m.info.parameters, vocabSize: m.vocabulary.size, description: m.info.description };
 }
 
+/** The models of a bench run: target, drafter (if any) and node-llama-cpp's peers (if a variant needs them). */
+async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[]) {
+  const embedded = embeddedModelPaths();
+  const targetFile = f.target ?? embedded.target;
+  const draftFile = f.draft ?? (f.target ? undefined : embedded.draft);
+  const threads = f.threads ?? physicalCoreCount();
+  const target = await LlamaCppModel.load(targetFile, { threads });
+  const draft = draftFile ? await LlamaCppModel.load(draftFile, { threads }) : undefined;
+  if (draft) checkCompatibleVocabularies(target.vocabulary, draft.vocabulary);
+  const needsPeers = variants.some((v) => v.policy === PEER_DRAFT || v.policy === PEER_LOOKUP);
+  const peers = needsPeers ? await NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize) : undefined;
+  const models = { target: details(target, targetFile), draft: draft && draftFile ? details(draft, draftFile) : null };
+  const dispose = async () => {
+    await peers?.dispose();
+    draft?.dispose();
+    target.dispose();
+  };
+  return { target, draft, peers, threads, models, dispose };
+}
+
 async function runBenchCommand(f: BenchFlags): Promise<void> {
   const prompts = readPromptFile(f.prompts)
     .slice(0, f.limit)
@@ -47,27 +67,21 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
   const variants = benchVariants(splitList(f.policies), splitList(f.k).map(Number), splitList(f.temperatures).map(Number));
   const head = f.head ? loadHead(f.head) : undefined;
   if (!head && variants.some((v) => v.policy.endsWith(WITH_HEAD))) throw new RangeError(`policies ending in ${WITH_HEAD} need --head`);
-  const embedded = embeddedModelPaths();
-  const targetFile = f.target ?? embedded.target;
-  const draftFile = f.draft ?? (f.target ? undefined : embedded.draft);
-  const threads = f.threads ?? physicalCoreCount();
   mkdirSync(f.out, { recursive: true });
-  const target = await LlamaCppModel.load(targetFile, { threads });
-  const draft = draftFile ? await LlamaCppModel.load(draftFile, { threads }) : undefined;
-  if (draft) checkCompatibleVocabularies(target.vocabulary, draft.vocabulary);
-  const needsPeers = variants.some((v) => v.policy === PEER_DRAFT || v.policy === PEER_LOOKUP);
-  const peers = needsPeers ? await NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize) : undefined;
+  const m = await openBenchModels(f, variants);
   const csv = new CsvRowWriter(path.join(f.out, OUTPUT_FILES.csv));
   const progress = createProgress(prompts.length * variants.length * f.repeats);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once("SIGINT", onSigint);
+  const onRow = (row: BenchRow) => {
+    csv.append(row);
+    progress.tick(`${row.variant}, prompt ${row.prompt}, repeat ${row.repeat}: ${row.tokensPerSecond.toFixed(1)} tokens/s`);
+  };
   let rows: BenchRow[] = [];
   try {
-    rows = await runBench({
-      target,
-      draft,
-      peers,
+    const plan = {
+      ...m,
       prompts,
       variants,
       repeats: f.repeats,
@@ -76,27 +90,24 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
       policyOptions: policyOptionsFrom({ k: 0 }),
       head,
       signal: abort.signal,
-      onRow: (row) => {
-        csv.append(row);
-        progress.tick(`${row.variant}, prompt ${row.prompt}, repeat ${row.repeat}: ${row.tokensPerSecond.toFixed(1)} tokens/s`);
-      },
-    });
+      onRow,
+    };
+    rows = await runBench(plan);
   } finally {
     progress.stop();
     process.off("SIGINT", onSigint);
   }
   if (rows.length === 0) throw new Error("interrupted before any generation finished; nothing to summarise");
-  const summary = await writeOutputs(f.out, rows, {
+  const settings = { prompts: f.prompts, promptCount: prompts.length, repeats: f.repeats, maxTokens: f.maxTokens, threads: m.threads, seed: f.seed };
+  const meta = {
     createdAt: new Date().toISOString(),
     command: `verispec ${process.argv.slice(2).join(" ")}`,
     machine: machineDetails(),
-    models: { target: details(target, targetFile), draft: draft && draftFile ? details(draft, draftFile) : null },
-    settings: { prompts: f.prompts, promptCount: prompts.length, repeats: f.repeats, maxTokens: f.maxTokens, threads, seed: f.seed },
-    complete: !abort.signal.aborted,
-  });
-  await peers?.dispose();
-  draft?.dispose();
-  target.dispose();
+    models: m.models,
+    settings,
+  };
+  const summary = await writeOutputs(f.out, rows, { ...meta, complete: !abort.signal.aborted });
+  await m.dispose();
   process.stderr.write(`${summary.complete ? "" : "interrupted: "}wrote ${Object.values(OUTPUT_FILES).join(", ")} to ${f.out}\n`);
 }
 
