@@ -58,7 +58,7 @@ function formatMetrics(m: GenerationMetrics, finish: string | undefined): string
     ...Object.entries(m.cutsByStage).map(
       ([stage, n]) =>
         `cut by ${stage}: ${n} blocks` +
-        (stage in m.shadowAcceptedByStage ? `, price (target would have accepted) ${m.shadowAcceptedByStage[stage].toFixed(1)} tokens` : ""),
+        (m.shadowDrafted > 0 ? `, price (target would have accepted) ${m.shadowAcceptedByStage[stage].toFixed(1)} tokens` : ""),
     ),
   ].join("\n");
 }

@@ -23,6 +23,8 @@ export interface GenerationMetrics {
   otherSeconds: number;
   /** Blocks whose drafting a verifier stage stopped, by stage. */
   cutsByStage: Record<string, number>;
+  /** Shadow mode: tokens drafted past cuts and verified only to price them (0 without shadow mode). */
+  shadowDrafted: number;
   /** Shadow mode, by stage: tokens the target would have accepted past the cut (the price of the cut). */
   shadowAcceptedByStage: Record<string, number>;
   /** Alternative tokens (tree branches) verified, and how many steps a branch won. */
@@ -65,6 +67,7 @@ export function generationMetrics(steps: readonly StepEvent[], wallSeconds: numb
     verifySeconds,
     otherSeconds: Math.max(0, wallSeconds - draftSeconds - verifySeconds),
     cutsByStage: countByStage(steps, () => 1),
+    shadowDrafted: sum((s) => s.shadowDrafted ?? 0),
     shadowAcceptedByStage: countByStage(steps, (s) => s.shadowAccepted ?? 0),
     branchesVerified: sum((s) => s.branches ?? 0),
     branchesAccepted: steps.filter((s) => s.branchAccepted).length,
