@@ -8,38 +8,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { BlockVerdict } from "../src/acceptance/acceptanceTypes.js";
 import { residual, type SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
-import { CharacterVocabulary } from "../src/backends/ngram/characterVocabulary.js";
-import { NgramModel } from "../src/backends/ngram/ngramModel.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
-import { sampleFrom, samplingDistribution } from "../src/sampling/distribution.js";
+import { sampleFrom } from "../src/sampling/distribution.js";
 import { type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { ChainPolicy } from "../src/verifier/chainPolicy.js";
 import { chiSquareTest } from "./helpers/chiSquare.js";
-
-const RUNS = 20_000;
-const LENGTH = 3;
-/** Six letters and EOS; EOS is made all but impossible (bias -30), so every run yields 3 tokens and there are 6^3 = 216 outcomes. */
-const vocabulary = new CharacterVocabulary("abcdef");
-const target = NgramModel.create({ seed: 5, order: 3, sharpness: 1.5, eosBias: -30, vocabulary });
-/** The drafter mixes in 60% of another model, so q differs clearly from p. */
-const draftModel = target.blend(0.6, 77);
-const PROMPT = "abc";
-
-/** Exact probability of every 3-token continuation under the target's sampling distribution. */
-function exactDistribution(s: RandomSamplingSettings): Map<string, number> {
-  const out = new Map<string, number>();
-  const walk = (prefix: number[], prob: number) => {
-    if (prefix.length === LENGTH) {
-      out.set(prefix.join(","), prob);
-      return;
-    }
-    const p = samplingDistribution(target.logitsAfter([...vocabulary.tokenize(PROMPT), ...prefix]), s);
-    for (let t = 0; t < p.length; t++) if (p[t] > 0) walk([...prefix, t], prob * p[t]);
-  };
-  walk([], 1);
-  return out;
-}
+import { draftModel, exactDistribution, LENGTH, PROMPT, RUNS, target } from "./helpers/samplingFixture.js";
 
 async function observed(s: RandomSamplingSettings, rule?: SampledAcceptanceRule): Promise<Map<string, number>> {
   const counts = new Map<string, number>();

@@ -8,31 +8,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { acceptsToken, residual } from "../src/acceptance/speculativeSampling.js";
 import { type SampledTreeRule, withoutToken } from "../src/acceptance/treeAcceptance.js";
-import { CharacterVocabulary } from "../src/backends/ngram/characterVocabulary.js";
-import { NgramModel } from "../src/backends/ngram/ngramModel.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
-import { sampleFrom, samplingDistribution } from "../src/sampling/distribution.js";
+import { sampleFrom } from "../src/sampling/distribution.js";
 import { type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { TreePolicy } from "../src/verifier/treePolicy.js";
 import { chiSquareTest } from "./helpers/chiSquare.js";
-
-const RUNS = 20_000;
-const vocabulary = new CharacterVocabulary("abcdef");
-const target = NgramModel.create({ seed: 5, order: 3, sharpness: 1.5, eosBias: -30, vocabulary });
-const draftModel = target.blend(0.6, 77);
-const PROMPT = "abc";
-
-function exactDistribution(s: RandomSamplingSettings): Map<string, number> {
-  const out = new Map<string, number>();
-  const walk = (prefix: number[], prob: number) => {
-    if (prefix.length === 3) return void out.set(prefix.join(","), prob);
-    const p = samplingDistribution(target.logitsAfter([...vocabulary.tokenize(PROMPT), ...prefix]), s);
-    for (let t = 0; t < p.length; t++) if (p[t] > 0) walk([...prefix, t], prob * p[t]);
-  };
-  walk([], 1);
-  return out;
-}
+import { draftModel, exactDistribution, PROMPT, RUNS, target } from "./helpers/samplingFixture.js";
 
 async function observed(s: RandomSamplingSettings, rule?: SampledTreeRule): Promise<{ counts: Map<string, number>; siblingWins: number }> {
   const counts = new Map<string, number>();
