@@ -8,6 +8,8 @@ import { checkCompatibleVocabularies, VocabularyMismatchError } from "../src/bac
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import { draftChain } from "../src/drafts/draftBlock.js";
+import { endsGeneration } from "../src/generation/generationEnd.js";
 import { OutputTracker } from "../src/generation/outputTracker.js";
 import { PromptError } from "../src/generation/prompt.js";
 import { writeRandomLlamaPair } from "../src/gguf/randomLlama.js";
@@ -115,4 +117,28 @@ test("drafter and target with different vocabularies are refused, saying what di
   assert.throws(() => checkCompatibleVocabularies(a.vocabulary, b.vocabulary), /token texts/);
   a.dispose();
   b.dispose();
+});
+
+test("drafting stops after a token with which generation would end (EOS, or a completed stop string)", async () => {
+  const v = new CharacterVocabulary();
+  const [a, b, space] = v.tokenize("ab ");
+  // Context "xb"; stop "b a": drafting " " does not complete it, drafting "a" after it does.
+  const context = v.tokenize("xb");
+  assert.equal(endsGeneration(v, ["b a"], context, [space]), false);
+  assert.equal(endsGeneration(v, ["b a"], context, [space, a]), true);
+  assert.equal(endsGeneration(v, [], context, [b, v.eos]), true);
+  // A drafter that would propose a, EOS, b, b: the chain ends at EOS, and the drafter is asked twice only.
+  const proposals = [a, v.eos, b, b];
+  let asked = 0;
+  const drafter = {
+    name: "fixed",
+    calls: 0,
+    start: async () => {},
+    next: async () => ({ token: proposals[asked++], q: new Float64Array(v.size) }),
+    commit: () => {},
+    dispose: () => {},
+  };
+  const block = await draftChain(drafter, 4, { endsGeneration: (d) => endsGeneration(v, [], context, d) });
+  assert.deepEqual(block.tokens, [a, v.eos]);
+  assert.equal(asked, 2);
 });

@@ -58,7 +58,7 @@ async function matchesOrNearTie(target: LanguageModel, prompt: string, got: numb
 async function checkLossless(
   target: LanguageModel,
   draft: LanguageModel,
-  extra: { constraints?: Constraints; shadow?: boolean } = {},
+  extra: { constraints?: Constraints; shadow?: boolean; stop?: string[] } = {},
   lengths = DRAFT_LENGTHS,
   prompts = PROMPTS,
   nearTie = 0,
@@ -88,12 +88,19 @@ test("n-gram backend: speculative greedy equals target-only greedy for every pol
   await checkLossless(target, target.blend(0.4, 99));
 });
 
-test("n-gram backend: the same holds under constraints (repetition penalty, banned n-grams) and in shadow mode", async () => {
+test("n-gram backend: the same holds under constraints (repetition penalty, banned n-grams), with stop strings and in shadow mode", async () => {
   const target = NgramModel.create({ seed: 11, eosBias: -4 });
   const constrained = await targetOnlyTokens(target, PROMPTS[0], { maxTokens: MAX_TOKENS, constraints: constraintsFor(target) });
   assert.notDeepEqual(constrained, await targetOnlyTokens(target, PROMPTS[0], { maxTokens: MAX_TOKENS }), "the constraints change the output");
   await checkLossless(target, target.blend(0.4, 99), { constraints: constraintsFor(target) }, [2, 5], PROMPTS.slice(0, 20));
   await checkLossless(target, target.blend(0.4, 99), { shadow: true }, [3, 8], PROMPTS.slice(0, 20));
+  // Strings that occur in this model's greedy text (it repeats "wanxke,xg,d ;ki" and the like).
+  const stop = ["ke,", "d ;"];
+  const cut = await Promise.all(
+    PROMPTS.slice(0, 20).map(async (p) => (await targetOnlyTokens(target, p, { maxTokens: MAX_TOKENS, stop })).length < MAX_TOKENS),
+  );
+  assert.ok(cut.filter(Boolean).length >= 5, "the stop strings end several of these generations early");
+  await checkLossless(target, target.blend(0.4, 99), { stop }, [4, 8], PROMPTS.slice(0, 20));
 });
 
 describe("GGUF fixtures", () => {

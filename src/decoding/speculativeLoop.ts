@@ -10,10 +10,11 @@
  */
 import { acceptSampled, type SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
 import { acceptSampledTree, type SampledTreeRule } from "../acceptance/treeAcceptance.js";
-import type { LanguageModel, ModelSession, TokenId } from "../backends/languageModel.js";
+import type { LanguageModel, ModelSession, TokenId, Vocabulary } from "../backends/languageModel.js";
 import type { Drafter } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
 import { NO_CONSTRAINTS } from "../generation/constraints.js";
+import { endsGeneration } from "../generation/generationEnd.js";
 import { DEFAULT_MAX_TOKENS, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
 import { OutputTracker } from "../generation/outputTracker.js";
 import { checkPromptFits, outsideFinish, prefill, promptTokens } from "../generation/prompt.js";
@@ -56,13 +57,16 @@ interface StepSetup {
   judge: JudgeSettings;
   shadow: boolean;
   inspect: SpeculativeOptions["inspect"];
+  vocabulary: Vocabulary;
+  stop: readonly string[];
 }
 
 /** Steps 1-5 for one block; `context` grows by the emitted tokens. */
 async function speculativeStep(s: StepSetup, context: TokenId[], limit: number): Promise<StepResult> {
   const start = performance.now();
   const drafterCallsBefore = s.drafter.calls;
-  const block = await s.policy.draft(s.drafter, limit, { tokens: context, constraints: s.judge.constraints, shadow: s.shadow });
+  const ends = (drafted: readonly TokenId[]) => endsGeneration(s.vocabulary, s.stop, context, drafted);
+  const block = await s.policy.draft(s.drafter, limit, { tokens: context, constraints: s.judge.constraints, shadow: s.shadow, endsGeneration: ends });
   const drafted = performance.now();
   const verified = await verifyBlock(s.session, context, block);
   const verdict = judgeBlock(verified, block, context, s.judge);
@@ -116,7 +120,16 @@ export async function* generateSpeculative(
   const tracker = new OutputTracker(target.vocabulary, maxTokens, options.stop);
   const policy = options.policy ?? new ChainPolicy();
   const session = await target.createSession({ contextSize: options.contextSize, maxSequences: policy.maxSequences });
-  const setup: StepSetup = { session, drafter, policy, judge: judgeSettings(options), shadow: options.shadow ?? false, inspect: options.inspect };
+  const setup: StepSetup = {
+    session,
+    drafter,
+    policy,
+    judge: judgeSettings(options),
+    shadow: options.shadow ?? false,
+    inspect: options.inspect,
+    vocabulary: target.vocabulary,
+    stop: options.stop ?? [],
+  };
   try {
     const context = promptTokens(target.vocabulary, prompt);
     checkPromptFits(context, session, 1);

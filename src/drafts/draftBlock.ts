@@ -27,13 +27,21 @@ export interface DraftBlock {
 /** Decides whether a drafted token is worth verifying; returns the name of the stage that cuts it, or undefined to keep it. */
 export type DraftFilter = (block: DraftBlock, q: Float64Array, token: TokenId) => string | undefined;
 
+/** What chain drafting needs from the step's context (a subset of the policies' DraftContext). */
+export interface ChainDraftContext {
+  shadow?: boolean;
+  endsGeneration?: (drafted: readonly TokenId[]) => boolean;
+}
+
 /**
  * Drafts up to `length` tokens in a chain. `filter`, when given, is asked about
  * each drafted token before the next is drafted; drafting stops as soon as a
  * stage cuts, which also saves drafter calls. In shadow mode drafting goes on
  * past the cut, into `shadow`, so the price of the cut can be measured.
+ * Drafting also stops after a token with which generation would end.
  */
-export async function draftChain(drafter: Drafter, length: number, filter?: DraftFilter, shadow = false): Promise<DraftBlock> {
+export async function draftChain(drafter: Drafter, length: number, context: ChainDraftContext = {}, filter?: DraftFilter): Promise<DraftBlock> {
+  const shadow = context.shadow ?? false;
   const block: DraftBlock = { tokens: [], q: [] };
   while (block.tokens.length + (block.shadow?.tokens.length ?? 0) < length) {
     const next = await drafter.next();
@@ -52,6 +60,7 @@ export async function draftChain(drafter: Drafter, length: number, filter?: Draf
     }
     block.tokens.push(next.token);
     block.q.push(next.q);
+    if (context.endsGeneration?.(block.tokens)) break;
   }
   return block;
 }

@@ -60,20 +60,19 @@ export class AdaptivePolicy implements DraftPolicy {
     const k = Math.min(this.chooseLength(), limit);
     this.chosen.push(k);
     let cumulative = 1;
-    return draftChain(
-      drafter,
-      k,
-      (block, q, x) => {
-        const f = draftFeatures(block, q, x, this.running.rate);
-        const estimate = this.o.scorer ? this.o.scorer.predict(f) : this.agreement.estimate(f.q);
-        if (this.o.scorer)
-          this.predictedAt[f.position] =
-            this.predictedAt[f.position] === undefined ? estimate : this.predictedAt[f.position] + 0.1 * (estimate - this.predictedAt[f.position]);
-        cumulative *= estimate;
-        return block.tokens.length > 0 && cumulative < this.minCumulative ? "adaptive-confidence" : undefined;
-      },
-      context.shadow,
-    );
+    return draftChain(drafter, k, context, (block, q, x) => {
+      const f = draftFeatures(block, q, x, this.running.rate);
+      const estimate = this.o.scorer ? this.o.scorer.predict(f) : this.agreement.estimate(f.q);
+      if (this.o.scorer) this.recordPrediction(f.position, estimate);
+      cumulative *= estimate;
+      return block.tokens.length > 0 && cumulative < this.minCumulative ? "adaptive-confidence" : undefined;
+    });
+  }
+
+  /** Moving average of the scorer's predictions at a draft position. */
+  private recordPrediction(position: number, estimate: number): void {
+    const previous = this.predictedAt[position];
+    this.predictedAt[position] = previous === undefined ? estimate : previous + 0.1 * (estimate - previous);
   }
 
   observe(o: BlockOutcome): void {

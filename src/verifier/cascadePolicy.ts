@@ -52,7 +52,7 @@ export class CascadePolicy implements DraftPolicy {
   }
 
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
-    const block = await draftChain(drafter, Math.min(this.settings.k, limit), (b, q, x) => this.stage(b, q, x, context), context.shadow);
+    const block = await draftChain(drafter, Math.min(this.settings.k, limit), context, (b, q, x) => this.stage(b, q, x, context));
     if (block.cutBy) this.cuts[block.cutBy]++;
     return block;
   }

@@ -1,7 +1,7 @@
 /** Plain speculative decoding: a chain of exactly k drafted tokens every step. */
 import type { Drafter } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
-import { checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftPolicy } from "./draftPolicy.js";
+import { checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftContext, type DraftPolicy } from "./draftPolicy.js";
 
 export class ChainPolicy implements DraftPolicy {
   readonly name = "chain";
@@ -11,8 +11,8 @@ export class ChainPolicy implements DraftPolicy {
 
   readonly maxSequences = 1;
 
-  draft(drafter: Drafter, limit: number): Promise<DraftBlock> {
-    return draftChain(drafter, Math.min(this.k, limit));
+  draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
+    return draftChain(drafter, Math.min(this.k, limit), context);
   }
 
   observe(): void {}

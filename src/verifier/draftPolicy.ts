@@ -22,6 +22,11 @@ export interface DraftContext {
   constraints: Constraints;
   /** Shadow mode: draft past cuts too, to price them. */
   shadow: boolean;
+  /**
+   * Whether generation would end with the last of these drafted tokens (EOS, or
+   * a completed stop string): drafting past it is wasted, so drafting stops there.
+   */
+  endsGeneration?: (drafted: readonly TokenId[]) => boolean;
 }
 
 export interface DraftPolicy {

@@ -4,7 +4,7 @@
  */
 import type { Drafter } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
-import { type BlockOutcome, checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftPolicy } from "./draftPolicy.js";
+import { type BlockOutcome, checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftContext, type DraftPolicy } from "./draftPolicy.js";
 
 /** Upper bound of the heuristic's draft length; 16 by default. */
 export const DEFAULT_HEURISTIC_MAX_LENGTH = 16;
@@ -27,8 +27,8 @@ export class HeuristicPolicy implements DraftPolicy {
 
   readonly maxSequences = 1;
 
-  draft(drafter: Drafter, limit: number): Promise<DraftBlock> {
-    return draftChain(drafter, Math.min(this.length, limit));
+  draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
+    return draftChain(drafter, Math.min(this.length, limit), context);
   }
 
   observe(o: BlockOutcome): void {

@@ -63,7 +63,7 @@ export class TreePolicy implements DraftPolicy {
   }
 
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
-    const block = await draftChain(drafter, Math.min(this.k, limit));
+    const block = await draftChain(drafter, Math.min(this.k, limit), { endsGeneration: context.endsGeneration });
     block.siblings = this.chooseSiblings(block, context);
     return block;
   }

@@ -36,9 +36,9 @@ class FeatureRecordingPolicy implements DraftPolicy {
 
   constructor(private readonly k: number) {}
 
-  async draft(drafter: Drafter, limit: number, _context: DraftContext): Promise<DraftBlock> {
+  async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
     this.features = [];
-    return draftChain(drafter, Math.min(this.k, limit), (block, q, x) => {
+    return draftChain(drafter, Math.min(this.k, limit), { endsGeneration: context.endsGeneration }, (block, q, x) => {
       this.features.push(draftFeatures(block, q, x, this.running.rate));
       return undefined;
     });
