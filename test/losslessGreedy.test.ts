@@ -4,13 +4,12 @@
  * token on every prompt (50 each), on the n-gram backend and on the GGUF fixtures.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { LanguageModel } from "../src/backends/languageModel.js";
-import type { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
 import { Constraints } from "../src/generation/constraints.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
-import { fixturePrompts, loadFixturePair } from "./helpers/fixtures.js";
+import { fixturePrompts, useFixturePair } from "./helpers/fixtures.js";
 import { drafterKinds, speculativeTokens, targetOnlyTokens } from "./helpers/generate.js";
 import { DRAFT_LENGTHS, POLICIES } from "./helpers/policies.js";
 
@@ -104,14 +103,7 @@ test("n-gram backend: the same holds under constraints (repetition penalty, bann
 });
 
 describe("GGUF fixtures", () => {
-  let pair: { target: LlamaCppModel; draft: LlamaCppModel };
-  before(async () => {
-    pair = await loadFixturePair();
-  });
-  after(() => {
-    pair.target.dispose();
-    pair.draft.dispose();
-  });
+  const pair = useFixturePair();
   test("speculative greedy equals target-only greedy for every policy, k and drafter (near-ties reported)", async (t) => {
     const runs = 2 * Object.keys(POLICIES).length * DRAFT_LENGTHS.length * PROMPTS.length;
     const nearTies = await checkLossless(pair.target, pair.draft, {}, DRAFT_LENGTHS, PROMPTS, LLAMA_NEAR_TIE);

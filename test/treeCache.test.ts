@@ -1,8 +1,7 @@
 /** A tree pass is one target call, and afterwards the cache holds exactly the accepted path (compared by logits with a fresh evaluation). */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type { LanguageModel } from "../src/backends/languageModel.js";
-import type { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
 import { RecordingModel } from "../src/backends/recordingModel.js";
 import { rollBack, verifyBlock } from "../src/decoding/blockVerification.js";
@@ -13,16 +12,9 @@ import { prefill } from "../src/generation/prompt.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { TreePolicy } from "../src/verifier/treePolicy.js";
-import { loadFixturePair } from "./helpers/fixtures.js";
+import { useFixturePair } from "./helpers/fixtures.js";
 
-let pair: { target: LlamaCppModel; draft: LlamaCppModel };
-before(async () => {
-  pair = await loadFixturePair();
-});
-after(() => {
-  pair.target.dispose();
-  pair.draft.dispose();
-});
+const pair = useFixturePair();
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   return a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { after, before } from "node:test";
 import { LlamaCppModel } from "../../src/backends/llamaCpp/llamaCppModel.js";
 import { type RandomLlamaOptions, writeRandomLlamaPair } from "../../src/gguf/randomLlama.js";
 
@@ -29,6 +30,19 @@ export function fixturePair(o: RandomLlamaOptions = TINY): { target: string; dra
 export async function loadFixturePair(o: RandomLlamaOptions = TINY): Promise<{ target: LlamaCppModel; draft: LlamaCppModel }> {
   const p = fixturePair(o);
   return { target: await LlamaCppModel.load(p.target, { threads: 1 }), draft: await LlamaCppModel.load(p.draft, { threads: 1 }) };
+}
+
+/** The fixture pair, loaded before the tests of the enclosing file or suite and freed after them. */
+export function useFixturePair(): { target: LlamaCppModel; draft: LlamaCppModel } {
+  const pair = {} as { target: LlamaCppModel; draft: LlamaCppModel };
+  before(async () => {
+    Object.assign(pair, await loadFixturePair());
+  });
+  after(() => {
+    pair.target.dispose();
+    pair.draft.dispose();
+  });
+  return pair;
 }
 
 /** Deterministic prompts for the fixtures: lowercase words. */
