@@ -127,7 +127,6 @@ napi_value SeqCopy(napi_env env, napi_callback_info info);
 napi_value SeqKeep(napi_env env, napi_callback_info info);
 napi_value SeqPositionMax(napi_env env, napi_callback_info info);
 napi_value MemoryClear(napi_env env, napi_callback_info info);
-napi_value DecodeSync(napi_env env, napi_callback_info info);
 napi_value DecodeAsync(napi_env env, napi_callback_info info);
 
 }  // namespace verispec

@@ -89,19 +89,6 @@ std::string decode_error(const DecodeWork &w) {
 
 }  // namespace
 
-// decodeSync(ctx, tokens, positions, seqOffsets, seqIds, outputs, out) -> number of rows written
-napi_value DecodeSync(napi_env env, napi_callback_info info) {
-  auto a = get_args(env, info, 7);
-  if (a.size() < 7) return throw_error(env, "decode needs 7 arguments");
-  DecodeWork w;
-  w.c = live_context(env, a[0]);
-  if (!w.c) return nullptr;
-  std::string err = stage_batch(env, a, w);
-  if (!err.empty()) return throw_error(env, err);
-  run_decode(w);
-  if (w.status != 0) return throw_error(env, decode_error(w));
-  return make_i32(env, (int64_t)w.output_index.size());
-}
 
 namespace {
 
@@ -125,7 +112,7 @@ void complete_decode(napi_env env, napi_status, void *data) {
 
 }  // namespace
 
-// decode(...) -> Promise<number>: the same as decodeSync, on a worker thread.
+// decode(ctx, tokens, positions, seqOffsets, seqIds, outputs, out) -> Promise<number of rows written>, on a worker thread.
 napi_value DecodeAsync(napi_env env, napi_callback_info info) {
   auto a = get_args(env, info, 7);
   if (a.size() < 7) return throw_error(env, "decode needs 7 arguments");

@@ -92,9 +92,11 @@ test("the HTML report renders every figure in headless Chromium with no console 
       "Model calls per sequence",
       "Acceptance by draft position",
     ]);
-    for (const title of titles) {
-      const marks = await page.locator("#summary-figure svg g.mark-rect path, #summary-figure svg g.mark-line path").count();
-      assert.ok(marks > 0, `${title} has marks`);
+    // Vega names each panel's group after its place in the grid (row r, column c); every panel must draw marks.
+    const panels = ["0_concat_0", "0_concat_1", "1_concat_0", "1_concat_1", "2_concat_0"];
+    for (const [i, panel] of panels.entries()) {
+      const marks = await page.locator(`#summary-figure svg g.concat_${panel}_group g.role-mark path`).count();
+      assert.ok(marks > 0, `panel "${titles[i]}" draws marks`);
     }
     assert.equal(await page.locator("table").first().locator("tbody tr").count(), 10);
     assert.deepEqual(errors, []);

@@ -49,15 +49,6 @@ export interface NativeBinding {
     outputs: Uint8Array,
     out: Float32Array,
   ): Promise<number>;
-  decodeSync(
-    context: NativeContext,
-    tokens: Int32Array,
-    positions: Int32Array,
-    seqOffsets: Int32Array,
-    seqIds: Int32Array,
-    outputs: Uint8Array,
-    out: Float32Array,
-  ): number;
   seqRemove(context: NativeContext, sequence: number, from: number, to: number): boolean;
   seqCopy(context: NativeContext, source: number, destination: number, from: number, to: number): void;
   seqKeep(context: NativeContext, sequence: number): void;
