@@ -2,17 +2,12 @@
   "targets": [
     {
       "target_name": "verispec_llama",
-      "sources": ["native/register.cc", "native/logging.cc", "native/model.cc", "native/context.cc", "native/decode.cc"],
+      "sources": ["native/register.cc", "native/logging.cc", "native/model.cc", "native/context.cc", "native/decode.cc", "native/devices.cc"],
       "include_dirs": [
         "<!(node scripts/llamaPaths.mjs include)",
         "<!(node scripts/llamaPaths.mjs ggml-include)"
       ],
-      "libraries": [
-        "<!(node scripts/llamaPaths.mjs lib)/libllama.v0.4.0.so",
-        "<!(node scripts/llamaPaths.mjs lib)/libggml.v0.4.0.so",
-        "<!(node scripts/llamaPaths.mjs lib)/libggml-base.so",
-        "-Wl,-rpath,<!(node scripts/llamaPaths.mjs lib)"
-      ],
+      "libraries": ["<!@(node scripts/llamaPaths.mjs libs)"],
       "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"]
     }

@@ -31,6 +31,8 @@ struct Context {
 // The last error llama.cpp logged (cleared when taken), and whether its log goes to stderr.
 std::string take_last_error();
 void install_log(bool verbose);
+// The folder holding the libllama this addon was linked against.
+std::string llama_library_dir();
 
 Model *live_model(napi_env env, napi_value v);
 Context *live_context(napi_env env, napi_value v);
@@ -128,5 +130,9 @@ napi_value SeqKeep(napi_env env, napi_callback_info info);
 napi_value SeqPositionMax(napi_env env, napi_callback_info info);
 napi_value MemoryClear(napi_env env, napi_callback_info info);
 napi_value DecodeAsync(napi_env env, napi_callback_info info);
+napi_value Devices(napi_env env, napi_callback_info info);
+napi_value BuildInfo(napi_env env, napi_callback_info info);
+napi_value AddRpcServer(napi_env env, napi_callback_info info);
+napi_value LoadBackend(napi_env env, napi_callback_info info);
 
 }  // namespace verispec

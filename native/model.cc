@@ -8,8 +8,6 @@
 namespace verispec {
 
 // The folder holding the libllama this addon was linked against (its ggml backends lie beside it).
-namespace {
-
 std::string llama_library_dir() {
   Dl_info info{};
   if (!dladdr(reinterpret_cast<void *>(&llama_backend_init), &info) || !info.dli_fname) return "";
@@ -17,8 +15,6 @@ std::string llama_library_dir() {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
-
-}  // namespace
 
 // init(verbose) -> number of backend devices: load the ggml backends shipped beside libllama, then init llama.
 napi_value Init(napi_env env, napi_callback_info info) {
@@ -40,13 +36,64 @@ void finalize_model(napi_env, void *data, void *) {
 
 }  // namespace
 
-// loadModel(path, nGpuLayers) -> external Model
+// Reads loadModel's options object: { devices?: string[] (device names, in split order), tensorSplit?: number[], vocabOnly?: boolean }.
+static std::string read_load_options(napi_env env, napi_value options, llama_model_params &params, std::vector<ggml_backend_dev_t> &devices,
+                              std::vector<float> &split) {
+  napi_valuetype type;
+  napi_typeof(env, options, &type);
+  if (type != napi_object) return "";
+  bool has = false;
+  napi_value v;
+  if (napi_has_named_property(env, options, "vocabOnly", &has) == napi_ok && has) {
+    napi_get_named_property(env, options, "vocabOnly", &v);
+    params.vocab_only = get_bool(env, v);
+  }
+  if (napi_has_named_property(env, options, "devices", &has) == napi_ok && has) {
+    napi_get_named_property(env, options, "devices", &v);
+    uint32_t n = 0;
+    napi_get_array_length(env, v, &n);
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value name;
+      napi_get_element(env, v, i, &name);
+      std::string device = get_string(env, name);
+      ggml_backend_dev_t dev = ggml_backend_dev_by_name(device.c_str());
+      if (!dev) return "no backend device named " + device;
+      devices.push_back(dev);
+    }
+    devices.push_back(nullptr);
+    params.devices = devices.data();
+  }
+  if (napi_has_named_property(env, options, "tensorSplit", &has) == napi_ok && has) {
+    napi_get_named_property(env, options, "tensorSplit", &v);
+    uint32_t n = 0;
+    napi_get_array_length(env, v, &n);
+    if (n > llama_max_devices()) return "tensorSplit has more entries than llama.cpp's " + std::to_string(llama_max_devices()) + " devices";
+    split.assign(llama_max_devices(), 0.0f);
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value x;
+      double d = 0;
+      napi_get_element(env, v, i, &x);
+      napi_get_value_double(env, x, &d);
+      split[i] = (float)d;
+    }
+    params.tensor_split = split.data();
+  }
+  return "";
+}
+
+// loadModel(path, nGpuLayers, options?) -> external Model
 napi_value LoadModel(napi_env env, napi_callback_info info) {
-  auto args = get_args(env, info, 2);
-  if (args.size() < 2) return throw_error(env, "loadModel(path, nGpuLayers) needs 2 arguments");
+  auto args = get_args(env, info, 3);
+  if (args.size() < 2) return throw_error(env, "loadModel(path, nGpuLayers, options?) needs at least 2 arguments");
   std::string path = get_string(env, args[0]);
   llama_model_params params = llama_model_default_params();
   params.n_gpu_layers = get_i32(env, args[1]);
+  std::vector<ggml_backend_dev_t> devices;
+  std::vector<float> split;
+  if (args.size() > 2) {
+    std::string bad = read_load_options(env, args[2], params, devices, split);
+    if (!bad.empty()) return throw_error(env, bad);
+  }
   take_last_error();
   llama_model *model = llama_model_load_from_file(path.c_str(), params);
   if (!model) {

@@ -21,7 +21,8 @@ napi_value Register(napi_env env, napi_value exports) {
       {"createContext", CreateContext}, {"freeContext", FreeContext}, {"contextInfo", ContextInfo},
       {"decode", DecodeAsync},  {"seqRemove", SeqRemove},
       {"seqCopy", SeqCopy},     {"seqKeep", SeqKeep},           {"seqPositionMax", SeqPositionMax},
-      {"memoryClear", MemoryClear},
+      {"memoryClear", MemoryClear}, {"devices", Devices},       {"buildInfo", BuildInfo},
+      {"addRpcServer", AddRpcServer}, {"loadBackend", LoadBackend},
   };
   for (const auto &e : entries) {
     napi_value fn;

@@ -3,14 +3,10 @@
  * edits) is recorded: for counting target and drafter calls in tests, and for
  * replaying what each session's cache held.
  */
+import { type CacheEdit, SequenceMirror } from "./cacheEdits.js";
 import type { BatchToken, LanguageModel, ModelSession, SessionOptions } from "./languageModel.js";
 
-export type RecordedCall =
-  | { session: number; kind: "evaluate"; batch: BatchToken[] }
-  | { session: number; kind: "removeRange"; sequence: number; from: number; to?: number }
-  | { session: number; kind: "copySequence"; source: number; destination: number }
-  | { session: number; kind: "keepOnlySequence"; sequence: number }
-  | { session: number; kind: "clear" };
+export type RecordedCall = { session: number } & ({ kind: "evaluate"; batch: BatchToken[] } | CacheEdit);
 
 const RECORDED = new Set(["evaluate", "removeRange", "copySequence", "keepOnlySequence", "clear"]);
 
@@ -74,22 +70,18 @@ export class RecordingModel implements LanguageModel {
 
 /** Replays the recorded calls of one session and returns, for every evaluated token, the whole sequence it completed (its history and itself). */
 export function replayEvaluatedSequences(calls: readonly RecordedCall[], session = 0): number[][] {
-  const seqs = new Map<number, number[]>();
-  const get = (s: number) => seqs.get(s) ?? seqs.set(s, []).get(s)!;
+  const mirror = new SequenceMirror();
   const out: number[][] = [];
   for (const c of calls) {
     if (c.session !== session) continue;
-    if (c.kind === "evaluate") {
-      for (const t of c.batch) {
-        for (const s of t.sequences) get(s).push(t.token);
-        out.push([...get(t.sequences[0])]);
-      }
-    } else if (c.kind === "removeRange") get(c.sequence).length = Math.min(get(c.sequence).length, c.from);
-    else if (c.kind === "copySequence") seqs.set(c.destination, [...get(c.source)]);
-    else if (c.kind === "keepOnlySequence")
-      for (const s of seqs.keys())
-        if (s !== c.sequence) seqs.set(s, []);
-        else seqs.clear();
+    if (c.kind !== "evaluate") {
+      mirror.apply(c);
+      continue;
+    }
+    for (const t of c.batch) {
+      for (const s of t.sequences) mirror.put(s, t.position, t.token);
+      out.push(mirror.tokens(t.sequences[0]).filter((x): x is number => x !== undefined));
+    }
   }
   return out;
 }

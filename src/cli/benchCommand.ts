@@ -4,7 +4,9 @@ import path from "node:path";
 import type { Command } from "commander";
 import { LlamaCppModel } from "../backends/llamaCpp/llamaCppModel.js";
 import { NodeLlamaCppPeers } from "../backends/llamaCpp/nodeLlamaCppPeers.js";
+import { openLlamaCppModel } from "../backends/llamaCpp/openModel.js";
 import { physicalCoreCount } from "../backends/llamaCpp/threads.js";
+import type { ProcessModel } from "../backends/llamaCpp/worker/processModel.js";
 import { checkCompatibleVocabularies } from "../backends/vocabularyCompatibility.js";
 import { CsvRowWriter } from "../bench/benchCsv.js";
 import { machineDetails, OUTPUT_FILES, writeOutputs } from "../bench/benchOutput.js";
@@ -18,8 +20,9 @@ import { embeddedModelPaths } from "../util/embeddedModels.js";
 import { loadHead } from "../verifier/head/headModel.js";
 import { policyOptionsFrom } from "./generateCommand.js";
 import { integer, positiveInteger } from "./optionParsers.js";
+import { addPlacementOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
-interface BenchFlags {
+interface BenchFlags extends PlacementFlags {
   target?: string;
   draft?: string;
   prompts: string;
@@ -36,7 +39,7 @@ interface BenchFlags {
   head?: string;
 }
 
-function details(m: LlamaCppModel, file: string): ModelDetails {
+function details(m: LlamaCppModel | ProcessModel, file: string): ModelDetails {
   return { file, bytes: statSync(file).size, parameters: m.info.parameters, vocabSize: m.vocabulary.size, description: m.info.description };
 }
 
@@ -46,10 +49,12 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
   const targetFile = f.target ?? embedded.target;
   const draftFile = f.draft ?? (f.target ? undefined : embedded.draft);
   const threads = f.threads ?? physicalCoreCount();
-  const target = await LlamaCppModel.load(targetFile, { threads });
+  const target = await openLlamaCppModel(targetFile, targetLoadOptions(f, threads));
   const draft = draftFile ? await LlamaCppModel.load(draftFile, { threads }) : undefined;
   if (draft) checkCompatibleVocabularies(target.vocabulary, draft.vocabulary);
   const needsPeers = variants.some((v) => v.policy === PEER_DRAFT || v.policy === PEER_LOOKUP);
+  if (needsPeers && f.targetRpc)
+    throw new RangeError(`node-llama-cpp's peers (${PEER_DRAFT}, ${PEER_LOOKUP}) cannot use RPC servers; leave them out with --target-rpc`);
   const peers = needsPeers ? await NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize) : undefined;
   const models = { target: details(target, targetFile), draft: draft && draftFile ? details(draft, draftFile) : null };
   const dispose = async () => {
@@ -112,7 +117,7 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
 }
 
 export function registerBench(program: Command): void {
-  program
+  const command = program
     .command("bench")
     .description("run every variant on every prompt, repeated; write results.csv, summary.json, summary.svg/png and report.html")
     .option("--target <model>", "target GGUF model (default: the embedded target)")
@@ -128,6 +133,6 @@ export function registerBench(program: Command): void {
     .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
     .option("--seed <s>", "base seed (row seed = base + 1000 * repeat + prompt)", integer, 0)
     .option("--out <dir>", "output folder", "bench-results")
-    .option("--head <file>", `acceptance head for the policies named with ${WITH_HEAD} (cascade${WITH_HEAD}, adaptive${WITH_HEAD})`)
-    .action(runBenchCommand);
+    .option("--head <file>", `acceptance head for the policies named with ${WITH_HEAD} (cascade${WITH_HEAD}, adaptive${WITH_HEAD})`);
+  addPlacementOptions(command).action(runBenchCommand);
 }

@@ -14,11 +14,12 @@ import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../verifier/poli
 import { DEFAULT_BRANCH_BELOW, DEFAULT_TREE_BUDGET, DEFAULT_TREE_WIDTH } from "../verifier/treePolicy.js";
 import { createDrafter, loadModelPair, PROMPT_LOOKUP } from "./modelPair.js";
 import { collect, finiteNumber, integer, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
+import { addPlacementOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
 /** The prompt used when none is given: the start of a Python module, which the embedded pair continues at length. */
 export const DEFAULT_PROMPT = "import numpy as np\n\n\ndef normalize(x):";
 
-interface GenerateFlags {
+interface GenerateFlags extends PlacementFlags {
   target?: string;
   draft?: string;
   targetOnly?: boolean;
@@ -80,7 +81,8 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
   const policy = createPolicy(f.policy, { ...policyOptionsFrom(f), scorer: f.head ? loadHead(f.head) : undefined });
   // A target of your own without a drafter is generated from alone (the baseline).
   const targetOnly = f.targetOnly || (f.target !== undefined && f.draft === undefined);
-  const pair = await loadModelPair({ target: f.target, draft: f.draft, threads: f.threads }, !targetOnly);
+  const targetPlacement = targetLoadOptions(f, f.threads);
+  const pair = await loadModelPair({ target: f.target, draft: f.draft, threads: f.threads, targetPlacement }, !targetOnly);
   if (targetOnly && !f.targetOnly) process.stderr.write("verispec: no --draft given for this --target: generating with the target alone\n");
   const constraints = new Constraints({
     repetitionPenalty: f.repetitionPenalty,
@@ -116,7 +118,7 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
 }
 
 export function registerGenerate(program: Command): void {
-  program
+  const command = program
     .command("generate")
     .description("generate a completion with speculative decoding (or the target alone) and print its metrics")
     .option("--target <model>", "target GGUF model: a path, hf:<user>/<repo>/<file>.gguf or a URL (default: the embedded target)")
@@ -144,6 +146,6 @@ export function registerGenerate(program: Command): void {
     .option("--stop <text>", "stop string (repeatable)", collect)
     .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
     .option("--context <n>", "context size in tokens", positiveInteger)
-    .option("--json", "print one JSON object with the text and metrics instead of streaming")
-    .action(runGenerate);
+    .option("--json", "print one JSON object with the text and metrics instead of streaming");
+  addPlacementOptions(command).action(runGenerate);
 }

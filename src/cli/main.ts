@@ -5,6 +5,8 @@ import { registerBench } from "./benchCommand.js";
 import { registerExport } from "./exportCommand.js";
 import { registerGenerate } from "./generateCommand.js";
 import { registerHeadCommands } from "./headCommands.js";
+import { registerInfo } from "./infoCommand.js";
+import { registerRpcServer } from "./rpcServerCommand.js";
 
 const program = new Command();
 program.name("verispec").description("Verifier-guided speculative decoding for GGUF models, lossless").showHelpAfterError("(run with --help for usage)");
@@ -12,6 +14,8 @@ registerGenerate(program);
 registerExport(program);
 registerBench(program);
 registerHeadCommands(program);
+registerInfo(program);
+registerRpcServer(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e instanceof Error ? e : new Error(String(e));

@@ -1,6 +1,7 @@
 /** Loading the target and the drafter named on the command line, checked for compatibility. */
 import type { LanguageModel } from "../backends/languageModel.js";
 import { openLlamaCppModel } from "../backends/llamaCpp/openModel.js";
+import type { ProcessModelOptions } from "../backends/llamaCpp/worker/processModel.js";
 import { checkCompatibleVocabularies } from "../backends/vocabularyCompatibility.js";
 import type { Drafter } from "../drafters/drafter.js";
 import { ModelDrafter } from "../drafters/modelDrafter.js";
@@ -17,6 +18,8 @@ export interface ModelPairOptions {
   /** A draft model reference, PROMPT_LOOKUP, or undefined for the embedded drafter. */
   draft?: string;
   threads?: number;
+  /** Where the target runs (RPC servers); the drafter is always local. */
+  targetPlacement?: ProcessModelOptions;
 }
 
 export interface LoadedPair {
@@ -33,7 +36,7 @@ export async function loadModelPair(o: ModelPairOptions, withDraft: boolean): Pr
   const targetRef = o.target ?? embedded.target;
   const draftRef = o.draft ?? (o.target ? undefined : embedded.draft);
   if (withDraft && draftRef === undefined) throw new RangeError(`--draft is needed with a --target of your own (a GGUF drafter or "${PROMPT_LOOKUP}")`);
-  const target = await openLlamaCppModel(targetRef, { threads: o.threads });
+  const target = await openLlamaCppModel(targetRef, { threads: o.threads, ...o.targetPlacement });
   const useModel = withDraft && draftRef !== PROMPT_LOOKUP;
   let draft: LanguageModel | undefined;
   try {

@@ -5,7 +5,8 @@ import { GgufFormatError, readGgufHeader } from "../../gguf/ggufReader.js";
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, type LanguageModel, type ModelSession, type SessionOptions } from "../languageModel.js";
 import { LlamaCppSession } from "./llamaCppSession.js";
 import { LlamaCppVocabulary } from "./llamaCppVocabulary.js";
-import { type NativeBinding, type NativeModel, type NativeModelInfo, nativeBinding } from "./native.js";
+import { type NativeBinding, type NativeLoadOptions, type NativeModel, type NativeModelInfo, nativeBinding } from "./native.js";
+import { rpcDevices } from "./rpc/rpcDevices.js";
 import { physicalCoreCount } from "./threads.js";
 
 export interface LlamaCppLoadOptions {
@@ -19,6 +20,33 @@ export interface LlamaCppLoadOptions {
    * batch shapes into visible logit differences; float32 keeps them tiny.
    */
   f32Cache?: boolean;
+  /**
+   * Place the model's layers on these llama.cpp RPC servers ("host:port"), in order. In-process RPC aborts the
+   * whole process when a server dies (llama.cpp's behaviour); `openLlamaCppModel` runs such a model in a worker
+   * process instead, which is what the CLI does.
+   */
+  rpcServers?: readonly string[];
+  /** Share of the layers per RPC device (defaults to llama.cpp's split by free memory). */
+  tensorSplit?: readonly number[];
+  /** How long a server may take to accept a connection before it counts as unreachable (ms). */
+  rpcConnectTimeoutMs?: number;
+  /** Load only the vocabulary and the model's description: no weights, no sessions. */
+  vocabularyOnly?: boolean;
+}
+
+/** Default wait for an RPC server to accept a connection. */
+export const DEFAULT_RPC_CONNECT_TIMEOUT_MS = 5000;
+
+async function placement(native: NativeBinding, o: LlamaCppLoadOptions): Promise<{ gpuLayers: number; options: NativeLoadOptions }> {
+  const vocabOnly = o.vocabularyOnly ?? false;
+  if (!o.rpcServers || vocabOnly) {
+    if (o.tensorSplit) throw new RangeError("a tensor split needs RPC servers to split across");
+    return { gpuLayers: o.gpuLayers ?? 0, options: { vocabOnly } };
+  }
+  const devices = await rpcDevices(native, o.rpcServers, o.rpcConnectTimeoutMs ?? DEFAULT_RPC_CONNECT_TIMEOUT_MS);
+  if (o.tensorSplit && (o.tensorSplit.length !== devices.length || o.tensorSplit.some((x) => !(x >= 0)) || !o.tensorSplit.some((x) => x > 0)))
+    throw new RangeError(`the tensor split needs ${devices.length} non-negative shares (one per RPC device), not ${o.tensorSplit.join(",")}`);
+  return { gpuLayers: -1, options: { devices, tensorSplit: o.tensorSplit ? [...o.tensorSplit] : undefined } };
 }
 
 /** Thrown when a model file is missing or is not a usable GGUF file; the message is one line naming the file. */
@@ -42,6 +70,7 @@ export class LlamaCppModel implements LanguageModel {
   readonly threads: number;
   readonly f32Cache: boolean;
   private disposed = false;
+  private vocabularyOnly = false;
   private readonly sessions = new Set<LlamaCppSession>();
 
   private constructor(
@@ -65,17 +94,21 @@ export class LlamaCppModel implements LanguageModel {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     checkModelFile(file);
     const native = nativeBinding();
+    const { gpuLayers, options: nativeOptions } = await placement(native, options);
     let model: NativeModel;
     try {
-      model = native.loadModel(path.resolve(file), options.gpuLayers ?? 0);
+      model = native.loadModel(path.resolve(file), gpuLayers, nativeOptions);
     } catch (e) {
       throw new ModelFileError(((e as Error).message ?? String(e)).split("\n").join(" "));
     }
-    return new LlamaCppModel(native, model, file, native.modelInfo(model), threads, options.f32Cache ?? false);
+    const loaded = new LlamaCppModel(native, model, file, native.modelInfo(model), threads, options.f32Cache ?? false);
+    loaded.vocabularyOnly = nativeOptions.vocabOnly ?? false;
+    return loaded;
   }
 
   async createSession(options: SessionOptions = {}): Promise<ModelSession> {
     if (this.disposed) throw new Error("the model has been disposed");
+    if (this.vocabularyOnly) throw new Error(`${this.name} was loaded for its vocabulary only`);
     const contextSize = options.contextSize ?? Math.min(this.trainContextSize, DEFAULT_CONTEXT_SIZE);
     const maxSequences = options.maxSequences ?? 1;
     const batchSize = Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, contextSize);

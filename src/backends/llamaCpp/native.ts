@@ -29,10 +29,39 @@ export interface NativeVocabulary {
   attrs: Int32Array;
 }
 
-/** The functions of native/verispec_llama.cc. */
+/** A backend device of the loaded llama.cpp (the CPU, a GPU, an RPC server's device). */
+export interface NativeDevice {
+  name: string;
+  description: string;
+  type: "cpu" | "gpu" | "igpu" | "accelerator";
+  /** The ggml backend registry it belongs to ("CPU", "CUDA", "RPC", ...). */
+  backend: string;
+  memoryFree: number;
+  memoryTotal: number;
+}
+
+export interface NativeBuildInfo {
+  systemInfo: string;
+  /** The folder of the llama.cpp libraries the binding was linked against. */
+  libraryDir: string;
+  backends: string[];
+  rpc: boolean;
+  gpuOffload: boolean;
+}
+
+export interface NativeLoadOptions {
+  /** Device names (see `devices()`), in the order the tensor split refers to. */
+  devices?: string[];
+  /** Share of the layers per device. */
+  tensorSplit?: number[];
+  /** Only the vocabulary, no weights (no sessions can be created). */
+  vocabOnly?: boolean;
+}
+
+/** The functions of native/*.cc. */
 export interface NativeBinding {
   init(verbose: boolean): number;
-  loadModel(path: string, gpuLayers: number): NativeModel;
+  loadModel(path: string, gpuLayers: number, options?: NativeLoadOptions): NativeModel;
   freeModel(model: NativeModel): void;
   modelInfo(model: NativeModel): NativeModelInfo;
   vocabulary(model: NativeModel): NativeVocabulary;
@@ -54,6 +83,12 @@ export interface NativeBinding {
   seqKeep(context: NativeContext, sequence: number): void;
   seqPositionMax(context: NativeContext, sequence: number): number;
   memoryClear(context: NativeContext): void;
+  devices(): NativeDevice[];
+  buildInfo(): NativeBuildInfo;
+  /** Loads a ggml backend module; returns its registry name. */
+  loadBackend(path: string): string;
+  /** Registers an RPC server (which must answer: llama.cpp aborts otherwise); returns the names of its devices. */
+  addRpcServer(endpoint: string): string[];
 }
 
 let binding: NativeBinding | undefined;

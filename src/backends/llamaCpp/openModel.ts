@@ -1,7 +1,12 @@
-/** Opens a GGUF model from a path or remote reference. */
-import { type LlamaCppLoadOptions, LlamaCppModel } from "./llamaCppModel.js";
+/** Opens a GGUF model from a path or remote reference; a model on RPC servers runs in a worker process. */
+import { LlamaCppModel } from "./llamaCppModel.js";
 import { resolveModelReference } from "./modelResolution.js";
+import { ProcessModel, type ProcessModelOptions } from "./worker/processModel.js";
 
-export async function openLlamaCppModel(reference: string, options: LlamaCppLoadOptions & { downloadDirectory?: string } = {}): Promise<LlamaCppModel> {
-  return LlamaCppModel.load(await resolveModelReference(reference, options.downloadDirectory), options);
+export async function openLlamaCppModel(
+  reference: string,
+  options: ProcessModelOptions & { downloadDirectory?: string } = {},
+): Promise<LlamaCppModel | ProcessModel> {
+  const file = await resolveModelReference(reference, options.downloadDirectory);
+  return options.rpcServers ? ProcessModel.load(file, options) : LlamaCppModel.load(file, options);
 }

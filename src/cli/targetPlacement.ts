@@ -1,0 +1,48 @@
+/** Where the target runs: the command-line options shared by `generate` and `bench` (local, or llama.cpp RPC servers). */
+import { type Command, InvalidArgumentError } from "commander";
+import { parseRpcEndpoints } from "../backends/llamaCpp/rpc/rpcEndpoints.js";
+import { DEFAULT_CALL_TIMEOUT_MS, type ProcessModelOptions } from "../backends/llamaCpp/worker/processModel.js";
+
+export interface PlacementFlags {
+  targetRpc?: string[];
+  tensorSplit?: number[];
+  rpcTimeout?: number;
+}
+
+function endpoints(value: string): string[] {
+  try {
+    return parseRpcEndpoints(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function shares(value: string): number[] {
+  const out = value.split(",").map((x) => Number(x.trim()));
+  if (out.some((x) => !Number.isFinite(x) || x < 0) || !out.some((x) => x > 0))
+    throw new InvalidArgumentError(`expected comma-separated non-negative shares, not all zero, got "${value}"`);
+  return out;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, got "${value}"`);
+  return n;
+}
+
+export function addPlacementOptions(command: Command): Command {
+  return command
+    .option("--target-rpc <host:port,...>", "put the target's layers on these llama.cpp RPC servers (ggml-rpc-server); the drafter stays local", endpoints)
+    .option("--tensor-split <shares>", "with --target-rpc: share of the layers per server, e.g. 3,1", shares)
+    .option(
+      "--rpc-timeout <seconds>",
+      `with --target-rpc: longest wait for one target pass before the servers count as failed (default ${DEFAULT_CALL_TIMEOUT_MS / 1000})`,
+      seconds,
+    );
+}
+
+/** Load options for the target; threads apply to its local part. */
+export function targetLoadOptions(f: PlacementFlags, threads: number | undefined): ProcessModelOptions {
+  if (!f.targetRpc && (f.tensorSplit || f.rpcTimeout)) throw new RangeError("--tensor-split and --rpc-timeout need --target-rpc");
+  return { threads, rpcServers: f.targetRpc, tensorSplit: f.tensorSplit, callTimeoutMs: f.rpcTimeout ? f.rpcTimeout * 1000 : undefined };
+}
