@@ -54,7 +54,7 @@ export class WorkerConnection {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.fail(`it did not answer a ${kind} call within ${timeoutMs} ms; its worker process was stopped`);
+        this.fail(`it did not answer its ${kind} call within ${timeoutMs} ms; its worker process was stopped`);
         this.child.kill("SIGKILL");
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
