@@ -100,7 +100,16 @@ export interface BenchSummary {
   command: string;
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   models: { target: ModelDetails; draft: ModelDetails | null };
-  settings: { prompts: string; promptCount: number; repeats: number; maxTokens: number; threads: number; seed: number };
+  settings: {
+    prompts: string;
+    promptCount: number;
+    repeats: number;
+    maxTokens: number;
+    threads: number;
+    seed: number;
+    /** Where the target ran, when not locally: its RPC servers and the round-trip delay added to each link. */
+    placement?: { rpcServers: string[]; tensorSplit?: number[]; addedLatencyMs: number };
+  };
   complete: boolean;
   variants: VariantSummary[];
 }

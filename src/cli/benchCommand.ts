@@ -15,11 +15,12 @@ import { runBench } from "../bench/benchRunner.js";
 import type { BenchRow, BenchVariant, ModelDetails } from "../bench/benchTypes.js";
 import { PEER_DRAFT, PEER_LOOKUP } from "../bench/benchTypes.js";
 import { BENCH_POLICY_NAMES, benchVariants, splitList, WITH_HEAD } from "../bench/benchVariants.js";
+import { type DelayProxyHandle, startDelayProxy } from "../bench/delayProxy.js";
 import { readPromptFile } from "../bench/promptFile.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 import { loadHead } from "../verifier/head/headModel.js";
 import { policyOptionsFrom } from "./generateCommand.js";
-import { integer, positiveInteger } from "./optionParsers.js";
+import { integer, nonNegativeNumber, positiveInteger } from "./optionParsers.js";
 import { addPlacementOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
 interface BenchFlags extends PlacementFlags {
@@ -37,10 +38,18 @@ interface BenchFlags extends PlacementFlags {
   seed: number;
   out: string;
   head?: string;
+  addedLatency?: number;
 }
 
 function details(m: LlamaCppModel | ProcessModel, file: string): ModelDetails {
   return { file, bytes: statSync(file).size, parameters: m.info.parameters, vocabSize: m.vocabulary.size, description: m.info.description };
+}
+
+/** With --added-latency, a delay proxy in front of each RPC server (also at 0 ms, so every latency pays the same hop). */
+async function delayProxies(f: BenchFlags): Promise<DelayProxyHandle[]> {
+  if (f.addedLatency === undefined) return [];
+  if (!f.targetRpc) throw new RangeError("--added-latency needs --target-rpc");
+  return Promise.all(f.targetRpc.map((e) => startDelayProxy(e, f.addedLatency!)));
 }
 
 /** The models of a bench run: target, drafter (if any) and node-llama-cpp's peers (if a variant needs them). */
@@ -49,7 +58,9 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
   const targetFile = f.target ?? embedded.target;
   const draftFile = f.draft ?? (f.target ? undefined : embedded.draft);
   const threads = f.threads ?? physicalCoreCount();
-  const target = await openLlamaCppModel(targetFile, targetLoadOptions(f, threads));
+  const proxies = await delayProxies(f);
+  const placement = targetLoadOptions({ ...f, targetRpc: proxies.length > 0 ? proxies.map((p) => p.endpoint) : f.targetRpc }, threads);
+  const target = await openLlamaCppModel(targetFile, placement);
   const draft = draftFile ? await LlamaCppModel.load(draftFile, { threads }) : undefined;
   if (draft) checkCompatibleVocabularies(target.vocabulary, draft.vocabulary);
   const needsPeers = variants.some((v) => v.policy === PEER_DRAFT || v.policy === PEER_LOOKUP);
@@ -61,8 +72,10 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
     await peers?.dispose();
     draft?.dispose();
     target.dispose();
+    for (const p of proxies) p.stop();
   };
-  return { target, draft, peers, threads, models, dispose };
+  const placementSettings = f.targetRpc ? { rpcServers: f.targetRpc, tensorSplit: f.tensorSplit, addedLatencyMs: f.addedLatency ?? 0 } : undefined;
+  return { target, draft, peers, threads, models, placement: placementSettings, dispose };
 }
 
 async function runBenchCommand(f: BenchFlags): Promise<void> {
@@ -103,7 +116,15 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
     process.off("SIGINT", onSigint);
   }
   if (rows.length === 0) throw new Error("interrupted before any generation finished; nothing to summarise");
-  const settings = { prompts: f.prompts, promptCount: prompts.length, repeats: f.repeats, maxTokens: f.maxTokens, threads: m.threads, seed: f.seed };
+  const settings = {
+    prompts: f.prompts,
+    promptCount: prompts.length,
+    repeats: f.repeats,
+    maxTokens: f.maxTokens,
+    threads: m.threads,
+    seed: f.seed,
+    ...(m.placement ? { placement: m.placement } : {}),
+  };
   const meta = {
     createdAt: new Date().toISOString(),
     command: `verispec ${process.argv.slice(2).join(" ")}`,
@@ -134,5 +155,7 @@ export function registerBench(program: Command): void {
     .option("--seed <s>", "base seed (row seed = base + 1000 * repeat + prompt)", integer, 0)
     .option("--out <dir>", "output folder", "bench-results")
     .option("--head <file>", `acceptance head for the policies named with ${WITH_HEAD} (cascade${WITH_HEAD}, adaptive${WITH_HEAD})`);
-  addPlacementOptions(command).action(runBenchCommand);
+  addPlacementOptions(command)
+    .option("--added-latency <ms>", "with --target-rpc: add this round-trip delay to every server link, through a delay proxy", nonNegativeNumber)
+    .action(runBenchCommand);
 }

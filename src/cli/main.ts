@@ -2,6 +2,7 @@
 /** The verispec command line. Errors print one line (set VERISPEC_DEBUG=1 for the stack) and exit with status 1. */
 import { Command } from "commander";
 import { registerBench } from "./benchCommand.js";
+import { registerEmbed } from "./embedCommand.js";
 import { registerExport } from "./exportCommand.js";
 import { registerGenerate } from "./generateCommand.js";
 import { registerHeadCommands } from "./headCommands.js";
@@ -12,6 +13,7 @@ const program = new Command();
 program.name("verispec").description("Verifier-guided speculative decoding for GGUF models, lossless").showHelpAfterError("(run with --help for usage)");
 registerGenerate(program);
 registerExport(program);
+registerEmbed(program);
 registerBench(program);
 registerHeadCommands(program);
 registerInfo(program);

@@ -18,6 +18,8 @@ export interface GgufTensorInfo {
 export interface GgufHeader {
   version: number;
   metadata: Map<string, GgufMetadataValue>;
+  /** Each metadata value's GGUF type (and an array's item type), so a file can be rewritten faithfully. */
+  valueTypes: Map<string, { type: GgufValueType; itemType?: GgufValueType }>;
   tensors: GgufTensorInfo[];
   dataOffset: number;
   fileSize: number;
@@ -39,7 +41,7 @@ class FileCursor {
   private need(n: number): number {
     if (this.position + n > this.size) throw new GgufFormatError("the file ends inside its header (truncated)");
     const rel = this.position - this.bufferStart;
-    if (rel + n <= this.buffer.length) return rel;
+    if (rel >= 0 && rel + n <= this.buffer.length) return rel;
     const length = Math.min(Math.max(n, 1 << 20), this.size - this.position);
     this.buffer = Buffer.alloc(length);
     readSync(this.fd, this.buffer, 0, length, this.position);
@@ -111,7 +113,8 @@ function readValue(c: FileCursor, type: number): GgufMetadataValue {
   }
 }
 
-function tensorBytes(t: GgufTensorInfo): number {
+/** Bytes of a tensor's data (0 for a type this project does not know). */
+export function tensorBytes(t: GgufTensorInfo): number {
   const block = GGML_BLOCK[t.type as GgmlType];
   if (!block) return 0;
   const count = t.shape.reduce((a, b) => a * b, 1);
@@ -134,9 +137,16 @@ function parse(c: FileCursor): GgufHeader {
   const tensorCount = c.u64();
   const kvCount = c.u64();
   const metadata = new Map<string, GgufMetadataValue>();
+  const valueTypes = new Map<string, { type: GgufValueType; itemType?: GgufValueType }>();
   for (let i = 0; i < kvCount; i++) {
     const key = c.string();
-    metadata.set(key, readValue(c, c.u32()));
+    const type = c.u32();
+    const start = c.position;
+    metadata.set(key, readValue(c, type));
+    const end = c.position;
+    c.position = start;
+    valueTypes.set(key, type === GgufValueType.Array ? { type, itemType: c.u32() } : { type });
+    c.position = end;
   }
   const tensors: GgufTensorInfo[] = [];
   for (let i = 0; i < tensorCount; i++) tensors.push(readTensorInfo(c));
@@ -146,7 +156,7 @@ function parse(c: FileCursor): GgufHeader {
     const end = dataOffset + t.offset + tensorBytes(t);
     if (end > c.size) throw new GgufFormatError(`tensor ${t.name} ends at byte ${end} but the file has ${c.size} bytes (truncated)`);
   }
-  return { version, metadata, tensors, dataOffset, fileSize: c.size };
+  return { version, metadata, valueTypes, tensors, dataOffset, fileSize: c.size };
 }
 
 /** Reads and checks a GGUF header. Throws GgufFormatError (or a file-system error) naming the problem. */

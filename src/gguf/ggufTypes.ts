@@ -39,13 +39,15 @@ export const GGML_BLOCK: Record<GgmlType, { elements: number; bytes: number }> =
   [GgmlType.Q8_0]: { elements: 32, bytes: 34 },
 };
 
+type NumericValueType = Exclude<GgufValueType, GgufValueType.String | GgufValueType.Bool | GgufValueType.Array>;
+
 /** A typed metadata value: the writer needs the type, JavaScript values do not carry it. */
 export type GgufValue =
   | { type: GgufValueType.String; value: string }
-  | { type: GgufValueType.Uint32 | GgufValueType.Int32 | GgufValueType.Float32; value: number }
+  | { type: NumericValueType; value: number | bigint }
   | { type: GgufValueType.Bool; value: boolean }
   | { type: GgufValueType.Array; itemType: GgufValueType.String; value: readonly string[] }
-  | { type: GgufValueType.Array; itemType: GgufValueType.Int32 | GgufValueType.Float32; value: ArrayLike<number> };
+  | { type: GgufValueType.Array; itemType: NumericValueType | GgufValueType.Bool; value: ArrayLike<number | bigint | boolean> };
 
 /** Shorthands for metadata values. */
 export const gguf = {

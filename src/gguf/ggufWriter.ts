@@ -1,6 +1,6 @@
 /** Writes GGUF (version 3) files: metadata, tensor infos, then aligned tensor data. */
 import { closeSync, openSync, writeSync } from "node:fs";
-import { GGML_BLOCK, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VERSION, type GgufTensor, type GgufValue, GgufValueType } from "./ggufTypes.js";
+import { GGML_BLOCK, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VERSION, type GgmlType, type GgufTensor, type GgufValue, GgufValueType } from "./ggufTypes.js";
 
 /** Appends little-endian values to a growing list of chunks. */
 class ByteSink {
@@ -39,13 +39,30 @@ class ByteSink {
   }
 }
 
-function writeScalar(sink: ByteSink, type: GgufValueType, v: number | boolean | string): void {
+/** Little-endian writers of the numeric GGUF types: byte size and DataView setter. */
+const NUMERIC: Partial<Record<GgufValueType, [number, (d: DataView, v: number | bigint) => void]>> = {
+  [GgufValueType.Uint8]: [1, (d, v) => d.setUint8(0, Number(v))],
+  [GgufValueType.Int8]: [1, (d, v) => d.setInt8(0, Number(v))],
+  [GgufValueType.Uint16]: [2, (d, v) => d.setUint16(0, Number(v), true)],
+  [GgufValueType.Int16]: [2, (d, v) => d.setInt16(0, Number(v), true)],
+  [GgufValueType.Uint32]: [4, (d, v) => d.setUint32(0, Number(v), true)],
+  [GgufValueType.Int32]: [4, (d, v) => d.setInt32(0, Number(v), true)],
+  [GgufValueType.Float32]: [4, (d, v) => d.setFloat32(0, Number(v), true)],
+  [GgufValueType.Uint64]: [8, (d, v) => d.setBigUint64(0, BigInt(v), true)],
+  [GgufValueType.Int64]: [8, (d, v) => d.setBigInt64(0, BigInt(v), true)],
+  [GgufValueType.Float64]: [8, (d, v) => d.setFloat64(0, Number(v), true)],
+};
+
+function writeScalar(sink: ByteSink, type: GgufValueType, v: number | bigint | boolean | string): void {
   if (type === GgufValueType.String) sink.string(v as string);
-  else if (type === GgufValueType.Uint32) sink.u32(v as number);
-  else if (type === GgufValueType.Int32) sink.i32(v as number);
-  else if (type === GgufValueType.Float32) sink.f32(v as number);
   else if (type === GgufValueType.Bool) sink.bytes(new Uint8Array([v ? 1 : 0]));
-  else throw new Error(`unsupported GGUF value type ${type}`);
+  else {
+    const numeric = NUMERIC[type];
+    if (!numeric) throw new Error(`unsupported GGUF value type ${type}`);
+    const chunk = new Uint8Array(numeric[0]);
+    numeric[1](new DataView(chunk.buffer), v as number | bigint);
+    sink.bytes(chunk);
+  }
 }
 
 function writeValue(sink: ByteSink, value: GgufValue): void {
@@ -59,16 +76,24 @@ function writeValue(sink: ByteSink, value: GgufValue): void {
   for (let i = 0; i < value.value.length; i++) writeScalar(sink, value.itemType, value.value[i]);
 }
 
-function checkTensor(t: GgufTensor): void {
+/** A tensor as the header describes it: its data may be produced later, one tensor at a time. */
+export interface GgufTensorInfoToWrite {
+  name: string;
+  shape: readonly number[];
+  type: GgmlType;
+  byteLength: number;
+}
+
+function checkTensor(t: GgufTensorInfoToWrite): void {
   const count = t.shape.reduce((a, b) => a * b, 1);
   const block = GGML_BLOCK[t.type];
   if (t.shape[0] % block.elements !== 0) throw new Error(`tensor ${t.name}: first dimension must be a multiple of ${block.elements}`);
   const expected = (count / block.elements) * block.bytes;
-  if (t.data.length !== expected) throw new Error(`tensor ${t.name}: ${t.data.length} bytes of data, expected ${expected}`);
+  if (t.byteLength !== expected) throw new Error(`tensor ${t.name}: ${t.byteLength} bytes of data, expected ${expected}`);
 }
 
-/** Serialises a GGUF file into chunks (header first, then tensor data). */
-export function encodeGguf(metadata: ReadonlyMap<string, GgufValue>, tensors: readonly GgufTensor[]): Uint8Array[] {
+/** Magic, metadata and tensor infos, padded to the data's alignment. */
+function encodeHeader(metadata: ReadonlyMap<string, GgufValue>, tensors: readonly GgufTensorInfoToWrite[]): Uint8Array[] {
   const alignment = GGUF_DEFAULT_ALIGNMENT;
   const header = new ByteSink();
   header.u32(GGUF_MAGIC);
@@ -87,22 +112,46 @@ export function encodeGguf(metadata: ReadonlyMap<string, GgufValue>, tensors: re
     for (const dim of t.shape) header.u64(dim);
     header.u32(t.type);
     header.u64(offset);
-    offset += Math.ceil(t.data.length / alignment) * alignment;
+    offset += Math.ceil(t.byteLength / alignment) * alignment;
   }
   header.pad(alignment);
-  const data = new ByteSink();
-  for (const t of tensors) {
-    data.bytes(t.data);
-    data.pad(alignment);
-  }
-  return [...header.chunks, ...data.chunks];
+  return header.chunks;
+}
+
+const padding = (length: number) => new Uint8Array((GGUF_DEFAULT_ALIGNMENT - (length % GGUF_DEFAULT_ALIGNMENT)) % GGUF_DEFAULT_ALIGNMENT);
+
+/** Serialises a GGUF file into chunks (header first, then tensor data). */
+export function encodeGguf(metadata: ReadonlyMap<string, GgufValue>, tensors: readonly GgufTensor[]): Uint8Array[] {
+  const infos = tensors.map((t) => ({ ...t, byteLength: t.data.length }));
+  return [...encodeHeader(metadata, infos), ...tensors.flatMap((t) => [t.data, padding(t.data.length)])];
 }
 
 /** Writes a GGUF file to disk. */
 export function writeGguf(path: string, metadata: ReadonlyMap<string, GgufValue>, tensors: readonly GgufTensor[]): void {
+  writeGgufStreamed(
+    path,
+    metadata,
+    tensors.map((t) => ({ ...t, byteLength: t.data.length })),
+    (i) => tensors[i].data,
+  );
+}
+
+/** Writes a GGUF file whose tensor data is made one tensor at a time (`data(i)` for tensor i), for files larger than memory. */
+export function writeGgufStreamed(
+  path: string,
+  metadata: ReadonlyMap<string, GgufValue>,
+  tensors: readonly GgufTensorInfoToWrite[],
+  data: (index: number) => Uint8Array,
+): void {
   const fd = openSync(path, "w");
   try {
-    for (const chunk of encodeGguf(metadata, tensors)) writeSync(fd, chunk);
+    for (const chunk of encodeHeader(metadata, tensors)) writeSync(fd, chunk);
+    tensors.forEach((t, i) => {
+      const bytes = data(i);
+      if (bytes.length !== t.byteLength) throw new Error(`tensor ${t.name}: made ${bytes.length} bytes, declared ${t.byteLength}`);
+      writeSync(fd, bytes);
+      writeSync(fd, padding(bytes.length));
+    });
   } finally {
     closeSync(fd);
   }

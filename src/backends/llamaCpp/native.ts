@@ -93,11 +93,26 @@ export interface NativeBinding {
 
 let binding: NativeBinding | undefined;
 
+/**
+ * The binding's file: the one `npm ci` builds against node-llama-cpp's prebuilt libraries, or, with
+ * VERISPEC_LLAMA_BUILD=<backend>, the one `npm run build:llama -- --backend <backend>` built against llama.cpp
+ * built from source (CUDA for the local GPU, say).
+ */
+export function bindingFile(): string {
+  const build = process.env.VERISPEC_LLAMA_BUILD;
+  if (!build) return path.join(packageRoot(), "build", "Release", "verispec_llama.node");
+  if (!/^[\w-]+$/.test(build)) throw new Error(`VERISPEC_LLAMA_BUILD must name a build (cpu, cuda), not ${build}`);
+  return path.join(packageRoot(), "native", ".llama-build", build, "addon", "build", "Release", "verispec_llama.node");
+}
+
 /** The binding, loaded and initialised once (set VERISPEC_LLAMA_LOG=1 to see llama.cpp's own log). */
 export function nativeBinding(): NativeBinding {
   if (binding) return binding;
-  const file = path.join(packageRoot(), "build", "Release", "verispec_llama.node");
-  if (!existsSync(file)) throw new Error(`the native llama.cpp binding is not built (${file}); run npm ci or npm run build:native`);
+  const file = bindingFile();
+  if (!existsSync(file)) {
+    const how = process.env.VERISPEC_LLAMA_BUILD ? `npm run build:llama -- --backend ${process.env.VERISPEC_LLAMA_BUILD}` : "npm ci or npm run build:native";
+    throw new Error(`the native llama.cpp binding is not built (${file}); run ${how}`);
+  }
   const loaded = createRequire(import.meta.url)(file) as NativeBinding;
   loaded.init(process.env.VERISPEC_LLAMA_LOG === "1");
   binding = loaded;

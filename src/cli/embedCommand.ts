@@ -1,0 +1,56 @@
+/** `verispec embed-target`: writes a small llama model inside a big llama shape (zeros elsewhere): its text at the big model's cost. */
+import { type Command, InvalidArgumentError } from "commander";
+import { EMBED_PRESETS, type EmbedShape, embedTarget } from "../gguf/embedTarget.js";
+import { positiveInteger } from "./optionParsers.js";
+
+interface EmbedFlags {
+  source: string;
+  out: string;
+  shape?: string;
+  layers?: number;
+  width?: number;
+  ffn?: number;
+}
+
+function preset(value: string): string {
+  if (!(value in EMBED_PRESETS)) throw new InvalidArgumentError(`expected one of ${Object.keys(EMBED_PRESETS).join(", ")}, got "${value}"`);
+  return value;
+}
+
+function shapeFrom(f: EmbedFlags): EmbedShape {
+  const base = f.shape ? EMBED_PRESETS[f.shape] : undefined;
+  const layers = f.layers ?? base?.layers;
+  const width = f.width ?? base?.width;
+  const ffn = f.ffn ?? base?.ffn;
+  if (layers === undefined || width === undefined || ffn === undefined) throw new RangeError("give --shape, or all of --layers, --width and --ffn");
+  return { layers, width, ffn };
+}
+
+function runEmbed(f: EmbedFlags): void {
+  const shape = shapeFrom(f);
+  const start = performance.now();
+  const bytes = embedTarget(f.source, f.out, shape);
+  process.stderr.write(
+    `wrote ${f.out}: ${shape.layers} layers x ${shape.width} wide, ffn ${shape.ffn}, ${(bytes / 2 ** 30).toFixed(2)} GiB of tensors in ${((performance.now() - start) / 1000).toFixed(1)} s. ` +
+      "It generates the source model's text at the cost of that shape (a cost-equivalent target: label it so wherever it is used).\n",
+  );
+}
+
+export function registerEmbed(program: Command): void {
+  program
+    .command("embed-target")
+    .description("write a llama GGUF model inside a larger llama shape whose extra weights are zero: the same text at a large model's cost")
+    .requiredOption("--source <file>", "the small llama GGUF model")
+    .requiredOption("--out <file>", "the GGUF file to write")
+    .option(
+      "--shape <preset>",
+      `a preset shape: ${Object.entries(EMBED_PRESETS)
+        .map(([k, s]) => `${k} (${s.layers}x${s.width}, ffn ${s.ffn})`)
+        .join(", ")}`,
+      preset,
+    )
+    .option("--layers <n>", "layers (overrides the preset)", positiveInteger)
+    .option("--width <n>", "embedding width, a multiple of the head size (overrides the preset)", positiveInteger)
+    .option("--ffn <n>", "feed-forward width (overrides the preset)", positiveInteger)
+    .action(runEmbed);
+}
