@@ -4,9 +4,10 @@
 // cuda: CUDA for the given architecture (node-llama-cpp's CUDA package only JIT-compiles PTX for Hopper).
 // cpu: for this machine's CPU. --tools also builds llama.cpp's llama-simple, llama-speculative-simple and
 // llama-bench, the benchmark peers. Everything lands in native/.llama-build/<backend>/ (git-ignored); a second
-// run only rebuilds what changed. The binding built here (native/.llama-build/<backend>/addon/build/Release) is
-// the one loaded when VERISPEC_LLAMA_BUILD=<backend> (src/backends/llamaCpp/native.ts).
-import { copyFileSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
+// run only rebuilds what changed. The binding built here (native/.llama-build/<backend>/verispec_llama.node) is
+// the one loaded when VERISPEC_LLAMA_BUILD=<backend> (src/backends/llamaCpp/native.ts). It is compiled with g++
+// directly against Node's headers (N-API needs nothing else), so a machine with Node but no npm can build it.
+import { existsSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -29,16 +30,23 @@ const backendOptions = {
 if (!(values.backend in backendOptions)) throw new Error(`--backend must be one of ${Object.keys(backendOptions).join(", ")}`);
 const buildDir = path.join(buildRoot, values.backend);
 
-/** node-gyp builds in the folder of its binding.gyp, so the addon gets a folder that links to the sources. */
+/** Node's N-API headers: beside the running node binary, or where VERISPEC_NODE_INCLUDE says. */
+function nodeInclude() {
+  const dir = process.env.VERISPEC_NODE_INCLUDE ?? path.join(path.dirname(path.dirname(process.execPath)), "include", "node");
+  if (!existsSync(path.join(dir, "node_api.h"))) throw new Error(`no node_api.h in ${dir}; set VERISPEC_NODE_INCLUDE`);
+  return dir;
+}
+
 function buildAddon() {
-  const addonDir = path.join(buildDir, "addon");
-  mkdirSync(addonDir, { recursive: true });
-  for (const name of ["native", "scripts"]) {
-    const link = path.join(addonDir, name);
-    if (!existsSync(link)) symlinkSync(path.join(root, name), link);
-  }
-  copyFileSync(path.join(root, "binding.gyp"), path.join(addonDir, "binding.gyp"));
-  nodeGypRebuild(addonDir, { VERISPEC_LLAMA_LIB_DIR: path.join(buildDir, "bin") });
+  const bin = path.join(buildDir, "bin");
+  const sources = readdirSync(path.join(root, "native"))
+    .filter((f) => f.endsWith(".cc"))
+    .map((f) => path.join(root, "native", f));
+  const includes = [nodeInclude(), path.join(sourceDir, "include"), path.join(sourceDir, "ggml", "include")].map((d) => `-I${d}`);
+  const out = path.join(buildDir, "verispec_llama.node");
+  const flags = ["-std=c++17", "-O2", "-fPIC", "-shared", "-fexceptions"];
+  const libs = [`-L${bin}`, "-lllama", "-lggml", "-lggml-base", `-Wl,-rpath,${bin}`];
+  run("g++", [...flags, ...includes, ...sources, ...libs, "-o", out]);
 }
 
 // Backends linked in (no modules to find at run time); OpenMP off, since the binding gives each context a

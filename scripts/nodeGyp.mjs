@@ -16,9 +16,9 @@ function nodeDir() {
   return existsSync(path.join(prefix, "include", "node", "node_api.h")) ? prefix : undefined;
 }
 
-/** `node-gyp rebuild` in `cwd` (which holds a binding.gyp), with extra environment variables. */
-export function nodeGypRebuild(cwd, env = {}) {
+/** `node-gyp rebuild` in `cwd` (which holds a binding.gyp). */
+export function nodeGypRebuild(cwd) {
   const dir = nodeDir();
   const args = [nodeGypScript(), "rebuild", ...(dir ? [`--nodedir=${dir}`] : [])];
-  execFileSync(process.execPath, args, { cwd, stdio: "inherit", env: { ...process.env, ...env } });
+  execFileSync(process.execPath, args, { cwd, stdio: "inherit" });
 }

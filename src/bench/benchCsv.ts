@@ -4,7 +4,7 @@ import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { type BenchRow, CSV_COLUMNS } from "./benchTypes.js";
 
-const TEXT_COLUMNS = new Set<keyof BenchRow>(["variant", "policy", "acceptanceByPosition"]);
+const TEXT_COLUMNS = new Set<keyof BenchRow>(["variant", "policy", "acceptanceByPosition", "output"]);
 
 /** Numbers as written: unknown values (NaN, for peers that do not report them) as empty cells. */
 function cells(row: BenchRow): (string | number)[] {

@@ -2,8 +2,6 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { renderSvg, summarySpec, svgToPng } from "./benchFigures.js";
-import { htmlReport } from "./benchReport.js";
 import { summarizeRows } from "./benchSummary.js";
 import type { BenchRow, BenchSummary } from "./benchTypes.js";
 
@@ -19,10 +17,17 @@ export function machineDetails(): BenchSummary["machine"] {
   };
 }
 
-/** Summarises the rows and writes the summary, the figure and the report; returns the summary. */
-export async function writeOutputs(dir: string, rows: readonly BenchRow[], meta: Omit<BenchSummary, "variants">): Promise<BenchSummary> {
+/**
+ * Summarises the rows and writes the summary, then (unless `figures` is false) the figure and the report;
+ * returns the summary. The figure libraries load only when figures are drawn, so a machine without them
+ * (a GPU machine with Node alone) can run benchmarks and `verispec bench-report` draws them elsewhere.
+ */
+export async function writeOutputs(dir: string, rows: readonly BenchRow[], meta: Omit<BenchSummary, "variants">, figures = true): Promise<BenchSummary> {
   const summary: BenchSummary = { ...meta, variants: summarizeRows(rows) };
   writeFileSync(path.join(dir, OUTPUT_FILES.json), `${JSON.stringify(summary, null, 2)}\n`);
+  if (!figures) return summary;
+  const { renderSvg, summarySpec, svgToPng } = await import("./benchFigures.js");
+  const { htmlReport } = await import("./benchReport.js");
   const svg = await renderSvg(summarySpec(summary.variants));
   writeFileSync(path.join(dir, OUTPUT_FILES.svg), svg);
   writeFileSync(path.join(dir, OUTPUT_FILES.png), svgToPng(svg));

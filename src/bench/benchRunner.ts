@@ -4,6 +4,7 @@
  * finished generation is handed to `onRow` at once, so an interrupted run keeps
  * what it finished. Seeds are recorded: seed = baseSeed + 1000 * repeat + prompt.
  */
+import { createHash } from "node:crypto";
 import type { LanguageModel } from "../backends/languageModel.js";
 import type { NodeLlamaCppPeers, PeerKind } from "../backends/llamaCpp/nodeLlamaCppPeers.js";
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
@@ -14,14 +15,17 @@ import { collectGeneration, type GenerationMetrics } from "../metrics/generation
 import { samplingFrom } from "../sampling/samplingSettings.js";
 import type { AcceptanceScorer } from "../verifier/acceptanceScorer.js";
 import { createPolicy, type PolicyOptions } from "../verifier/policyRegistry.js";
-import { type BenchRow, type BenchVariant, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
+import { type BenchRow, type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
 import { WITH_HEAD } from "./benchVariants.js";
+import type { LlamaCppTools } from "./llamaCppTools.js";
 
 export interface BenchPlan {
   target: LanguageModel;
   /** The draft model; without one, verispec's variants draft by prompt lookup. */
   draft?: LanguageModel;
   peers?: NodeLlamaCppPeers;
+  /** llama.cpp's own programs, for the llamacpp-* variants. */
+  tools?: LlamaCppTools;
   prompts: readonly string[];
   variants: readonly BenchVariant[];
   repeats: number;
@@ -39,12 +43,7 @@ function positionsColumn(m: GenerationMetrics, steps: { drafted: number; accepte
   return m.acceptanceByPosition.map((_, i) => `${steps.filter((s) => s.accepted > i).length}/${steps.filter((s) => s.drafted > i).length}`).join(" ");
 }
 
-async function runVerispec(
-  plan: BenchPlan,
-  v: BenchVariant,
-  prompt: string,
-  seed: number,
-): Promise<Omit<BenchRow, "variant" | "policy" | "k" | "temperature" | "repeat" | "prompt" | "seed">> {
+async function runVerispec(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number): Promise<Measured> {
   const sampling = samplingFrom({ temperature: v.temperature, seed });
   const options = { maxTokens: plan.maxTokens, sampling };
   let run: Awaited<ReturnType<typeof collectGeneration>>;
@@ -79,30 +78,53 @@ async function runVerispec(
     draftSeconds: m.draftSeconds,
     verifySeconds: m.verifySeconds,
     acceptanceByPosition: positionsColumn(m, run.steps),
+    output: createHash("sha1").update(Int32Array.from(run.tokens)).digest("hex").slice(0, 16),
   };
 }
 
-async function runPeer(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number) {
+type Measured = Omit<BenchRow, "variant" | "policy" | "k" | "temperature" | "repeat" | "prompt" | "seed">;
+
+/** A peer's generation: what it reports (tokens, time, drafted and accepted); the rest is unknown. */
+function peerRow(tokens: number, seconds: number, drafted: number, accepted: number): Measured {
+  const unknown = Number.NaN;
+  return {
+    tokens,
+    seconds,
+    tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
+    steps: unknown,
+    blocks: unknown,
+    meanAcceptedPerBlock: unknown,
+    drafted,
+    accepted,
+    drafterCalls: unknown,
+    targetCalls: unknown,
+    draftSeconds: unknown,
+    verifySeconds: unknown,
+    acceptanceByPosition: "",
+    output: "",
+  };
+}
+
+async function runNodeLlamaCpp(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number): Promise<Measured> {
   if (!plan.peers) throw new Error(`variant ${v.id} needs node-llama-cpp peers (GGUF models)`);
   const kind: PeerKind = v.policy === PEER_DRAFT ? "draft" : "lookup";
   const r = await plan.peers.generate(kind, v.k, prompt, plan.maxTokens, v.temperature, seed);
-  const drafted = r.validated + r.refuted;
-  return {
-    tokens: r.tokens,
-    seconds: r.seconds,
-    tokensPerSecond: r.seconds > 0 ? r.tokens / r.seconds : 0,
-    steps: Number.NaN,
-    blocks: Number.NaN,
-    meanAcceptedPerBlock: Number.NaN,
-    drafted,
-    accepted: r.validated,
-    drafterCalls: Number.NaN,
-    targetCalls: Number.NaN,
-    draftSeconds: Number.NaN,
-    verifySeconds: Number.NaN,
-    acceptanceByPosition: "",
-  };
+  return peerRow(r.tokens, r.seconds, r.validated + r.refuted, r.validated);
 }
+
+async function runLlamaCppTool(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number): Promise<Measured> {
+  if (!plan.tools) throw new Error(`variant ${v.id} needs llama.cpp's tools (--llama-tools)`);
+  const r = v.policy === LLAMACPP_SPEC ? await plan.tools.speculative(prompt, plan.maxTokens, v.k, seed) : await plan.tools.targetOnly(prompt, plan.maxTokens);
+  return peerRow(r.tokens, r.seconds, r.drafted, r.accepted);
+}
+
+/** How each variant runs: peers by their names, every verispec policy (and target-only) by runVerispec. */
+const RUNNERS: Record<string, (plan: BenchPlan, v: BenchVariant, prompt: string, seed: number) => Promise<Measured>> = {
+  [PEER_DRAFT]: runNodeLlamaCpp,
+  [PEER_LOOKUP]: runNodeLlamaCpp,
+  [LLAMACPP_TARGET_ONLY]: runLlamaCppTool,
+  [LLAMACPP_SPEC]: runLlamaCppTool,
+};
 
 /** Runs the plan; returns the rows (also handed to onRow one by one). Stops early, cleanly, when the signal aborts. */
 export async function runBench(plan: BenchPlan): Promise<BenchRow[]> {
@@ -112,8 +134,7 @@ export async function runBench(plan: BenchPlan): Promise<BenchRow[]> {
       for (const v of plan.variants) {
         if (plan.signal?.aborted) return rows;
         const seed = plan.seed + 1000 * repeat + p;
-        const peer = v.policy === PEER_DRAFT || v.policy === PEER_LOOKUP;
-        const measured = peer ? await runPeer(plan, v, prompt, seed) : await runVerispec(plan, v, prompt, seed);
+        const measured = await (RUNNERS[v.policy] ?? runVerispec)(plan, v, prompt, seed);
         const row: BenchRow = { variant: v.id, policy: v.policy, k: v.k, temperature: v.temperature, repeat, prompt: p, seed, ...measured };
         rows.push(row);
         plan.onRow(row);

@@ -44,7 +44,16 @@ export function chainBound(rows: BenchRow[], k: number, acceptance: number): { t
   return { tokensPerBlock, tokensPerSecond: tokensPerBlock / (k * draftPerToken + verifyPerPass) };
 }
 
-function summarizeVariant(rows: BenchRow[], baseline: number | undefined): VariantSummary {
+/** For greedy rows: how many generated exactly what target-only generated on the same prompt and repeat. */
+function identity(rows: BenchRow[], targetOnly: readonly BenchRow[]): VariantSummary["identicalToTargetOnly"] {
+  if (rows[0].temperature !== 0 || rows[0].policy === TARGET_ONLY) return null;
+  const want = new Map(targetOnly.filter((r) => r.temperature === 0 && r.output).map((r) => [`${r.prompt}/${r.repeat}`, r.output]));
+  const compared = rows.filter((r) => r.output && want.has(`${r.prompt}/${r.repeat}`));
+  if (compared.length === 0) return null;
+  return { identical: compared.filter((r) => r.output === want.get(`${r.prompt}/${r.repeat}`)).length, compared: compared.length };
+}
+
+function summarizeVariant(rows: BenchRow[], baseline: number | undefined, targetOnly: readonly BenchRow[]): VariantSummary {
   const first = rows[0];
   const tokens = sum(rows.map((r) => r.tokens));
   const seconds = sum(rows.map((r) => r.seconds));
@@ -78,6 +87,7 @@ function summarizeVariant(rows: BenchRow[], baseline: number | undefined): Varia
     drafterCallsPer100Tokens: (100 * known((r) => r.drafterCalls)) / tokens,
     boundTokensPerBlock: bound?.tokensPerBlock ?? null,
     boundTokensPerSecond: bound?.tokensPerSecond ?? null,
+    identicalToTargetOnly: identity(rows, targetOnly),
   };
 }
 
@@ -90,5 +100,6 @@ export function summarizeRows(rows: readonly BenchRow[]): VariantSummary[] {
     const rs = byId(id);
     if (rs[0].policy === TARGET_ONLY) baselines.set(rs[0].temperature, sum(rs.map((r) => r.tokens)) / sum(rs.map((r) => r.seconds)));
   }
-  return ids.map((id) => summarizeVariant(byId(id), baselines.get(byId(id)[0].temperature)));
+  const targetOnly = rows.filter((r) => r.policy === TARGET_ONLY);
+  return ids.map((id) => summarizeVariant(byId(id), baselines.get(byId(id)[0].temperature), targetOnly));
 }

@@ -5,6 +5,9 @@ export const TARGET_ONLY = "target-only";
 /** node-llama-cpp's own speculative decoding, as peers on the same models and thread count. */
 export const PEER_DRAFT = "nlc-draft";
 export const PEER_LOOKUP = "nlc-lookup";
+/** llama.cpp's own llama-simple and llama-speculative-simple, built from the same source. */
+export const LLAMACPP_TARGET_ONLY = "llamacpp-target-only";
+export const LLAMACPP_SPEC = "llamacpp-spec";
 
 export interface BenchVariant {
   /** Unique label, e.g. "chain k=4 T=0". */
@@ -40,6 +43,8 @@ export interface BenchRow {
   verifySeconds: number;
   /** Space-separated counts, per draft position: accepted/reached. */
   acceptanceByPosition: string;
+  /** A hash of the generated token ids (empty for peers that do not give them): greedy rows must match target-only's. */
+  output: string;
 }
 
 export const CSV_COLUMNS: (keyof BenchRow)[] = [
@@ -63,6 +68,7 @@ export const CSV_COLUMNS: (keyof BenchRow)[] = [
   "draftSeconds",
   "verifySeconds",
   "acceptanceByPosition",
+  "output",
 ];
 
 export interface VariantSummary {
@@ -93,6 +99,8 @@ export interface VariantSummary {
   boundTokensPerBlock: number | null;
   /** That bound divided by the measured cost of a block (k drafter steps and one target pass). */
   boundTokensPerSecond: number | null;
+  /** Greedy variants: generations whose tokens equal target-only's for the same prompt and repeat (lossless means all). */
+  identicalToTargetOnly: { identical: number; compared: number } | null;
 }
 
 export interface BenchSummary {

@@ -1,6 +1,6 @@
 /** The benchmark matrix from the command line: policies x draft lengths x temperatures. */
 import { POLICY_NAMES } from "../verifier/policyRegistry.js";
-import { type BenchVariant, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
+import { type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
 
 /** Suffix of policy names that run with the loaded acceptance head (--head). */
 export const WITH_HEAD = "+head";
@@ -8,11 +8,22 @@ export const WITH_HEAD = "+head";
 const HEAD_POLICIES = ["cascade", "adaptive"];
 
 /** Every name --policies accepts. */
-export const BENCH_POLICY_NAMES = [TARGET_ONLY, ...POLICY_NAMES, ...HEAD_POLICIES.map((p) => p + WITH_HEAD), PEER_DRAFT, PEER_LOOKUP];
+export const BENCH_POLICY_NAMES = [
+  TARGET_ONLY,
+  ...POLICY_NAMES,
+  ...HEAD_POLICIES.map((p) => p + WITH_HEAD),
+  PEER_DRAFT,
+  PEER_LOOKUP,
+  LLAMACPP_TARGET_ONLY,
+  LLAMACPP_SPEC,
+];
+
+/** Peers that only decode greedily: at other temperatures they are left out. */
+const GREEDY_ONLY = [LLAMACPP_TARGET_ONLY, LLAMACPP_SPEC];
 
 /** Variants that draft with a length k (the others run once per temperature). */
 function usesK(policy: string): boolean {
-  return policy !== TARGET_ONLY && policy !== PEER_LOOKUP;
+  return policy !== TARGET_ONLY && policy !== PEER_LOOKUP && policy !== LLAMACPP_TARGET_ONLY;
 }
 
 /** The variants, in run order; unknown policy names are refused with the list of known ones. */
@@ -24,6 +35,7 @@ export function benchVariants(policies: readonly string[], ks: readonly number[]
   const out: BenchVariant[] = [];
   for (const temperature of temperatures) {
     for (const policy of policies) {
+      if (temperature !== 0 && GREEDY_ONLY.includes(policy)) continue;
       for (const k of usesK(policy) ? ks : [0]) out.push({ id: `${policy}${k ? ` k=${k}` : ""} T=${temperature}`, policy, k, temperature });
     }
   }

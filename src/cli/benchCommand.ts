@@ -1,27 +1,28 @@
 /** `verispec bench`: runs the benchmark matrix and writes CSV, JSON, figures and an HTML report. */
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { LlamaCppModel } from "../backends/llamaCpp/llamaCppModel.js";
-import { NodeLlamaCppPeers } from "../backends/llamaCpp/nodeLlamaCppPeers.js";
 import { openLlamaCppModel } from "../backends/llamaCpp/openModel.js";
 import { physicalCoreCount } from "../backends/llamaCpp/threads.js";
 import type { ProcessModel } from "../backends/llamaCpp/worker/processModel.js";
 import { checkCompatibleVocabularies } from "../backends/vocabularyCompatibility.js";
-import { CsvRowWriter } from "../bench/benchCsv.js";
+import { CsvRowWriter, readBenchCsv } from "../bench/benchCsv.js";
 import { machineDetails, OUTPUT_FILES, writeOutputs } from "../bench/benchOutput.js";
 import { createProgress } from "../bench/benchProgress.js";
 import { runBench } from "../bench/benchRunner.js";
-import type { BenchRow, BenchVariant, ModelDetails } from "../bench/benchTypes.js";
-import { PEER_DRAFT, PEER_LOOKUP } from "../bench/benchTypes.js";
+import type { BenchRow, BenchSummary, BenchVariant, ModelDetails } from "../bench/benchTypes.js";
+import { LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP } from "../bench/benchTypes.js";
 import { BENCH_POLICY_NAMES, benchVariants, splitList, WITH_HEAD } from "../bench/benchVariants.js";
 import { type DelayProxyHandle, startDelayProxy } from "../bench/delayProxy.js";
+import { LlamaCppTools } from "../bench/llamaCppTools.js";
 import { readPromptFile } from "../bench/promptFile.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
+import { packageRoot } from "../util/packageRoot.js";
 import { loadHead } from "../verifier/head/headModel.js";
 import { policyOptionsFrom } from "./generateCommand.js";
 import { integer, nonNegativeNumber, positiveInteger } from "./optionParsers.js";
-import { addPlacementOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
+import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
 interface BenchFlags extends PlacementFlags {
   target?: string;
@@ -39,6 +40,13 @@ interface BenchFlags extends PlacementFlags {
   out: string;
   head?: string;
   addedLatency?: number;
+  llamaTools?: string;
+  figures: boolean;
+}
+
+/** llama.cpp's programs of the build in use (VERISPEC_LLAMA_BUILD), else of the CPU build. */
+function defaultToolsDir(): string {
+  return path.join(packageRoot(), "native", ".llama-build", process.env.VERISPEC_LLAMA_BUILD ?? "cpu", "bin");
 }
 
 function details(m: LlamaCppModel | ProcessModel, file: string): ModelDetails {
@@ -61,12 +69,19 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
   const proxies = await delayProxies(f);
   const placement = targetLoadOptions({ ...f, targetRpc: proxies.length > 0 ? proxies.map((p) => p.endpoint) : f.targetRpc }, threads);
   const target = await openLlamaCppModel(targetFile, placement);
-  const draft = draftFile ? await LlamaCppModel.load(draftFile, { threads }) : undefined;
+  const draft = draftFile ? await LlamaCppModel.load(draftFile, drafterLoadOptions(f, threads)) : undefined;
   if (draft) checkCompatibleVocabularies(target.vocabulary, draft.vocabulary);
   const needsPeers = variants.some((v) => v.policy === PEER_DRAFT || v.policy === PEER_LOOKUP);
   if (needsPeers && f.targetRpc)
     throw new RangeError(`node-llama-cpp's peers (${PEER_DRAFT}, ${PEER_LOOKUP}) cannot use RPC servers; leave them out with --target-rpc`);
-  const peers = needsPeers ? await NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize) : undefined;
+  // node-llama-cpp loads only when its peers run (a GPU machine may carry verispec without it).
+  const peers = needsPeers
+    ? await (await import("../backends/llamaCpp/nodeLlamaCppPeers.js")).NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize)
+    : undefined;
+  const needsTools = variants.some((v) => v.policy === LLAMACPP_TARGET_ONLY || v.policy === LLAMACPP_SPEC);
+  const tools = needsTools
+    ? new LlamaCppTools({ binDir: f.llamaTools ?? defaultToolsDir(), target: targetFile, draft: draftFile, gpuLayers: f.device === "cpu" ? 0 : 99, threads })
+    : undefined;
   const models = { target: details(target, targetFile), draft: draft && draftFile ? details(draft, draftFile) : null };
   const dispose = async () => {
     await peers?.dispose();
@@ -75,7 +90,7 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
     for (const p of proxies) p.stop();
   };
   const placementSettings = f.targetRpc ? { rpcServers: f.targetRpc, tensorSplit: f.tensorSplit, addedLatencyMs: f.addedLatency ?? 0 } : undefined;
-  return { target, draft, peers, threads, models, placement: placementSettings, dispose };
+  return { target, draft, peers, tools, threads, models, placement: placementSettings, dispose };
 }
 
 async function runBenchCommand(f: BenchFlags): Promise<void> {
@@ -132,12 +147,24 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
     models: m.models,
     settings,
   };
-  const summary = await writeOutputs(f.out, rows, { ...meta, complete: !abort.signal.aborted });
+  const summary = await writeOutputs(f.out, rows, { ...meta, complete: !abort.signal.aborted }, f.figures);
   await m.dispose();
   process.stderr.write(`${summary.complete ? "" : "interrupted: "}wrote ${Object.values(OUTPUT_FILES).join(", ")} to ${f.out}\n`);
 }
 
+/** `verispec bench-report <dir>`: the summary, figure and report again from a run's results.csv and summary.json. */
+async function runBenchReport(dir: string): Promise<void> {
+  const previous = JSON.parse(readFileSync(path.join(dir, OUTPUT_FILES.json), "utf8")) as BenchSummary;
+  const { variants: _, ...meta } = previous;
+  await writeOutputs(dir, readBenchCsv(path.join(dir, OUTPUT_FILES.csv)), meta);
+  process.stderr.write(`wrote ${Object.values(OUTPUT_FILES).join(", ")} to ${dir}\n`);
+}
+
 export function registerBench(program: Command): void {
+  program
+    .command("bench-report <dir>")
+    .description("write a bench run's summary.json, figures and report.html again from its results.csv (after a run with --no-figures)")
+    .action(runBenchReport);
   const command = program
     .command("bench")
     .description("run every variant on every prompt, repeated; write results.csv, summary.json, summary.svg/png and report.html")
@@ -156,6 +183,8 @@ export function registerBench(program: Command): void {
     .option("--out <dir>", "output folder", "bench-results")
     .option("--head <file>", `acceptance head for the policies named with ${WITH_HEAD} (cascade${WITH_HEAD}, adaptive${WITH_HEAD})`);
   addPlacementOptions(command)
+    .option("--llama-tools <dir>", "folder of llama.cpp's llama-simple and llama-speculative-simple, for the llamacpp-* variants (default: the build in use)")
+    .option("--no-figures", "write results.csv and summary.json only (verispec bench-report draws the figures and report later)")
     .option("--added-latency <ms>", "with --target-rpc: add this round-trip delay to every server link, through a delay proxy", nonNegativeNumber)
     .action(runBenchCommand);
 }

@@ -14,7 +14,7 @@ import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../verifier/poli
 import { DEFAULT_BRANCH_BELOW, DEFAULT_TREE_BUDGET, DEFAULT_TREE_WIDTH } from "../verifier/treePolicy.js";
 import { createDrafter, loadModelPair, PROMPT_LOOKUP } from "./modelPair.js";
 import { collect, finiteNumber, integer, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
-import { addPlacementOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
+import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
 /** The prompt used when none is given: the start of a Python module, which the embedded pair continues at length. */
 export const DEFAULT_PROMPT = "import numpy as np\n\n\ndef normalize(x):";
@@ -82,7 +82,8 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
   // A target of your own without a drafter is generated from alone (the baseline).
   const targetOnly = f.targetOnly || (f.target !== undefined && f.draft === undefined);
   const targetPlacement = targetLoadOptions(f, f.threads);
-  const pair = await loadModelPair({ target: f.target, draft: f.draft, threads: f.threads, targetPlacement }, !targetOnly);
+  const drafterPlacement = drafterLoadOptions(f, f.threads);
+  const pair = await loadModelPair({ target: f.target, draft: f.draft, threads: f.threads, targetPlacement, drafterPlacement }, !targetOnly);
   if (targetOnly && !f.targetOnly) process.stderr.write("verispec: no --draft given for this --target: generating with the target alone\n");
   const constraints = new Constraints({
     repetitionPenalty: f.repetitionPenalty,

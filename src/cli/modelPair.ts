@@ -18,8 +18,9 @@ export interface ModelPairOptions {
   /** A draft model reference, PROMPT_LOOKUP, or undefined for the embedded drafter. */
   draft?: string;
   threads?: number;
-  /** Where the target runs (RPC servers); the drafter is always local. */
+  /** Where the target runs (a device, RPC servers) and the drafter (a local device). */
   targetPlacement?: ProcessModelOptions;
+  drafterPlacement?: ProcessModelOptions;
 }
 
 export interface LoadedPair {
@@ -41,7 +42,7 @@ export async function loadModelPair(o: ModelPairOptions, withDraft: boolean): Pr
   let draft: LanguageModel | undefined;
   try {
     if (useModel) {
-      draft = await openLlamaCppModel(draftRef!, { threads: o.threads });
+      draft = await openLlamaCppModel(draftRef!, { threads: o.threads, ...o.drafterPlacement });
       checkCompatibleVocabularies(target.vocabulary, draft.vocabulary);
     }
   } catch (e) {

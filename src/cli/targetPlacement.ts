@@ -1,9 +1,12 @@
 /** Where the target runs: the command-line options shared by `generate` and `bench` (local, or llama.cpp RPC servers). */
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseRpcEndpoints } from "../backends/llamaCpp/rpc/rpcEndpoints.js";
 import { DEFAULT_CALL_TIMEOUT_MS, type ProcessModelOptions } from "../backends/llamaCpp/worker/processModel.js";
+import { nonNegativeInteger } from "./optionParsers.js";
 
 export interface PlacementFlags {
+  device?: "cpu" | "gpu";
+  gpuLayers?: number;
   targetRpc?: string[];
   tensorSplit?: number[];
   rpcTimeout?: number;
@@ -32,6 +35,10 @@ function seconds(value: string): number {
 
 export function addPlacementOptions(command: Command): Command {
   return command
+    .addOption(
+      new Option("--device <kind>", "where both models run: cpu, or gpu (needs a llama.cpp built with CUDA, see npm run build:llama)").choices(["cpu", "gpu"]),
+    )
+    .option("--gpu-layers <n>", "target layers to offload to the GPU (default: all)", nonNegativeInteger)
     .option("--target-rpc <host:port,...>", "put the target's layers on these llama.cpp RPC servers (ggml-rpc-server); the drafter stays local", endpoints)
     .option("--tensor-split <shares>", "with --target-rpc: share of the layers per server, e.g. 3,1", shares)
     .option(
@@ -44,5 +51,17 @@ export function addPlacementOptions(command: Command): Command {
 /** Load options for the target; threads apply to its local part. */
 export function targetLoadOptions(f: PlacementFlags, threads: number | undefined): ProcessModelOptions {
   if (!f.targetRpc && (f.tensorSplit || f.rpcTimeout)) throw new RangeError("--tensor-split and --rpc-timeout need --target-rpc");
-  return { threads, rpcServers: f.targetRpc, tensorSplit: f.tensorSplit, callTimeoutMs: f.rpcTimeout ? f.rpcTimeout * 1000 : undefined };
+  return {
+    threads,
+    device: f.device,
+    gpuLayers: f.gpuLayers,
+    rpcServers: f.targetRpc,
+    tensorSplit: f.tensorSplit,
+    callTimeoutMs: f.rpcTimeout ? f.rpcTimeout * 1000 : undefined,
+  };
+}
+
+/** Load options for the drafter: always local, on the device asked for. */
+export function drafterLoadOptions(f: PlacementFlags, threads: number | undefined): ProcessModelOptions {
+  return { threads, device: f.device };
 }

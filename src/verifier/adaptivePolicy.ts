@@ -5,9 +5,16 @@
  *   T(k) = k * t_draft + t_verify(k + 1)   (the cost model)
  * k = 0 (no drafting) is a candidate, so drafting stops when it does not pay;
  * every `exploreEvery` steps at least one token is drafted to keep the
- * estimates fresh. While drafting, it exits early when the cumulative
- * probability that the whole block is accepted (the calibrated estimate for
- * each q(x), or a loaded scorer's prediction) drops below `minCumulative`.
+ * estimates fresh. While drafting, each drafted token is kept only if verifying
+ * it raises the block's expected tokens per second: with c the cumulative
+ * probability that the block up to it is accepted (the calibrated estimate for
+ * each q(x), or a loaded scorer's prediction), keep it when
+ *   (E + c) / (D + V(n + 2)) >= E / (D + V(n + 1)),
+ * E the expected tokens of the block without it, D the drafting already paid,
+ * V the measured pass cost. So on a device whose pass cost is flat in its size
+ * (a GPU, a target behind network round trips) almost every token is kept, and on
+ * one where it is steep (a small CPU) only likely ones. Until the costs are
+ * measured, it exits below the fixed `minCumulative` instead.
  * With a scorer loaded, the per-position acceptance a_j of E(k) is the running
  * mean of the scorer's predictions at position j, in place of the bucketed counts.
  */
@@ -32,6 +39,8 @@ export interface AdaptiveOptions {
 }
 
 export const ADAPTIVE_DEFAULTS = { maxK: 8, minCumulative: 0.25, exploreEvery: 8 };
+/** The longest gap between explorations. */
+const MAX_EXPLORE_GAP = 128;
 
 export class AdaptivePolicy implements DraftPolicy {
   readonly name = "adaptive";
@@ -44,6 +53,9 @@ export class AdaptivePolicy implements DraftPolicy {
   private readonly minCumulative: number;
   private readonly exploreEvery: number;
   private steps = 0;
+  /** Steps between explorations: doubles each time exploring finds drafting still does not pay, back to exploreEvery when it does. */
+  private exploreGap: number;
+  private lastExplored = 0;
   /** Draft lengths chosen so far, for reports. */
   readonly chosen: number[] = [];
   /** With a scorer: moving average of its predictions per draft position. */
@@ -54,19 +66,30 @@ export class AdaptivePolicy implements DraftPolicy {
     this.maxK = checkDraftLength(o.maxK ?? ADAPTIVE_DEFAULTS.maxK);
     this.minCumulative = o.minCumulative ?? ADAPTIVE_DEFAULTS.minCumulative;
     this.exploreEvery = o.exploreEvery ?? ADAPTIVE_DEFAULTS.exploreEvery;
+    this.exploreGap = this.exploreEvery;
   }
 
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
     const k = Math.min(this.chooseLength(), limit);
     this.chosen.push(k);
     let cumulative = 1;
+    let expected = 1;
     return draftChain(drafter, k, context, (block, q, x) => {
       const f = draftFeatures(block, q, x, this.running.rate);
       const estimate = this.o.scorer ? this.o.scorer.predict(f) : this.agreement.estimate(f.q);
       if (this.o.scorer) this.recordPrediction(f.position, estimate);
       cumulative *= estimate;
-      return block.tokens.length > 0 && cumulative < this.minCumulative ? "adaptive-confidence" : undefined;
+      if (block.tokens.length > 0 && !this.worthVerifying(block.tokens.length, expected, cumulative)) return "adaptive-confidence";
+      expected += cumulative;
+      return undefined;
     });
+  }
+
+  /** Whether one more drafted token (the block holds n, its cumulative acceptance is c) raises expected tokens per second. */
+  private worthVerifying(n: number, expected: number, c: number): boolean {
+    if (!this.cost.ready) return c >= this.minCumulative;
+    const drafting = this.cost.draftTime(n + 1);
+    return (expected + c) / (drafting + this.cost.verifyTime(n + 2)) >= expected / (drafting + this.cost.verifyTime(n + 1));
   }
 
   /** Moving average of the scorer's predictions at a draft position. */
@@ -104,6 +127,19 @@ export class AdaptivePolicy implements DraftPolicy {
       const rate = this.expectedTokens(k) / (this.cost.draftTime(k) + this.cost.verifyTime(k + 1));
       if (rate > bestRate) [best, bestRate] = [k, rate];
     }
-    return best === 0 && this.steps % this.exploreEvery === 0 ? 1 : best;
+    return best > 0 ? this.drafting(best) : this.exploring();
+  }
+
+  private drafting(k: number): number {
+    this.exploreGap = this.exploreEvery;
+    return k;
+  }
+
+  /** While drafting does not pay: draft one token now and then (catching the drafter up costs), ever more rarely. */
+  private exploring(): number {
+    if (this.steps - this.lastExplored < this.exploreGap) return 0;
+    if (this.lastExplored > 0) this.exploreGap = Math.min(this.exploreGap * 2, MAX_EXPLORE_GAP);
+    this.lastExplored = this.steps;
+    return 1;
   }
 }

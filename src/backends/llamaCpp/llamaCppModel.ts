@@ -12,8 +12,10 @@ import { physicalCoreCount } from "./threads.js";
 export interface LlamaCppLoadOptions {
   /** CPU threads for every session of this model; defaults to the number of physical cores. */
   threads?: number;
-  /** Layers to offload to a GPU (when the loaded llama.cpp has a GPU backend); 0 by default, -1 for all. */
+  /** Layers to offload to a GPU when the loaded llama.cpp has one; all (-1) by default. */
   gpuLayers?: number;
+  /** "cpu" keeps every layer on the CPU; "gpu" requires a GPU and puts the layers there. Either by default. */
+  device?: "cpu" | "gpu";
   /**
    * Keep the KV cache in float32 instead of llama.cpp's float16 (more memory).
    * Rounding keys and values to float16 turns the last-bit differences between
@@ -41,7 +43,11 @@ async function placement(native: NativeBinding, o: LlamaCppLoadOptions): Promise
   const vocabOnly = o.vocabularyOnly ?? false;
   if (!o.rpcServers || vocabOnly) {
     if (o.tensorSplit) throw new RangeError("a tensor split needs RPC servers to split across");
-    return { gpuLayers: o.gpuLayers ?? 0, options: { vocabOnly } };
+    if (o.device === "gpu" && !native.devices().some((d) => d.type === "gpu" || d.type === "igpu"))
+      throw new Error(
+        "--device gpu: the loaded llama.cpp has no GPU (node-llama-cpp's CPU libraries); build one with `npm run build:llama -- --backend cuda` and set VERISPEC_LLAMA_BUILD=cuda",
+      );
+    return { gpuLayers: o.device === "cpu" ? 0 : (o.gpuLayers ?? -1), options: { vocabOnly } };
   }
   const devices = await rpcDevices(native, o.rpcServers, o.rpcConnectTimeoutMs ?? DEFAULT_RPC_CONNECT_TIMEOUT_MS);
   if (o.tensorSplit && (o.tensorSplit.length !== devices.length || o.tensorSplit.some((x) => !(x >= 0)) || !o.tensorSplit.some((x) => x > 0)))

@@ -102,7 +102,7 @@ export function bindingFile(): string {
   const build = process.env.VERISPEC_LLAMA_BUILD;
   if (!build) return path.join(packageRoot(), "build", "Release", "verispec_llama.node");
   if (!/^[\w-]+$/.test(build)) throw new Error(`VERISPEC_LLAMA_BUILD must name a build (cpu, cuda), not ${build}`);
-  return path.join(packageRoot(), "native", ".llama-build", build, "addon", "build", "Release", "verispec_llama.node");
+  return path.join(packageRoot(), "native", ".llama-build", build, "verispec_llama.node");
 }
 
 /** The binding, loaded and initialised once (set VERISPEC_LLAMA_LOG=1 to see llama.cpp's own log). */
