@@ -11,8 +11,7 @@ import { existsSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { buildRoot, cmakeBuild, root } from "./llamaSource.mjs";
-import { nodeGypRebuild } from "./nodeGyp.mjs";
+import { buildRoot, cmakeBuild, root, run, sourceDir } from "./llamaSource.mjs";
 
 const { values } = parseArgs({
   options: {

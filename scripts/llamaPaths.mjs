@@ -43,7 +43,8 @@ export function llamaBundle() {
 /** Where the bundle's headers are checked out for the binding. */
 export const llamaSourceDir = path.join(root, "native", ".llama.cpp");
 
-const what = process.argv[2];
+// Run as a program (binding.gyp asks it for paths), not when imported by the build scripts.
+const what = process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname ? process.argv[2] : undefined;
 if (what) {
   const answers = {
     include: () => path.join(llamaSourceDir, "include"),

@@ -26,17 +26,25 @@ function usesK(policy: string): boolean {
   return policy !== TARGET_ONLY && policy !== PEER_LOOKUP && policy !== LLAMACPP_TARGET_ONLY;
 }
 
-/** The variants, in run order; unknown policy names are refused with the list of known ones. */
+/**
+ * The variants, in run order; unknown policy names are refused with the list of known ones. A policy written
+ * "name:k" runs at that draft length only (so "chain:2,chain:8,tree:4" mixes lengths); plain names take every --k.
+ */
 export function benchVariants(policies: readonly string[], ks: readonly number[], temperatures: readonly number[]): BenchVariant[] {
-  const unknown = policies.filter((p) => !BENCH_POLICY_NAMES.includes(p));
+  const entries = policies.map((p) => {
+    const [name, k] = p.split(":");
+    return { name, ks: k === undefined ? ks : [Number(k)] };
+  });
+  const unknown = entries.map((e) => e.name).filter((p) => !BENCH_POLICY_NAMES.includes(p));
   if (unknown.length) throw new RangeError(`unknown policy "${unknown[0]}"; known policies: ${BENCH_POLICY_NAMES.join(", ")}`);
-  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1 || k > 64)) throw new RangeError("--k takes whole numbers from 1 to 64");
+  if (entries.some((e) => e.ks.length === 0 || e.ks.some((k) => !Number.isInteger(k) || k < 1 || k > 64)))
+    throw new RangeError("draft lengths (--k, or policy:k) are whole numbers from 1 to 64");
   if (temperatures.length === 0 || temperatures.some((t) => !(t >= 0) || !Number.isFinite(t))) throw new RangeError("--temperatures takes numbers >= 0");
   const out: BenchVariant[] = [];
   for (const temperature of temperatures) {
-    for (const policy of policies) {
+    for (const { name: policy, ks: lengths } of entries) {
       if (temperature !== 0 && GREEDY_ONLY.includes(policy)) continue;
-      for (const k of usesK(policy) ? ks : [0]) out.push({ id: `${policy}${k ? ` k=${k}` : ""} T=${temperature}`, policy, k, temperature });
+      for (const k of usesK(policy) ? lengths : [0]) out.push({ id: `${policy}${k ? ` k=${k}` : ""} T=${temperature}`, policy, k, temperature });
     }
   }
   return out;

@@ -149,7 +149,8 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
   };
   const summary = await writeOutputs(f.out, rows, { ...meta, complete: !abort.signal.aborted }, f.figures);
   await m.dispose();
-  process.stderr.write(`${summary.complete ? "" : "interrupted: "}wrote ${Object.values(OUTPUT_FILES).join(", ")} to ${f.out}\n`);
+  const written = f.figures ? Object.values(OUTPUT_FILES) : [OUTPUT_FILES.csv, OUTPUT_FILES.json];
+  process.stderr.write(`${summary.complete ? "" : "interrupted: "}wrote ${written.join(", ")} to ${f.out}\n`);
 }
 
 /** `verispec bench-report <dir>`: the summary, figure and report again from a run's results.csv and summary.json. */

@@ -9,7 +9,6 @@ import { samplingFrom } from "../sampling/samplingSettings.js";
 import { FEATURE_NAMES } from "../verifier/acceptanceScorer.js";
 import { calibrationReport } from "../verifier/head/calibration.js";
 import { collectExamples } from "../verifier/head/featureCollection.js";
-import { writeHeadReport } from "../verifier/head/headReport.js";
 import { predictAll, type TrainingExample, trainHead } from "../verifier/head/headTraining.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
 import { finiteNumber, integer, positiveInteger } from "./optionParsers.js";
@@ -115,7 +114,11 @@ async function runTrain(f: TrainFlags): Promise<void> {
   writeFileSync(f.out, `${JSON.stringify(head, null, 1)}\n`);
   const dir = f.report ?? path.dirname(f.out);
   mkdirSync(dir, { recursive: true });
-  await writeHeadReport(dir, { heldOutExamples: held.length, trainingExamples: train.length, head: headEval, baselineQ: baseline }, `${f.kind} head`);
+  await (await import("../verifier/head/headReport.js")).writeHeadReport(
+    dir,
+    { heldOutExamples: held.length, trainingExamples: train.length, head: headEval, baselineQ: baseline },
+    `${f.kind} head`,
+  );
   process.stderr.write(
     `held-out (${held.length} tokens): head AUC ${headEval.auc.toFixed(3)}, Brier ${headEval.brier.toFixed(4)}, ECE ${headEval.ece.toFixed(4)}; q(x) alone AUC ${baseline.auc.toFixed(3)}, Brier ${baseline.brier.toFixed(4)}, ECE ${baseline.ece.toFixed(4)}\nwrote ${f.out} and ${dir}/calibration.json, reliability.svg, reliability.png\n`,
   );

@@ -3,8 +3,6 @@
  * node-llama-cpp's resolver downloads where there is internet
  * ("hf:<user>/<repo>/<file>.gguf" or an https URL).
  */
-import { resolveModelFile } from "node-llama-cpp";
-
 /** Whether a reference names a remote model rather than a local file. */
 export function isRemoteReference(reference: string): boolean {
   return /^(hf:|huggingface:|https?:\/\/)/.test(reference);
@@ -13,5 +11,7 @@ export function isRemoteReference(reference: string): boolean {
 /** A local path for the reference: local paths unchanged, remote ones downloaded (once) into `directory`. */
 export async function resolveModelReference(reference: string, directory?: string): Promise<string> {
   if (!isRemoteReference(reference)) return reference;
+  // node-llama-cpp loads only for downloads (a GPU machine may carry verispec without it).
+  const { resolveModelFile } = await import("node-llama-cpp");
   return resolveModelFile(reference, { directory, cli: false });
 }
