@@ -5,7 +5,8 @@
 # llama.cpp source, trimmed), .device/app.tar.xz (dist/ and the few runtime packages), .device/humaneval.jsonl.
 #   bash scripts/device/h200.sh setup    # Node, llama.cpp with CUDA for sm_90 + its tools, the binding, the 7B cost-equivalent target
 #   bash scripts/device/h200.sh probe    # devices, llama.cpp's pass-cost curve, a first GPU generation   (writes $OUT)
-#   bash scripts/device/h200.sh bench    # the head-to-head benchmark into $OUT/gpu-h200                  (writes $OUT)
+#   bash scripts/device/h200.sh bench    # call latencies, then verispec's main variants into $OUT/gpu-h200   (writes $OUT)
+#   bash scripts/device/h200.sh peers    # llama.cpp's programs and the other variants, T = 0.8            (writes $OUT)
 # Each phase is idempotent: on a machine still warm from an earlier call, setup only unpacks the new app.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,15 +52,41 @@ probe() {
   grep -E '"(text|tokensPerSecond|meanAcceptedPerBlock|draftSeconds|verifySeconds|otherSeconds)"' "$OUT/generate.txt"
 }
 
+# The cost of one drafter and one target call through the binding, GPU and CPU, at 1 and 8 CPU threads; sets
+# THREADS and DRAFT_DEVICE to the fastest drafter setting for the runs that follow.
+latency() {
+  node_() { $NODE dist/bench/callLatency.js "$@"; }
+  node_ --model $DRAFT,$TARGET_7B --device gpu --threads 1,8 --calls 200 | tee "$OUT/call-latency.txt"
+  node_ --model $DRAFT --device cpu --threads 1,4,8 --calls 200 | tee -a "$OUT/call-latency.txt"
+  read -r DRAFT_DEVICE THREADS < <(grep '"model":"verispec-draft"' "$OUT/call-latency.txt" | $NODE -e '
+    const rows = require("fs").readFileSync(0, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    rows.sort((a, b) => a.meanMs - b.meanMs);
+    console.log(rows[0].device, rows[0].threads);')
+  echo "drafter: $DRAFT_DEVICE, $THREADS threads" | tee -a "$OUT/call-latency.txt"
+}
+
+common() {
+  echo --target $TARGET_7B --draft $DRAFT --device gpu --draft-device "$DRAFT_DEVICE" --threads "$THREADS" \
+    --prompts .device/humaneval.jsonl --trim-prompts --max-tokens 128 --no-figures
+}
+
+# verispec's main variants, greedy, 20 prompts x 3 repeats (SIGINT after 240 s keeps what finished).
 bench() {
   mkdir -p "$OUT"
-  local common=(--target $TARGET_7B --draft $DRAFT --device gpu --threads 8 --prompts .device/humaneval.jsonl --trim-prompts --max-tokens 128 --no-figures)
-  # verispec's variants, greedy and T = 0.8, 20 prompts x 3 repeats.
-  $NODE dist/src/cli/main.js bench "${common[@]}" --limit 20 --repeats 3 --temperatures 0,0.8 --head models/verispec-head.json \
-    --policies "target-only,chain:2,chain:4,chain:8,heuristic:4,tree:4,cascade:4,adaptive:4,adaptive+head:4" --out "$OUT/gpu-h200" 2>&1 | grep -v '^\[' || true
-  # llama.cpp's programs (a process and a model load per generation), with verispec's target-only and chain k=4 as anchors.
-  $NODE dist/src/cli/main.js bench "${common[@]}" --limit 20 --repeats 1 \
+  latency
+  timeout -s INT 240 $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 3 \
+    --policies "target-only,chain:2,chain:4,chain:8,tree:4,adaptive:4" --out "$OUT/gpu-h200" 2>&1 | grep -v '^\[' || true
+}
+
+# llama.cpp's programs (a process and a model load per generation) beside verispec's target-only and chain k=4,
+# then the remaining verispec variants and T = 0.8, 20 prompts x 1 repeat each.
+peers() {
+  mkdir -p "$OUT"
+  latency >/dev/null
+  timeout -s INT 280 $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 1 \
     --policies "target-only,chain:4,llamacpp-target-only,llamacpp-spec:2,llamacpp-spec:4,llamacpp-spec:8" --out "$OUT/gpu-h200-llamacpp" 2>&1 | grep -v '^\[' || true
+  timeout -s INT 150 $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 1 --temperatures 0,0.8 --head models/verispec-head.json \
+    --policies "target-only,chain:4,adaptive:4,heuristic:4,cascade:4,adaptive+head:4" --out "$OUT/gpu-h200-more" 2>&1 | grep -v '^\[' || true
 }
 
 "$@"

@@ -6,6 +6,7 @@ import { nonNegativeInteger } from "./optionParsers.js";
 
 export interface PlacementFlags {
   device?: "cpu" | "gpu";
+  draftDevice?: "cpu" | "gpu";
   gpuLayers?: number;
   targetRpc?: string[];
   tensorSplit?: number[];
@@ -38,6 +39,7 @@ export function addPlacementOptions(command: Command): Command {
     .addOption(
       new Option("--device <kind>", "where both models run: cpu, or gpu (needs a llama.cpp built with CUDA, see npm run build:llama)").choices(["cpu", "gpu"]),
     )
+    .addOption(new Option("--draft-device <kind>", "where the drafter runs, if not where --device says").choices(["cpu", "gpu"]))
     .option("--gpu-layers <n>", "target layers to offload to the GPU (default: all)", nonNegativeInteger)
     .option("--target-rpc <host:port,...>", "put the target's layers on these llama.cpp RPC servers (ggml-rpc-server); the drafter stays local", endpoints)
     .option("--tensor-split <shares>", "with --target-rpc: share of the layers per server, e.g. 3,1", shares)
@@ -63,5 +65,5 @@ export function targetLoadOptions(f: PlacementFlags, threads: number | undefined
 
 /** Load options for the drafter: always local, on the device asked for. */
 export function drafterLoadOptions(f: PlacementFlags, threads: number | undefined): ProcessModelOptions {
-  return { threads, device: f.device };
+  return { threads, device: f.draftDevice ?? f.device };
 }
