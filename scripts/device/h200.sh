@@ -55,7 +55,15 @@ probe() {
 # The cost of one drafter and one target call through the binding, GPU and CPU, at 1 and 8 CPU threads; sets
 # THREADS and DRAFT_DEVICE to the fastest drafter setting for the runs that follow.
 latency() {
-  node_() { $NODE dist/bench/callLatency.js "$@"; }
+  node_() { $NODE dist/bench/callLatency.js # Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).
+identity() {
+  mkdir -p "$OUT"
+  DRAFT_DEVICE=gpu THREADS=8
+  timeout -s INT 90 $NODE dist/src/cli/main.js bench $(common) --f32-cache --limit 20 --repeats 1 \
+    --policies "target-only,chain:4,chain:8,tree:4,adaptive:4" --out "$OUT/gpu-h200-f32cache" 2>&1 | grep -v '^\[' || true
+}
+
+"$@"; }
   node_ --model $DRAFT,$TARGET_7B --device gpu --threads 1,8 --calls 200 | tee "$OUT/call-latency.txt"
   node_ --model $DRAFT --device cpu --threads 1,4,8 --calls 200 | tee -a "$OUT/call-latency.txt"
   read -r DRAFT_DEVICE THREADS < <(grep '"model":"verispec-draft"' "$OUT/call-latency.txt" | $NODE -e '
@@ -87,6 +95,14 @@ peers() {
     --policies "target-only,chain:4,llamacpp-target-only,llamacpp-spec:2,llamacpp-spec:4,llamacpp-spec:8" --out "$OUT/gpu-h200-llamacpp" 2>&1 | grep -v '^\[' || true
   timeout -s INT 150 $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 1 --temperatures 0,0.8 --head models/verispec-head.json \
     --policies "target-only,chain:4,adaptive:4,heuristic:4,cascade:4,adaptive+head:4" --out "$OUT/gpu-h200-more" 2>&1 | grep -v '^\[' || true
+}
+
+# Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).
+identity() {
+  mkdir -p "$OUT"
+  DRAFT_DEVICE=gpu THREADS=8
+  timeout -s INT 90 $NODE dist/src/cli/main.js bench $(common) --f32-cache --limit 20 --repeats 1 \
+    --policies "target-only,chain:4,chain:8,tree:4,adaptive:4" --out "$OUT/gpu-h200-f32cache" 2>&1 | grep -v '^\[' || true
 }
 
 "$@"

@@ -8,6 +8,7 @@ export interface PlacementFlags {
   device?: "cpu" | "gpu";
   draftDevice?: "cpu" | "gpu";
   gpuLayers?: number;
+  f32Cache?: boolean;
   targetRpc?: string[];
   tensorSplit?: number[];
   rpcTimeout?: number;
@@ -40,6 +41,7 @@ export function addPlacementOptions(command: Command): Command {
       new Option("--device <kind>", "where both models run: cpu, or gpu (needs a llama.cpp built with CUDA, see npm run build:llama)").choices(["cpu", "gpu"]),
     )
     .addOption(new Option("--draft-device <kind>", "where the drafter runs, if not where --device says").choices(["cpu", "gpu"]))
+    .option("--f32-cache", "keep the target's KV cache in float32: batch-shape rounding differences then stay tiny instead of being rounded to float16")
     .option("--gpu-layers <n>", "target layers to offload to the GPU (default: all)", nonNegativeInteger)
     .option("--target-rpc <host:port,...>", "put the target's layers on these llama.cpp RPC servers (ggml-rpc-server); the drafter stays local", endpoints)
     .option("--tensor-split <shares>", "with --target-rpc: share of the layers per server, e.g. 3,1", shares)
@@ -57,6 +59,7 @@ export function targetLoadOptions(f: PlacementFlags, threads: number | undefined
     threads,
     device: f.device,
     gpuLayers: f.gpuLayers,
+    f32Cache: f.f32Cache,
     rpcServers: f.targetRpc,
     tensorSplit: f.tensorSplit,
     callTimeoutMs: f.rpcTimeout ? f.rpcTimeout * 1000 : undefined,
