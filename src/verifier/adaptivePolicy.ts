@@ -56,6 +56,7 @@ export class AdaptivePolicy implements DraftPolicy {
   /** Steps between explorations: doubles each time exploring finds drafting still does not pay, back to exploreEvery when it does. */
   private exploreGap: number;
   private lastExplored = 0;
+  private previousDrafted = 0;
   /** Draft lengths chosen so far, for reports. */
   readonly chosen: number[] = [];
   /** With a scorer: moving average of its predictions per draft position. */
@@ -100,7 +101,10 @@ export class AdaptivePolicy implements DraftPolicy {
 
   observe(o: BlockOutcome): void {
     this.steps++;
-    this.cost.recordDraft(o.drafted, o.draftMs);
+    // A block drafted right after one that drafted nothing first catches the drafter up on every token since
+    // (a one-off cost, or the prompt on the first step): only blocks that follow a drafted block price drafting.
+    if (this.previousDrafted > 0) this.cost.recordDraft(o.drafted, o.draftMs);
+    this.previousDrafted = o.drafted;
     this.cost.recordVerify(o.verifiedTokens, o.verifyMs);
     this.agreement.record(o.qx, o.accepted);
     this.running.record(o.drafted, o.accepted);
@@ -119,8 +123,8 @@ export class AdaptivePolicy implements DraftPolicy {
 
   /** The length with the best expected tokens per second (the initial length, then one of 0, while costs are unknown). */
   chooseLength(): number {
-    if (this.steps === 0) return this.initialK;
-    if (!this.cost.ready) return this.steps === 1 ? 0 : this.initialK;
+    // Until both costs are measured: two drafted blocks (the second prices drafting), then one pass of one token.
+    if (!this.cost.ready) return this.steps === 2 ? 0 : this.initialK;
     let best = 0;
     let bestRate = 0;
     for (let k = 0; k <= this.maxK; k++) {

@@ -3,13 +3,19 @@
  * calibrated estimate of P(accept | q(x)): accepted/drafted counts per bucket of
  * q(x), smoothed towards the bucket's own q (a Beta prior), so the estimate
  * starts at "q is calibrated" and moves to what this run has measured.
- * Also keeps acceptance by draft position (given the earlier tokens were accepted).
+ * Also keeps acceptance by draft position (given the earlier tokens were accepted), with older blocks
+ * fading (so what no longer holds is forgotten), each position's prior being the rate of the one before it
+ * (so a position not drafted lately is expected to do as its neighbour does, not as it did long ago).
  */
 
 /** Buckets of q(x): [0, 0.1), [0.1, 0.2), ... [0.9, 1]. */
 export const AGREEMENT_BUCKETS = 10;
 /** Weight of the prior, in pseudo-observations; 4 by default. */
 export const DEFAULT_PRIOR_WEIGHT = 4;
+/** Share of the position counts forgotten with each recorded block (about the last 50 blocks weigh). */
+export const POSITION_MEMORY = 0.02;
+/** Weight of a position's prior (the previous position's rate), in pseudo-observations. */
+const POSITION_PRIOR_WEIGHT = 2;
 
 export class AgreementTracker {
   private readonly drafted = new Float64Array(AGREEMENT_BUCKETS);
@@ -30,14 +36,20 @@ export class AgreementTracker {
     return (this.accepted[b] + this.priorWeight * prior) / (this.drafted[b] + this.priorWeight);
   }
 
-  /** Measured acceptance at a draft position, given the tokens before it were accepted (the prior: 0.5). */
+  /** Measured acceptance at a draft position, given the tokens before it were accepted (the prior: the previous position's rate, 0.5 for the first). */
   positionRate(position: number): number {
-    return ((this.acceptedAt[position] ?? 0) + 1) / ((this.reachedAt[position] ?? 0) + 2);
+    let rate = 0.5;
+    for (let i = 0; i <= position; i++) rate = ((this.acceptedAt[i] ?? 0) + POSITION_PRIOR_WEIGHT * rate) / ((this.reachedAt[i] ?? 0) + POSITION_PRIOR_WEIGHT);
+    return rate;
   }
 
   /** Records a verified block: the q(x) of each drafted token that the target judged, and how many it accepted. */
   record(qs: readonly number[], accepted: number): void {
     const judged = Math.min(qs.length, accepted + 1);
+    for (let i = 0; i < this.reachedAt.length; i++) {
+      this.reachedAt[i] *= 1 - POSITION_MEMORY;
+      this.acceptedAt[i] = (this.acceptedAt[i] ?? 0) * (1 - POSITION_MEMORY);
+    }
     for (let i = 0; i < judged; i++) {
       const b = AgreementTracker.bucket(qs[i]);
       this.drafted[b]++;
