@@ -9,8 +9,7 @@ import type { LanguageModel } from "../backends/languageModel.js";
 import type { NodeLlamaCppPeers, PeerKind } from "../backends/llamaCpp/nodeLlamaCppPeers.js";
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
-import { ModelDrafter } from "../drafters/modelDrafter.js";
-import { PromptLookupDrafter } from "../drafters/promptLookupDrafter.js";
+import { createDrafter } from "../drafters/drafterRegistry.js";
 import { collectGeneration, type GenerationMetrics } from "../metrics/generationMetrics.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
 import type { AcceptanceScorer } from "../verifier/acceptanceScorer.js";
@@ -49,7 +48,7 @@ async function runVerispec(plan: BenchPlan, v: BenchVariant, prompt: string, see
   let run: Awaited<ReturnType<typeof collectGeneration>>;
   if (v.policy === TARGET_ONLY) run = await collectGeneration(generateTargetOnly(plan.target, prompt, options));
   else {
-    const drafter = plan.draft ? new ModelDrafter(plan.draft, sampling) : new PromptLookupDrafter(plan.target.vocabulary.size);
+    const drafter = createDrafter(plan.draft ? { model: plan.draft } : { name: "prompt-lookup" }, plan.target, { sampling });
     try {
       const withHead = v.policy.endsWith(WITH_HEAD);
       if (withHead && !plan.head) throw new Error(`variant ${v.id} needs --head`);

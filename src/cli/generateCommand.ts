@@ -2,6 +2,7 @@
 import { type Command, Option } from "commander";
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
+import { MODEL_FREE_DRAFTERS } from "../drafters/drafterRegistry.js";
 import { Constraints } from "../generation/constraints.js";
 import { DEFAULT_MAX_TOKENS, type StepEvent } from "../generation/generationTypes.js";
 import { type GenerationMetrics, generationMetrics } from "../metrics/generationMetrics.js";
@@ -12,7 +13,7 @@ import { DEFAULT_DRAFT_LENGTH } from "../verifier/draftPolicy.js";
 import { loadHead } from "../verifier/head/headModel.js";
 import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { DEFAULT_BRANCH_BELOW, DEFAULT_TREE_BUDGET, DEFAULT_TREE_WIDTH } from "../verifier/treePolicy.js";
-import { createDrafter, loadModelPair, PROMPT_LOOKUP } from "./modelPair.js";
+import { createDrafter, loadModelPair } from "./modelPair.js";
 import { collect, finiteNumber, integer, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
@@ -123,7 +124,10 @@ export function registerGenerate(program: Command): void {
     .command("generate")
     .description("generate a completion with speculative decoding (or the target alone) and print its metrics")
     .option("--target <model>", "target GGUF model: a path, hf:<user>/<repo>/<file>.gguf or a URL (default: the embedded target)")
-    .option("--draft <model>", `draft GGUF model, or "${PROMPT_LOOKUP}" (default: the embedded drafter; with a --target of your own: none, target alone)`)
+    .option(
+      "--draft <model>",
+      `draft GGUF model, or a drafter without one: ${MODEL_FREE_DRAFTERS.join(", ")} (default: the embedded drafter; with a --target of your own: none, target alone)`,
+    )
     .option("--target-only", "generate with the target alone (the baseline)")
     .option("--prompt <text>", "prompt text", DEFAULT_PROMPT)
     .option("--max-tokens <n>", "most tokens to generate", positiveInteger, DEFAULT_MAX_TOKENS)

@@ -4,18 +4,14 @@ import { openLlamaCppModel } from "../backends/llamaCpp/openModel.js";
 import type { ProcessModelOptions } from "../backends/llamaCpp/worker/processModel.js";
 import { checkCompatibleVocabularies } from "../backends/vocabularyCompatibility.js";
 import type { Drafter } from "../drafters/drafter.js";
-import { ModelDrafter } from "../drafters/modelDrafter.js";
-import { PromptLookupDrafter } from "../drafters/promptLookupDrafter.js";
+import { isModelFreeDrafter, MODEL_FREE_DRAFTERS, createDrafter as makeDrafter } from "../drafters/drafterRegistry.js";
 import type { Constraints } from "../generation/constraints.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 
-/** The --draft value that selects prompt-lookup drafting instead of a draft model. */
-export const PROMPT_LOOKUP = "prompt-lookup";
-
 export interface ModelPairOptions {
   target?: string;
-  /** A draft model reference, PROMPT_LOOKUP, or undefined for the embedded drafter. */
+  /** A draft model reference, the name of a drafter without a model (drafterRegistry), or undefined for the embedded drafter. */
   draft?: string;
   threads?: number;
   /** Where the target runs (a device, RPC servers) and the drafter (a local device). */
@@ -36,9 +32,10 @@ export async function loadModelPair(o: ModelPairOptions, withDraft: boolean): Pr
   const embedded = embeddedModelPaths();
   const targetRef = o.target ?? embedded.target;
   const draftRef = o.draft ?? (o.target ? undefined : embedded.draft);
-  if (withDraft && draftRef === undefined) throw new RangeError(`--draft is needed with a --target of your own (a GGUF drafter or "${PROMPT_LOOKUP}")`);
+  if (withDraft && draftRef === undefined)
+    throw new RangeError(`--draft is needed with a --target of your own (a GGUF drafter or one of: ${MODEL_FREE_DRAFTERS.join(", ")})`);
   const target = await openLlamaCppModel(targetRef, { threads: o.threads, ...o.targetPlacement });
-  const useModel = withDraft && draftRef !== PROMPT_LOOKUP;
+  const useModel = withDraft && !isModelFreeDrafter(draftRef!);
   let draft: LanguageModel | undefined;
   try {
     if (useModel) {
@@ -64,5 +61,5 @@ export async function loadModelPair(o: ModelPairOptions, withDraft: boolean): Pr
 
 /** A fresh drafter over the pair's draft model, or prompt lookup when it has none. */
 export function createDrafter(pair: LoadedPair, sampling: SamplingSettings, contextSize?: number, constraints?: Constraints): Drafter {
-  return pair.draft ? new ModelDrafter(pair.draft, sampling, { contextSize, constraints }) : new PromptLookupDrafter(pair.target.vocabulary.size);
+  return makeDrafter(pair.draft ? { model: pair.draft } : { name: pair.draftName }, pair.target, { sampling, contextSize, constraints });
 }
