@@ -6,10 +6,10 @@ import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { readPromptFile } from "../bench/promptFile.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
+import { calibrationReport } from "../tools/headTraining/calibration.js";
+import { collectExamples } from "../tools/headTraining/featureCollection.js";
+import { predictAll, type TrainingExample, trainHead } from "../tools/headTraining/headTraining.js";
 import { FEATURE_NAMES } from "../verifier/acceptanceScorer.js";
-import { calibrationReport } from "../verifier/head/calibration.js";
-import { collectExamples } from "../verifier/head/featureCollection.js";
-import { predictAll, type TrainingExample, trainHead } from "../verifier/head/headTraining.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
 import { finiteNumber, integer, positiveInteger } from "./optionParsers.js";
 
@@ -114,7 +114,7 @@ async function runTrain(f: TrainFlags): Promise<void> {
   writeFileSync(f.out, `${JSON.stringify(head, null, 1)}\n`);
   const dir = f.report ?? path.dirname(f.out);
   mkdirSync(dir, { recursive: true });
-  await (await import("../verifier/head/headReport.js")).writeHeadReport(
+  await (await import("../tools/headTraining/headReport.js")).writeHeadReport(
     dir,
     { heldOutExamples: held.length, trainingExamples: train.length, head: headEval, baselineQ: baseline },
     `${f.kind} head`,

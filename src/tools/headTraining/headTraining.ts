@@ -5,8 +5,8 @@
  * standardised features. Deterministic from the seed.
  */
 import { Random } from "../../sampling/random.js";
-import { FEATURE_NAMES } from "../acceptanceScorer.js";
-import { HEAD_FORMAT, HEAD_VERSION, type HeadFile, headLogit } from "./headModel.js";
+import { FEATURE_NAMES } from "../../verifier/acceptanceScorer.js";
+import { HEAD_FORMAT, HEAD_VERSION, type HeadFile, headLogit } from "../../verifier/head/headModel.js";
 
 export interface TrainingExample {
   features: number[];

@@ -14,9 +14,9 @@ import type { Drafter } from "../../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../../drafts/draftBlock.js";
 import { argmax, samplingDistribution } from "../../sampling/distribution.js";
 import type { SamplingSettings } from "../../sampling/samplingSettings.js";
-import { type DraftFeatures, featureVector } from "../acceptanceScorer.js";
-import { draftFeatures, RunningAcceptance } from "../draftFeatures.js";
-import type { BlockOutcome, DraftContext, DraftPolicy } from "../draftPolicy.js";
+import { type DraftFeatures, featureVector } from "../../verifier/acceptanceScorer.js";
+import { draftFeatures, RunningAcceptance } from "../../verifier/draftFeatures.js";
+import type { BlockOutcome, DraftContext, DraftPolicy } from "../../verifier/draftPolicy.js";
 
 export interface CollectedExample {
   prompt: number;
