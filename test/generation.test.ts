@@ -134,7 +134,7 @@ test("drafting stops after a token with which generation would end (EOS, or a co
     name: "fixed",
     calls: 0,
     start: async () => {},
-    next: async () => ({ token: proposals[asked++], q: new Float64Array(v.size) }),
+    next: async () => ({ token: proposals[asked++], q: new Float64Array(v.size), drawn: "argmax" as const }),
     commit: () => {},
     dispose: () => {},
   };

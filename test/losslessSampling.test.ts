@@ -9,18 +9,23 @@ import { test } from "node:test";
 import type { BlockVerdict } from "../src/acceptance/acceptanceTypes.js";
 import { residual, type SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
+import type { Drafter } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { sampleFrom } from "../src/sampling/distribution.js";
-import { type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
+import { GREEDY, type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { ChainPolicy } from "../src/verifier/chainPolicy.js";
 import { chiSquareTest } from "./helpers/chiSquare.js";
 import { draftModel, exactDistribution, LENGTH, PROMPT, RUNS, target } from "./helpers/samplingFixture.js";
 
-async function observed(s: RandomSamplingSettings, rule?: SampledAcceptanceRule): Promise<Map<string, number>> {
+/** The drafter of a run: by default one that samples with the run's own settings. */
+type DrafterFor = (sampling: RandomSamplingSettings) => Drafter;
+const samplingDrafter: DrafterFor = (sampling) => new ModelDrafter(draftModel, sampling);
+
+async function observed(s: RandomSamplingSettings, rule?: SampledAcceptanceRule, drafterFor = samplingDrafter): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (let seed = 0; seed < RUNS; seed++) {
     const sampling = { ...s, seed };
-    const drafter = new ModelDrafter(draftModel, sampling);
+    const drafter = drafterFor(sampling);
     const tokens: number[] = [];
     for await (const step of generateSpeculative(target, drafter, PROMPT, { maxTokens: LENGTH, sampling, policy: new ChainPolicy(3), sampledAcceptance: rule }))
       tokens.push(...step.tokens);
@@ -58,4 +63,38 @@ test("a broken acceptance rule (accept when p >= q) fails the same test", async 
   const r = chiSquareTest(await observed(settings, brokenRule), exactDistribution(settings), RUNS);
   t.diagnostic(`broken rule: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toExponential(2)}`);
   assert.ok(r.pValue < 0.01, `the broken rule must be detected: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
+});
+
+// A greedy drafter under a sampled target: its token is the argmax of q, so as a proposal it is one-hot there.
+// With q itself, p = [.5, .5] and q = [.6, .4] would give: token 0 always proposed, accepted with
+// min(1, .5/.6) = .83, else the residual max(0, p - q) = [0, .1] gives token 1: token 0 with probability .83,
+// not .5. With the one-hot proposal: accepted with p(0) = .5, else the residual [0, .5] gives token 1: exact.
+test("a greedy drafter under a sampled target: the output still follows the target distribution", async (t) => {
+  const settings = SETTINGS["temperature 1.0"];
+  const r = chiSquareTest(await observed(settings, undefined, () => new ModelDrafter(draftModel, GREEDY)), exactDistribution(settings), RUNS);
+  t.diagnostic(`greedy drafter: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toFixed(4)}`);
+  assert.ok(r.pValue > 0.01, `chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
+});
+
+test("a drafter that calls its argmax choice a draw from q (the mistake the drawn kind prevents) fails the same test", async (t) => {
+  const settings = SETTINGS["temperature 1.0"];
+  const lying: DrafterFor = () => {
+    const inner = new ModelDrafter(draftModel, GREEDY);
+    return {
+      name: "mislabelled",
+      get calls() {
+        return inner.calls;
+      },
+      start: (context) => inner.start(context),
+      next: async () => {
+        const d = await inner.next();
+        return d && { ...d, drawn: "sampled" as const };
+      },
+      commit: (kept, appended) => inner.commit(kept, appended),
+      dispose: () => inner.dispose(),
+    };
+  };
+  const r = chiSquareTest(await observed(settings, undefined, lying), exactDistribution(settings), RUNS);
+  t.diagnostic(`mislabelled greedy drafter: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toExponential(2)}`);
+  assert.ok(r.pValue < 0.01, `the bias must be detected: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
 });

@@ -29,6 +29,7 @@ async function checkCacheAfterTree(model: LanguageModel, win: number | undefined
   const block: DraftBlock = {
     tokens: [a, b, c],
     q: [],
+    drawn: [],
     siblings: [
       { depth: 0, token: x },
       { depth: 2, token: y },

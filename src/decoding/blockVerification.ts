@@ -72,7 +72,20 @@ export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonl
   }
   const sampling = o.sampling;
   const p = (r: number) => samplingDistribution(row(r), sampling);
-  return tree ? o.treeRule(block, v.layout, p, o.rng!) : o.chainRule(block.tokens, block.q, parents.map(p), o.rng!);
+  const proposed = asProposed(block);
+  return tree ? o.treeRule(proposed, v.layout, p, o.rng!) : o.chainRule(proposed.tokens, proposed.q, parents.map(p), o.rng!);
+}
+
+/** The block with each token's proposal distribution in place of q: one-hot at tokens chosen by argmax. */
+export function asProposed(block: DraftBlock): DraftBlock {
+  if (!block.drawn.includes("argmax")) return block;
+  const q = block.q.map((qi, i) => {
+    if (block.drawn[i] !== "argmax") return qi;
+    const oneHot = new Float64Array(qi.length);
+    oneHot[block.tokens[i]] = 1;
+    return oneHot;
+  });
+  return { ...block, q };
 }
 
 /**

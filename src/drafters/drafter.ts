@@ -1,11 +1,20 @@
 /** The drafter role: proposes the next tokens of the current context, with its distribution q at each. */
 import type { TokenId } from "../backends/languageModel.js";
 
+/**
+ * How a drafted token came from q. "sampled": it is a draw from q, so q is the distribution it was proposed
+ * from. "argmax": it was chosen deterministically (a greedy drafter), so as a proposal it is one-hot at the
+ * token, whatever q says; q then serves the verifier's signals only. Speculative sampling must use the
+ * proposal, or a greedy drafter paired with a sampled target would bias the output.
+ */
+export type Drawn = "sampled" | "argmax";
+
 /** One drafted token and the drafter's distribution q at its position (after the sampling transform). */
 export interface DraftedToken {
   token: TokenId;
-  /** q over the whole vocabulary; the token was drawn from it (or is its argmax when greedy). */
+  /** q over the whole vocabulary. */
   q: Float64Array;
+  drawn: Drawn;
 }
 
 export interface Drafter {

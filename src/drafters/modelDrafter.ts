@@ -85,8 +85,8 @@ export class ModelDrafter implements Drafter {
   }
 
   private choose(logits: Float32Array): DraftedToken {
-    if (this.sampling.mode === "greedy") return { token: argmax(logits), q: softmax(logits) };
+    if (this.sampling.mode === "greedy") return { token: argmax(logits), q: softmax(logits), drawn: "argmax" };
     const q = samplingDistribution(logits, this.sampling);
-    return { token: sampleFrom(q, this.rng!), q };
+    return { token: sampleFrom(q, this.rng!), q, drawn: "sampled" };
   }
 }

@@ -41,7 +41,7 @@ export class PromptLookupDrafter implements Drafter {
     this.tokens.push(token);
     const q = new Float64Array(this.vocabSize);
     q[token] = 1;
-    return { token, q };
+    return { token, q, drawn: "argmax" };
   }
 
   commit(keptDrafts: number, appended: readonly TokenId[]): void {

@@ -4,7 +4,7 @@
  * which turn the chain into a tree verified in the same target pass.
  */
 import type { TokenId } from "../backends/languageModel.js";
-import type { Drafter } from "../drafters/drafter.js";
+import type { Drafter, Drawn } from "../drafters/drafter.js";
 
 /** An alternative to the chain's token at `depth`: a child of the chain token before it (of the root at depth 0). */
 export interface Sibling {
@@ -16,6 +16,8 @@ export interface DraftBlock {
   tokens: TokenId[];
   /** q[i]: the drafter's distribution at drafted position i. */
   q: Float64Array[];
+  /** drawn[i]: how tokens[i] came from q[i] (its proposal is one-hot when "argmax"). */
+  drawn: Drawn[];
   /** Alternatives at chain positions (a tree); ordered by depth. None for a chain. */
   siblings?: Sibling[];
   /** The verifier stage that stopped drafting early, if one did. */
@@ -42,7 +44,7 @@ export interface ChainDraftContext {
  */
 export async function draftChain(drafter: Drafter, length: number, context: ChainDraftContext = {}, filter?: DraftFilter): Promise<DraftBlock> {
   const shadow = context.shadow ?? false;
-  const block: DraftBlock = { tokens: [], q: [] };
+  const block: DraftBlock = { tokens: [], q: [], drawn: [] };
   while (block.tokens.length + (block.shadow?.tokens.length ?? 0) < length) {
     const next = await drafter.next();
     if (!next) break;
@@ -60,6 +62,7 @@ export async function draftChain(drafter: Drafter, length: number, context: Chai
     }
     block.tokens.push(next.token);
     block.q.push(next.q);
+    block.drawn.push(next.drawn);
     if (context.endsGeneration?.(block.tokens)) break;
   }
   return block;
