@@ -113,7 +113,10 @@ async function runNodeLlamaCpp(plan: BenchPlan, v: BenchVariant, prompt: string,
 
 async function runLlamaCppTool(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number): Promise<Measured> {
   if (!plan.tools) throw new Error(`variant ${v.id} needs llama.cpp's tools (--llama-tools)`);
-  const r = v.policy === LLAMACPP_SPEC ? await plan.tools.speculative(prompt, plan.maxTokens, v.k, seed) : await plan.tools.targetOnly(prompt, plan.maxTokens);
+  const r =
+    v.policy === LLAMACPP_SPEC
+      ? await plan.tools.speculative(prompt, plan.maxTokens, v.k, seed)
+      : await plan.tools.targetOnly(prompt, plan.target.vocabulary.tokenize(prompt, true).length, plan.maxTokens);
   return peerRow(r.tokens, r.seconds, r.drafted, r.accepted);
 }
 
@@ -125,8 +128,22 @@ const RUNNERS: Record<string, (plan: BenchPlan, v: BenchVariant, prompt: string,
   [LLAMACPP_SPEC]: runLlamaCppTool,
 };
 
+/**
+ * One short, unrecorded generation of the target alone and one with the drafter before measuring: the first
+ * passes over a freshly loaded model page its weights in (and on a GPU build its kernels' graphs), which would
+ * otherwise be charged to whichever variant runs first.
+ */
+async function warmUp(plan: BenchPlan): Promise<void> {
+  const prompt = plan.prompts[0];
+  if (prompt === undefined) return;
+  const short = { ...plan, maxTokens: Math.min(plan.maxTokens, 8) };
+  await runVerispec(short, { id: "warm-up", policy: TARGET_ONLY, k: 0, temperature: 0 }, prompt, plan.seed);
+  await runVerispec(short, { id: "warm-up", policy: "chain", k: 4, temperature: 0 }, prompt, plan.seed);
+}
+
 /** Runs the plan; returns the rows (also handed to onRow one by one). Stops early, cleanly, when the signal aborts. */
 export async function runBench(plan: BenchPlan): Promise<BenchRow[]> {
+  await warmUp(plan);
   const rows: BenchRow[] = [];
   for (let repeat = 0; repeat < plan.repeats; repeat++) {
     for (const [p, prompt] of plan.prompts.entries()) {
