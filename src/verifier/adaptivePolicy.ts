@@ -112,10 +112,11 @@ export class AdaptivePolicy implements DraftPolicy {
 
   /** Expected tokens emitted by a block of k drafted tokens (the bonus included). */
   expectedTokens(k: number): number {
+    const measured = this.agreement.positionRates(k);
     let total = 1;
     let alive = 1;
     for (let i = 0; i < k; i++) {
-      alive *= this.predictedAt[i] ?? this.agreement.positionRate(i);
+      alive *= this.predictedAt[i] ?? measured[i];
       total += alive;
     }
     return total;

@@ -38,9 +38,18 @@ export class AgreementTracker {
 
   /** Measured acceptance at a draft position, given the tokens before it were accepted (the prior: the previous position's rate, 0.5 for the first). */
   positionRate(position: number): number {
+    return this.positionRates(position + 1)[position];
+  }
+
+  /** positionRate for positions 0..n-1, in one pass (each position's prior is the one before it). */
+  positionRates(n: number): number[] {
+    const rates: number[] = [];
     let rate = 0.5;
-    for (let i = 0; i <= position; i++) rate = ((this.acceptedAt[i] ?? 0) + POSITION_PRIOR_WEIGHT * rate) / ((this.reachedAt[i] ?? 0) + POSITION_PRIOR_WEIGHT);
-    return rate;
+    for (let i = 0; i < n; i++) {
+      rate = ((this.acceptedAt[i] ?? 0) + POSITION_PRIOR_WEIGHT * rate) / ((this.reachedAt[i] ?? 0) + POSITION_PRIOR_WEIGHT);
+      rates.push(rate);
+    }
+    return rates;
   }
 
   /** Records a verified block: the q(x) of each drafted token that the target judged, and how many it accepted. */

@@ -33,8 +33,8 @@ export class ProcessSession implements ModelSession {
     validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.mirror.length(s) });
     const edits = this.edits;
     this.edits = [];
-    const plain = batch.map((t) => ({ token: t.token, position: t.position, sequences: [...t.sequences], logits: t.logits }));
-    const { count, logits } = await this.worker.call("evaluate", { session: this.info.session, edits, batch: plain }, this.callTimeoutMs);
+    // Batch tokens are plain records: the IPC channel's structured clone copies them as they are.
+    const { count, logits } = await this.worker.call("evaluate", { session: this.info.session, edits, batch: [...batch] }, this.callTimeoutMs);
     this.mirror.addBatch(batch);
     const vocabSize = this.vocabulary.size;
     return { count, vocabSize, row: (i) => logits.subarray(i * vocabSize, (i + 1) * vocabSize) };
