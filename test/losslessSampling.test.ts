@@ -14,6 +14,7 @@ import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { sampleFrom } from "../src/sampling/distribution.js";
 import { GREEDY, type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { ChainPolicy } from "../src/verifier/chainPolicy.js";
+import { brokenRule } from "./helpers/brokenRule.js";
 import { chiSquareTest } from "./helpers/chiSquare.js";
 import { draftModel, exactDistribution, LENGTH, PROMPT, RUNS, target } from "./helpers/samplingFixture.js";
 
@@ -34,14 +35,6 @@ async function observed(s: RandomSamplingSettings, rule?: SampledAcceptanceRule,
   }
   return counts;
 }
-
-/** Wrong on purpose: accepts x outright whenever p(x) >= q(x), and rejects otherwise, with no coin flip. */
-const brokenRule: SampledAcceptanceRule = (draft, q, p, rng): BlockVerdict => {
-  for (let i = 0; i < draft.length; i++) {
-    if (p[i][draft[i]] < q[i][draft[i]]) return { accepted: i, bonus: sampleFrom(residual(p[i], q[i]), rng) };
-  }
-  return { accepted: draft.length, bonus: sampleFrom(p[draft.length], rng) };
-};
 
 const SETTINGS: Record<string, RandomSamplingSettings> = {
   "temperature 0.7": samplingFrom({ temperature: 0.7 }) as RandomSamplingSettings,

@@ -1,8 +1,7 @@
 /**
- * Steps 2-4 of a speculative step for one block, chain or tree: verify it in
- * one target pass, judge it with the acceptance rule of the sampling mode, price
- * the verifier's cut (shadow mode), and roll the target's cache back to the
- * accepted path.
+ * The block-level parts of a step, chain or tree: lay the block out over the request's slot (planning),
+ * then, once the target's pass has given its rows, judge it with the acceptance rule of the sampling mode,
+ * price the verifier's cut (shadow mode), and roll the slot back to the accepted path (settling).
  */
 import type { BlockVerdict } from "../acceptance/acceptanceTypes.js";
 import { acceptGreedy } from "../acceptance/greedyAcceptance.js";
@@ -29,10 +28,19 @@ export interface VerifiedBlock {
   rows: LogitRows;
 }
 
-/** Step 2: one target pass over the context tokens not yet cached and the whole block (every branch sees only its own path). */
-export async function verifyBlock(session: ModelSession, context: readonly TokenId[], block: DraftBlock): Promise<VerifiedBlock> {
+/**
+ * The target's batch for a block: the context tokens its slot does not hold yet and the whole block, every
+ * branch seeing only its own path (its sequences fork from the chain's here). Evaluated in one pass.
+ */
+export function layOutBlock(session: ModelSession, context: readonly TokenId[], block: DraftBlock): BlockLayout {
   const layout = layoutBlock(context, session.sequenceLength(0), block);
   for (let s = 1; s < layout.sequences; s++) session.copySequence(0, s);
+  return layout;
+}
+
+/** Lays out and evaluates one block on its own (a pass not shared with other requests). */
+export async function verifyBlock(session: ModelSession, context: readonly TokenId[], block: DraftBlock): Promise<VerifiedBlock> {
+  const layout = layOutBlock(session, context, block);
   return { layout, rows: await session.evaluate(layout.batch) };
 }
 
@@ -57,7 +65,7 @@ export function chainLogits(v: VerifiedBlock, block: DraftBlock, context: readon
   return constrainedRow(v, block, context, o, v.layout.parentRow[depth]);
 }
 
-/** Step 3: the acceptance rule: greedy match or speculative sampling, for a chain or a tree. */
+/** The acceptance rule: greedy match or speculative sampling, for a chain or a tree. */
 export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings): BlockVerdict {
   const row = (r: number) => constrainedRow(v, block, context, o, r);
   const tree = (block.siblings?.length ?? 0) > 0;
@@ -114,8 +122,8 @@ export function shadowPrice(v: VerifiedBlock, block: DraftBlock, context: readon
 }
 
 /**
- * Step 4: the target's cache keeps the context and the accepted chain prefix,
- * in sequence 0. A winning sibling's cell is dropped too (see treeLayout.ts):
+ * The request's slot keeps the context and the accepted chain prefix, in its
+ * sequence 0 (other slots are untouched: the session is the request's slot). A winning sibling's cell is dropped too (see treeLayout.ts):
  * the sibling is evaluated again at the start of the next pass.
  */
 export function rollBack(session: ModelSession, v: VerifiedBlock, contextLength: number, verdict: BlockVerdict): void {

@@ -57,6 +57,8 @@ export class AdaptivePolicy implements DraftPolicy {
   private exploreGap: number;
   private lastExplored = 0;
   private previousDrafted = 0;
+  /** Tokens other requests add to the shared pass this block joins: the block's cost is the pass's at load + its size. */
+  private load = 0;
   /** Draft lengths chosen so far, for reports. */
   readonly chosen: number[] = [];
   /** With a scorer: moving average of its predictions per draft position. */
@@ -71,6 +73,7 @@ export class AdaptivePolicy implements DraftPolicy {
   }
 
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
+    this.load = context.passLoad ?? 0;
     const k = Math.min(this.chooseLength(), limit);
     this.chosen.push(k);
     let cumulative = 1;
@@ -90,7 +93,7 @@ export class AdaptivePolicy implements DraftPolicy {
   private worthVerifying(n: number, expected: number, c: number): boolean {
     if (!this.cost.ready) return c >= this.minCumulative;
     const drafting = this.cost.draftTime(n + 1);
-    return (expected + c) / (drafting + this.cost.verifyTime(n + 2)) >= expected / (drafting + this.cost.verifyTime(n + 1));
+    return (expected + c) / (drafting + this.passTime(n + 2)) >= expected / (drafting + this.passTime(n + 1));
   }
 
   /** Moving average of the scorer's predictions at a draft position. */
@@ -105,9 +108,14 @@ export class AdaptivePolicy implements DraftPolicy {
     // (a one-off cost, or the prompt on the first step): only blocks that follow a drafted block price drafting.
     if (this.previousDrafted > 0) this.cost.recordDraft(o.drafted, o.draftMs);
     this.previousDrafted = o.drafted;
-    this.cost.recordVerify(o.verifiedTokens, o.verifyMs);
+    this.cost.recordVerify(o.passTokens, o.verifyMs);
     this.agreement.record(o.qx, o.accepted);
     this.running.record(o.drafted, o.accepted);
+  }
+
+  /** Predicted time of the shared pass when this block holds n tokens. */
+  private passTime(n: number): number {
+    return this.cost.verifyTime(this.load + n);
   }
 
   /** Expected tokens emitted by a block of k drafted tokens (the bonus included). */
@@ -129,7 +137,7 @@ export class AdaptivePolicy implements DraftPolicy {
     let best = 0;
     let bestRate = 0;
     for (let k = 0; k <= this.maxK; k++) {
-      const rate = this.expectedTokens(k) / (this.cost.draftTime(k) + this.cost.verifyTime(k + 1));
+      const rate = this.expectedTokens(k) / (this.cost.draftTime(k) + this.passTime(k + 1));
       if (rate > bestRate) [best, bestRate] = [k, rate];
     }
     return best > 0 ? this.drafting(best) : this.exploring();

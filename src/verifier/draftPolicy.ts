@@ -12,6 +12,8 @@ export interface BlockOutcome {
   qx: number[];
   /** Tokens in the target pass (the last context token, the chain, the siblings). */
   verifiedTokens: number;
+  /** Tokens of the whole target pass, other requests' blocks included (= verifiedTokens when the pass was not shared). */
+  passTokens: number;
   draftMs: number;
   verifyMs: number;
 }
@@ -22,6 +24,8 @@ export interface DraftContext {
   constraints: Constraints;
   /** Shadow mode: draft past cuts too, to price them. */
   shadow: boolean;
+  /** Tokens other requests put into the last shared target pass (0 when the request has the target alone). */
+  passLoad?: number;
   /**
    * Whether generation would end with the last of these drafted tokens (EOS, or
    * a completed stop string): drafting past it is wasted, so drafting stops there.

@@ -1,0 +1,264 @@
+/**
+ * One model session shared by many generations. Each generation opens a slot: a `ModelSession` that owns a
+ * fixed range of the shared cache's sequences and sees them as 0..width-1, so tree layouts, rollbacks and
+ * `keepOnlySequence` stay inside the slot. Passes of several slots go into ONE backend evaluate:
+ * - `evaluateTogether` merges the parts a scheduler hands over (the target's step);
+ * - a slot's own `evaluate` joins every other slot's evaluate asked for in the same turn of the event loop
+ *   (drafters stepping side by side), flushed in one pass.
+ * Rows a pass returns are views that stay valid until this shared session's next pass.
+ */
+
+import { validateBatch } from "./batchValidation.js";
+import {
+  type BatchToken,
+  DEFAULT_CONTEXT_SIZE,
+  type LanguageModel,
+  type LogitRows,
+  type ModelSession,
+  type SessionOptions,
+  type Vocabulary,
+} from "./languageModel.js";
+
+export interface SharedModelOptions {
+  /** How many generations can hold a slot at once. */
+  slots: number;
+  /** Sequences each slot owns (1 for a chain; 1 + alternatives for trees). */
+  sequencesPerSlot: number;
+  /** Context of each slot in tokens; the model's default when omitted. */
+  contextSize?: number;
+}
+
+/** Cells added per slot beyond its context when slots share a cache: tree branches briefly hold a few more. */
+const CELLS_PER_SLOT_MARGIN = 64;
+
+/** One slot's part of a merged pass. */
+export interface SlotPass {
+  session: ModelSession;
+  batch: readonly BatchToken[];
+}
+
+interface Pending extends SlotPass {
+  resolve(rows: LogitRows): void;
+  reject(error: unknown): void;
+}
+
+export class SharedModel implements LanguageModel {
+  readonly name: string;
+  readonly vocabulary: Vocabulary;
+  readonly trainContextSize: number;
+  /** Backend evaluate calls made for all slots together. */
+  passes = 0;
+  private shared: Promise<ModelSession> | undefined;
+  private readonly free: number[];
+  private readonly held = new Set<ModelSession>();
+  private queue: Pending[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly model: LanguageModel,
+    readonly options: SharedModelOptions,
+  ) {
+    for (const [key, v] of Object.entries({ slots: options.slots, sequencesPerSlot: options.sequencesPerSlot }))
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`${key} must be a positive integer, got ${v}`);
+    this.name = model.name;
+    this.vocabulary = model.vocabulary;
+    this.trainContextSize = model.trainContextSize;
+    this.free = Array.from({ length: options.slots }, (_, i) => options.slots - 1 - i);
+  }
+
+  /** Slots not held by a generation. */
+  get freeSlots(): number {
+    return this.free.length;
+  }
+
+  /** Opens a slot; fails when every slot is held or the slot is too small for what is asked. */
+  async createSession(options: SessionOptions = {}): Promise<ModelSession> {
+    const shared = await this.sharedSession();
+    const width = options.maxSequences ?? 1;
+    if (width > this.options.sequencesPerSlot)
+      throw new RangeError(`a slot holds ${this.options.sequencesPerSlot} sequences; ${width} were asked for (a larger tree needs a larger slot)`);
+    const contextSize = this.slotContext(shared);
+    if (options.contextSize !== undefined && options.contextSize > contextSize)
+      throw new RangeError(`a slot holds ${contextSize} tokens of context; ${options.contextSize} were asked for`);
+    const index = this.free.pop();
+    if (index === undefined) throw new Error(`all ${this.options.slots} slots are in use`);
+    const slot = new SlotSession(this, shared, index * this.options.sequencesPerSlot, width, contextSize, () => this.release(slot, index));
+    this.held.add(slot);
+    return slot;
+  }
+
+  /** Evaluates every part in one backend pass (more when they exceed its batch size); rows come back per part. */
+  evaluateTogether(parts: readonly SlotPass[]): Promise<LogitRows[]> {
+    for (const p of parts) this.slot(p.session).validate(p.batch);
+    const run = this.tail.then(() => this.runParts(parts));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Queues one slot's batch for the next flush (after the current turn of the event loop). */
+  enqueue(session: ModelSession, batch: readonly BatchToken[]): Promise<LogitRows> {
+    return new Promise((resolve, reject) => {
+      if (this.queue.length === 0) setImmediate(() => this.flush());
+      this.queue.push({ session, batch, resolve, reject });
+    });
+  }
+
+  dispose(): void {
+    const shared = this.shared;
+    this.shared = undefined;
+    shared?.then((s) => s.dispose()).catch(() => undefined);
+  }
+
+  private sharedSession(): Promise<ModelSession> {
+    const { slots, sequencesPerSlot } = this.options;
+    const perSlot = this.options.contextSize ?? (slots > 1 ? Math.min(this.trainContextSize, DEFAULT_CONTEXT_SIZE) : undefined);
+    this.shared ??= this.model.createSession({
+      contextSize: perSlot === undefined ? undefined : slots * perSlot + (slots > 1 ? slots * CELLS_PER_SLOT_MARGIN : 0),
+      maxSequences: slots * sequencesPerSlot,
+    });
+    return this.shared;
+  }
+
+  /** Each slot's context: as asked, else the model's default context (the whole session's, for one slot). */
+  private slotContext(shared: ModelSession): number {
+    return this.options.contextSize ?? (this.options.slots === 1 ? shared.contextSize : Math.min(this.trainContextSize, DEFAULT_CONTEXT_SIZE));
+  }
+
+  private flush(): void {
+    const parts = this.queue;
+    this.queue = [];
+    this.evaluateTogether(parts).then(
+      (rows) => {
+        for (const [i, p] of parts.entries()) p.resolve(rows[i]);
+      },
+      (error) => {
+        for (const p of parts) p.reject(error);
+      },
+    );
+  }
+
+  private async runParts(parts: readonly SlotPass[]): Promise<LogitRows[]> {
+    const shared = await this.sharedSession();
+    const out: LogitRows[] = [];
+    for (const group of packParts(parts, shared.batchSize)) {
+      const merged = group.flatMap((p) => this.slot(p.session).toShared(p.batch));
+      const rows = await shared.evaluate(merged);
+      this.passes++;
+      const last = out.length + group.length === parts.length;
+      let offset = 0;
+      for (const p of group) {
+        const count = p.batch.reduce((n, t) => n + (t.logits ? 1 : 0), 0);
+        out.push(rowsAt(rows, offset, count, !last));
+        offset += count;
+      }
+    }
+    return out;
+  }
+
+  private slot(session: ModelSession): SlotSession {
+    if (!(session instanceof SlotSession) || !this.held.has(session)) throw new Error("the session is not a live slot of this shared model");
+    return session;
+  }
+
+  private release(slot: SlotSession, index: number): void {
+    this.held.delete(slot);
+    this.free.push(index);
+  }
+}
+
+/** Groups parts, in order, into passes of at most `batchSize` tokens (a part is never split). */
+function packParts(parts: readonly SlotPass[], batchSize: number): SlotPass[][] {
+  const groups: SlotPass[][] = [];
+  let size = Infinity;
+  for (const p of parts) {
+    if (size + p.batch.length > batchSize) {
+      groups.push([]);
+      size = 0;
+    }
+    groups.at(-1)!.push(p);
+    size += p.batch.length;
+  }
+  return groups;
+}
+
+/** Rows [offset, offset + count) of a pass; copied when another pass will reuse the storage before they are read. */
+function rowsAt(rows: LogitRows, offset: number, count: number, copy: boolean): LogitRows {
+  const kept = copy ? Array.from({ length: count }, (_, i) => rows.row(offset + i).slice()) : undefined;
+  return { count, vocabSize: rows.vocabSize, row: (i) => kept?.[i] ?? rows.row(offset + i) };
+}
+
+/** A slot: sequences base..base+width-1 of the shared session, seen as 0..width-1. */
+class SlotSession implements ModelSession {
+  readonly maxSequences: number;
+  readonly batchSize: number;
+  readonly vocabulary: Vocabulary;
+  private live = true;
+
+  constructor(
+    private readonly owner: SharedModel,
+    private readonly shared: ModelSession,
+    private readonly base: number,
+    width: number,
+    readonly contextSize: number,
+    private readonly onRelease: () => void,
+  ) {
+    this.maxSequences = width;
+    this.batchSize = shared.batchSize;
+    this.vocabulary = shared.vocabulary;
+  }
+
+  async evaluate(batch: readonly BatchToken[]): Promise<LogitRows> {
+    this.validate(batch);
+    return this.owner.enqueue(this, batch);
+  }
+
+  validate(batch: readonly BatchToken[]): void {
+    this.checkLive();
+    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s) });
+  }
+
+  /** The batch with this slot's sequence ids mapped to the shared session's. */
+  toShared(batch: readonly BatchToken[]): BatchToken[] {
+    this.checkLive();
+    return batch.map((t) => ({ ...t, sequences: t.sequences.map((s) => this.base + s) }));
+  }
+
+  sequenceLength(sequence: number): number {
+    return this.shared.sequenceLength(this.id(sequence));
+  }
+
+  removeRange(sequence: number, from: number, to?: number): void {
+    this.shared.removeRange(this.id(sequence), from, to);
+  }
+
+  copySequence(source: number, destination: number): void {
+    this.shared.copySequence(this.id(source), this.id(destination));
+  }
+
+  keepOnlySequence(sequence: number): void {
+    this.id(sequence);
+    for (let s = 0; s < this.maxSequences; s++) if (s !== sequence && this.sequenceLength(s) > 0) this.removeRange(s, 0);
+  }
+
+  clear(): void {
+    for (let s = 0; s < this.maxSequences; s++) if (this.sequenceLength(s) > 0) this.removeRange(s, 0);
+  }
+
+  dispose(): void {
+    if (!this.live) return;
+    this.clear();
+    this.live = false;
+    this.onRelease();
+  }
+
+  private id(sequence: number): number {
+    this.checkLive();
+    if (!Number.isInteger(sequence) || sequence < 0 || sequence >= this.maxSequences)
+      throw new RangeError(`sequence ${sequence} is outside this slot's 0..${this.maxSequences - 1}`);
+    return this.base + sequence;
+  }
+
+  private checkLive(): void {
+    if (!this.live) throw new Error("the slot has been released");
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * A generation request and the state it carries through the scheduler: its context, output, sampling and
+ * acceptance settings (with its own rng), constraints, draft policy, drafter, and the slot of the target's
+ * cache it owns. Everything a step needs to plan and settle one request's block lives here, so requests
+ * sharing a target pass never share mutable state.
+ */
+import { acceptSampled, type SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
+import { acceptSampledTree, type SampledTreeRule } from "../acceptance/treeAcceptance.js";
+import type { ModelSession, TokenId, Vocabulary } from "../backends/languageModel.js";
+import type { Drafter } from "../drafters/drafter.js";
+import type { DraftBlock } from "../drafts/draftBlock.js";
+import { NO_CONSTRAINTS } from "../generation/constraints.js";
+import { endsGeneration } from "../generation/generationEnd.js";
+import { DEFAULT_MAX_TOKENS, type FinishReason, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
+import { OutputTracker } from "../generation/outputTracker.js";
+import { promptTokens } from "../generation/prompt.js";
+import { Random } from "../sampling/random.js";
+import { GREEDY } from "../sampling/samplingSettings.js";
+import { ChainPolicy } from "../verifier/chainPolicy.js";
+import type { DraftPolicy } from "../verifier/draftPolicy.js";
+import type { JudgeSettings } from "./blockVerification.js";
+import { EventChannel } from "./eventChannel.js";
+
+export interface SpeculativeOptions extends GenerationOptions {
+  /** How each step's draft is shaped; chain with k = 4 by default. */
+  policy?: DraftPolicy;
+  /** Shadow mode: also verify what the verifier cut, to price each cut (costs drafter work). */
+  shadow?: boolean;
+  /** The rule for sampled chains; the lossless `acceptSampled` by default (replaceable to study other rules). */
+  sampledAcceptance?: SampledAcceptanceRule;
+  /** The rule for sampled trees; the lossless `acceptSampledTree` by default. */
+  sampledTreeAcceptance?: SampledTreeRule;
+  /** Sees each verified block with the target's (constrained) logits at every chain depth; for collecting training data. */
+  inspect?: (v: { context: readonly TokenId[]; block: DraftBlock; logitsAt(depth: number): Float32Array; accepted: number }) => void;
+}
+
+/** What a caller submits: a prompt, the drafter that proposes for it (none: the target alone), and its options. */
+export interface GenerationRequest extends SpeculativeOptions {
+  prompt: string | readonly TokenId[];
+  drafter?: Drafter;
+  /** Hand the drafter over: the scheduler disposes it when the request ends (else the caller owns it). */
+  releaseDrafter?: boolean;
+}
+
+function judgeSettings(options: SpeculativeOptions): JudgeSettings {
+  const sampling = options.sampling ?? GREEDY;
+  return {
+    sampling,
+    constraints: options.constraints ?? NO_CONSTRAINTS,
+    chainRule: options.sampledAcceptance ?? acceptSampled,
+    treeRule: options.sampledTreeAcceptance ?? acceptSampledTree,
+    rng: sampling.mode === "sample" ? new Random(sampling.seed) : undefined,
+  };
+}
+
+/** A request admitted to the scheduler (or waiting for a slot). */
+export class ActiveRequest {
+  /** Prompt and emitted tokens; the target's slot caches all but the last, which opens the next pass. */
+  readonly context: TokenId[];
+  readonly tracker: OutputTracker;
+  readonly judge: JudgeSettings;
+  readonly policy: DraftPolicy;
+  readonly drafter: Drafter | undefined;
+  readonly events = new EventChannel<StepEvent>();
+  /** The request's slot of the target's cache, once admitted. */
+  session: ModelSession | undefined;
+  /** Target calls to report with the next step event (the prefill's go with the first). */
+  targetCalls = 0;
+  /** Tokens other requests put into the last shared pass. */
+  passLoad = 0;
+
+  constructor(
+    readonly spec: GenerationRequest,
+    readonly vocabulary: Vocabulary,
+  ) {
+    this.policy = spec.policy ?? new ChainPolicy();
+    this.drafter = spec.drafter;
+    this.judge = judgeSettings(spec);
+    this.tracker = new OutputTracker(vocabulary, spec.maxTokens ?? DEFAULT_MAX_TOKENS, spec.stop);
+    this.context = promptTokens(vocabulary, spec.prompt);
+  }
+
+  /** The slot; only admitted requests are planned and settled. */
+  get slot(): ModelSession {
+    if (!this.session) throw new Error("the request has no slot yet");
+    return this.session;
+  }
+
+  /** Whether the request should end at the next chance (aborted by its caller, or its reader went away). */
+  get cancelled(): boolean {
+    return this.events.abandoned || (this.spec.signal?.aborted ?? false);
+  }
+
+  /** The event of a request that ends before any step (aborted while it waited for a slot). */
+  endedEvent(finish: FinishReason): StepEvent {
+    const text = this.tracker.end(finish).text;
+    return { tokens: [], text, drafted: 0, accepted: 0, drafterCalls: 0, targetCalls: 0, draftMs: 0, verifyMs: 0, finish };
+  }
+
+  /** Most chain tokens this step may draft: the token budget and the context end leave room for the bonus token. */
+  draftLimit(): number {
+    const budget = (this.spec.maxTokens ?? DEFAULT_MAX_TOKENS) - this.tracker.tokens.length - 1;
+    return Math.max(0, Math.min(budget, this.slot.contextSize - this.context.length - 1));
+  }
+
+  /** Whether generation would end with these drafted tokens (EOS or a completed stop string). */
+  endsWith(drafted: readonly TokenId[]): boolean {
+    return endsGeneration(this.vocabulary, this.spec.stop ?? [], this.context, drafted);
+  }
+}

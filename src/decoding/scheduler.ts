@@ -1,0 +1,172 @@
+/**
+ * The scheduler: many requests, one target. Each step plans every active request (their drafters step side
+ * by side, in shared drafter passes where they share a drafter model), merges every request's block into
+ * ONE target pass, then settles each request on its own rows. A request waits for a free slot of the target's
+ * cache, joins at the next step, and leaves when it finishes, fails, is aborted or its reader goes away,
+ * freeing its slot within that step. `generateSpeculative` drives it with a single request.
+ */
+import type { LanguageModel } from "../backends/languageModel.js";
+import { SharedModel } from "../backends/sharedModel.js";
+import type { StepEvent } from "../generation/generationTypes.js";
+import { checkPromptFits, prefill } from "../generation/prompt.js";
+import { ActiveRequest, type GenerationRequest } from "./generationRequest.js";
+import { type PlannedStep, planStep, settleStep } from "./speculativeStep.js";
+
+export interface SchedulerOptions {
+  /** Requests generating at once; 1 by default. */
+  slots?: number;
+  /** Target sequences each slot owns: 1 + the most tree alternatives any request's policy uses; 1 by default. */
+  sequencesPerSlot?: number;
+  /** Context of each slot in tokens; the model's default when omitted. */
+  contextSize?: number;
+  /** Most requests waiting for a slot; `submit` refuses more with QueueFullError. Unbounded by default. */
+  maxWaiting?: number;
+}
+
+/** Raised by `submit` when every slot is busy and the waiting line is full. */
+export class QueueFullError extends Error {}
+
+/** Counters over the scheduler's life. */
+export interface SchedulerStats {
+  steps: number;
+  /** Requests per step, summed (steps x mean batch of requests). */
+  requestSteps: number;
+  /** Tokens in target passes, summed. */
+  passTokens: number;
+}
+
+interface Planned {
+  request: ActiveRequest;
+  plan: PlannedStep;
+}
+
+export class SpeculativeScheduler {
+  readonly stats: SchedulerStats = { steps: 0, requestSteps: 0, passTokens: 0 };
+  private readonly target: SharedModel;
+  private readonly waiting: ActiveRequest[] = [];
+  private readonly active = new Set<ActiveRequest>();
+  private running: Promise<void> | undefined;
+  private closed = false;
+  /** Requests taken off the waiting line and not yet ended (admitting or active). */
+  private holding = 0;
+
+  constructor(
+    target: LanguageModel,
+    private readonly options: SchedulerOptions = {},
+  ) {
+    this.target = new SharedModel(target, { slots: options.slots ?? 1, sequencesPerSlot: options.sequencesPerSlot ?? 1, contextSize: options.contextSize });
+  }
+
+  /** Requests generating now. */
+  get activeRequests(): number {
+    return this.active.size;
+  }
+
+  /** Requests waiting for a slot. */
+  get waitingRequests(): number {
+    return this.waiting.length;
+  }
+
+  /** Queues a request; its step events arrive as it generates. Throws at once on a bad prompt or a full queue. */
+  submit(request: GenerationRequest): AsyncIterable<StepEvent> {
+    if (this.closed) throw new Error("the scheduler is closed");
+    const r = new ActiveRequest(request, this.target.vocabulary);
+    const slots = this.target.options.slots;
+    if (this.waiting.length + this.holding >= slots + (this.options.maxWaiting ?? Infinity))
+      throw new QueueFullError(`all ${slots} slots are busy and ${Math.max(0, this.waiting.length + this.holding - slots)} requests are waiting`);
+    this.waiting.push(r);
+    this.running ??= this.run().finally(() => {
+      this.running = undefined;
+    });
+    return r.events;
+  }
+
+  /** Ends every request (they fail with an error saying so) and frees the target's cache. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const r of this.waiting.splice(0)) r.events.fail(new Error("the scheduler was closed"));
+    await this.running;
+    this.target.dispose();
+  }
+
+  private async run(): Promise<void> {
+    // Let the requests submitted in the same turn of the event loop start together.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.waiting.length > 0 || this.active.size > 0) {
+      await this.admitWaiting();
+      if (this.active.size > 0) await this.step();
+    }
+  }
+
+  /** Gives free slots to waiting requests, in order: opens the slot, prefills the prompt, starts the drafter. */
+  private async admitWaiting(): Promise<void> {
+    const admitted: ActiveRequest[] = [];
+    while (this.waiting.length > 0 && this.target.freeSlots > admitted.length) admitted.push(this.waiting.shift()!);
+    this.holding += admitted.length;
+    await Promise.all(admitted.map((r) => this.admit(r)));
+  }
+
+  private async admit(r: ActiveRequest): Promise<void> {
+    if (r.cancelled) {
+      r.events.push(r.endedEvent("aborted"));
+      return this.end(r);
+    }
+    try {
+      r.session = await this.target.createSession({ maxSequences: r.policy.maxSequences, contextSize: r.spec.contextSize });
+      checkPromptFits(r.context, r.session, 1);
+      await prefill(r.session, r.context.slice(0, -1), 0, false);
+      r.targetCalls = Math.ceil((r.context.length - 1) / r.session.batchSize) + 1;
+      await r.drafter?.start(r.context);
+      this.active.add(r);
+    } catch (error) {
+      this.end(r, error);
+    }
+  }
+
+  /** Plan every request, one target pass for all, settle each. */
+  private async step(): Promise<void> {
+    const requests = [...this.active];
+    const planned = (await Promise.all(requests.map((r) => this.plan(r)))).filter((p): p is Planned => p !== undefined);
+    if (planned.length === 0) return;
+    const start = performance.now();
+    const rows = await this.target.evaluateTogether(planned.map((p) => ({ session: p.request.slot, batch: p.plan.layout.batch }))).catch((error) => {
+      for (const p of planned) this.end(p.request, error);
+      return undefined;
+    });
+    if (!rows) return;
+    const pass = { ms: performance.now() - start, tokens: planned.reduce((n, p) => n + p.plan.layout.batch.length, 0) };
+    this.stats.steps++;
+    this.stats.requestSteps += planned.length;
+    this.stats.passTokens += pass.tokens;
+    for (const [i, p] of planned.entries()) this.settle(p, rows[i], pass);
+  }
+
+  private async plan(r: ActiveRequest): Promise<Planned | undefined> {
+    try {
+      return { request: r, plan: await planStep(r) };
+    } catch (error) {
+      this.end(r, error);
+      return undefined;
+    }
+  }
+
+  private settle({ request, plan }: Planned, rows: Parameters<typeof settleStep>[2], pass: Parameters<typeof settleStep>[3]): void {
+    try {
+      const event = settleStep(request, plan, rows, pass);
+      request.events.push(event);
+      if (event.finish) this.end(request);
+    } catch (error) {
+      this.end(request, error);
+    }
+  }
+
+  /** The request leaves: its slot is freed, its drafter released if it was handed over, its events end. */
+  private end(r: ActiveRequest, error?: unknown): void {
+    this.active.delete(r);
+    this.holding--;
+    r.session?.dispose();
+    if (r.spec.releaseDrafter) r.drafter?.dispose();
+    if (error === undefined) r.events.close();
+    else r.events.fail(error);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * One speculative step of one request, in the two halves around the target's pass:
+ *   plan   - the policy asks the drafter for a block of up to k tokens with q at each (a chain, or a tree
+ *            with alternatives at uncertain positions), laid out over the request's slot;
+ *   (the scheduler evaluates every request's layout in ONE target pass: p at every node)
+ *   settle - accept (greedy match, or speculative sampling: min(1, p/q), residual max(0, p - q)), roll the
+ *            slot and the drafter back to the accepted path, and emit the accepted tokens and the bonus token.
+ * The slot always holds the context except its last token, which opens the next pass.
+ */
+import type { LogitRows, TokenId } from "../backends/languageModel.js";
+import type { DraftBlock } from "../drafts/draftBlock.js";
+import type { BlockLayout } from "../drafts/treeLayout.js";
+import type { StepEvent } from "../generation/generationTypes.js";
+import { outsideFinish } from "../generation/prompt.js";
+import type { BlockOutcome } from "../verifier/draftPolicy.js";
+import { chainLogits, judgeBlock, layOutBlock, rollBack, shadowPrice, type VerifiedBlock } from "./blockVerification.js";
+import type { ActiveRequest } from "./generationRequest.js";
+
+/** A request's block, drafted and laid out over its slot, waiting for the target's pass. */
+export interface PlannedStep {
+  block: DraftBlock;
+  layout: BlockLayout;
+  draftMs: number;
+  drafterCalls: number;
+}
+
+/** The shared target pass a settled step was verified in. */
+export interface PassReport {
+  ms: number;
+  /** Tokens of every request in the pass. */
+  tokens: number;
+}
+
+const NO_DRAFT: Readonly<DraftBlock> = { tokens: [], q: [], drawn: [] };
+
+/** Drafts this step's block (nothing for a request without a drafter) and lays it out. */
+export async function planStep(r: ActiveRequest): Promise<PlannedStep> {
+  const start = performance.now();
+  const callsBefore = r.drafter?.calls ?? 0;
+  const context = { tokens: r.context, constraints: r.judge.constraints, shadow: r.spec.shadow ?? false, passLoad: r.passLoad };
+  const block = r.drafter ? await r.policy.draft(r.drafter, r.draftLimit(), { ...context, endsGeneration: (d) => r.endsWith(d) }) : { ...NO_DRAFT, tokens: [] };
+  const layout = layOutBlock(r.slot, r.context, block);
+  return { block, layout, draftMs: performance.now() - start, drafterCalls: (r.drafter?.calls ?? 0) - callsBefore };
+}
+
+/** The tokens a step emits: the accepted chain prefix, the winning sibling if any, then the bonus token. */
+function emittedTokens(block: DraftBlock, accepted: number, bonus: TokenId, sibling: number | undefined): { keptDrafts: number; appended: TokenId[] } {
+  if (sibling === undefined) return { keptDrafts: accepted, appended: [bonus] };
+  return { keptDrafts: accepted - 1, appended: [block.siblings![sibling].token, bonus] };
+}
+
+/** Judges the block on its rows of the pass, rolls back, emits; returns the step event (with `finish` on the last). */
+export function settleStep(r: ActiveRequest, plan: PlannedStep, rows: LogitRows, pass: PassReport): StepEvent {
+  const { block, layout } = plan;
+  const verified: VerifiedBlock = { layout, rows };
+  const verdict = judgeBlock(verified, block, r.context, r.judge);
+  const price = shadowPrice(verified, block, r.context, verdict, r.judge);
+  r.spec.inspect?.({ context: r.context, block, logitsAt: (d) => chainLogits(verified, block, r.context, r.judge, d), accepted: verdict.accepted });
+  rollBack(r.slot, verified, r.context.length, verdict);
+  const { keptDrafts, appended } = emittedTokens(block, verdict.accepted, verdict.bonus, verdict.sibling);
+  r.drafter?.commit(keptDrafts, appended);
+  const emitted = [...block.tokens.slice(0, keptDrafts), ...appended];
+  r.context.push(...emitted);
+  const outcome: BlockOutcome = {
+    drafted: block.tokens.length,
+    accepted: verdict.accepted,
+    qx: block.tokens.map((t, i) => block.q[i][t]),
+    verifiedTokens: layout.batch.length,
+    passTokens: pass.tokens,
+    draftMs: plan.draftMs,
+    verifyMs: pass.ms,
+  };
+  r.policy.observe(outcome);
+  r.passLoad = pass.tokens - layout.batch.length;
+  const out = r.tracker.pushStep(emitted, outsideFinish(r.spec.signal, r.context.length, r.slot.contextSize) ?? (r.cancelled ? "aborted" : undefined));
+  const targetCalls = r.targetCalls;
+  r.targetCalls = 1;
+  return {
+    drafted: outcome.drafted,
+    accepted: outcome.accepted,
+    verifiedTokens: outcome.verifiedTokens,
+    draftMs: outcome.draftMs,
+    verifyMs: outcome.verifyMs,
+    tokens: out.tokens,
+    text: out.text,
+    branches: block.siblings?.length ?? 0,
+    branchAccepted: verdict.sibling !== undefined,
+    cutBy: block.cutBy,
+    shadowDrafted: block.shadow?.tokens.length ?? 0,
+    shadowAccepted: price,
+    drafterCalls: plan.drafterCalls,
+    targetCalls,
+    finish: out.finish,
+  };
+}

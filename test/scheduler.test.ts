@@ -1,0 +1,152 @@
+/**
+ * The scheduler: concurrent requests share every target pass and stay lossless. Greedy output of each of
+ * several concurrent requests (different prompts, policies, drafters) equals its target-only output; sampled
+ * output through the batched scheduler passes the chi-square test; requests that end early (aborts, readers
+ * that leave, bad prompts) free their slots and disturb nobody.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
+import type { LanguageModel, TokenId } from "../src/backends/languageModel.js";
+import { NgramModel } from "../src/backends/ngram/ngramModel.js";
+import { RecordingModel } from "../src/backends/recordingModel.js";
+import { SharedModel } from "../src/backends/sharedModel.js";
+import { QueueFullError, SpeculativeScheduler } from "../src/decoding/scheduler.js";
+import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
+import type { StepEvent } from "../src/generation/generationTypes.js";
+import { GREEDY, type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
+import { ChainPolicy } from "../src/verifier/chainPolicy.js";
+import { brokenRule } from "./helpers/brokenRule.js";
+import { chiSquareTest } from "./helpers/chiSquare.js";
+import { fixturePrompts, loadFixturePair } from "./helpers/fixtures.js";
+import { targetOnlyTokens } from "./helpers/generate.js";
+import { POLICIES } from "./helpers/policies.js";
+import * as sampled from "./helpers/samplingFixture.js";
+
+/** Runs every request of a scheduler to the end; returns each one's tokens and step events. */
+async function drain(streams: AsyncIterable<StepEvent>[]): Promise<{ tokens: TokenId[]; steps: StepEvent[] }[]> {
+  return Promise.all(
+    streams.map(async (s) => {
+      const steps: StepEvent[] = [];
+      for await (const step of s) steps.push(step);
+      return { tokens: steps.flatMap((e) => e.tokens), steps };
+    }),
+  );
+}
+
+/** Tree with 6 alternatives needs 7 sequences per slot. */
+const SEQUENCES_PER_SLOT = 7;
+const MIXED = ["chain", "tree", "adaptive", "cascade"];
+
+/**
+ * 8 greedy requests (prompts, policies and drafters all different) through a scheduler with `slots` slots: each
+ * returns exactly its target-only tokens, and every step is one target pass carrying several requests' blocks.
+ */
+async function checkConcurrentGreedy(targetModel: LanguageModel, draftModel: LanguageModel, slots: number) {
+  const prompts = fixturePrompts(8, 11);
+  const expected = await Promise.all(prompts.map((p) => targetOnlyTokens(targetModel, p, { maxTokens: 40 })));
+  const target = new RecordingModel(targetModel);
+  const drafts = new SharedModel(draftModel, { slots, sequencesPerSlot: 1 });
+  const scheduler = new SpeculativeScheduler(target, { slots, sequencesPerSlot: SEQUENCES_PER_SLOT });
+  const streams = prompts.map((prompt, i) =>
+    scheduler.submit({
+      prompt,
+      maxTokens: 40,
+      policy: POLICIES[MIXED[i % MIXED.length]](2 + (i % 4)),
+      drafter: i === 7 ? new PromptLookupDrafter(targetModel.vocabulary.size) : new ModelDrafter(drafts, GREEDY),
+      releaseDrafter: true,
+    }),
+  );
+  const results = await drain(streams);
+  for (const [i, r] of results.entries()) assert.deepEqual(r.tokens, expected[i], `request ${i} (${MIXED[i % MIXED.length]}) differs from target-only`);
+  // Every target call of the run is either a prompt prefill or one step's single pass.
+  const prefills = target.evaluations.filter((e) => e.batch.every((t) => !t.logits)).length;
+  assert.equal(target.evaluations.length, prefills + scheduler.stats.steps, "one target pass per step");
+  assert.ok(scheduler.stats.requestSteps / scheduler.stats.steps > Math.min(slots, 8) / 2, "steps carry several requests' blocks");
+  const drafterCalls = results.reduce((n, r) => n + r.steps.reduce((m, e) => m + e.drafterCalls, 0), 0);
+  assert.ok(drafts.passes < drafterCalls / (slots >= 4 ? 2 : 1), `drafters share passes (${drafts.passes} passes for ${drafterCalls} drafter calls)`);
+  assert.equal(drafts.freeSlots, slots, "every drafter slot is free afterwards");
+  await scheduler.close();
+  drafts.dispose();
+}
+
+test("n-gram: 8 concurrent greedy requests, mixed policies and drafters, each equal their target-only output", async () => {
+  const target = NgramModel.create({ seed: 3, eosBias: -6 });
+  await checkConcurrentGreedy(target, target.blend(0.3, 8), 8);
+  await checkConcurrentGreedy(target, target.blend(0.3, 8), 3);
+});
+
+test("GGUF fixtures: 8 concurrent greedy requests, mixed policies and drafters, each equal their target-only output", async () => {
+  const { target, draft } = await loadFixturePair();
+  await checkConcurrentGreedy(target, draft, 8);
+  target.dispose();
+  draft.dispose();
+});
+
+/** The first tokens of RUNS seeded sampled requests, submitted in waves of 400 to one 8-slot scheduler. */
+async function sampledThroughScheduler(settings: RandomSamplingSettings, rule?: SampledAcceptanceRule) {
+  const drafts = new SharedModel(sampled.draftModel, { slots: 8, sequencesPerSlot: 1 });
+  const scheduler = new SpeculativeScheduler(sampled.target, { slots: 8 });
+  const counts = new Map<string, number>();
+  const WAVE = 400;
+  for (let start = 0; start < sampled.RUNS; start += WAVE) {
+    const streams = Array.from({ length: WAVE }, (_, i) => {
+      const sampling = { ...settings, seed: start + i };
+      const drafter = new ModelDrafter(drafts, sampling);
+      const request = { prompt: sampled.PROMPT, maxTokens: sampled.LENGTH, sampling, policy: new ChainPolicy(3), sampledAcceptance: rule };
+      return scheduler.submit({ ...request, drafter, releaseDrafter: true });
+    });
+    for (const r of await drain(streams)) counts.set(r.tokens.join(","), (counts.get(r.tokens.join(",")) ?? 0) + 1);
+  }
+  await scheduler.close();
+  drafts.dispose();
+  return {
+    test: chiSquareTest(counts, sampled.exactDistribution(settings), sampled.RUNS),
+    requestsPerPass: scheduler.stats.requestSteps / scheduler.stats.steps,
+  };
+}
+
+test("speculative sampling through the batched scheduler follows the target distribution (n-gram, 8 slots)", async (t) => {
+  const { test: r, requestsPerPass } = await sampledThroughScheduler(samplingFrom({ temperature: 1 }) as RandomSamplingSettings);
+  t.diagnostic(`chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toFixed(4)}; ${requestsPerPass.toFixed(2)} requests per pass`);
+  assert.ok(requestsPerPass > 4, "passes were shared");
+  assert.ok(r.pValue > 0.01, `chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
+});
+
+test("through the scheduler, a broken acceptance rule (accept when p >= q) fails the same test", async (t) => {
+  const { test: r } = await sampledThroughScheduler(samplingFrom({ temperature: 1 }) as RandomSamplingSettings, brokenRule);
+  t.diagnostic(`broken rule: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toExponential(2)}`);
+  assert.ok(r.pValue < 0.01, `the broken rule must be detected: p = ${r.pValue}`);
+});
+
+test("requests that end early free their slots within a step and leave the others untouched", async () => {
+  const model = NgramModel.create({ seed: 3, eosBias: -9 });
+  const expected = await targetOnlyTokens(model, "the cat", { maxTokens: 60 });
+  const scheduler = new SpeculativeScheduler(model, { slots: 2, maxWaiting: 2, contextSize: 200 });
+  const drafter = () => new ModelDrafter(model.blend(0.3, 2), GREEDY);
+  const steady = scheduler.submit({ prompt: "the cat", maxTokens: 60, drafter: drafter(), releaseDrafter: true });
+  const leaving = scheduler.submit({ prompt: "a dog", maxTokens: 60, drafter: drafter(), releaseDrafter: true });
+  const abort = new AbortController();
+  abort.abort();
+  // Aborted while it waited: it ends at once, without a step.
+  const aborted = scheduler.submit({ prompt: "x", drafter: drafter(), releaseDrafter: true, signal: abort.signal });
+  // Longer than a slot's context: only this request fails.
+  const tooLong = scheduler.submit({ prompt: "ab ".repeat(100), drafter: drafter(), releaseDrafter: true });
+  assert.throws(() => scheduler.submit({ prompt: "y", drafter: drafter() }), QueueFullError, "a third waiting request is refused");
+  const leaver = (async () => {
+    let steps = 0;
+    for await (const _ of leaving) if (++steps === 2) break;
+    return steps;
+  })();
+  const [steadyRun, abortedRun] = await drain([steady, aborted]);
+  assert.equal(await leaver, 2);
+  assert.deepEqual(steadyRun.tokens, expected, "the request that stayed got its target-only output");
+  assert.deepEqual(
+    abortedRun.steps.map((s) => [s.finish, s.tokens.length]),
+    [["aborted", 0]],
+  );
+  await assert.rejects(drain([tooLong]), /the prompt has \d+ tokens but the context holds 200/);
+  assert.equal(scheduler.activeRequests + scheduler.waitingRequests, 0, "nothing is left running");
+  await scheduler.close();
+});
