@@ -16,8 +16,11 @@ export interface Vocabulary {
   readonly eos: TokenId | undefined;
   /** Whether this token ends generation (EOS, end-of-turn, ...). */
   isEndOfGeneration(token: TokenId): boolean;
-  /** Tokens of a text; `addSpecial` adds BOS where the model asks for it. */
-  tokenize(text: string, addSpecial?: boolean): TokenId[];
+  /**
+   * Tokens of a text; `addSpecial` adds BOS where the model asks for it; `parseSpecial` reads the text of
+   * control tokens (`<|im_start|>`, say) as those tokens, as a rendered chat template needs.
+   */
+  tokenize(text: string, addSpecial?: boolean, parseSpecial?: boolean): TokenId[];
   /** The bytes a token stands for when detokenized (empty for control tokens). */
   piece(token: TokenId): Uint8Array;
   /** The token's text as stored in the vocabulary (used to compare vocabularies). */

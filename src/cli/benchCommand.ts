@@ -20,8 +20,8 @@ import { readPromptFile } from "../bench/promptFile.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 import { packageRoot } from "../util/packageRoot.js";
 import { loadHead } from "../verifier/head/headModel.js";
-import { policyOptionsFrom } from "./generateCommand.js";
 import { integer, nonNegativeNumber, positiveInteger } from "./optionParsers.js";
+import { policyOptionsFrom } from "./policyFlags.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
 interface BenchFlags extends PlacementFlags {

@@ -1,5 +1,5 @@
 /** `verispec generate`: streams a completion, speculative by default, and prints its metrics. */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
 import { MODEL_FREE_DRAFTERS } from "../drafters/drafterRegistry.js";
@@ -7,20 +7,16 @@ import { Constraints } from "../generation/constraints.js";
 import { DEFAULT_MAX_TOKENS, type StepEvent } from "../generation/generationTypes.js";
 import { type GenerationMetrics, generationMetrics } from "../metrics/generationMetrics.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
-import { ADAPTIVE_DEFAULTS } from "../verifier/adaptivePolicy.js";
-import { CASCADE_DEFAULTS } from "../verifier/cascadePolicy.js";
-import { DEFAULT_DRAFT_LENGTH } from "../verifier/draftPolicy.js";
-import { loadHead } from "../verifier/head/headModel.js";
-import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
-import { DEFAULT_BRANCH_BELOW, DEFAULT_TREE_BUDGET, DEFAULT_TREE_WIDTH } from "../verifier/treePolicy.js";
+import { createPolicy } from "../verifier/policyRegistry.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
 import { collect, finiteNumber, integer, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
+import { addPolicyOptions, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
 /** The prompt used when none is given: the start of a Python module, which the embedded pair continues at length. */
 export const DEFAULT_PROMPT = "import numpy as np\n\n\ndef normalize(x):";
 
-interface GenerateFlags extends PlacementFlags {
+interface GenerateFlags extends PlacementFlags, PolicyFlags {
   target?: string;
   draft?: string;
   targetOnly?: boolean;
@@ -30,17 +26,7 @@ interface GenerateFlags extends PlacementFlags {
   topK: number;
   topP: number;
   seed: number;
-  k: number;
-  policy: string;
-  treeBudget?: number;
-  treeWidth?: number;
-  branchBelow?: number;
-  minQ?: number;
-  maxEntropy?: number;
-  minAgreement?: number;
-  maxK?: number;
   shadow?: boolean;
-  head?: string;
   repetitionPenalty?: number;
   ban?: string[];
   stop?: string[];
@@ -65,21 +51,9 @@ function formatMetrics(m: GenerationMetrics, finish: string | undefined): string
   ].join("\n");
 }
 
-/** Policy options from the command line; unset options keep each policy's documented defaults. */
-export function policyOptionsFrom(
-  f: Pick<GenerateFlags, "k" | "treeBudget" | "treeWidth" | "branchBelow" | "minQ" | "maxEntropy" | "minAgreement" | "maxK">,
-): PolicyOptions {
-  return {
-    k: f.k,
-    tree: { budget: f.treeBudget, width: f.treeWidth, branchBelow: f.branchBelow },
-    cascade: { minQ: f.minQ, maxEntropy: f.maxEntropy, minAgreement: f.minAgreement },
-    adaptive: { maxK: f.maxK },
-  };
-}
-
 async function runGenerate(f: GenerateFlags): Promise<void> {
   const sampling = samplingFrom({ temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed });
-  const policy = createPolicy(f.policy, { ...policyOptionsFrom(f), scorer: f.head ? loadHead(f.head) : undefined });
+  const policy = createPolicy(f.policy, policyOptionsWithHead(f));
   // A target of your own without a drafter is generated from alone (the baseline).
   const targetOnly = f.targetOnly || (f.target !== undefined && f.draft === undefined);
   const targetPlacement = targetLoadOptions(f, f.threads);
@@ -135,16 +109,6 @@ export function registerGenerate(program: Command): void {
     .option("--top-k <k>", "sample from the k most likely tokens (0: all)", nonNegativeInteger, 0)
     .option("--top-p <p>", "sample from the smallest set with this much mass", finiteNumber, 1)
     .option("--seed <s>", "random seed for sampling", integer, 0)
-    .option("--k <n>", "draft length (initial length for adaptive policies)", positiveInteger, DEFAULT_DRAFT_LENGTH)
-    .addOption(new Option("--policy <name>", "draft policy").choices(POLICY_NAMES).default("chain"))
-    .option("--tree-budget <n>", `tree: most alternative tokens per block (default ${DEFAULT_TREE_BUDGET})`, nonNegativeInteger)
-    .option("--tree-width <n>", `tree: most alternatives at one depth (default ${DEFAULT_TREE_WIDTH})`, positiveInteger)
-    .option("--branch-below <q>", `tree: branch where the chain token's q is below this (default ${DEFAULT_BRANCH_BELOW})`, finiteNumber)
-    .option("--min-q <q>", `cascade stage 1: smallest q(x) (default ${CASCADE_DEFAULTS.minQ})`, finiteNumber)
-    .option("--max-entropy <nats>", `cascade stage 1: largest entropy of q (default ${CASCADE_DEFAULTS.maxEntropy})`, finiteNumber)
-    .option("--min-agreement <p>", `cascade stage 2: smallest calibrated acceptance estimate (default ${CASCADE_DEFAULTS.minAgreement})`, finiteNumber)
-    .option("--max-k <n>", `adaptive: longest draft considered (default ${ADAPTIVE_DEFAULTS.maxK})`, positiveInteger)
-    .option("--head <file>", "learned acceptance head (train-head) for the cascade's stage 3 and the adaptive policy")
     .option("--shadow", "also verify what the verifier cut, to price each cut (diagnostic; costs time)")
     .option("--repetition-penalty <x>", "penalise recent tokens (1 = off), applied to the target and the drafter", finiteNumber)
     .option("--ban <text>", "never generate this text's token sequence (repeatable)", collect)
@@ -152,5 +116,5 @@ export function registerGenerate(program: Command): void {
     .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
     .option("--context <n>", "context size in tokens", positiveInteger)
     .option("--json", "print one JSON object with the text and metrics instead of streaming");
-  addPlacementOptions(command).action(runGenerate);
+  addPlacementOptions(addPolicyOptions(command)).action(runGenerate);
 }

@@ -8,6 +8,7 @@ import { registerGenerate } from "./generateCommand.js";
 import { registerHeadCommands } from "./headCommands.js";
 import { registerInfo } from "./infoCommand.js";
 import { registerRpcServer } from "./rpcServerCommand.js";
+import { registerServe } from "./serveCommand.js";
 
 const program = new Command();
 program.name("verispec").description("Verifier-guided speculative decoding for GGUF models, lossless").showHelpAfterError("(run with --help for usage)");
@@ -18,6 +19,7 @@ registerBench(program);
 registerHeadCommands(program);
 registerInfo(program);
 registerRpcServer(program);
+registerServe(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e instanceof Error ? e : new Error(String(e));

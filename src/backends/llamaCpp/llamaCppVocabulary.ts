@@ -28,8 +28,8 @@ export class LlamaCppVocabulary implements Vocabulary {
     return this.eog[token] === 1;
   }
 
-  tokenize(text: string, addSpecial = false): TokenId[] {
-    return Array.from(this.native.tokenize(this.model, text, addSpecial, false));
+  tokenize(text: string, addSpecial = false, parseSpecial = false): TokenId[] {
+    return Array.from(this.native.tokenize(this.model, text, addSpecial, parseSpecial));
   }
 
   piece(token: TokenId): Uint8Array {

@@ -1,0 +1,51 @@
+/** The draft-policy options shared by `generate` and `serve`, and the policy settings they give. */
+import { type Command, Option } from "commander";
+import { ADAPTIVE_DEFAULTS } from "../verifier/adaptivePolicy.js";
+import { CASCADE_DEFAULTS } from "../verifier/cascadePolicy.js";
+import { DEFAULT_DRAFT_LENGTH } from "../verifier/draftPolicy.js";
+import { loadHead } from "../verifier/head/headModel.js";
+import { POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
+import { DEFAULT_BRANCH_BELOW, DEFAULT_TREE_BUDGET, DEFAULT_TREE_WIDTH } from "../verifier/treePolicy.js";
+import { finiteNumber, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
+
+export interface PolicyFlags {
+  k: number;
+  policy: string;
+  treeBudget?: number;
+  treeWidth?: number;
+  branchBelow?: number;
+  minQ?: number;
+  maxEntropy?: number;
+  minAgreement?: number;
+  maxK?: number;
+  head?: string;
+}
+
+export function addPolicyOptions(command: Command, defaultPolicy = "chain"): Command {
+  return command
+    .option("--k <n>", "draft length (initial length for adaptive policies)", positiveInteger, DEFAULT_DRAFT_LENGTH)
+    .addOption(new Option("--policy <name>", "draft policy").choices(POLICY_NAMES).default(defaultPolicy))
+    .option("--tree-budget <n>", `tree: most alternative tokens per block (default ${DEFAULT_TREE_BUDGET})`, nonNegativeInteger)
+    .option("--tree-width <n>", `tree: most alternatives at one depth (default ${DEFAULT_TREE_WIDTH})`, positiveInteger)
+    .option("--branch-below <q>", `tree: branch where the chain token's q is below this (default ${DEFAULT_BRANCH_BELOW})`, finiteNumber)
+    .option("--min-q <q>", `cascade stage 1: smallest q(x) (default ${CASCADE_DEFAULTS.minQ})`, finiteNumber)
+    .option("--max-entropy <nats>", `cascade stage 1: largest entropy of q (default ${CASCADE_DEFAULTS.maxEntropy})`, finiteNumber)
+    .option("--min-agreement <p>", `cascade stage 2: smallest calibrated acceptance estimate (default ${CASCADE_DEFAULTS.minAgreement})`, finiteNumber)
+    .option("--max-k <n>", `adaptive: longest draft considered (default ${ADAPTIVE_DEFAULTS.maxK})`, positiveInteger)
+    .option("--head <file>", "learned acceptance head (train-head) for the cascade's stage 3 and the adaptive policy");
+}
+
+/** Policy options from the command line; unset options keep each policy's documented defaults. */
+export function policyOptionsFrom(f: Partial<PolicyFlags> & Pick<PolicyFlags, "k">): PolicyOptions {
+  return {
+    k: f.k,
+    tree: { budget: f.treeBudget, width: f.treeWidth, branchBelow: f.branchBelow },
+    cascade: { minQ: f.minQ, maxEntropy: f.maxEntropy, minAgreement: f.minAgreement },
+    adaptive: { maxK: f.maxK },
+  };
+}
+
+/** The same, with the learned head loaded when --head names one. */
+export function policyOptionsWithHead(f: PolicyFlags): PolicyOptions {
+  return { ...policyOptionsFrom(f), scorer: f.head ? loadHead(f.head) : undefined };
+}

@@ -1,0 +1,108 @@
+/** `verispec serve`: an OpenAI-compatible HTTP server whose concurrent requests share every target pass. */
+import type { Command } from "commander";
+import { DEFAULT_CONTEXT_SIZE } from "../backends/languageModel.js";
+import { resolveModelReference } from "../backends/llamaCpp/modelResolution.js";
+import { MODEL_FREE_DRAFTERS } from "../drafters/drafterRegistry.js";
+import { chatTemplateFor } from "../server/chatTemplate.js";
+import { VerispecServer } from "../server/httpServer.js";
+import { ServingEngine } from "../server/servingEngine.js";
+import { embeddedModelPaths } from "../util/embeddedModels.js";
+import { type LoadedPair, loadModelPair } from "./modelPair.js";
+import { finiteNumber, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
+import { addPolicyOptions, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
+import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
+
+interface ServeFlags extends PlacementFlags, PolicyFlags {
+  target?: string;
+  draft?: string;
+  host: string;
+  port: number;
+  apiKey?: string;
+  parallel: number;
+  queue: number;
+  context?: number;
+  timeout?: number;
+  threads?: number;
+  modelName?: string;
+}
+
+/** The name clients pass as `model`: --model-name, else the target file's name without .gguf. */
+function modelId(f: ServeFlags): string {
+  const ref = f.target ?? embeddedModelPaths().target;
+  return f.modelName ?? (ref.split(/[\\/]/).at(-1) ?? ref).replace(/\.gguf$/i, "");
+}
+
+async function loadEngine(f: ServeFlags): Promise<ServingEngine> {
+  const withDraft = f.draft !== "none";
+  const pair: LoadedPair = await loadModelPair(
+    {
+      target: f.target,
+      draft: withDraft ? f.draft : undefined,
+      threads: f.threads,
+      targetPlacement: targetLoadOptions(f, f.threads),
+      drafterPlacement: drafterLoadOptions(f, f.threads),
+    },
+    withDraft && (f.draft !== undefined || f.target === undefined),
+  );
+  const templateFile = await resolveModelReference(f.target ?? embeddedModelPaths().target);
+  const contextSize = f.context ?? Math.min(pair.target.trainContextSize, DEFAULT_CONTEXT_SIZE);
+  const engine = new ServingEngine({
+    target: pair.target,
+    draft: pair.draft,
+    defaultDraft: pair.draft ? "model" : f.draft === "prompt-lookup" ? "prompt-lookup" : "none",
+    modelId: modelId(f),
+    chatTemplate: chatTemplateFor(templateFile, pair.target.vocabulary),
+    parallel: f.parallel,
+    maxWaiting: f.queue,
+    contextSize,
+    policy: f.policy,
+    policyOptions: policyOptionsWithHead(f),
+  });
+  const close = engine.close.bind(engine);
+  engine.close = async () => {
+    await close();
+    pair.dispose();
+  };
+  return engine;
+}
+
+async function runServe(f: ServeFlags): Promise<void> {
+  if (f.host !== "127.0.0.1" && f.host !== "localhost" && f.host !== "::1" && !f.apiKey)
+    process.stderr.write(`verispec: serving on ${f.host} without --api-key: anyone who can reach it can use it\n`);
+  const engine = loadEngine(f);
+  const server = new VerispecServer(engine, {
+    host: f.host,
+    port: f.port,
+    apiKey: f.apiKey,
+    timeoutMs: f.timeout === undefined ? undefined : f.timeout * 1000,
+  });
+  const address = await server.listen();
+  process.stderr.write(`verispec: listening on ${address.url} (loading models; /health says 200 when ready)\n`);
+  const e = await engine;
+  process.stderr.write(`verispec: ready: model '${e.o.modelId}', ${f.parallel} slots of ${e.o.contextSize} tokens, policy ${f.policy} k=${f.k}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  process.stderr.write("verispec: shutting down\n");
+  await server.close();
+}
+
+export function registerServe(program: Command): void {
+  const command = program
+    .command("serve")
+    .description("serve the models over an OpenAI-compatible HTTP API (completions, chat, streaming); concurrent requests share every target pass")
+    .option("--target <model>", "target GGUF model (default: the embedded target)")
+    .option("--draft <model>", `draft GGUF model, ${MODEL_FREE_DRAFTERS.join(", ")}, or none (default: the embedded drafter; none with a --target of your own)`)
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <n>", "port to listen on (0: any free one)", nonNegativeInteger, 8080)
+    .option("--api-key <key>", "require Authorization: Bearer <key> on every route but /health")
+    .option("--parallel <n>", "requests generating at once (slots)", positiveInteger, 4)
+    .option("--queue <n>", "requests that may wait for a slot; more get 429", nonNegativeInteger, 64)
+    .option("--context <n>", "context of each slot in tokens (default: the model's, at most 4096)", positiveInteger)
+    .option("--timeout <s>", "longest a generation may run, in seconds", finiteNumber)
+    .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
+    .option("--model-name <name>", "the model id clients pass (default: the target file's name)");
+  addPlacementOptions(addPolicyOptions(command, "adaptive")).action(runServe);
+}

@@ -1,0 +1,114 @@
+/**
+ * One completions or chat request, from a parsed job to the response: whole JSON, or server-sent events
+ * (a chunk per step with new text, a chunk with the finish reason, the usage chunk when asked for, then
+ * `data: [DONE]`). A client that disconnects aborts its generation, which leaves the scheduler at its next
+ * step; a request that runs past the timeout ends with a timeout error.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { StepEvent } from "../generation/generationTypes.js";
+import { ApiError, asApiError } from "./apiErrors.js";
+import type { GenerationJob } from "./requestParsing.js";
+import { apiFinish, chunkBody, completionBody, responseFrame, timingsOf, usageChunkBody, usageOf } from "./responses.js";
+import type { ServerMetrics } from "./serverMetrics.js";
+import type { ServingEngine } from "./servingEngine.js";
+
+export interface HandlerContext {
+  engine: ServingEngine;
+  metrics: ServerMetrics;
+  /** Longest a generation may run, in ms; none when undefined. */
+  timeoutMs: number | undefined;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Aborts when the client goes away or the timeout passes; says which. */
+function requestSignal(req: IncomingMessage, res: ServerResponse, timeoutMs: number | undefined) {
+  const abort = new AbortController();
+  const state = { timedOut: false, gone: false };
+  res.on("close", () => {
+    if (res.writableFinished) return;
+    state.gone = true;
+    abort.abort();
+  });
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          state.timedOut = true;
+          abort.abort();
+        }, timeoutMs);
+  return { signal: abort.signal, state, done: () => clearTimeout(timer) };
+}
+
+function timeoutError(ms: number | undefined): ApiError {
+  return new ApiError(408, `the generation ran past the request timeout of ${(ms ?? 0) / 1000} s`, "timeout_error", null, "timeout");
+}
+
+export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { signal, state, done } = requestSignal(req, res, ctx.timeoutMs);
+  const started = performance.now();
+  try {
+    const run = ctx.engine.start(job, signal);
+    ctx.metrics.recordPrompt(run.promptTokens);
+    const frame = responseFrame(job);
+    const steps: StepEvent[] = [];
+    const write = job.stream ? openStream(res) : undefined;
+    let text = "";
+    let sent = false;
+    try {
+      for await (const step of run.events) {
+        steps.push(step);
+        ctx.metrics.recordStep(step);
+        text += step.text;
+        if (!write || !step.text) continue;
+        write(chunkBody(frame, step.text, null, !sent));
+        sent = true;
+      }
+    } catch (error) {
+      if (!write) throw error;
+      write(asApiError(error).body);
+      return finishStream(res, ctx, "error");
+    }
+    const last = steps.at(-1)?.finish;
+    if (state.gone) return ctx.metrics.recordEnd("aborted");
+    if (state.timedOut || last === "aborted") {
+      if (!write) throw timeoutError(ctx.timeoutMs);
+      write(timeoutError(ctx.timeoutMs).body);
+      return finishStream(res, ctx, "timeout");
+    }
+    const finish = apiFinish(last ?? "max-tokens");
+    const usage = usageOf(run.promptTokens, steps);
+    const timings = timingsOf(run.promptTokens, steps, performance.now() - started);
+    ctx.metrics.recordEnd(finish);
+    if (!write) return sendJson(res, 200, completionBody(frame, text, finish, usage, timings));
+    if (!sent) write(chunkBody(frame, "", null, true));
+    write(chunkBody(frame, "", finish));
+    if (job.includeUsage) write(usageChunkBody(frame, usage, timings));
+    finishStream(res, ctx);
+  } catch (error) {
+    const e = asApiError(error);
+    ctx.metrics.recordEnd(e.status === 429 ? "rejected" : "error");
+    if (!res.headersSent) sendJson(res, e.status, e.body);
+    else res.end();
+  } finally {
+    done();
+  }
+}
+
+/** Starts an SSE response; returns the writer of `data:` events. */
+function openStream(res: ServerResponse): (body: unknown) => void {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  res.flushHeaders();
+  return (body) => {
+    if (!res.writableEnded && !res.destroyed) res.write(`data: ${JSON.stringify(body)}\n\n`);
+  };
+}
+
+function finishStream(res: ServerResponse, ctx: HandlerContext, how?: string): void {
+  if (how) ctx.metrics.recordEnd(how);
+  if (!res.writableEnded && !res.destroyed) res.end("data: [DONE]\n\n");
+}

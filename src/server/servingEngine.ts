@@ -1,0 +1,129 @@
+/**
+ * What the server generates with: the target behind a scheduler with `parallel` slots and a bounded waiting
+ * line, the draft model shared by every request's drafter (its passes merged too), the chat template, and
+ * the per-request choices (policy, k, drafter) resolved through the registries. It turns a parsed job into
+ * a running generation; HTTP is the caller's business.
+ */
+import type { LanguageModel, TokenId } from "../backends/languageModel.js";
+import { SharedModel } from "../backends/sharedModel.js";
+import { QueueFullError, SpeculativeScheduler } from "../decoding/scheduler.js";
+import type { Drafter } from "../drafters/drafter.js";
+import { createDrafter } from "../drafters/drafterRegistry.js";
+import type { StepEvent } from "../generation/generationTypes.js";
+import { PromptError, promptTokens } from "../generation/prompt.js";
+import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
+import { DEFAULT_TREE_BUDGET } from "../verifier/treePolicy.js";
+import { ApiError, invalidField } from "./apiErrors.js";
+import type { ChatTemplate } from "./chatTemplate.js";
+import type { DraftChoice, GenerationJob } from "./requestParsing.js";
+
+export interface EngineOptions {
+  target: LanguageModel;
+  /** The draft model; without one, requests draft by prompt lookup or not at all. */
+  draft?: LanguageModel;
+  /** The drafter of requests that do not choose; the draft model when there is one, else none. */
+  defaultDraft?: DraftChoice;
+  /** The name clients pass as `model`. */
+  modelId: string;
+  chatTemplate: ChatTemplate;
+  /** Requests generating at once. */
+  parallel: number;
+  /** Requests that may wait for a slot; more get 429. */
+  maxWaiting: number;
+  /** Context of each slot, in tokens. */
+  contextSize: number;
+  /** Policy and k of requests that do not choose (and the policies' other settings). */
+  policy: string;
+  policyOptions: PolicyOptions;
+}
+
+/** A generation the server started. */
+export interface RunningGeneration {
+  promptTokens: number;
+  events: AsyncIterable<StepEvent>;
+}
+
+export class ServingEngine {
+  readonly scheduler: SpeculativeScheduler;
+  private readonly drafts: SharedModel | undefined;
+
+  constructor(readonly o: EngineOptions) {
+    const budget = o.policyOptions.tree?.budget ?? DEFAULT_TREE_BUDGET;
+    this.scheduler = new SpeculativeScheduler(o.target, {
+      slots: o.parallel,
+      sequencesPerSlot: 1 + budget,
+      contextSize: o.contextSize,
+      maxWaiting: o.maxWaiting,
+    });
+    this.drafts = o.draft && new SharedModel(o.draft, { slots: o.parallel, sequencesPerSlot: 1, contextSize: o.contextSize });
+  }
+
+  /** Checks the job against this server and starts it; throws ApiError (400 for bad input, 429 when full). */
+  start(job: GenerationJob, signal: AbortSignal): RunningGeneration {
+    if (job.model !== this.o.modelId)
+      throw new ApiError(
+        400,
+        `the model '${job.model}' is not served here; this server has '${this.o.modelId}'`,
+        "invalid_request_error",
+        "model",
+        "model_not_found",
+      );
+    const prompt = this.prompt(job);
+    const context = this.o.contextSize;
+    if (prompt.length + 1 > context)
+      throw invalidField("prompt", `the prompt has ${prompt.length} tokens but the context holds ${context} (with room for 1 more needed)`);
+    if (job.maxTokens !== undefined && job.maxTokens > context)
+      throw invalidField("max_tokens", `max_tokens ${job.maxTokens} is over the context of ${context} tokens`);
+    const policy = this.policy(job);
+    const drafter = this.drafter(job.draft, job);
+    try {
+      const events = this.scheduler.submit({
+        prompt,
+        drafter,
+        releaseDrafter: true,
+        policy,
+        sampling: job.sampling,
+        maxTokens: job.maxTokens ?? context - prompt.length,
+        stop: job.stop,
+        signal,
+      });
+      return { promptTokens: prompt.length, events };
+    } catch (error) {
+      drafter?.dispose();
+      if (error instanceof QueueFullError) throw new ApiError(429, `the server is busy: ${error.message}; retry later`, "rate_limit_error");
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.scheduler.close();
+    this.drafts?.dispose();
+  }
+
+  private prompt(job: GenerationJob): TokenId[] {
+    if ("messages" in job.input) return this.o.chatTemplate.tokens(job.input.messages);
+    const p = job.input.prompt;
+    const size = this.o.target.vocabulary.size;
+    if (Array.isArray(p) && p.some((t) => t >= size)) throw invalidField("prompt", `token ids must be below the vocabulary size ${size}`);
+    try {
+      return promptTokens(this.o.target.vocabulary, p);
+    } catch (error) {
+      if (error instanceof PromptError) throw invalidField("prompt", error.message);
+      throw error;
+    }
+  }
+
+  private policy(job: GenerationJob) {
+    const name = job.policy ?? this.o.policy;
+    if (!POLICY_NAMES.includes(name)) throw invalidField("verispec.policy", `unknown policy '${name}'; known policies: ${POLICY_NAMES.join(", ")}`);
+    return createPolicy(name, { ...this.o.policyOptions, k: job.k ?? this.o.policyOptions.k });
+  }
+
+  private drafter(choice: DraftChoice | undefined, job: GenerationJob): Drafter | undefined {
+    const use = choice ?? this.o.defaultDraft ?? (this.drafts ? "model" : "none");
+    if (use === "none") return undefined;
+    if (use === "model" && !this.drafts) throw invalidField("verispec.draft", "this server has no draft model (try 'prompt-lookup' or 'none')");
+    const source = use === "model" ? { model: this.drafts! } : { name: use };
+    return createDrafter(source, this.o.target, { sampling: job.sampling, contextSize: this.o.contextSize });
+  }
+}
