@@ -6,12 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { BlockVerdict } from "../src/acceptance/acceptanceTypes.js";
-import { residual, type SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
+import type { SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import type { Drafter } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
-import { sampleFrom } from "../src/sampling/distribution.js";
 import { GREEDY, type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { ChainPolicy } from "../src/verifier/chainPolicy.js";
 import { brokenRule } from "./helpers/brokenRule.js";

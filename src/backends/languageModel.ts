@@ -77,6 +77,11 @@ export interface ModelSession {
   removeRange(sequence: number, from: number, to?: number): void;
   /** Makes `destination` see the same cached tokens as `source` (forks a shared prefix). */
   copySequence(source: number, destination: number): void;
+  /**
+   * Adds `destination` to the cells `source` holds at positions [from, to), without computing anything (the
+   * cells stay where they are). Optional: backends whose cell placement matters implement it (llama.cpp).
+   */
+  copyRange?(source: number, destination: number, from: number, to: number): void;
   /** Drops every sequence but this one. */
   keepOnlySequence(sequence: number): void;
   /** Empties the cache. */

@@ -9,6 +9,7 @@
  */
 
 import { validateBatch } from "./batchValidation.js";
+import { canPin, PinnedCells } from "./cellPinning.js";
 import {
   type BatchToken,
   DEFAULT_CONTEXT_SIZE,
@@ -49,6 +50,8 @@ export class SharedModel implements LanguageModel {
   /** Backend evaluate calls made for all slots together. */
   passes = 0;
   private shared: Promise<ModelSession> | undefined;
+  /** Fixed cells per slot (llama.cpp with several slots: see cellPinning.ts). */
+  private pinned: PinnedCells | undefined;
   private readonly free: number[];
   private readonly held = new Set<ModelSession>();
   private queue: Pending[] = [];
@@ -82,7 +85,7 @@ export class SharedModel implements LanguageModel {
       throw new RangeError(`a slot holds ${contextSize} tokens of context; ${options.contextSize} were asked for`);
     const index = this.free.pop();
     if (index === undefined) throw new Error(`all ${this.options.slots} slots are in use`);
-    const slot = new SlotSession(this, shared, index * this.options.sequencesPerSlot, width, contextSize, () => this.release(slot, index));
+    const slot = new SlotSession(this, shared, index, this.options.sequencesPerSlot, width, contextSize, () => this.release(slot, index));
     this.held.add(slot);
     return slot;
   }
@@ -110,18 +113,36 @@ export class SharedModel implements LanguageModel {
   }
 
   private sharedSession(): Promise<ModelSession> {
-    const { slots, sequencesPerSlot } = this.options;
-    const perSlot = this.options.contextSize ?? (slots > 1 ? Math.min(this.trainContextSize, DEFAULT_CONTEXT_SIZE) : undefined);
-    this.shared ??= this.model.createSession({
-      contextSize: perSlot === undefined ? undefined : slots * perSlot + (slots > 1 ? slots * CELLS_PER_SLOT_MARGIN : 0),
-      maxSequences: slots * sequencesPerSlot,
-    });
+    this.shared ??= this.openShared();
     return this.shared;
   }
 
+  private async openShared(): Promise<ModelSession> {
+    const { slots, sequencesPerSlot } = this.options;
+    if (slots === 1) return this.model.createSession({ contextSize: this.options.contextSize, maxSequences: sequencesPerSlot });
+    const region = this.slotContext();
+    const session = await this.model.createSession({
+      contextSize: PinnedCells.cellsNeeded(slots, region, CELLS_PER_SLOT_MARGIN),
+      maxSequences: PinnedCells.sequencesNeeded(slots, sequencesPerSlot),
+    });
+    if (canPin(session)) {
+      this.pinned = new PinnedCells(session, slots, sequencesPerSlot, region);
+      await this.pinned.fill();
+    }
+    return session;
+  }
+
   /** Each slot's context: as asked, else the model's default context (the whole session's, for one slot). */
-  private slotContext(shared: ModelSession): number {
-    return this.options.contextSize ?? (this.options.slots === 1 ? shared.contextSize : Math.min(this.trainContextSize, DEFAULT_CONTEXT_SIZE));
+  private slotContext(shared?: ModelSession): number {
+    if (this.options.contextSize !== undefined) return this.options.contextSize;
+    return this.options.slots === 1 && shared ? shared.contextSize : Math.min(this.trainContextSize, DEFAULT_CONTEXT_SIZE);
+  }
+
+  /** A slot gives cells of its chain back: to its placeholder when cells are pinned, else freed. */
+  releaseCells(shared: ModelSession, slot: number, from: number, to: number | undefined): void {
+    const chain = slot * this.options.sequencesPerSlot;
+    if (this.pinned) this.pinned.release(slot, from, to ?? shared.sequenceLength(chain));
+    else shared.removeRange(chain, from, to);
   }
 
   private flush(): void {
@@ -141,15 +162,15 @@ export class SharedModel implements LanguageModel {
     const shared = await this.sharedSession();
     const out: LogitRows[] = [];
     for (const group of packParts(parts, shared.batchSize)) {
-      const merged = group.flatMap((p) => this.slot(p.session).toShared(p.batch));
+      const mapped = group.map((p) => ({ slot: this.slot(p.session).index, batch: this.slot(p.session).toShared(p.batch) }));
+      const { merged, indexOf } = this.pinned ? this.pinned.arrange(mapped) : inOrder(mapped);
       const rows = await shared.evaluate(merged);
       this.passes++;
-      const last = out.length + group.length === parts.length;
-      let offset = 0;
-      for (const p of group) {
-        const count = p.batch.reduce((n, t) => n + (t.logits ? 1 : 0), 0);
-        out.push(rowsAt(rows, offset, count, !last));
-        offset += count;
+      const rowOf = outputRows(merged);
+      const copy = out.length + group.length < parts.length;
+      for (const [g, p] of mapped.entries()) {
+        const picked = p.batch.flatMap((t, i) => (t.logits ? [rowOf[indexOf[g][i]]] : []));
+        out.push(rowsAt(rows, picked, copy));
       }
     }
     return out;
@@ -181,10 +202,22 @@ function packParts(parts: readonly SlotPass[], batchSize: number): SlotPass[][] 
   return groups;
 }
 
-/** Rows [offset, offset + count) of a pass; copied when another pass will reuse the storage before they are read. */
-function rowsAt(rows: LogitRows, offset: number, count: number, copy: boolean): LogitRows {
-  const kept = copy ? Array.from({ length: count }, (_, i) => rows.row(offset + i).slice()) : undefined;
-  return { count, vocabSize: rows.vocabSize, row: (i) => kept?.[i] ?? rows.row(offset + i) };
+/** The parts merged as they come. */
+function inOrder(parts: readonly { batch: readonly BatchToken[] }[]): { merged: BatchToken[]; indexOf: number[][] } {
+  let next = 0;
+  return { merged: parts.flatMap((p) => p.batch), indexOf: parts.map((p) => p.batch.map(() => next++)) };
+}
+
+/** For each token of a batch, the output row its logits take (rows come in batch order). */
+function outputRows(batch: readonly BatchToken[]): number[] {
+  let row = 0;
+  return batch.map((t) => (t.logits ? row++ : -1));
+}
+
+/** The given rows of a pass, in order; copied when another pass will reuse the storage before they are read. */
+function rowsAt(rows: LogitRows, picked: readonly number[], copy: boolean): LogitRows {
+  const kept = copy ? picked.map((r) => rows.row(r).slice()) : undefined;
+  return { count: picked.length, vocabSize: rows.vocabSize, row: (i) => kept?.[i] ?? rows.row(picked[i]) };
 }
 
 /** A slot: sequences base..base+width-1 of the shared session, seen as 0..width-1. */
@@ -192,16 +225,19 @@ class SlotSession implements ModelSession {
   readonly maxSequences: number;
   readonly batchSize: number;
   readonly vocabulary: Vocabulary;
+  private readonly base: number;
   private live = true;
 
   constructor(
     private readonly owner: SharedModel,
     private readonly shared: ModelSession,
-    private readonly base: number,
+    readonly index: number,
+    stride: number,
     width: number,
     readonly contextSize: number,
     private readonly onRelease: () => void,
   ) {
+    this.base = index * stride;
     this.maxSequences = width;
     this.batchSize = shared.batchSize;
     this.vocabulary = shared.vocabulary;
@@ -228,7 +264,8 @@ class SlotSession implements ModelSession {
   }
 
   removeRange(sequence: number, from: number, to?: number): void {
-    this.shared.removeRange(this.id(sequence), from, to);
+    if (sequence === 0) this.owner.releaseCells(this.shared, this.index, from, to);
+    else this.shared.removeRange(this.id(sequence), from, to);
   }
 
   copySequence(source: number, destination: number): void {

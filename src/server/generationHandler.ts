@@ -26,7 +26,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 /** Aborts when the client goes away or the timeout passes; says which. */
-function requestSignal(req: IncomingMessage, res: ServerResponse, timeoutMs: number | undefined) {
+function requestSignal(res: ServerResponse, timeoutMs: number | undefined) {
   const abort = new AbortController();
   const state = { timedOut: false, gone: false };
   res.on("close", () => {
@@ -49,7 +49,7 @@ function timeoutError(ms: number | undefined): ApiError {
 }
 
 export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { signal, state, done } = requestSignal(req, res, ctx.timeoutMs);
+  const { signal, state, done } = requestSignal(res, ctx.timeoutMs);
   const started = performance.now();
   try {
     const run = ctx.engine.start(job, signal);

@@ -94,10 +94,9 @@ export class VerispecServer {
   }
 
   private health(res: ServerResponse): void {
-    if (this.loadError) return sendJson(res, 500, { status: "error", error: asApiError(this.loadError).message });
-    if (!this.engine) return sendJson(res, 503, { status: "loading" });
-    const s = this.engine.scheduler;
-    sendJson(res, 200, { status: "ok", slots_processing: s.activeRequests, requests_deferred: s.waitingRequests });
+    if (this.loadError) sendJson(res, 500, { status: "error", error: asApiError(this.loadError).message });
+    else if (!this.engine) sendJson(res, 503, { status: "loading" });
+    else sendJson(res, 200, { status: "ok", slots_processing: this.engine.scheduler.activeRequests, requests_deferred: this.engine.scheduler.waitingRequests });
   }
 
   private ready(): ServingEngine {

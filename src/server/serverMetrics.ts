@@ -54,7 +54,7 @@ export class ServerMetrics {
     metric("requests_processing", "gauge", "Requests generating now.", [["", this.gauges.processing()]]);
     metric("requests_deferred", "gauge", "Requests waiting for a slot.", [["", this.gauges.deferred()]]);
     const ends = [...this.requestsByFinish].map(([how, n]): [string, number] => [`{finished_reason="${how}"}`, n]);
-    metric("request_success_total", "counter", "Requests ended, by how they ended.", ends);
+    metric("requests_finished_total", "counter", "Requests ended, by how they ended (stop, length, aborted, timeout, error, rejected).", ends);
     metric("spec_decode_num_drafts_total", "counter", "Blocks with at least one drafted token verified.", [["", this.drafts]]);
     metric("spec_decode_num_draft_tokens_total", "counter", "Drafted tokens verified.", [["", this.draftTokens]]);
     metric("spec_decode_num_accepted_tokens_total", "counter", "Drafted tokens accepted.", [["", this.acceptedTokens]]);

@@ -95,6 +95,11 @@ export class LlamaCppSession implements ModelSession {
     this.native.seqCopy(this.context, source, destination, 0, -1);
   }
 
+  copyRange(source: number, destination: number, from: number, to: number): void {
+    this.checkLive();
+    this.native.seqCopy(this.context, source, destination, from, to);
+  }
+
   keepOnlySequence(sequence: number): void {
     this.checkLive();
     this.native.seqKeep(this.context, sequence);
