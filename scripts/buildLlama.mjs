@@ -1,6 +1,6 @@
 // Builds llama.cpp in full from the source bundled with node-llama-cpp (the same release as its prebuilt
 // libraries), then verispec's binding against that build:
-//   node scripts/buildLlama.mjs [--backend cpu|cuda] [--cuda-arch 90] [--tools] [--jobs N]
+//   node scripts/buildLlama.mjs [--backend cpu|cuda] [--cuda-arch 90] [--tools] [--server] [--jobs N]
 // cuda: CUDA for the given architecture (node-llama-cpp's CUDA package only JIT-compiles PTX for Hopper).
 // cpu: for this machine's CPU. --tools also builds llama.cpp's llama-simple, llama-speculative-simple and
 // llama-bench, the benchmark peers. Everything lands in native/.llama-build/<backend>/ (git-ignored); a second
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     backend: { type: "string", default: "cpu" },
     "cuda-arch": { type: "string", default: "90" },
     tools: { type: "boolean", default: false },
+    server: { type: "boolean", default: false },
     jobs: { type: "string", default: String(os.availableParallelism()) },
   },
 });
@@ -52,6 +53,8 @@ function buildAddon() {
 // thread pool that sleeps between graphs and OpenMP's workers would spin.
 const options = ["-DGGML_BACKEND_DL=OFF", "-DGGML_OPENMP=OFF", ...backendOptions[values.backend]];
 const tools = values.tools ? ["llama-simple", "llama-speculative-simple", "llama-bench"] : [];
-cmakeBuild(buildDir, options, ["llama", "ggml-rpc-server", ...tools], values.jobs);
+// llama-server as a serving peer: its web UI is not built (no network to fetch or build it).
+const server = values.server ? ["-DLLAMA_BUILD_SERVER=ON", "-DLLAMA_USE_PREBUILT_UI=OFF", "-DLLAMA_BUILD_UI=OFF"] : [];
+cmakeBuild(buildDir, [...options, ...server], ["llama", "ggml-rpc-server", ...tools, ...(values.server ? ["llama-server"] : [])], values.jobs, values.server);
 buildAddon();
 console.log(`llama.cpp (${values.backend}) and the binding are built in ${path.relative(root, buildDir)}`);

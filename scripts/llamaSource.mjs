@@ -29,8 +29,9 @@ export const commonCmakeOptions = [
 ];
 
 /** Configures (once) and builds the given targets in buildDir. */
-export function cmakeBuild(buildDir, options, targets, jobs) {
+export function cmakeBuild(buildDir, options, targets, jobs, reconfigure = false) {
   checkoutSource();
-  if (!existsSync(path.join(buildDir, "build.ninja"))) run("cmake", ["-S", sourceDir, "-B", buildDir, "-G", "Ninja", ...commonCmakeOptions, ...options]);
+  if (reconfigure || !existsSync(path.join(buildDir, "build.ninja")))
+    run("cmake", ["-S", sourceDir, "-B", buildDir, "-G", "Ninja", ...commonCmakeOptions, ...options]);
   run("ninja", ["-C", buildDir, "-j", String(jobs), ...targets]);
 }

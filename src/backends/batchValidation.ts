@@ -8,6 +8,8 @@ export interface BatchLimits {
   batchSize: number;
   /** Current cached length of a sequence. */
   sequenceLength(sequence: number): number;
+  /** Whether an empty sequence may start at any position (llama.cpp allows it); else at 0. */
+  emptyStartsAnywhere?: boolean;
 }
 
 /** Throws a RangeError naming the first problem: sizes, ids, or positions that do not continue a sequence. */
@@ -24,7 +26,8 @@ export function validateBatch(batch: readonly BatchToken[], limits: BatchLimits)
     for (const s of t.sequences) {
       if (!Number.isInteger(s) || s < 0 || s >= limits.maxSequences)
         throw new RangeError(`batch token ${i}: sequence ${s} is outside 0..${limits.maxSequences - 1}`);
-      const expected = next.get(s) ?? limits.sequenceLength(s);
+      const cached = limits.sequenceLength(s);
+      const expected = next.get(s) ?? (cached === 0 && limits.emptyStartsAnywhere ? t.position : cached);
       if (t.position !== expected) throw new RangeError(`batch token ${i}: sequence ${s} continues at position ${expected}, not ${t.position}`);
       next.set(s, expected + 1);
     }

@@ -27,6 +27,11 @@ export interface SharedModelOptions {
   sequencesPerSlot: number;
   /** Context of each slot in tokens; the model's default when omitted. */
   contextSize?: number;
+  /**
+   * Keep each slot's cache cells in position order (cellPinning.ts), so its logits do not depend on the other
+   * slots; true by default. A drafter, whose numbers never decide the output, can do without.
+   */
+  pinCells?: boolean;
 }
 
 /** Cells added per slot beyond its context when slots share a cache: tree branches briefly hold a few more. */
@@ -125,10 +130,7 @@ export class SharedModel implements LanguageModel {
       contextSize: PinnedCells.cellsNeeded(slots, region, CELLS_PER_SLOT_MARGIN),
       maxSequences: PinnedCells.sequencesNeeded(slots, sequencesPerSlot),
     });
-    if (canPin(session)) {
-      this.pinned = new PinnedCells(session, slots, sequencesPerSlot, region);
-      await this.pinned.fill();
-    }
+    if (this.options.pinCells !== false && canPin(session)) this.pinned = new PinnedCells(session, slots, sequencesPerSlot, region);
     return session;
   }
 
@@ -163,6 +165,7 @@ export class SharedModel implements LanguageModel {
     const out: LogitRows[] = [];
     for (const group of packParts(parts, shared.batchSize)) {
       const mapped = group.map((p) => ({ slot: this.slot(p.session).index, batch: this.slot(p.session).toShared(p.batch) }));
+      await this.pinned?.ensureRows(this.pinned.rowsNeeded(mapped));
       const { merged, indexOf } = this.pinned ? this.pinned.arrange(mapped) : inOrder(mapped);
       const rows = await shared.evaluate(merged);
       this.passes++;
@@ -182,6 +185,7 @@ export class SharedModel implements LanguageModel {
   }
 
   private release(slot: SlotSession, index: number): void {
+    this.pinned?.shrink();
     this.held.delete(slot);
     this.free.push(index);
   }

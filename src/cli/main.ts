@@ -2,6 +2,7 @@
 /** The verispec command line. Errors print one line (set VERISPEC_DEBUG=1 for the stack) and exit with status 1. */
 import { Command } from "commander";
 import { registerBench } from "./benchCommand.js";
+import { registerBenchServe } from "./benchServeCommand.js";
 import { registerEmbed } from "./embedCommand.js";
 import { registerExport } from "./exportCommand.js";
 import { registerGenerate } from "./generateCommand.js";
@@ -16,6 +17,7 @@ registerGenerate(program);
 registerExport(program);
 registerEmbed(program);
 registerBench(program);
+registerBenchServe(program);
 registerHeadCommands(program);
 registerInfo(program);
 registerRpcServer(program);

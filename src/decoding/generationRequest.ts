@@ -17,7 +17,7 @@ import { promptTokens } from "../generation/prompt.js";
 import { Random } from "../sampling/random.js";
 import { GREEDY } from "../sampling/samplingSettings.js";
 import { ChainPolicy } from "../verifier/chainPolicy.js";
-import type { DraftPolicy } from "../verifier/draftPolicy.js";
+import type { DraftPolicy, SharedPassLoad } from "../verifier/draftPolicy.js";
 import type { JudgeSettings } from "./blockVerification.js";
 import { EventChannel } from "./eventChannel.js";
 
@@ -66,8 +66,8 @@ export class ActiveRequest {
   session: ModelSession | undefined;
   /** Target calls to report with the next step event (the prefill's go with the first). */
   targetCalls = 0;
-  /** Tokens other requests put into the last shared pass. */
-  passLoad = 0;
+  /** What other requests put into the last shared pass. */
+  sharedPass: SharedPassLoad = { tokens: 0, requests: 0 };
 
   constructor(
     readonly spec: GenerationRequest,

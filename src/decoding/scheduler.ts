@@ -134,7 +134,7 @@ export class SpeculativeScheduler {
       return undefined;
     });
     if (!rows) return;
-    const pass = { ms: performance.now() - start, tokens: planned.reduce((n, p) => n + p.plan.layout.batch.length, 0) };
+    const pass = { ms: performance.now() - start, tokens: planned.reduce((n, p) => n + p.plan.layout.batch.length, 0), requests: planned.length };
     this.stats.steps++;
     this.stats.requestSteps += planned.length;
     this.stats.passTokens += pass.tokens;

@@ -29,6 +29,8 @@ export interface PassReport {
   ms: number;
   /** Tokens of every request in the pass. */
   tokens: number;
+  /** Requests in the pass. */
+  requests: number;
 }
 
 const NO_DRAFT: Readonly<DraftBlock> = { tokens: [], q: [], drawn: [] };
@@ -37,7 +39,7 @@ const NO_DRAFT: Readonly<DraftBlock> = { tokens: [], q: [], drawn: [] };
 export async function planStep(r: ActiveRequest): Promise<PlannedStep> {
   const start = performance.now();
   const callsBefore = r.drafter?.calls ?? 0;
-  const context = { tokens: r.context, constraints: r.judge.constraints, shadow: r.spec.shadow ?? false, passLoad: r.passLoad };
+  const context = { tokens: r.context, constraints: r.judge.constraints, shadow: r.spec.shadow ?? false, sharedPass: r.sharedPass };
   const block = r.drafter ? await r.policy.draft(r.drafter, r.draftLimit(), { ...context, endsGeneration: (d) => r.endsWith(d) }) : { ...NO_DRAFT, tokens: [] };
   const layout = layOutBlock(r.slot, r.context, block);
   return { block, layout, draftMs: performance.now() - start, drafterCalls: (r.drafter?.calls ?? 0) - callsBefore };
@@ -71,7 +73,7 @@ export function settleStep(r: ActiveRequest, plan: PlannedStep, rows: LogitRows,
     verifyMs: pass.ms,
   };
   r.policy.observe(outcome);
-  r.passLoad = pass.tokens - layout.batch.length;
+  r.sharedPass = { tokens: pass.tokens - layout.batch.length, requests: pass.requests - 1 };
   const out = r.tracker.pushStep(emitted, outsideFinish(r.spec.signal, r.context.length, r.slot.contextSize) ?? (r.cancelled ? "aborted" : undefined));
   const targetCalls = r.targetCalls;
   r.targetCalls = 1;

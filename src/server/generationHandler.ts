@@ -4,7 +4,7 @@
  * `data: [DONE]`). A client that disconnects aborts its generation, which leaves the scheduler at its next
  * step; a request that runs past the timeout ends with a timeout error.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { ApiError, asApiError } from "./apiErrors.js";
 import type { GenerationJob } from "./requestParsing.js";
@@ -48,7 +48,7 @@ function timeoutError(ms: number | undefined): ApiError {
   return new ApiError(408, `the generation ran past the request timeout of ${(ms ?? 0) / 1000} s`, "timeout_error", null, "timeout");
 }
 
-export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, res: ServerResponse): Promise<void> {
   const { signal, state, done } = requestSignal(res, ctx.timeoutMs);
   const started = performance.now();
   try {

@@ -82,7 +82,7 @@ export class VerispecServer {
     if (kind) {
       if (req.method !== "POST") throw new ApiError(405, `${path} takes POST`);
       const job = parseJob(await this.readJson(req), kind);
-      return handleGeneration({ engine, metrics: this.metrics!, timeoutMs: this.o.timeoutMs }, job, req, res);
+      return handleGeneration({ engine, metrics: this.metrics!, timeoutMs: this.o.timeoutMs }, job, res);
     }
     if (req.method !== "GET") throw new ApiError(404, `no route ${req.method} ${path}`, "not_found_error");
     if (path === "/v1/models") return sendJson(res, 200, this.models(engine));

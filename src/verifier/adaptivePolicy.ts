@@ -59,6 +59,13 @@ export class AdaptivePolicy implements DraftPolicy {
   private previousDrafted = 0;
   /** Tokens other requests add to the shared pass this block joins: the block's cost is the pass's at load + its size. */
   private load = 0;
+  /**
+   * Tokens the other requests of the shared pass are expected to emit with it. The step's rate counts them
+   * too: a token drafted here also delays their pass, so at high concurrency only likely tokens are worth it.
+   */
+  private othersYield = 0;
+  /** Moving average of the tokens a step emits here (accepted + bonus), standing in for the others'. */
+  private meanEmitted = 1;
   /** Draft lengths chosen so far, for reports. */
   readonly chosen: number[] = [];
   /** With a scorer: moving average of its predictions per draft position. */
@@ -73,7 +80,8 @@ export class AdaptivePolicy implements DraftPolicy {
   }
 
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
-    this.load = context.passLoad ?? 0;
+    this.load = context.sharedPass?.tokens ?? 0;
+    this.othersYield = (context.sharedPass?.requests ?? 0) * this.meanEmitted;
     const k = Math.min(this.chooseLength(), limit);
     this.chosen.push(k);
     let cumulative = 1;
@@ -93,7 +101,8 @@ export class AdaptivePolicy implements DraftPolicy {
   private worthVerifying(n: number, expected: number, c: number): boolean {
     if (!this.cost.ready) return c >= this.minCumulative;
     const drafting = this.cost.draftTime(n + 1);
-    return (expected + c) / (drafting + this.passTime(n + 2)) >= expected / (drafting + this.passTime(n + 1));
+    const others = this.othersYield;
+    return (expected + c + others) / (drafting + this.passTime(n + 2)) >= (expected + others) / (drafting + this.passTime(n + 1));
   }
 
   /** Moving average of the scorer's predictions at a draft position. */
@@ -111,6 +120,7 @@ export class AdaptivePolicy implements DraftPolicy {
     this.cost.recordVerify(o.passTokens, o.verifyMs);
     this.agreement.record(o.qx, o.accepted);
     this.running.record(o.drafted, o.accepted);
+    this.meanEmitted += 0.1 * (o.accepted + 1 - this.meanEmitted);
   }
 
   /** Predicted time of the shared pass when this block holds n tokens. */
@@ -137,7 +147,7 @@ export class AdaptivePolicy implements DraftPolicy {
     let best = 0;
     let bestRate = 0;
     for (let k = 0; k <= this.maxK; k++) {
-      const rate = this.expectedTokens(k) / (this.cost.draftTime(k) + this.passTime(k + 1));
+      const rate = (this.expectedTokens(k) + this.othersYield) / (this.cost.draftTime(k) + this.passTime(k + 1));
       if (rate > bestRate) [best, bestRate] = [k, rate];
     }
     return best > 0 ? this.drafting(best) : this.exploring();

@@ -4,6 +4,14 @@ import type { Drafter } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
 import type { Constraints } from "../generation/constraints.js";
 
+/** Other requests' part of a shared target pass. */
+export interface SharedPassLoad {
+  /** Their tokens in the pass. */
+  tokens: number;
+  /** How many requests they were. */
+  requests: number;
+}
+
 /** What verification made of one block, fed back to the policy. */
 export interface BlockOutcome {
   drafted: number;
@@ -24,8 +32,8 @@ export interface DraftContext {
   constraints: Constraints;
   /** Shadow mode: draft past cuts too, to price them. */
   shadow: boolean;
-  /** Tokens other requests put into the last shared target pass (0 when the request has the target alone). */
-  passLoad?: number;
+  /** What other requests put into the last shared target pass (none when the request has the target alone). */
+  sharedPass?: SharedPassLoad;
   /**
    * Whether generation would end with the last of these drafted tokens (EOS, or
    * a completed stop string): drafting past it is wasted, so drafting stops there.

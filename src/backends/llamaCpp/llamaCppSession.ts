@@ -59,7 +59,7 @@ export class LlamaCppSession implements ModelSession {
 
   async evaluate(batch: readonly BatchToken[]): Promise<LogitRows> {
     this.checkLive();
-    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s) });
+    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s), emptyStartsAnywhere: true });
     const b = this.buffers;
     const rows = b.fill(batch, this.vocabulary.size);
     const n = batch.length;

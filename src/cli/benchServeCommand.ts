@@ -1,0 +1,182 @@
+/**
+ * `verispec bench-serve`: bounded load on loopback. Starts `verispec serve` in this process (or uses --url),
+ * sends N requests at each concurrency level, and writes results.csv, summary.json, summary.svg/png and
+ * report.html: aggregate tokens/s, time to first token and inter-token gaps (p50, p99), errors; then checks
+ * that every slot is free and reports the process's memory before and after.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { stringify } from "csv-stringify/sync";
+import { DEFAULT_CONTEXT_SIZE } from "../backends/languageModel.js";
+import { readPromptFile } from "../bench/promptFile.js";
+import { runLoad } from "../bench/serveLoad.js";
+import { type LevelSummary, serveReport, serveSpec, summarizeLevel, withSpeedups } from "../bench/serveSummary.js";
+import { chatTemplateFrom } from "../server/chatTemplate.js";
+import { VerispecServer } from "../server/httpServer.js";
+import { ServingEngine } from "../server/servingEngine.js";
+import { loadModelPair } from "./modelPair.js";
+import { finiteNumber, positiveInteger } from "./optionParsers.js";
+import { addPolicyOptions, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
+import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
+
+interface BenchServeFlags extends PlacementFlags, PolicyFlags {
+  url?: string;
+  model?: string;
+  target?: string;
+  draft?: string;
+  prompts: string;
+  limit?: number;
+  requests: number;
+  concurrency: string;
+  maxTokens: number;
+  temperature: number;
+  streamShare: number;
+  abortShare: number;
+  context?: number;
+  threads?: number;
+  out: string;
+  figures: boolean;
+}
+
+/** A server in this process over the pair, with as many slots as the highest concurrency. */
+async function startServer(f: BenchServeFlags, parallel: number) {
+  const pair = await loadModelPair(
+    {
+      target: f.target,
+      draft: f.draft,
+      threads: f.threads,
+      targetPlacement: targetLoadOptions(f, f.threads),
+      drafterPlacement: drafterLoadOptions(f, f.threads),
+    },
+    f.draft !== "none",
+  );
+  const contextSize = f.context ?? Math.min(pair.target.trainContextSize, DEFAULT_CONTEXT_SIZE);
+  const engine = new ServingEngine({
+    target: pair.target,
+    draft: pair.draft,
+    modelId: "bench",
+    chatTemplate: chatTemplateFrom(undefined, pair.target.vocabulary),
+    parallel,
+    maxWaiting: parallel,
+    contextSize,
+    policy: f.policy,
+    policyOptions: policyOptionsWithHead(f),
+  });
+  const server = new VerispecServer(Promise.resolve(engine), { host: "127.0.0.1", port: 0 });
+  const { url } = await server.listen();
+  const close = async () => {
+    await server.close();
+    pair.dispose();
+  };
+  return { url, model: "bench", close };
+}
+
+async function slotsFree(url: string): Promise<boolean> {
+  const h = (await (await fetch(`${url}/health`)).json()) as { slots_processing?: number; requests_deferred?: number };
+  return h.slots_processing === 0 && h.requests_deferred === 0;
+}
+
+async function runBenchServe(f: BenchServeFlags): Promise<void> {
+  const levels = f.concurrency.split(",").map((c) => positiveInteger(c));
+  const prompts = readPromptFile(f.prompts)
+    .slice(0, f.limit)
+    .map((p) => p.trimEnd());
+  const own = f.url ? undefined : await startServer(f, Math.max(...levels));
+  const url = f.url ?? own!.url;
+  const model = f.model ?? own?.model ?? "bench";
+  mkdirSync(f.out, { recursive: true });
+  const body = { temperature: f.temperature, seed: 1, verispec: { policy: f.policy, k: f.k } };
+  const rows: object[] = [];
+  const summaries: LevelSummary[] = [];
+  try {
+    await runLoad({ url, model, prompts, requests: Math.min(2, f.requests), concurrency: 1, maxTokens: 8, body }); // warm-up
+    const rssBefore = process.memoryUsage().rss;
+    for (const concurrency of levels) {
+      const { records, wallMs } = await runLoad({
+        url,
+        model,
+        prompts,
+        requests: f.requests,
+        concurrency,
+        maxTokens: f.maxTokens,
+        streamShare: f.streamShare,
+        abortShare: f.abortShare,
+        body,
+      });
+      const s = summarizeLevel(concurrency, records, wallMs);
+      summaries.push(s);
+      for (const r of records) rows.push({ ...r, gapsMs: r.gapsMs.map((g) => g.toFixed(2)).join(" ") });
+      process.stderr.write(
+        `concurrency ${concurrency}: ${s.tokensPerSecond.toFixed(1)} tokens/s, TTFT p50 ${s.ttftP50Ms.toFixed(0)} ms, errors ${s.errors}, aborted ${s.aborted}\n`,
+      );
+    }
+    const free = await waitFree(url);
+    const rssAfter = process.memoryUsage().rss;
+    const all = withSpeedups(summaries);
+    const command = `verispec ${process.argv.slice(2).join(" ")}`;
+    const summary = {
+      command,
+      date: new Date().toISOString(),
+      policy: f.policy,
+      k: f.k,
+      temperature: f.temperature,
+      maxTokens: f.maxTokens,
+      slotsFreeAfter: free,
+      rssBeforeMiB: rssBefore / 2 ** 20,
+      rssAfterMiB: rssAfter / 2 ** 20,
+      levels: all,
+    };
+    writeFileSync(path.join(f.out, "results.csv"), stringify(rows, { header: true }));
+    writeFileSync(path.join(f.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    if (f.figures) await writeFigures(f.out, all, command, summary);
+    process.stderr.write(`slots free afterwards: ${free}; RSS ${summary.rssBeforeMiB.toFixed(0)} -> ${summary.rssAfterMiB.toFixed(0)} MiB; wrote ${f.out}\n`);
+  } finally {
+    await own?.close();
+  }
+}
+
+async function waitFree(url: string): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (await slotsFree(url)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+async function writeFigures(
+  dir: string,
+  levels: LevelSummary[],
+  command: string,
+  s: { policy: string; k: number; rssBeforeMiB: number; rssAfterMiB: number; slotsFreeAfter: boolean },
+) {
+  const { renderSvg, svgToPng } = await import("../bench/benchFigures.js");
+  const svg = await renderSvg(serveSpec(levels, `verispec serve: policy ${s.policy} k=${s.k}`));
+  writeFileSync(path.join(dir, "summary.svg"), svg);
+  writeFileSync(path.join(dir, "summary.png"), svgToPng(svg));
+  const notes = [`Slots free afterwards: ${s.slotsFreeAfter}. Process RSS ${s.rssBeforeMiB.toFixed(0)} MiB before, ${s.rssAfterMiB.toFixed(0)} MiB after.`];
+  writeFileSync(path.join(dir, "report.html"), serveReport({ title: "verispec serving benchmark", command, notes }, levels, svg));
+}
+
+export function registerBenchServe(program: Command): void {
+  const command = program
+    .command("bench-serve")
+    .description("bounded load on loopback: N requests at each concurrency; aggregate tokens/s, time to first token, inter-token gaps, errors")
+    .option("--url <url>", "an already running server (default: start one in this process)")
+    .option("--model <id>", "model id to ask the --url server for")
+    .option("--target <model>", "target GGUF model for the in-process server (default: the embedded target)")
+    .option("--draft <model>", "draft GGUF model, prompt-lookup or none (default: the embedded drafter)")
+    .requiredOption("--prompts <file>", "prompts (JSONL with prompt or turns, or plain lines)")
+    .option("--limit <n>", "use the first n prompts", positiveInteger)
+    .option("--requests <n>", "requests per concurrency level", positiveInteger, 32)
+    .option("--concurrency <list>", "concurrency levels", "1,2,4,8")
+    .option("--max-tokens <n>", "tokens per request", positiveInteger, 64)
+    .option("--temperature <t>", "0 for greedy", finiteNumber, 0)
+    .option("--stream-share <x>", "share of requests that stream", finiteNumber, 1)
+    .option("--abort-share <x>", "share of streamed requests whose client hangs up after the first chunk", finiteNumber, 0)
+    .option("--context <n>", "context of each slot", positiveInteger)
+    .option("--threads <n>", "CPU threads", positiveInteger)
+    .option("--no-figures", "write results.csv and summary.json only")
+    .requiredOption("--out <dir>", "output folder");
+  addPlacementOptions(addPolicyOptions(command, "adaptive")).action(runBenchServe);
+}
