@@ -7,6 +7,8 @@
 #   bash scripts/device/h200.sh probe    # devices, llama.cpp's pass-cost curve, a first GPU generation   (writes $OUT)
 #   bash scripts/device/h200.sh bench    # call latencies, then verispec's main variants into $OUT/gpu-h200   (writes $OUT)
 #   bash scripts/device/h200.sh peers    # llama.cpp's programs and the other variants, T = 0.8            (writes $OUT)
+#   bash scripts/device/h200.sh serve    # verispec serve under bounded load at concurrency 1..8           (writes $OUT)
+#   bash scripts/device/h200.sh serve_peer # llama-server (same source, model, draft, slots) under the same load
 # Each phase is idempotent: on a machine still warm from an earlier call, setup only unpacks the new app.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,7 +29,11 @@ setup() {
   if [ ! -f native/.llama-src/CMakeLists.txt ]; then mkdir -p native/.llama-src && tar -xJf .device/llama-src.tar.xz -C native/.llama-src; fi
   if [ ! -f native/.llama-build/cuda/verispec_llama.node ]; then
     local start=$SECONDS
-    $NODE scripts/buildLlama.mjs --backend cuda --tools --jobs 16 >/tmp/build.log 2>&1 || { tail -40 /tmp/build.log; exit 1; }
+    # llama-server too, as the serving peer; if it does not build, the rest still does.
+    $NODE scripts/buildLlama.mjs --backend cuda --tools --server --jobs 16 >/tmp/build.log 2>&1 || {
+      tail -15 /tmp/build.log
+      $NODE scripts/buildLlama.mjs --backend cuda --tools --jobs 16 >/tmp/build.log 2>&1 || { tail -40 /tmp/build.log; exit 1; }
+    }
     echo "llama.cpp (CUDA sm_90, tools) and the binding built in $((SECONDS - start)) s"
   fi
   if [ ! -f $TARGET_7B ]; then
@@ -55,15 +61,7 @@ probe() {
 # The cost of one drafter and one target call through the binding, GPU and CPU, at 1 and 8 CPU threads; sets
 # THREADS and DRAFT_DEVICE to the fastest drafter setting for the runs that follow.
 latency() {
-  node_() { $NODE dist/bench/callLatency.js # Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).
-identity() {
-  mkdir -p "$OUT"
-  DRAFT_DEVICE=gpu THREADS=8
-  timeout -s INT 90 $NODE dist/src/cli/main.js bench $(common) --f32-cache --limit 20 --repeats 1 \
-    --policies "target-only,chain:4,chain:8,tree:4,adaptive:4" --out "$OUT/gpu-h200-f32cache" 2>&1 | grep -v '^\[' || true
-}
-
-"$@"; }
+  node_() { $NODE dist/bench/callLatency.js "$@"; }
   node_ --model $DRAFT,$TARGET_7B --device gpu --threads 1,8 --calls 200 | tee "$OUT/call-latency.txt"
   node_ --model $DRAFT --device cpu --threads 1,4,8 --calls 200 | tee -a "$OUT/call-latency.txt"
   read -r DRAFT_DEVICE THREADS < <(grep '"model":"verispec-draft"' "$OUT/call-latency.txt" | $NODE -e '
@@ -95,6 +93,33 @@ peers() {
     --policies "target-only,chain:4,llamacpp-target-only,llamacpp-spec:2,llamacpp-spec:4,llamacpp-spec:8" --out "$OUT/gpu-h200-llamacpp" 2>&1 | grep -v '^\[' || true
   timeout -s INT 150 $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 1 --temperatures 0,0.8 --head models/verispec-head.json \
     --policies "target-only,chain:4,adaptive:4,heuristic:4,cascade:4,adaptive+head:4" --out "$OUT/gpu-h200-more" 2>&1 | grep -v '^\[' || true
+}
+
+# verispec serve (8 slots, the 7B cost-equivalent target) under bounded load: adaptive, and the target alone.
+serve_common() {
+  echo --prompts .device/humaneval.jsonl --limit 32 --requests 16 --concurrency 1,2,4,8 --max-tokens 128 --threads 8 --no-figures
+}
+serve() {
+  mkdir -p "$OUT"
+  local v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
+  timeout 150 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --policy adaptive --out "$OUT/serve-h200" || true
+  timeout 120 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --draft none --policy chain --out "$OUT/serve-h200-target-only" || true
+}
+
+# llama-server from the same source as a peer: the same model, draft (k up to 4), 8 slots, the same load.
+serve_peer() {
+  mkdir -p "$OUT"
+  local bin=native/.llama-build/cuda/bin
+  [ -x $bin/llama-server ] || { echo "llama-server was not built"; return 0; }
+  for mode in spec target-only; do
+    local draft_args=()
+    [ $mode = spec ] && draft_args=(-md $DRAFT -ngld 99 --spec-draft-n-max 4)
+    $bin/llama-server -m $TARGET_7B -ngl 99 "${draft_args[@]}" -np 8 -c 8192 --host 127.0.0.1 --port 8090 --no-webui >"$OUT/llama-server-$mode.log" 2>&1 &
+    local pid=$!
+    $NODE -e 'const t=Date.now();(async()=>{for(;;){try{if((await fetch("http://127.0.0.1:8090/health")).ok)return}catch{}if(Date.now()-t>120000)process.exit(1);await new Promise(r=>setTimeout(r,500))}})()' || echo "llama-server did not come up"
+    timeout 150 $NODE dist/src/cli/main.js bench-serve $(serve_common) --url http://127.0.0.1:8090 --model llama-server --out "$OUT/serve-h200-llama-server-$mode" || true
+    kill $pid; sleep 2
+  done
 }
 
 # Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).

@@ -13,13 +13,14 @@ include=$(dirname "$(dirname "$(command -v node)")")/include/node
 cp "$include"/{node_api.h,node_api_types.h,js_native_api.h,js_native_api_types.h} .device/node-include/
 if [ ! -f .device/llama-src.tar.xz ]; then
   node -e 'import("./scripts/llamaSource.mjs").then((m) => m.checkoutSource())'
-  skip=(.git models docs media gguf-py tools/ui)
+  # tools/ui: only what CMake needs to embed a placeholder UI into llama-server (no npm, no download there).
+  skip=(.git models docs media gguf-py tools/ui/src tools/ui/tests tools/ui/static tools/ui/package.json tools/ui/package-lock.json)
   for b in vulkan sycl metal cann opencl webgpu hexagon openvino zdnn musa; do skip+=("ggml/src/ggml-$b"); done
   tar -C native/.llama-src "${skip[@]/#/--exclude=./}" -cJf .device/llama-src.tar.xz .
 fi
 cp ../shared/bench/humaneval.jsonl .device/
 # Runtime packages only, their ESM builds; the figure libraries stay here (verispec bench-report draws later).
-packages=(commander cli-progress string-width strip-ansi ansi-regex emoji-regex is-fullwidth-code-point csv-parse csv-stringify)
+packages=(@huggingface commander cli-progress string-width strip-ansi ansi-regex emoji-regex is-fullwidth-code-point csv-parse csv-stringify)
 tar -cJf .device/app.tar.xz --exclude='dist/test' --exclude='*/dist/cjs' --exclude='*/dist/umd' --exclude='*/dist/iife' \
   dist "${packages[@]/#/node_modules/}"
 du -ch .device/* | tail -1

@@ -26,7 +26,7 @@ const PLACEHOLDER_TOKEN = 0;
 /** Rows the horizon grows by at a time, and the slack kept when it shrinks. */
 const ROWS_PER_GROWTH = 64;
 /** Requests that must end without the horizon growing before it may shrink. */
-const SHRINK_AFTER_ENDS = 16;
+const SHRINK_AFTER_ENDS = 64;
 
 export class PinnedCells {
   /** Rows (positions) whose cells are all held, by a chain or a placeholder. */

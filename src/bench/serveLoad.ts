@@ -93,12 +93,20 @@ async function oneRequest(o: LoadOptions, index: number): Promise<RequestRecord>
 
 async function readStream(body: ReadableStream<Uint8Array>, record: RequestRecord, start: number, hangUp: AbortController | undefined): Promise<void> {
   let last = 0;
+  let textChunks = 0;
   for await (const data of sseData(body)) {
-    if (data === "[DONE]") return;
-    const chunk = JSON.parse(data) as { choices: { text?: string }[]; usage?: { completion_tokens: number }; error?: { message: string } };
+    if (data === "[DONE]") break;
+    const chunk = JSON.parse(data) as {
+      choices: { text?: string }[];
+      usage?: { completion_tokens: number };
+      timings?: { predicted_n?: number };
+      error?: { message: string };
+    };
     if (chunk.error) throw new Error(chunk.error.message);
     if (chunk.usage) record.completionTokens = chunk.usage.completion_tokens;
+    else if (chunk.timings?.predicted_n) record.completionTokens = chunk.timings.predicted_n;
     if (!chunk.choices[0]?.text) continue;
+    textChunks++;
     const now = performance.now() - start;
     if (last === 0) record.ttftMs = now;
     else record.gapsMs.push(now - last);
@@ -109,6 +117,8 @@ async function readStream(body: ReadableStream<Uint8Array>, record: RequestRecor
       return;
     }
   }
+  // A server that reports no usage when streaming: one token per chunk.
+  if (record.completionTokens === 0) record.completionTokens = textChunks;
 }
 
 /** Runs the requests with at most `concurrency` in flight; returns their records and the wall time. */

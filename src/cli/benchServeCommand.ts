@@ -4,7 +4,7 @@
  * report.html: aggregate tokens/s, time to first token and inter-token gaps (p50, p99), errors; then checks
  * that every slot is free and reports the process's memory before and after.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { stringify } from "csv-stringify/sync";
@@ -158,7 +158,15 @@ async function writeFigures(
   writeFileSync(path.join(dir, "report.html"), serveReport({ title: "verispec serving benchmark", command, notes }, levels, svg));
 }
 
+/** `verispec bench-serve-report <dir>`: the figure and report of a run made with --no-figures (a GPU machine). */
+async function runBenchServeReport(dir: string): Promise<void> {
+  const s = JSON.parse(readFileSync(path.join(dir, "summary.json"), "utf8"));
+  await writeFigures(dir, s.levels, s.command, s);
+  process.stderr.write(`wrote ${path.join(dir, "summary.svg")}, summary.png and report.html\n`);
+}
+
 export function registerBenchServe(program: Command): void {
+  program.command("bench-serve-report <dir>").description("draw the figure and report of a bench-serve run made with --no-figures").action(runBenchServeReport);
   const command = program
     .command("bench-serve")
     .description("bounded load on loopback: N requests at each concurrency; aggregate tokens/s, time to first token, inter-token gaps, errors")
