@@ -60,7 +60,7 @@ async function checkConcurrentGreedy(targetModel: LanguageModel, draftModel: Lan
   );
   const results = await drain(streams);
   for (const [i, r] of results.entries()) assert.deepEqual(r.tokens, expected[i], `request ${i} (${MIXED[i % MIXED.length]}) differs from target-only`);
-  // Every target call of the run is either a prompt prefill or one step's single pass.
+  // Every target call of the run is either one step's single pass (prompts join the first) or a pass without logits: a prompt prefilled alone, or placeholder rows of the pinned cells.
   const prefills = target.evaluations.filter((e) => e.batch.every((t) => !t.logits)).length;
   assert.equal(target.evaluations.length, prefills + scheduler.stats.steps, "one target pass per step");
   assert.ok(scheduler.stats.requestSteps / scheduler.stats.steps > Math.min(slots, 8) / 2, "steps carry several requests' blocks");

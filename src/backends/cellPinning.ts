@@ -15,10 +15,10 @@
 import type { BatchToken, ModelSession } from "./languageModel.js";
 
 /** A session that can lend cells between sequences (llama.cpp's). */
-export type LendingSession = ModelSession & Required<Pick<ModelSession, "copyRange">>;
+export type LendingSession = ModelSession & Required<Pick<ModelSession, "copyRange" | "allowStartAnywhere">>;
 
 export function canPin(session: ModelSession): session is LendingSession {
-  return typeof session.copyRange === "function";
+  return typeof session.copyRange === "function" && typeof session.allowStartAnywhere === "function";
 }
 
 /** Token id the placeholder cells are computed with (any valid token: nobody attends to them). */
@@ -41,7 +41,10 @@ export class PinnedCells {
     private readonly width: number,
     /** Positions per slot. */
     readonly slotContext: number,
-  ) {}
+  ) {
+    // The growers start wherever the horizon is (see ensureRows).
+    session.allowStartAnywhere();
+  }
 
   /** Sequences the shared session needs: every slot's, then a placeholder and a grower per slot. */
   static sequencesNeeded(slots: number, width: number): number {

@@ -82,6 +82,11 @@ export interface ModelSession {
    * cells stay where they are). Optional: backends whose cell placement matters implement it (llama.cpp).
    */
   copyRange?(source: number, destination: number, from: number, to: number): void;
+  /**
+   * Let an empty sequence start at any position (llama.cpp allows it; by default a batch must start an empty
+   * sequence at 0, which catches mistakes). Optional, with copyRange: for internal bookkeeping sequences.
+   */
+  allowStartAnywhere?(): void;
   /** Drops every sequence but this one. */
   keepOnlySequence(sequence: number): void;
   /** Empties the cache. */

@@ -21,7 +21,16 @@ export interface SchedulerOptions {
   contextSize?: number;
   /** Most requests waiting for a slot; `submit` refuses more with QueueFullError. Unbounded by default. */
   maxWaiting?: number;
+  /**
+   * Prompt tokens a new request may bring into its first step's shared pass (the rest is prefilled on its own
+   * when it is admitted): with several slots, a new prompt then costs the others one larger pass rather than a
+   * pass of its own. DEFAULT_PROMPT_IN_STEP with more than one slot, 0 (a separate prefill) with one.
+   */
+  promptInStep?: number;
 }
+
+/** Prompt tokens a new request brings into its first shared step, by default, when there are several slots. */
+export const DEFAULT_PROMPT_IN_STEP = 256;
 
 /** Raised by `submit` when every slot is busy and the waiting line is full. */
 export class QueueFullError extends Error {}
@@ -114,8 +123,10 @@ export class SpeculativeScheduler {
     try {
       r.session = await this.target.createSession({ maxSequences: r.policy.maxSequences, contextSize: r.spec.contextSize });
       checkPromptFits(r.context, r.session, 1);
-      await prefill(r.session, r.context.slice(0, -1), 0, false);
-      r.targetCalls = Math.ceil((r.context.length - 1) / r.session.batchSize) + 1;
+      const inStep = this.options.promptInStep ?? (this.target.options.slots > 1 ? DEFAULT_PROMPT_IN_STEP : 0);
+      const alone = r.context.slice(0, Math.max(0, r.context.length - 1 - inStep));
+      await prefill(r.session, alone, 0, false);
+      r.targetCalls = Math.ceil(alone.length / r.session.batchSize) + 1;
       await r.drafter?.start(r.context);
       this.active.add(r);
     } catch (error) {

@@ -44,6 +44,7 @@ export class LlamaCppSession implements ModelSession {
   readonly batchSize: number;
   private readonly buffers = new BatchBuffers();
   private disposed = false;
+  private startsAnywhere = false;
 
   constructor(
     private readonly native: NativeBinding,
@@ -59,7 +60,7 @@ export class LlamaCppSession implements ModelSession {
 
   async evaluate(batch: readonly BatchToken[]): Promise<LogitRows> {
     this.checkLive();
-    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s), emptyStartsAnywhere: true });
+    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s), emptyStartsAnywhere: this.startsAnywhere });
     const b = this.buffers;
     const rows = b.fill(batch, this.vocabulary.size);
     const n = batch.length;
@@ -93,6 +94,10 @@ export class LlamaCppSession implements ModelSession {
     this.checkLive();
     this.native.seqRemove(this.context, destination, 0, -1);
     this.native.seqCopy(this.context, source, destination, 0, -1);
+  }
+
+  allowStartAnywhere(): void {
+    this.startsAnywhere = true;
   }
 
   copyRange(source: number, destination: number, from: number, to: number): void {
