@@ -14,7 +14,7 @@ cp "$include"/{node_api.h,node_api_types.h,js_native_api.h,js_native_api_types.h
 if [ ! -f .device/llama-src.tar.xz ]; then
   node -e 'import("./scripts/llamaSource.mjs").then((m) => m.checkoutSource())'
   # tools/ui: only what CMake needs to embed a placeholder UI into llama-server (no npm, no download there).
-  skip=(.git models docs media gguf-py tools/ui/src tools/ui/tests tools/ui/static tools/ui/package.json tools/ui/package-lock.json)
+  skip=(.git models docs media gguf-py benches tests conversion tools/ui/src tools/ui/tests tools/ui/static tools/ui/package.json tools/ui/package-lock.json)
   for b in vulkan sycl metal cann opencl webgpu hexagon openvino zdnn musa; do skip+=("ggml/src/ggml-$b"); done
   tar -C native/.llama-src "${skip[@]/#/--exclude=./}" -cJf .device/llama-src.tar.xz .
 fi
