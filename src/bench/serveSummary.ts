@@ -27,6 +27,8 @@ export function percentile(values: readonly number[], p: number): number {
 
 export function summarizeLevel(concurrency: number, records: readonly RequestRecord[], wallMs: number): LevelSummary {
   const done = records.filter((r) => !r.error && !r.aborted);
+  const ttft = done.map((r) => r.ttftMs);
+  const gaps = done.flatMap((r) => r.gapsMs);
   const tokens = records.reduce((n, r) => n + r.completionTokens, 0);
   return {
     concurrency,
@@ -36,22 +38,10 @@ export function summarizeLevel(concurrency: number, records: readonly RequestRec
     completionTokens: tokens,
     wallSeconds: wallMs / 1000,
     tokensPerSecond: tokens / (wallMs / 1000),
-    ttftP50Ms: percentile(
-      done.map((r) => r.ttftMs),
-      50,
-    ),
-    ttftP99Ms: percentile(
-      done.map((r) => r.ttftMs),
-      99,
-    ),
-    itlP50Ms: percentile(
-      done.flatMap((r) => r.gapsMs),
-      50,
-    ),
-    itlP99Ms: percentile(
-      done.flatMap((r) => r.gapsMs),
-      99,
-    ),
+    ttftP50Ms: percentile(ttft, 50),
+    ttftP99Ms: percentile(ttft, 99),
+    itlP50Ms: percentile(gaps, 50),
+    itlP99Ms: percentile(gaps, 99),
   };
 }
 
