@@ -144,6 +144,14 @@ async function waitFree(url: string): Promise<boolean> {
   return false;
 }
 
+/** What was served, from the command that ran: another server, the target alone, or a policy. */
+function figureTitle(command: string, s: { policy: string; k: number }): string {
+  const url = /--url (\S+)/.exec(command)?.[1];
+  if (url) return `the server at ${url}`;
+  if (/--draft none/.test(command)) return "verispec serve: the target alone";
+  return `verispec serve: policy ${s.policy} k=${s.k}`;
+}
+
 async function writeFigures(
   dir: string,
   levels: LevelSummary[],
@@ -151,7 +159,7 @@ async function writeFigures(
   s: { policy: string; k: number; rssBeforeMiB: number; rssAfterMiB: number; slotsFreeAfter: boolean },
 ) {
   const { renderSvg, svgToPng } = await import("../bench/benchFigures.js");
-  const svg = await renderSvg(serveSpec(levels, `verispec serve: policy ${s.policy} k=${s.k}`));
+  const svg = await renderSvg(serveSpec(levels, figureTitle(command, s)));
   writeFileSync(path.join(dir, "summary.svg"), svg);
   writeFileSync(path.join(dir, "summary.png"), svgToPng(svg));
   const notes = [`Slots free afterwards: ${s.slotsFreeAfter}. Process RSS ${s.rssBeforeMiB.toFixed(0)} MiB before, ${s.rssAfterMiB.toFixed(0)} MiB after.`];
