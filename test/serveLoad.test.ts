@@ -1,0 +1,92 @@
+/**
+ * The serving load generator against the real server on loopback (n-gram models, so it runs in a second):
+ * a small soak at concurrency 8 mixing streamed and whole responses with clients that hang up, checked
+ * request by request, then every slot free; and the level summary's arithmetic on a hand-made record set.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { NgramModel } from "../src/backends/ngram/ngramModel.js";
+import { runLoad } from "../src/bench/serveLoad.js";
+import { percentile, summarizeLevel, withSpeedups } from "../src/bench/serveSummary.js";
+import { chatTemplateFrom } from "../src/server/chatTemplate.js";
+import { VerispecServer } from "../src/server/httpServer.js";
+import { ServingEngine } from "../src/server/servingEngine.js";
+
+test("a small soak: 80 requests at concurrency 8, half streamed, 1 in 10 hanging up; no errors, every slot free", async () => {
+  // eosBias -30: no request ends early, so every whole or streamed response has exactly max_tokens tokens.
+  const target = NgramModel.create({ seed: 3, eosBias: -30 });
+  const engine = new ServingEngine({
+    target,
+    draft: target.blend(0.3, 8),
+    modelId: "ngram",
+    chatTemplate: chatTemplateFrom(undefined, target.vocabulary),
+    parallel: 8,
+    maxWaiting: 8,
+    contextSize: 256,
+    policy: "adaptive",
+    policyOptions: { k: 4 },
+  });
+  const server = new VerispecServer(Promise.resolve(engine), { host: "127.0.0.1", port: 0 });
+  const { url } = await server.listen();
+  const { records } = await runLoad({
+    url,
+    model: "ngram",
+    prompts: ["the cat", "a dog ran", "on the mat"],
+    requests: 80,
+    concurrency: 8,
+    maxTokens: 24,
+    streamShare: 0.5,
+    abortShare: 0.2,
+    body: { temperature: 0 },
+  });
+  // Odd-numbered requests stream (share 0.5); of those the ones share 0.2 picks (9, 19, ..., 79) hang up: 40 streamed, 8 aborted.
+  assert.equal(records.filter((r) => r.streamed).length, 40);
+  assert.equal(records.filter((r) => r.aborted).length, 8);
+  assert.deepEqual(
+    records.filter((r) => r.error).map((r) => r.error),
+    [],
+  );
+  for (const r of records.filter((r) => !r.aborted)) assert.equal(r.completionTokens, 24, `request ${r.index}`);
+  for (const r of records.filter((r) => r.streamed && !r.aborted)) assert.ok(r.ttftMs > 0 && r.gapsMs.length > 0);
+  const health = await waitForIdle(url);
+  assert.deepEqual(health, { status: "ok", slots_processing: 0, requests_deferred: 0 });
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  assert.match(metrics, /^verispec:requests_finished_total\{finished_reason="aborted"\} 8$/m);
+  assert.match(metrics, /^verispec:requests_finished_total\{finished_reason="length"\} 72$/m);
+  await server.close();
+});
+
+test("level summaries: throughput over the wall time, percentiles, speedups against concurrency 1", () => {
+  const rec = (index: number, tokens: number, ttftMs: number, gapsMs: number[], extra = {}) => ({
+    index,
+    concurrency: 2,
+    streamed: true,
+    aborted: false,
+    error: undefined,
+    completionTokens: tokens,
+    ttftMs,
+    gapsMs,
+    totalMs: 0,
+    ...extra,
+  });
+  // 30 + 10 tokens (an aborted request's count too) over 2 s: 20 tokens/s; the errored one is left out of the percentiles.
+  const level = summarizeLevel(2, [rec(0, 30, 100, [5, 7]), rec(1, 10, 300, [9], { aborted: true }), rec(2, 0, 0, [], { error: "HTTP 500" })], 2000);
+  assert.equal(level.tokensPerSecond, 20);
+  assert.deepEqual([level.errors, level.aborted, level.ttftP50Ms, level.itlP99Ms], [1, 1, 100, 7]);
+  // Nearest-rank percentiles: p50 of 1..4 is 2, p99 is 4.
+  assert.deepEqual([percentile([4, 1, 3, 2], 50), percentile([4, 1, 3, 2], 99), percentile([], 50)], [2, 4, 0]);
+  const one = summarizeLevel(1, [rec(0, 10, 50, [])], 1000);
+  assert.deepEqual(
+    withSpeedups([one, level]).map((l) => l.speedupOverConcurrency1),
+    [1, 2],
+  );
+});
+
+async function waitForIdle(url: string): Promise<unknown> {
+  for (let i = 0; i < 100; i++) {
+    const h = (await (await fetch(`${url}/health`)).json()) as { slots_processing: number };
+    if (h.slots_processing === 0) return h;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("slots did not free");
+}
