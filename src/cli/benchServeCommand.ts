@@ -8,17 +8,14 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { stringify } from "csv-stringify/sync";
-import { DEFAULT_CONTEXT_SIZE } from "../backends/languageModel.js";
 import { readPromptFile } from "../bench/promptFile.js";
 import { runLoad } from "../bench/serveLoad.js";
 import { type LevelSummary, serveReport, serveSpec, summarizeLevel, withSpeedups } from "../bench/serveSummary.js";
-import { chatTemplateFrom } from "../server/chatTemplate.js";
 import { VerispecServer } from "../server/httpServer.js";
-import { ServingEngine } from "../server/servingEngine.js";
-import { loadModelPair } from "./modelPair.js";
 import { finiteNumber, positiveInteger } from "./optionParsers.js";
-import { addPolicyOptions, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
-import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
+import { addPolicyOptions, type PolicyFlags } from "./policyFlags.js";
+import { loadEngine } from "./serveCommand.js";
+import { addPlacementOptions, type PlacementFlags } from "./targetPlacement.js";
 
 interface BenchServeFlags extends PlacementFlags, PolicyFlags {
   url?: string;
@@ -39,37 +36,13 @@ interface BenchServeFlags extends PlacementFlags, PolicyFlags {
   figures: boolean;
 }
 
-/** A server in this process over the pair, with as many slots as the highest concurrency. */
+/** A `verispec serve` in this process, with as many slots as the highest concurrency. */
 async function startServer(f: BenchServeFlags, parallel: number) {
-  const pair = await loadModelPair(
-    {
-      target: f.target,
-      draft: f.draft,
-      threads: f.threads,
-      targetPlacement: targetLoadOptions(f, f.threads),
-      drafterPlacement: drafterLoadOptions(f, f.threads),
-    },
-    f.draft !== "none",
-  );
-  const contextSize = f.context ?? Math.min(pair.target.trainContextSize, DEFAULT_CONTEXT_SIZE);
-  const engine = new ServingEngine({
-    target: pair.target,
-    draft: pair.draft,
-    modelId: "bench",
-    chatTemplate: chatTemplateFrom(undefined, pair.target.vocabulary),
-    parallel,
-    maxWaiting: parallel,
-    contextSize,
-    policy: f.policy,
-    policyOptions: policyOptionsWithHead(f),
-  });
-  const server = new VerispecServer(Promise.resolve(engine), { host: "127.0.0.1", port: 0 });
+  const engine = loadEngine({ ...f, parallel, queue: parallel, modelName: "bench" });
+  const server = new VerispecServer(engine, { host: "127.0.0.1", port: 0 });
   const { url } = await server.listen();
-  const close = async () => {
-    await server.close();
-    pair.dispose();
-  };
-  return { url, model: "bench", close };
+  await engine;
+  return { url, model: "bench", close: () => server.close() };
 }
 
 async function slotsFree(url: string): Promise<boolean> {

@@ -12,27 +12,32 @@ import { finiteNumber, nonNegativeInteger, positiveInteger } from "./optionParse
 import { addPolicyOptions, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
-interface ServeFlags extends PlacementFlags, PolicyFlags {
+/** What loading a serving engine needs from the command line (`serve`, and `bench-serve`'s own server). */
+export interface EngineFlags extends PlacementFlags, PolicyFlags {
   target?: string;
   draft?: string;
-  host: string;
-  port: number;
-  apiKey?: string;
   parallel: number;
   queue: number;
   context?: number;
-  timeout?: number;
   threads?: number;
   modelName?: string;
 }
 
+interface ServeFlags extends EngineFlags {
+  host: string;
+  port: number;
+  apiKey?: string;
+  timeout?: number;
+}
+
 /** The name clients pass as `model`: --model-name, else the target file's name without .gguf. */
-function modelId(f: ServeFlags): string {
+function modelId(f: EngineFlags): string {
   const ref = f.target ?? embeddedModelPaths().target;
   return f.modelName ?? (ref.split(/[\\/]/).at(-1) ?? ref).replace(/\.gguf$/i, "");
 }
 
-async function loadEngine(f: ServeFlags): Promise<ServingEngine> {
+/** Loads the pair and makes the engine; closing the engine frees the models. */
+export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
   const withDraft = f.draft !== "none";
   const pair: LoadedPair = await loadModelPair(
     {
