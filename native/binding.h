@@ -17,6 +17,13 @@ struct Model {
   const llama_vocab *vocab = nullptr;
 };
 
+// Where a context's decode calls spent their time, summed: waiting for a worker thread, inside llama_decode,
+// summarizing logits rows, and waiting for the main thread to take the result.
+struct CallStats {
+  uint64_t calls = 0, tokens = 0, rows = 0;
+  double queue_ms = 0, decode_ms = 0, rows_ms = 0, return_ms = 0;
+};
+
 struct Context {
   llama_context *ctx = nullptr;
   ggml_threadpool *threadpool = nullptr;
@@ -26,7 +33,14 @@ struct Context {
   int32_t n_vocab = 0;
   bool busy = false;
   llama_batch batch{};
+  CallStats stats;
+  // Batch indices of the last decode's output rows (for copying a row after the decode).
+  std::vector<int32_t> last_outputs;
 };
+
+// Doubles per row of a summary with the `top` most likely tokens: logSumExp, entropy, ids, logits.
+inline int32_t summary_stride(int32_t top) { return 2 + 2 * top; }
+void summarize_row(const float *logits, int32_t n_vocab, int32_t top, double *out);
 
 // The last error llama.cpp logged (cleared when taken), and whether its log goes to stderr.
 std::string take_last_error();
@@ -130,6 +144,8 @@ napi_value SeqKeep(napi_env env, napi_callback_info info);
 napi_value SeqPositionMax(napi_env env, napi_callback_info info);
 napi_value MemoryClear(napi_env env, napi_callback_info info);
 napi_value DecodeAsync(napi_env env, napi_callback_info info);
+napi_value ContextStats(napi_env env, napi_callback_info info);
+napi_value CopyRow(napi_env env, napi_callback_info info);
 napi_value Devices(napi_env env, napi_callback_info info);
 napi_value BuildInfo(napi_env env, napi_callback_info info);
 napi_value AddRpcServer(napi_env env, napi_callback_info info);

@@ -1,4 +1,6 @@
-// Batch decode: per-token positions and sequence-id sets in, logits rows out into a caller's Float32Array.
+// Batch decode: per-token positions and sequence-id sets in; out, a summary of each logits row asked for
+// (rows.cc), computed on the worker thread. The rows themselves stay in llama.cpp until copyRow asks.
+#include <chrono>
 #include <cstring>
 
 #include "binding.h"
@@ -7,31 +9,42 @@ namespace verispec {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
 // A decode request, validated and staged into the context's llama_batch.
 struct DecodeWork {
   Context *c = nullptr;
-  float *out = nullptr;
-  std::vector<int32_t> output_index;  // batch indices whose logits are copied, in order
+  double *summaries = nullptr;
+  int32_t top = 0;  // tokens per row summary; 0: no summaries
+  std::vector<int32_t> output_index;  // batch indices whose logits are summarized, in order
   int32_t status = 0;
   std::string error;
   napi_ref out_ref = nullptr;
   napi_deferred deferred = nullptr;
   napi_async_work work = nullptr;
+  // queued: handed to the worker pool; started/decoded/summarized (rows done): on the worker; taken back on the main thread.
+  Clock::time_point queued, started, decoded, summarized;
 };
 
 // Fills c->batch from typed arrays; returns an error message or "".
 std::string stage_batch(napi_env env, const std::vector<napi_value> &a, DecodeWork &w) {
   int32_t *tokens, *positions, *seq_offsets, *seq_ids;
   uint8_t *outputs;
-  float *out;
-  size_t n, n_pos, n_off, n_ids, n_outs, n_out;
+  double *summaries;
+  size_t n, n_pos, n_off, n_ids, n_outs, n_summaries;
   if (!get_typed(env, a[1], napi_int32_array, &tokens, &n) ||
       !get_typed(env, a[2], napi_int32_array, &positions, &n_pos) ||
       !get_typed(env, a[3], napi_int32_array, &seq_offsets, &n_off) ||
       !get_typed(env, a[4], napi_int32_array, &seq_ids, &n_ids) ||
       !get_typed(env, a[5], napi_uint8_array, &outputs, &n_outs) ||
-      !get_typed(env, a[6], napi_float32_array, &out, &n_out))
-    return "decode expects Int32Array tokens, positions, seqOffsets, seqIds, Uint8Array outputs, Float32Array out";
+      !get_typed(env, a[7], napi_float64_array, &summaries, &n_summaries))
+    return "decode expects Int32Array tokens, positions, seqOffsets, seqIds, Uint8Array outputs, a top count, Float64Array summaries";
+  w.top = get_i32(env, a[6]);
+  if (w.top < 0 || w.top > 64 || w.top > w.c->n_vocab) return "the summary's top count must be 0 to 64";
   Context *c = w.c;
   if (n == 0) return "the batch is empty";
   if ((int64_t)n > c->n_batch) return "the batch has " + std::to_string(n) + " tokens; the session allows " + std::to_string(c->n_batch);
@@ -55,15 +68,17 @@ std::string stage_batch(napi_env env, const std::vector<napi_value> &a, DecodeWo
     if (outputs[i]) w.output_index.push_back((int32_t)i);
   }
   n_outputs = w.output_index.size();
-  if (n_out < n_outputs * (size_t)c->n_vocab) return "the output Float32Array is too small for the logits asked for";
+  if (w.top > 0 && n_summaries < n_outputs * (size_t)summary_stride(w.top)) return "the summaries Float64Array is too small for the rows asked for";
   c->batch.n_tokens = (int32_t)n;
-  w.out = out;
+  w.summaries = summaries;
   return "";
 }
 
 void run_decode(DecodeWork &w) {
   Context *c = w.c;
+  w.started = Clock::now();
   w.status = llama_decode(c->ctx, c->batch);
+  w.decoded = w.summarized = Clock::now();
   if (w.status != 0) {
     w.error = take_last_error();
     return;
@@ -76,9 +91,21 @@ void run_decode(DecodeWork &w) {
       w.error = "llama.cpp returned no logits for batch index " + std::to_string(i);
       return;
     }
-    std::memcpy(w.out + row * c->n_vocab, logits, sizeof(float) * c->n_vocab);
+    if (w.top > 0) summarize_row(logits, c->n_vocab, w.top, w.summaries + row * summary_stride(w.top));
     row++;
   }
+  w.summarized = Clock::now();
+}
+
+void add_stats(DecodeWork &w) {
+  CallStats &s = w.c->stats;
+  s.calls++;
+  s.tokens += (uint64_t)w.c->batch.n_tokens;
+  s.rows += w.output_index.size();
+  s.queue_ms += ms_between(w.queued, w.started);
+  s.decode_ms += ms_between(w.started, w.decoded);
+  s.rows_ms += ms_between(w.decoded, w.summarized);
+  s.return_ms += ms_between(w.summarized, Clock::now());
 }
 
 std::string decode_error(const DecodeWork &w) {
@@ -97,6 +124,8 @@ void execute_decode(napi_env, void *data) { run_decode(*static_cast<DecodeWork *
 void complete_decode(napi_env env, napi_status, void *data) {
   auto *w = static_cast<DecodeWork *>(data);
   w->c->busy = false;
+  w->c->last_outputs = w->status == 0 ? w->output_index : std::vector<int32_t>();
+  add_stats(*w);
   if (w->status == 0) {
     napi_resolve_deferred(env, w->deferred, make_i32(env, (int64_t)w->output_index.size()));
   } else {
@@ -112,10 +141,11 @@ void complete_decode(napi_env env, napi_status, void *data) {
 
 }  // namespace
 
-// decode(ctx, tokens, positions, seqOffsets, seqIds, outputs, out) -> Promise<number of rows written>, on a worker thread.
+// decode(ctx, tokens, positions, seqOffsets, seqIds, outputs, top, summaries) -> Promise<number of rows>, on a
+// worker thread; summaries (when top > 0) gets one row summary per output row.
 napi_value DecodeAsync(napi_env env, napi_callback_info info) {
-  auto a = get_args(env, info, 7);
-  if (a.size() < 7) return throw_error(env, "decode needs 7 arguments");
+  auto a = get_args(env, info, 8);
+  if (a.size() < 8) return throw_error(env, "decode needs 8 arguments");
   auto *w = new DecodeWork();
   w->c = live_context(env, a[0]);
   if (!w->c) {
@@ -129,12 +159,31 @@ napi_value DecodeAsync(napi_env env, napi_callback_info info) {
   }
   napi_value promise, name;
   CHECK(napi_create_promise(env, &w->deferred, &promise));
-  CHECK(napi_create_reference(env, a[6], 1, &w->out_ref));
+  CHECK(napi_create_reference(env, a[7], 1, &w->out_ref));
   napi_create_string_utf8(env, "verispec.decode", NAPI_AUTO_LENGTH, &name);
   CHECK(napi_create_async_work(env, nullptr, name, execute_decode, complete_decode, w, &w->work));
   w->c->busy = true;
+  w->queued = Clock::now();
   CHECK(napi_queue_async_work(env, w->work));
   return promise;
+}
+
+// contextStats(ctx) -> { calls, tokens, rows, queueMs, decodeMs, rowsMs, returnMs }, summed since the context was made.
+napi_value ContextStats(napi_env env, napi_callback_info info) {
+  auto a = get_args(env, info, 1);
+  auto *c = a.empty() ? nullptr : unwrap<Context>(env, a[0]);
+  if (!c) return throw_error(env, "contextStats needs a session");
+  const CallStats &s = c->stats;
+  napi_value out;
+  CHECK(napi_create_object(env, &out));
+  set_prop(env, out, "calls", make_f64(env, (double)s.calls));
+  set_prop(env, out, "tokens", make_f64(env, (double)s.tokens));
+  set_prop(env, out, "rows", make_f64(env, (double)s.rows));
+  set_prop(env, out, "queueMs", make_f64(env, s.queue_ms));
+  set_prop(env, out, "decodeMs", make_f64(env, s.decode_ms));
+  set_prop(env, out, "rowsMs", make_f64(env, s.rows_ms));
+  set_prop(env, out, "returnMs", make_f64(env, s.return_ms));
+  return out;
 }
 
 }  // namespace verispec

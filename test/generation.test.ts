@@ -16,6 +16,7 @@ import { writeRandomLlamaPair } from "../src/gguf/randomLlama.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
 import { argmax } from "../src/sampling/distribution.js";
 import { GREEDY, samplingFrom } from "../src/sampling/samplingSettings.js";
+import { PointDistribution } from "../src/sampling/tokenDistribution.js";
 import { ChainPolicy } from "../src/verifier/chainPolicy.js";
 import { HeuristicPolicy } from "../src/verifier/heuristicPolicy.js";
 import { fixtureDir, fixturePair, TINY } from "./helpers/fixtures.js";
@@ -134,7 +135,10 @@ test("drafting stops after a token with which generation would end (EOS, or a co
     name: "fixed",
     calls: 0,
     start: async () => {},
-    next: async () => ({ token: proposals[asked++], q: new Float64Array(v.size), drawn: "argmax" as const }),
+    next: async () => {
+      const token = proposals[asked++];
+      return { token, q: new PointDistribution(token, v.size), drawn: "argmax" as const };
+    },
     commit: () => {},
     dispose: () => {},
   };

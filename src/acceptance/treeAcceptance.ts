@@ -12,19 +12,19 @@
  * step for the current r, so the emitted token follows p.
  */
 import type { TokenId } from "../backends/languageModel.js";
-import type { DraftBlock } from "../drafts/draftBlock.js";
+import type { DraftBlock, Sibling } from "../drafts/draftBlock.js";
 import type { BlockLayout } from "../drafts/treeLayout.js";
 import { sampleFrom } from "../sampling/distribution.js";
 import type { Random } from "../sampling/random.js";
-import type { BlockVerdict } from "./acceptanceTypes.js";
+import type { BlockVerdict, ProposedBlock } from "./acceptanceTypes.js";
 import { acceptsToken, residual } from "./speculativeSampling.js";
 
-function siblingsAt(block: DraftBlock, depth: number): number[] {
+function siblingsAt(block: { siblings?: readonly Sibling[] }, depth: number): number[] {
   return (block.siblings ?? []).flatMap((s, j) => (s.depth === depth ? [j] : []));
 }
 
 /** Greedy tree acceptance; `choice(row)` is the target's argmax at a row of the pass. */
-export function acceptGreedyTree(block: DraftBlock, layout: BlockLayout, choice: (row: number) => TokenId): BlockVerdict {
+export function acceptGreedyTree(block: Pick<DraftBlock, "tokens" | "siblings">, layout: BlockLayout, choice: (row: number) => TokenId): BlockVerdict {
   for (let d = 0; ; d++) {
     const want = choice(layout.parentRow[d]);
     if (d < block.tokens.length && block.tokens[d] === want) continue;
@@ -44,7 +44,7 @@ export function withoutToken(r: Float64Array, s: TokenId): Float64Array {
 }
 
 /** A rule deciding a sampled tree; `acceptSampledTree` is the lossless one. */
-export type SampledTreeRule = (block: DraftBlock, layout: BlockLayout, p: (row: number) => Float64Array, rng: Random) => BlockVerdict;
+export type SampledTreeRule = (block: ProposedBlock, layout: BlockLayout, p: (row: number) => Float64Array, rng: Random) => BlockVerdict;
 
 /** Sampled tree acceptance; `p(row)` is the target's sampling distribution at a row of the pass. */
 export const acceptSampledTree: SampledTreeRule = (block, layout, p, rng) => {

@@ -41,13 +41,40 @@ export interface BatchToken {
   logits: boolean;
 }
 
+/**
+ * A logits row in brief, at temperature 1: its most likely tokens and their logits (most likely first, ties to
+ * the lower id; at least the argmax), and over the whole vocabulary the log-sum-exp and the entropy in nats
+ * (NaN when the session only finds the argmax). Backends that do per-row work natively give these, so a
+ * 128k-token row need not be copied into JavaScript for what a greedy step needs.
+ */
+export interface RowSummary {
+  readonly top: readonly TokenId[];
+  readonly topLogits: readonly number[];
+  readonly logSumExp: number;
+  readonly entropy: number;
+}
+
 /** Logits rows of one evaluation, one per batch token that asked for them, in batch order. */
 export interface LogitRows {
   readonly count: number;
   readonly vocabSize: number;
-  /** Row i, a view into storage that the next `evaluate` of the same session reuses. */
+  /**
+   * Row i, a view into storage that the next `evaluate` of the same session reuses (a backend may fetch the
+   * row only when it is asked for, and refuse once the next evaluate has run).
+   */
   row(i: number): Float32Array;
+  /** Row i in brief, where the backend summarises rows (see `SessionOptions.rowSummary`). */
+  summary?(i: number): RowSummary;
 }
+
+/**
+ * What a session summarises of each row it returns, where its backend can: "argmax" (the most likely token),
+ * "top" (the TOP_SUMMARY_TOKENS most likely, log-sum-exp and entropy: what a drafter's q needs), or "none".
+ */
+export type RowSummaryKind = "none" | "argmax" | "top";
+
+/** Tokens a "top" row summary lists. */
+export const TOP_SUMMARY_TOKENS = 16;
 
 export interface SessionOptions {
   /** Context size in tokens; defaults to the model's training context, capped at DEFAULT_CONTEXT_SIZE. */
@@ -56,6 +83,8 @@ export interface SessionOptions {
   maxSequences?: number;
   /** Most tokens one `evaluate` may take; 512 by default. */
   batchSize?: number;
+  /** What to summarise of each row ("argmax" by default). */
+  rowSummary?: RowSummaryKind;
 }
 
 /** Default cap on a session's context size, in tokens. */
@@ -94,6 +123,32 @@ export interface ModelSession {
   dispose(): void;
 }
 
+/**
+ * Where a model's evaluate calls spent their time, summed over its sessions (backends that run natively
+ * report it): waiting for a worker thread, inside the forward pass, summarizing the logits rows (row work), and waiting for
+ * the JavaScript thread to take the result back.
+ */
+export interface ModelCallStats {
+  calls: number;
+  tokens: number;
+  rows: number;
+  queueMs: number;
+  decodeMs: number;
+  rowsMs: number;
+  returnMs: number;
+}
+
+export function emptyCallStats(): ModelCallStats {
+  return { calls: 0, tokens: 0, rows: 0, queueMs: 0, decodeMs: 0, rowsMs: 0, returnMs: 0 };
+}
+
+/** Field by field sum of two call stats (the difference with `sign` -1: the calls between two readings). */
+export function addCallStats(a: ModelCallStats, b: ModelCallStats, sign = 1): ModelCallStats {
+  const out = emptyCallStats();
+  for (const key of Object.keys(out) as (keyof ModelCallStats)[]) out[key] = a[key] + sign * b[key];
+  return out;
+}
+
 export interface LanguageModel {
   /** A short name for reports. */
   readonly name: string;
@@ -101,5 +156,7 @@ export interface LanguageModel {
   /** The context length the model was trained with. */
   readonly trainContextSize: number;
   createSession(options?: SessionOptions): Promise<ModelSession>;
+  /** Time split of every evaluate so far (optional: native backends). */
+  callStats?(): ModelCallStats;
   dispose(): void;
 }

@@ -16,6 +16,7 @@ import {
   type LanguageModel,
   type LogitRows,
   type ModelSession,
+  type RowSummaryKind,
   type SessionOptions,
   type Vocabulary,
 } from "./languageModel.js";
@@ -32,6 +33,8 @@ export interface SharedModelOptions {
    * slots; true by default. A drafter, whose numbers never decide the output, can do without.
    */
   pinCells?: boolean;
+  /** What the shared session summarises of each row ("argmax" by default; "top" for a drafter). */
+  rowSummary?: RowSummaryKind;
 }
 
 /** Cells added per slot beyond its context when slots share a cache: tree branches briefly hold a few more. */
@@ -124,11 +127,13 @@ export class SharedModel implements LanguageModel {
 
   private async openShared(): Promise<ModelSession> {
     const { slots, sequencesPerSlot } = this.options;
-    if (slots === 1) return this.model.createSession({ contextSize: this.options.contextSize, maxSequences: sequencesPerSlot });
+    const rowSummary = this.options.rowSummary;
+    if (slots === 1) return this.model.createSession({ contextSize: this.options.contextSize, maxSequences: sequencesPerSlot, rowSummary });
     const region = this.slotContext();
     const session = await this.model.createSession({
       contextSize: PinnedCells.cellsNeeded(slots, region, CELLS_PER_SLOT_MARGIN),
       maxSequences: PinnedCells.sequencesNeeded(slots, sequencesPerSlot),
+      rowSummary,
     });
     if (this.options.pinCells !== false && canPin(session)) this.pinned = new PinnedCells(session, slots, sequencesPerSlot, region);
     return session;
@@ -221,7 +226,9 @@ function outputRows(batch: readonly BatchToken[]): number[] {
 /** The given rows of a pass, in order; copied when another pass will reuse the storage before they are read. */
 function rowsAt(rows: LogitRows, picked: readonly number[], copy: boolean): LogitRows {
   const kept = copy ? picked.map((r) => rows.row(r).slice()) : undefined;
-  return { count: picked.length, vocabSize: rows.vocabSize, row: (i) => kept?.[i] ?? rows.row(picked[i]) };
+  const summaries = copy && rows.summary ? picked.map((r) => rows.summary!(r)) : undefined;
+  const summary = rows.summary && ((i: number) => summaries?.[i] ?? rows.summary!(picked[i]));
+  return { count: picked.length, vocabSize: rows.vocabSize, row: (i) => kept?.[i] ?? rows.row(picked[i]), summary };
 }
 
 /** A slot: sequences base..base+width-1 of the shared session, seen as 0..width-1. */

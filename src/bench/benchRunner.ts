@@ -5,7 +5,7 @@
  * what it finished. Seeds are recorded: seed = baseSeed + 1000 * repeat + prompt.
  */
 import { createHash } from "node:crypto";
-import type { LanguageModel } from "../backends/languageModel.js";
+import { addCallStats, emptyCallStats, type LanguageModel } from "../backends/languageModel.js";
 import type { NodeLlamaCppPeers, PeerKind } from "../backends/llamaCpp/nodeLlamaCppPeers.js";
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
@@ -42,7 +42,34 @@ function positionsColumn(m: GenerationMetrics, steps: { drafted: number; accepte
   return m.acceptanceByPosition.map((_, i) => `${steps.filter((s) => s.accepted > i).length}/${steps.filter((s) => s.drafted > i).length}`).join(" ");
 }
 
+/** The native time split of both models' calls over one generation (NaN where a backend does not report it). */
+async function withCallStats<T>(plan: BenchPlan, run: () => Promise<T>): Promise<{ result: T; split: CallSplit }> {
+  const read = () => [plan.target.callStats?.(), plan.draft?.callStats?.()] as const;
+  const [t0, d0] = read();
+  const result = await run();
+  const [t1, d1] = read();
+  const target = t0 && t1 ? addCallStats(t1, t0, -1) : undefined;
+  const draft = d0 && d1 ? addCallStats(d1, d0, -1) : emptyCallStats();
+  const s = (ms: number | undefined) => (ms === undefined ? Number.NaN : ms / 1000);
+  return {
+    result,
+    split: {
+      targetDecodeSeconds: s(target?.decodeMs),
+      drafterDecodeSeconds: s(draft.decodeMs),
+      rowWorkSeconds: s(target && target.rowsMs + draft.rowsMs),
+      handoffSeconds: s(target && target.queueMs + target.returnMs + draft.queueMs + draft.returnMs),
+    },
+  };
+}
+
+type CallSplit = Pick<BenchRow, "targetDecodeSeconds" | "drafterDecodeSeconds" | "rowWorkSeconds" | "handoffSeconds">;
+
 async function runVerispec(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number): Promise<Measured> {
+  const { result, split } = await withCallStats(plan, () => generateVerispec(plan, v, prompt, seed));
+  return { ...result, ...split };
+}
+
+async function generateVerispec(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number): Promise<Omit<Measured, keyof CallSplit>> {
   const sampling = samplingFrom({ temperature: v.temperature, seed });
   const options = { maxTokens: plan.maxTokens, sampling };
   let run: Awaited<ReturnType<typeof collectGeneration>>;
@@ -99,6 +126,10 @@ function peerRow(tokens: number, seconds: number, drafted: number, accepted: num
     targetCalls: unknown,
     draftSeconds: unknown,
     verifySeconds: unknown,
+    targetDecodeSeconds: unknown,
+    drafterDecodeSeconds: unknown,
+    rowWorkSeconds: unknown,
+    handoffSeconds: unknown,
     acceptanceByPosition: "",
     output: "",
   };

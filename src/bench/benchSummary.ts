@@ -1,5 +1,5 @@
 /** The summary of a benchmark run, computed from its raw rows alone (so it can be recomputed from the CSV). */
-import { type BenchRow, TARGET_ONLY, type VariantSummary } from "./benchTypes.js";
+import { type BenchRow, type StepTimeSplit, TARGET_ONLY, type VariantSummary } from "./benchTypes.js";
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const finite = (xs: number[]) => xs.filter(Number.isFinite);
@@ -53,6 +53,23 @@ function identity(rows: BenchRow[], targetOnly: readonly BenchRow[]): VariantSum
   return { identical: compared.filter((r) => r.output === want.get(`${r.prompt}/${r.repeat}`)).length, compared: compared.length };
 }
 
+/** Where a step's time went (ms per step), from the native time split of the rows; null when they have none. */
+function stepTimeSplit(rows: BenchRow[]): StepTimeSplit | null {
+  const steps = sum(rows.map((r) => r.steps));
+  if (!(steps > 0) || rows.some((r) => !Number.isFinite(r.targetDecodeSeconds))) return null;
+  const ms = (f: (r: BenchRow) => number) => (1000 * sum(rows.map(f))) / steps;
+  const split = {
+    step: ms((r) => r.seconds),
+    draft: ms((r) => r.draftSeconds),
+    drafterDecode: ms((r) => r.drafterDecodeSeconds),
+    pass: ms((r) => r.verifySeconds),
+    targetDecode: ms((r) => r.targetDecodeSeconds),
+    rowWork: ms((r) => r.rowWorkSeconds),
+    handoff: ms((r) => r.handoffSeconds),
+  };
+  return { ...split, javascript: split.step - split.drafterDecode - split.targetDecode - split.rowWork - split.handoff };
+}
+
 function summarizeVariant(rows: BenchRow[], baseline: number | undefined, targetOnly: readonly BenchRow[]): VariantSummary {
   const first = rows[0];
   const tokens = sum(rows.map((r) => r.tokens));
@@ -88,6 +105,7 @@ function summarizeVariant(rows: BenchRow[], baseline: number | undefined, target
     boundTokensPerBlock: bound?.tokensPerBlock ?? null,
     boundTokensPerSecond: bound?.tokensPerSecond ?? null,
     identicalToTargetOnly: identity(rows, targetOnly),
+    stepMs: stepTimeSplit(rows),
   };
 }
 

@@ -41,6 +41,13 @@ export interface BenchRow {
   targetCalls: number;
   draftSeconds: number;
   verifySeconds: number;
+  /** Inside the target's and the drafter's forward passes (native backends; NaN where unknown). */
+  targetDecodeSeconds: number;
+  drafterDecodeSeconds: number;
+  /** Native per-row work on the logits (argmax, top tokens, entropy) of both models. */
+  rowWorkSeconds: number;
+  /** Handing calls to the worker thread and their results back to JavaScript, both models. */
+  handoffSeconds: number;
   /** Space-separated counts, per draft position: accepted/reached. */
   acceptanceByPosition: string;
   /** A hash of the generated token ids (empty for peers that do not give them): greedy rows must match target-only's. */
@@ -67,6 +74,10 @@ export const CSV_COLUMNS: (keyof BenchRow)[] = [
   "targetCalls",
   "draftSeconds",
   "verifySeconds",
+  "targetDecodeSeconds",
+  "drafterDecodeSeconds",
+  "rowWorkSeconds",
+  "handoffSeconds",
   "acceptanceByPosition",
   "output",
 ];
@@ -101,6 +112,24 @@ export interface VariantSummary {
   boundTokensPerSecond: number | null;
   /** Greedy variants: generations whose tokens equal target-only's for the same prompt and repeat (lossless means all). */
   identicalToTargetOnly: { identical: number; compared: number } | null;
+  /** Where a step's time went, in ms per step (verispec variants on native backends; null otherwise). */
+  stepMs: StepTimeSplit | null;
+}
+
+/**
+ * A step's time: the whole step; drafting (wall) and inside it the drafter's forward passes; the target's pass
+ * (wall) and inside it the target's forward pass; native row work and worker hand-offs of both models; and the
+ * JavaScript rest (the step less forward passes, row work and hand-offs: policy, acceptance, bookkeeping).
+ */
+export interface StepTimeSplit {
+  step: number;
+  draft: number;
+  drafterDecode: number;
+  pass: number;
+  targetDecode: number;
+  rowWork: number;
+  handoff: number;
+  javascript: number;
 }
 
 export interface BenchSummary {

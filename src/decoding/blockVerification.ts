@@ -3,7 +3,7 @@
  * then, once the target's pass has given its rows, judge it with the acceptance rule of the sampling mode,
  * price the verifier's cut (shadow mode), and roll the slot back to the accepted path (settling).
  */
-import type { BlockVerdict } from "../acceptance/acceptanceTypes.js";
+import type { BlockVerdict, ProposedBlock } from "../acceptance/acceptanceTypes.js";
 import { acceptGreedy } from "../acceptance/greedyAcceptance.js";
 import type { SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
 import { acceptGreedyTree, type SampledTreeRule } from "../acceptance/treeAcceptance.js";
@@ -14,6 +14,7 @@ import type { Constraints } from "../generation/constraints.js";
 import { argmax, samplingDistribution } from "../sampling/distribution.js";
 import type { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
+import { PointDistribution, rowArgmax } from "../sampling/tokenDistribution.js";
 
 export interface JudgeSettings {
   sampling: SamplingSettings;
@@ -65,18 +66,19 @@ export function chainLogits(v: VerifiedBlock, block: DraftBlock, context: readon
   return constrainedRow(v, block, context, o, v.layout.parentRow[depth]);
 }
 
+/** The target's argmax at a row: from the backend's row summary unless constraints change the row. */
+function targetArgmax(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings, row: number): TokenId {
+  return o.constraints.active ? argmax(constrainedRow(v, block, context, o, row)) : rowArgmax(v.rows, row);
+}
+
 /** The acceptance rule: greedy match or speculative sampling, for a chain or a tree. */
 export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings): BlockVerdict {
   const row = (r: number) => constrainedRow(v, block, context, o, r);
   const tree = (block.siblings?.length ?? 0) > 0;
   const parents = v.layout.parentRow.slice(0, block.tokens.length + 1);
   if (o.sampling.mode === "greedy") {
-    return tree
-      ? acceptGreedyTree(block, v.layout, (r) => argmax(row(r)))
-      : acceptGreedy(
-          block.tokens,
-          parents.map((r) => argmax(row(r))),
-        );
+    const choice = (r: number) => targetArgmax(v, block, context, o, r);
+    return tree ? acceptGreedyTree(block, v.layout, choice) : acceptGreedy(block.tokens, parents.map(choice));
   }
   const sampling = o.sampling;
   const p = (r: number) => samplingDistribution(row(r), sampling);
@@ -84,16 +86,10 @@ export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonl
   return tree ? o.treeRule(proposed, v.layout, p, o.rng!) : o.chainRule(proposed.tokens, proposed.q, parents.map(p), o.rng!);
 }
 
-/** The block with each token's proposal distribution in place of q: one-hot at tokens chosen by argmax. */
-export function asProposed(block: DraftBlock): DraftBlock {
-  if (!block.drawn.includes("argmax")) return block;
-  const q = block.q.map((qi, i) => {
-    if (block.drawn[i] !== "argmax") return qi;
-    const oneHot = new Float64Array(qi.length);
-    oneHot[block.tokens[i]] = 1;
-    return oneHot;
-  });
-  return { ...block, q };
+/** The block with each token's proposal distribution as a vector: q, or one-hot at tokens chosen by argmax. */
+export function asProposed(block: DraftBlock): ProposedBlock {
+  const q = block.q.map((qi, i) => (block.drawn[i] === "argmax" ? new PointDistribution(block.tokens[i], qi.size) : qi).dense());
+  return { tokens: block.tokens, q, siblings: block.siblings };
 }
 
 /**
@@ -107,15 +103,15 @@ export function shadowPrice(v: VerifiedBlock, block: DraftBlock, context: readon
   let price = 0;
   let alive = 1;
   for (let j = 0; j < shadow.tokens.length; j++) {
-    const logits = constrainedRow(v, block, context, o, v.layout.parentRow[block.tokens.length + j]);
+    const row = v.layout.parentRow[block.tokens.length + j];
     if (o.sampling.mode === "greedy") {
-      if (argmax(logits) !== shadow.tokens[j]) break;
+      if (targetArgmax(v, block, context, o, row) !== shadow.tokens[j]) break;
       price++;
       continue;
     }
-    const p = samplingDistribution(logits, o.sampling);
+    const p = samplingDistribution(constrainedRow(v, block, context, o, row), o.sampling);
     const x = shadow.tokens[j];
-    alive *= Math.min(1, p[x] / shadow.q[j][x]);
+    alive *= Math.min(1, p[x] / shadow.q[j].prob(x));
     price += alive;
   }
   return price;

@@ -1,5 +1,5 @@
 /** Plain generation with the target alone: the baseline every speedup is measured against. */
-import type { LanguageModel, TokenId } from "../backends/languageModel.js";
+import type { LanguageModel, LogitRows, TokenId } from "../backends/languageModel.js";
 import { DEFAULT_MAX_TOKENS, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
 import { OutputTracker } from "../generation/outputTracker.js";
 import { checkPromptFits, outsideFinish, prefill, promptTokens } from "../generation/prompt.js";
@@ -19,11 +19,11 @@ export async function* generateTargetOnly(
     const tokens = promptTokens(target.vocabulary, prompt);
     checkPromptFits(tokens, session, 1);
     let start = performance.now();
-    let logits = (await prefill(session, tokens)) as Float32Array;
+    let rows = (await prefill(session, tokens)) as LogitRows;
     let targetCalls = Math.ceil(tokens.length / session.batchSize);
     let position = tokens.length;
     for (;;) {
-      const token = chooser.choose(logits, tokens);
+      const token = chooser.choose(rows, 0, tokens);
       const out = tracker.pushStep([token], outsideFinish(options.signal, position + 1, session.contextSize));
       yield {
         tokens: out.tokens,
@@ -38,8 +38,7 @@ export async function* generateTargetOnly(
       };
       if (out.finish) return;
       start = performance.now();
-      const rows = await session.evaluate([{ token, position, sequences: [0], logits: true }]);
-      logits = rows.row(0);
+      rows = await session.evaluate([{ token, position, sequences: [0], logits: true }]);
       tokens.push(token);
       position++;
       targetCalls = 1;

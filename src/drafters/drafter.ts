@@ -1,5 +1,6 @@
 /** The drafter role: proposes the next tokens of the current context, with its distribution q at each. */
 import type { TokenId } from "../backends/languageModel.js";
+import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
 /**
  * How a drafted token came from q. "sampled": it is a draw from q, so q is the distribution it was proposed
@@ -12,8 +13,8 @@ export type Drawn = "sampled" | "argmax";
 /** One drafted token and the drafter's distribution q at its position (after the sampling transform). */
 export interface DraftedToken {
   token: TokenId;
-  /** q over the whole vocabulary. */
-  q: Float64Array;
+  /** q over the whole vocabulary (dense, or a row summary: enough for the signals of an argmax token). */
+  q: TokenDistribution;
   drawn: Drawn;
 }
 

@@ -3,11 +3,13 @@
  * follows the accepted tokens: rejected drafts are rolled back, and nothing it
  * has already evaluated is evaluated again.
  */
-import type { LanguageModel, ModelSession, TokenId } from "../backends/languageModel.js";
+import type { LanguageModel, LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
 import type { Constraints } from "../generation/constraints.js";
-import { argmax, sampleFrom, samplingDistribution, softmax } from "../sampling/distribution.js";
+import { prefill } from "../generation/prompt.js";
+import { argmax, sampleFrom, samplingDistribution } from "../sampling/distribution.js";
 import { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
+import { DenseDistribution, denseSoftmax, rowDistribution } from "../sampling/tokenDistribution.js";
 import type { DraftedToken, Drafter } from "./drafter.js";
 
 export interface ModelDrafterOptions {
@@ -39,12 +41,16 @@ export class ModelDrafter implements Drafter {
     this.rng = sampling.mode === "sample" ? new Random(sampling.seed ^ DRAFTER_SEED_SALT) : undefined;
   }
 
+  /** Opens the session and prefills the context but its last token (so the first `next` is one short call). */
   async start(context: readonly TokenId[]): Promise<void> {
-    this.session ??= await this.model.createSession({ contextSize: this.options.contextSize });
+    this.session ??= await this.model.createSession({ contextSize: this.options.contextSize, rowSummary: "top" });
     this.session.clear();
     this.tokens = [...context];
     this.contextLength = context.length;
     this.calls = 0;
+    const ahead = context.slice(0, Math.min(context.length - 1, this.session.contextSize - 1));
+    await prefill(this.session, ahead, 0, false);
+    this.calls = Math.ceil(ahead.length / this.session.batchSize);
   }
 
   async next(): Promise<DraftedToken | undefined> {
@@ -53,18 +59,15 @@ export class ModelDrafter implements Drafter {
     const cached = session.sequenceLength(0);
     if (this.tokens.length >= session.contextSize) return undefined;
     const pending = this.tokens.slice(cached);
-    let logits: Float32Array | undefined;
+    let rows: LogitRows | undefined;
     for (let i = 0; i < pending.length; i += session.batchSize) {
       const chunk = pending.slice(i, i + session.batchSize);
       const last = i + session.batchSize >= pending.length;
-      const rows = await session.evaluate(
-        chunk.map((token, j) => ({ token, position: cached + i + j, sequences: [0], logits: last && j === chunk.length - 1 })),
-      );
+      rows = await session.evaluate(chunk.map((token, j) => ({ token, position: cached + i + j, sequences: [0], logits: last && j === chunk.length - 1 })));
       this.calls++;
-      if (last) logits = rows.row(0);
     }
-    if (!logits) throw new Error("the drafter has no new token to condition on");
-    const drafted = this.choose(this.options.constraints?.apply(logits, this.tokens) ?? logits);
+    if (!rows?.count) throw new Error("the drafter has no new token to condition on");
+    const drafted = this.choose(rows);
     this.tokens.push(drafted.token);
     return drafted;
   }
@@ -84,9 +87,19 @@ export class ModelDrafter implements Drafter {
     this.session = undefined;
   }
 
-  private choose(logits: Float32Array): DraftedToken {
-    if (this.sampling.mode === "greedy") return { token: argmax(logits), q: softmax(logits), drawn: "argmax" };
+  /**
+   * The drafted token and q from the last row. Greedy without constraints reads the backend's row summary
+   * (argmax, top tokens, entropy: no full row in JavaScript); otherwise q is computed from the whole row.
+   */
+  private choose(rows: LogitRows): DraftedToken {
+    const constraints = this.options.constraints;
+    if (this.sampling.mode === "greedy" && !constraints?.active) {
+      const q = rowDistribution(rows, 0);
+      return { token: q.top(1)[0], q, drawn: "argmax" };
+    }
+    const logits = constraints?.apply(rows.row(0), this.tokens) ?? rows.row(0);
+    if (this.sampling.mode === "greedy") return { token: argmax(logits), q: denseSoftmax(logits), drawn: "argmax" };
     const q = samplingDistribution(logits, this.sampling);
-    return { token: sampleFrom(q, this.rng!), q, drawn: "sampled" };
+    return { token: sampleFrom(q, this.rng!), q: new DenseDistribution(q), drawn: "sampled" };
   }
 }

@@ -5,6 +5,7 @@
  * deterministic, which the acceptance rules handle exactly.
  */
 import type { TokenId } from "../backends/languageModel.js";
+import { PointDistribution } from "../sampling/tokenDistribution.js";
 import type { DraftedToken, Drafter } from "./drafter.js";
 
 /** Longest n-gram to match; 3 by default. */
@@ -39,9 +40,7 @@ export class PromptLookupDrafter implements Drafter {
     if (this.cursor === undefined || this.cursor >= this.tokens.length) return undefined;
     const token = this.tokens[this.cursor++];
     this.tokens.push(token);
-    const q = new Float64Array(this.vocabSize);
-    q[token] = 1;
-    return { token, q, drawn: "argmax" };
+    return { token, q: new PointDistribution(token, this.vocabSize), drawn: "argmax" };
   }
 
   commit(keptDrafts: number, appended: readonly TokenId[]): void {

@@ -5,6 +5,7 @@
  */
 import type { TokenId } from "../backends/languageModel.js";
 import type { Drafter, Drawn } from "../drafters/drafter.js";
+import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
 /** An alternative to the chain's token at `depth`: a child of the chain token before it (of the root at depth 0). */
 export interface Sibling {
@@ -15,7 +16,7 @@ export interface Sibling {
 export interface DraftBlock {
   tokens: TokenId[];
   /** q[i]: the drafter's distribution at drafted position i. */
-  q: Float64Array[];
+  q: TokenDistribution[];
   /** drawn[i]: how tokens[i] came from q[i] (its proposal is one-hot when "argmax"). */
   drawn: Drawn[];
   /** Alternatives at chain positions (a tree); ordered by depth. None for a chain. */
@@ -23,11 +24,11 @@ export interface DraftBlock {
   /** The verifier stage that stopped drafting early, if one did. */
   cutBy?: string;
   /** Shadow mode: tokens drafted past the cut, verified only to price the cut. */
-  shadow?: { tokens: TokenId[]; q: Float64Array[] };
+  shadow?: { tokens: TokenId[]; q: TokenDistribution[] };
 }
 
 /** Decides whether a drafted token is worth verifying; returns the name of the stage that cuts it, or undefined to keep it. */
-export type DraftFilter = (block: DraftBlock, q: Float64Array, token: TokenId) => string | undefined;
+export type DraftFilter = (block: DraftBlock, q: TokenDistribution, token: TokenId) => string | undefined;
 
 /** What chain drafting needs from the step's context (a subset of the policies' DraftContext). */
 export interface ChainDraftContext {

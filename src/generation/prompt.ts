@@ -1,5 +1,5 @@
 /** Prompt handling shared by every generation loop: tokenising, context checks, prefill. */
-import type { ModelSession, TokenId, Vocabulary } from "../backends/languageModel.js";
+import type { LogitRows, ModelSession, TokenId, Vocabulary } from "../backends/languageModel.js";
 import type { FinishReason } from "./generationTypes.js";
 
 /** Raised when a prompt cannot be generated from (empty, or longer than the context). */
@@ -24,18 +24,18 @@ export function checkPromptFits(tokens: readonly TokenId[], session: ModelSessio
 
 /**
  * Evaluates the tokens in batches of the session's batch size, continuing the
- * sequence's cache, and returns a copy of the logits after the last token
- * (undefined when `wantLogits` is false).
+ * sequence's cache, and returns the last batch's rows, whose one row is the logits
+ * after the last token (undefined when `wantLogits` is false).
  */
-export async function prefill(session: ModelSession, tokens: readonly TokenId[], sequence = 0, wantLogits = true): Promise<Float32Array | undefined> {
+export async function prefill(session: ModelSession, tokens: readonly TokenId[], sequence = 0, wantLogits = true): Promise<LogitRows | undefined> {
   let start = session.sequenceLength(sequence);
-  let last: Float32Array | undefined;
+  let last: LogitRows | undefined;
   for (let i = 0; i < tokens.length; i += session.batchSize) {
     const chunk = tokens.slice(i, i + session.batchSize);
     const isLast = i + session.batchSize >= tokens.length;
     const batch = chunk.map((token, j) => ({ token, position: start + j, sequences: [sequence], logits: wantLogits && isLast && j === chunk.length - 1 }));
     const rows = await session.evaluate(batch);
-    if (rows.count > 0) last = rows.row(0).slice();
+    if (rows.count > 0) last = rows;
     start += chunk.length;
   }
   return last;

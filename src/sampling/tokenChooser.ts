@@ -1,20 +1,21 @@
 /** Chooses the next token from the target's logits, per the sampling settings. */
-import type { TokenId } from "../backends/languageModel.js";
+import type { LogitRows, TokenId } from "../backends/languageModel.js";
 import { type Constraints, NO_CONSTRAINTS } from "../generation/constraints.js";
 import { argmax, sampleFrom, samplingDistribution } from "./distribution.js";
 import { Random } from "./random.js";
 import type { SamplingSettings } from "./samplingSettings.js";
+import { rowArgmax } from "./tokenDistribution.js";
 
 export interface TokenChooser {
-  /** The next token after `context`, from the target's logits there (constraints applied first). */
-  choose(logits: Float32Array, context: readonly TokenId[]): TokenId;
+  /** The next token after `context`, from the target's logits there: row i of `rows` (constraints applied first). */
+  choose(rows: LogitRows, i: number, context: readonly TokenId[]): TokenId;
 }
 
 class GreedyChooser implements TokenChooser {
   constructor(private readonly constraints: Constraints) {}
 
-  choose(logits: Float32Array, context: readonly TokenId[]): TokenId {
-    return argmax(this.constraints.apply(logits, context));
+  choose(rows: LogitRows, i: number, context: readonly TokenId[]): TokenId {
+    return this.constraints.active ? argmax(this.constraints.apply(rows.row(i), context)) : rowArgmax(rows, i);
   }
 }
 
@@ -25,8 +26,8 @@ class RandomChooser implements TokenChooser {
     private readonly constraints: Constraints,
   ) {}
 
-  choose(logits: Float32Array, context: readonly TokenId[]): TokenId {
-    return sampleFrom(samplingDistribution(this.constraints.apply(logits, context), this.settings), this.rng);
+  choose(rows: LogitRows, i: number, context: readonly TokenId[]): TokenId {
+    return sampleFrom(samplingDistribution(this.constraints.apply(rows.row(i), context), this.settings), this.rng);
   }
 }
 

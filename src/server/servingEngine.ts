@@ -55,7 +55,8 @@ export class ServingEngine {
       contextSize: o.contextSize,
       maxWaiting: o.maxWaiting,
     });
-    this.drafts = o.draft && new SharedModel(o.draft, { slots: o.parallel, sequencesPerSlot: 1, contextSize: o.contextSize, pinCells: false });
+    this.drafts =
+      o.draft && new SharedModel(o.draft, { slots: o.parallel, sequencesPerSlot: 1, contextSize: o.contextSize, pinCells: false, rowSummary: "top" });
   }
 
   /** Checks the job against this server and starts it; throws ApiError (400 for bad input, 429 when full). */

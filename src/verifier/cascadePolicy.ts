@@ -10,11 +10,11 @@
 import type { TokenId } from "../backends/languageModel.js";
 import type { Drafter } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
+import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 import type { AcceptanceScorer } from "./acceptanceScorer.js";
 import { AgreementTracker } from "./agreementTracker.js";
 import { draftFeatures, RunningAcceptance } from "./draftFeatures.js";
 import { type BlockOutcome, checkDraftLength, type DraftContext, type DraftPolicy } from "./draftPolicy.js";
-import { topTokens } from "./treePolicy.js";
 
 export interface CascadeOptions {
   /** Most tokens drafted per block; 8 by default. */
@@ -63,10 +63,10 @@ export class CascadePolicy implements DraftPolicy {
   }
 
   /** The first stage that cuts token x, or undefined when every stage keeps it. */
-  private stage(block: DraftBlock, q: Float64Array, x: TokenId, context: DraftContext): string | undefined {
+  private stage(block: DraftBlock, q: TokenDistribution, x: TokenId, context: DraftContext): string | undefined {
     const s = this.settings;
     const f = draftFeatures(block, q, x, this.running.rate);
-    if (f.q < s.minQ || f.entropy > s.maxEntropy || !(f.isTop || topTokens(q, s.gateK, -1).includes(x))) return "stage1-drafter";
+    if (f.q < s.minQ || f.entropy > s.maxEntropy || !(f.isTop || q.top(s.gateK).includes(x))) return "stage1-drafter";
     if (this.agreement.estimate(f.q) < s.minAgreement) return "stage2-agreement";
     if (context.constraints.active && context.constraints.forbids([...context.tokens, ...block.tokens], x)) return "stage2-constraints";
     if (this.o.scorer && this.o.scorer.predict(f) < s.minScore) return "stage3-learned";

@@ -1,6 +1,7 @@
 /** Builds the features of the next drafted token of a block, and keeps the running acceptance of a generation. */
 import type { TokenId } from "../backends/languageModel.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
+import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 import type { DraftFeatures } from "./acceptanceScorer.js";
 import { tokenSignals } from "./signals.js";
 
@@ -18,9 +19,9 @@ export class RunningAcceptance {
   }
 }
 
-export function draftFeatures(block: DraftBlock, q: Float64Array, token: TokenId, running: number): DraftFeatures {
+export function draftFeatures(block: DraftBlock, q: TokenDistribution, token: TokenId, running: number): DraftFeatures {
   const position = block.tokens.length;
-  const previousQ = position > 0 ? block.q[position - 1][block.tokens[position - 1]] : 1;
-  const cumulativeQ = block.tokens.reduce((c, t, i) => c * block.q[i][t], q[token]);
+  const previousQ = position > 0 ? block.q[position - 1].prob(block.tokens[position - 1]) : 1;
+  const cumulativeQ = block.tokens.reduce((c, t, i) => c * block.q[i].prob(t), q.prob(token));
   return { ...tokenSignals(q, token, position), previousQ, cumulativeQ, runningAcceptance: running };
 }

@@ -4,6 +4,7 @@
  * the position in the block.
  */
 import type { TokenId } from "../backends/languageModel.js";
+import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
 export interface TokenSignals {
   /** q(x): the drafter's probability of the drafted token. */
@@ -18,26 +19,8 @@ export interface TokenSignals {
   position: number;
 }
 
-/** The two most likely tokens of a distribution. */
-export function topTwo(q: ArrayLike<number>): [TokenId, TokenId] {
-  let a = 0;
-  let b = -1;
-  for (let i = 1; i < q.length; i++) {
-    if (q[i] > q[a]) {
-      b = a;
-      a = i;
-    } else if (b < 0 || q[i] > q[b]) b = i;
-  }
-  return [a, Math.max(b, 0)];
-}
-
-export function entropyOf(q: ArrayLike<number>): number {
-  let h = 0;
-  for (let i = 0; i < q.length; i++) if (q[i] > 0) h -= q[i] * Math.log(q[i]);
-  return h;
-}
-
-export function tokenSignals(q: Float64Array, token: TokenId, position: number): TokenSignals {
-  const [first, second] = topTwo(q);
-  return { q: q[token], entropy: entropyOf(q), margin: q[first] - q[second], isTop: token === first, position };
+export function tokenSignals(q: TokenDistribution, token: TokenId, position: number): TokenSignals {
+  const [first, second] = q.top(2);
+  const top = q.prob(first);
+  return { q: q.prob(token), entropy: q.entropy, margin: second === undefined ? top : top - q.prob(second), isTop: token === first, position };
 }

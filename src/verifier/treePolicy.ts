@@ -10,6 +10,7 @@
 import type { TokenId } from "../backends/languageModel.js";
 import type { Drafter } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain, type Sibling } from "../drafts/draftBlock.js";
+import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 import { checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftContext, type DraftPolicy } from "./draftPolicy.js";
 
 /** Most alternative tokens in a tree; 4 by default. */
@@ -27,20 +28,11 @@ export interface TreeOptions {
 }
 
 /** The n most likely tokens of q with q > 0, other than `exclude`. */
-export function topTokens(q: Float64Array, n: number, exclude: TokenId): TokenId[] {
-  const best: TokenId[] = [];
-  for (let t = 0; t < q.length; t++) {
-    if (t === exclude || q[t] <= 0) continue;
-    if (best.length === n && q[t] <= q[best[n - 1]]) continue;
-    let i = Math.min(best.length, n - 1);
-    if (best.length < n) best.push(t);
-    while (i > 0 && q[best[i - 1]] < q[t]) {
-      best[i] = best[i - 1];
-      i--;
-    }
-    best[i] = t;
-  }
-  return best;
+export function topTokens(q: TokenDistribution, n: number, exclude: TokenId): TokenId[] {
+  return q
+    .top(Math.min(n + 1, q.size))
+    .filter((t) => t !== exclude)
+    .slice(0, n);
 }
 
 export class TreePolicy implements DraftPolicy {
@@ -77,13 +69,14 @@ export class TreePolicy implements DraftPolicy {
     for (let d = 0; d < block.tokens.length; d++) {
       const q = block.q[d];
       const chainToken = block.tokens[d];
-      if (q[chainToken] < this.branchBelow) {
+      const qChain = q.prob(chainToken);
+      if (qChain < this.branchBelow) {
         const path = context.constraints.active ? [...context.tokens, ...block.tokens.slice(0, d)] : [];
         for (const t of topTokens(q, this.width, chainToken)) {
-          if (!context.constraints.forbids(path, t)) candidates.push({ depth: d, token: t, score: pathQ * q[t] });
+          if (!context.constraints.forbids(path, t)) candidates.push({ depth: d, token: t, score: pathQ * q.prob(t) });
         }
       }
-      pathQ *= q[chainToken];
+      pathQ *= qChain;
     }
     return candidates
       .sort((a, b) => b.score - a.score)

@@ -2,7 +2,16 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { GgufFormatError, readGgufHeader } from "../../gguf/ggufReader.js";
-import { DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, type LanguageModel, type ModelSession, type SessionOptions } from "../languageModel.js";
+import {
+  addCallStats,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CONTEXT_SIZE,
+  emptyCallStats,
+  type LanguageModel,
+  type ModelCallStats,
+  type ModelSession,
+  type SessionOptions,
+} from "../languageModel.js";
 import { LlamaCppSession } from "./llamaCppSession.js";
 import { LlamaCppVocabulary } from "./llamaCppVocabulary.js";
 import { type NativeBinding, type NativeLoadOptions, type NativeModel, type NativeModelInfo, nativeBinding } from "./native.js";
@@ -78,6 +87,8 @@ export class LlamaCppModel implements LanguageModel {
   private disposed = false;
   private vocabularyOnly = false;
   private readonly sessions = new Set<LlamaCppSession>();
+  /** Call stats of the sessions already disposed. */
+  private retiredStats = emptyCallStats();
 
   private constructor(
     private readonly native: NativeBinding,
@@ -122,9 +133,22 @@ export class LlamaCppModel implements LanguageModel {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`${key} must be a positive integer, got ${v}`);
     }
     const context = this.native.createContext(this.model, contextSize, batchSize, maxSequences, this.threads, this.f32Cache);
-    const session = new LlamaCppSession(this.native, context, this.vocabulary, () => this.sessions.delete(session));
+    const session = new LlamaCppSession(
+      this.native,
+      context,
+      this.vocabulary,
+      () => {
+        this.retiredStats = addCallStats(this.retiredStats, session.callStats());
+        this.sessions.delete(session);
+      },
+      options.rowSummary,
+    );
     this.sessions.add(session);
     return session;
+  }
+
+  callStats(): ModelCallStats {
+    return [...this.sessions].reduce((sum, s) => addCallStats(sum, s.callStats()), this.retiredStats);
   }
 
   /** Frees the weights, and first every session still open on them. */

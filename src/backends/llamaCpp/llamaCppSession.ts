@@ -1,7 +1,36 @@
-/** A llama.cpp context: a unified KV cache with several sequences, evaluated on a worker thread. */
+/**
+ * A llama.cpp context: a unified KV cache with several sequences, evaluated on a worker thread. Each row asked
+ * for is summarised natively (rowSummary); a whole row is copied into JavaScript only when `row(i)` asks.
+ */
 import { validateBatch } from "../batchValidation.js";
-import type { BatchToken, LogitRows, ModelSession, Vocabulary } from "../languageModel.js";
+import {
+  type BatchToken,
+  type LogitRows,
+  type ModelCallStats,
+  type ModelSession,
+  type RowSummary,
+  type RowSummaryKind,
+  TOP_SUMMARY_TOKENS,
+  type Vocabulary,
+} from "../languageModel.js";
 import type { NativeBinding, NativeContext } from "./native.js";
+
+/** Tokens per native row summary, by kind (0: none). */
+const SUMMARY_TOP: Record<RowSummaryKind, number> = { none: 0, argmax: 1, top: TOP_SUMMARY_TOKENS };
+
+/** Doubles per row summary (native/rows.cc): logSumExp, entropy, `top` ids, `top` logits. */
+function summaryStride(top: number): number {
+  return top === 0 ? 0 : 2 + 2 * top;
+}
+
+function readSummary(s: Float64Array, at: number, top: number): RowSummary {
+  return {
+    logSumExp: s[at],
+    entropy: s[at + 1],
+    top: Array.from(s.subarray(at + 2, at + 2 + top)),
+    topLogits: Array.from(s.subarray(at + 2 + top, at + 2 + 2 * top)),
+  };
+}
 
 /** Reused typed arrays for marshalling batches; they only grow. */
 class BatchBuffers {
@@ -11,8 +40,9 @@ class BatchBuffers {
   seqIds = new Int32Array(0);
   outputs = new Uint8Array(0);
   logits = new Float32Array(0);
+  summaries = new Float64Array(0);
 
-  fill(batch: readonly BatchToken[], vocabSize: number): number {
+  fill(batch: readonly BatchToken[], vocabSize: number, summaryStride: number): number {
     const n = batch.length;
     const ids = batch.reduce((sum, t) => sum + t.sequences.length, 0);
     const rows = batch.reduce((sum, t) => sum + (t.logits ? 1 : 0), 0);
@@ -24,6 +54,7 @@ class BatchBuffers {
     }
     if (this.seqIds.length < ids) this.seqIds = new Int32Array(ids);
     if (this.logits.length < rows * vocabSize) this.logits = new Float32Array(rows * vocabSize);
+    if (this.summaries.length < rows * summaryStride) this.summaries = new Float64Array(rows * summaryStride);
     let k = 0;
     for (let i = 0; i < n; i++) {
       const t = batch[i];
@@ -45,13 +76,18 @@ export class LlamaCppSession implements ModelSession {
   private readonly buffers = new BatchBuffers();
   private disposed = false;
   private startsAnywhere = false;
+  /** Evaluates so far: rows of an older one are stale. */
+  private evaluation = 0;
+  private readonly summaryTop: number;
 
   constructor(
     private readonly native: NativeBinding,
     private readonly context: NativeContext,
     readonly vocabulary: Vocabulary,
     private readonly onDispose: () => void,
+    rowSummary: RowSummaryKind = "argmax",
   ) {
+    this.summaryTop = SUMMARY_TOP[rowSummary];
     const info = native.contextInfo(context);
     this.contextSize = info.contextSize;
     this.maxSequences = info.maxSequences;
@@ -62,8 +98,10 @@ export class LlamaCppSession implements ModelSession {
     this.checkLive();
     validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s), emptyStartsAnywhere: this.startsAnywhere });
     const b = this.buffers;
-    const rows = b.fill(batch, this.vocabulary.size);
+    const top = this.summaryTop;
+    const count = b.fill(batch, this.vocabulary.size, summaryStride(top));
     const n = batch.length;
+    const evaluation = ++this.evaluation;
     await this.native.decode(
       this.context,
       b.tokens.subarray(0, n),
@@ -71,11 +109,39 @@ export class LlamaCppSession implements ModelSession {
       b.seqOffsets.subarray(0, n + 1),
       b.seqIds,
       b.outputs.subarray(0, n),
-      b.logits,
+      top,
+      b.summaries,
     );
+    return this.rowsOf(evaluation, count);
+  }
+
+  /** The rows of one evaluate: copied from llama.cpp when first asked for, refused once the next evaluate ran. */
+  private rowsOf(evaluation: number, count: number): LogitRows {
     const vocabSize = this.vocabulary.size;
-    const logits = b.logits;
-    return { count: rows, vocabSize, row: (i) => logits.subarray(i * vocabSize, (i + 1) * vocabSize) };
+    const { logits, summaries } = this.buffers;
+    const copied = new Uint8Array(count);
+    const check = (i: number) => {
+      if (evaluation !== this.evaluation) throw new Error("these logits rows are stale: the session has evaluated again since");
+      if (!(i >= 0 && i < count)) throw new RangeError(`row ${i} is outside 0..${count - 1}`);
+    };
+    const top = this.summaryTop;
+    return {
+      count,
+      vocabSize,
+      row: (i) => {
+        check(i);
+        if (!copied[i]) this.native.copyRow(this.context, i, logits, i * vocabSize);
+        copied[i] = 1;
+        return logits.subarray(i * vocabSize, (i + 1) * vocabSize);
+      },
+      summary:
+        top === 0
+          ? undefined
+          : (i) => {
+              check(i);
+              return readSummary(summaries, i * summaryStride(top), top);
+            },
+    };
   }
 
   sequenceLength(sequence: number): number {
@@ -113,6 +179,11 @@ export class LlamaCppSession implements ModelSession {
   clear(): void {
     this.checkLive();
     this.native.memoryClear(this.context);
+  }
+
+  /** Time split of this session's evaluates (kept after dispose). */
+  callStats(): ModelCallStats {
+    return this.native.contextStats(this.context);
   }
 
   dispose(): void {

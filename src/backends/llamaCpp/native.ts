@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { packageRoot } from "../../util/packageRoot.js";
+import type { ModelCallStats } from "../languageModel.js";
 
 declare const modelBrand: unique symbol;
 declare const contextBrand: unique symbol;
@@ -76,8 +77,13 @@ export interface NativeBinding {
     seqOffsets: Int32Array,
     seqIds: Int32Array,
     outputs: Uint8Array,
-    out: Float32Array,
+    summaryTop: number,
+    summaries: Float64Array,
   ): Promise<number>;
+  /** Copies output row `row` of the context's last decode into out[offset..]. */
+  copyRow(context: NativeContext, row: number, out: Float32Array, offset: number): void;
+  /** Time split of the context's decode calls so far. */
+  contextStats(context: NativeContext): ModelCallStats;
   seqRemove(context: NativeContext, sequence: number, from: number, to: number): boolean;
   seqCopy(context: NativeContext, source: number, destination: number, from: number, to: number): void;
   seqKeep(context: NativeContext, sequence: number): void;

@@ -71,7 +71,7 @@ export async function collectExamples(
       v.block.tokens.forEach((x: TokenId, d) => {
         const logits = v.logitsAt(d);
         const greedyAccept = argmax(logits) === x ? 1 : 0;
-        const acceptProb = o.sampling.mode === "greedy" ? greedyAccept : Math.min(1, samplingDistribution(logits, o.sampling)[x] / v.block.q[d][x]);
+        const acceptProb = o.sampling.mode === "greedy" ? greedyAccept : Math.min(1, samplingDistribution(logits, o.sampling)[x] / v.block.q[d].prob(x));
         onExample({ prompt: p, step, features: featureVector(policy.features[d]), accepted: d < v.accepted ? 1 : 0, greedyAccept, acceptProb });
       });
       step++;

@@ -1,0 +1,135 @@
+/**
+ * A distribution over the vocabulary as the verifier and the acceptance rules read it: the probability of a
+ * token, the entropy, the most likely tokens, and (for the sampled rules only) the whole vector. Two forms:
+ * a dense vector, or a row summary made by the backend (most likely tokens, log-sum-exp, entropy), which is
+ * all a greedy drafter's q needs and costs no full-row work in JavaScript.
+ */
+import type { LogitRows, RowSummary, TokenId } from "../backends/languageModel.js";
+import { argmax, softmax } from "./distribution.js";
+
+export interface TokenDistribution {
+  /** Vocabulary size. */
+  readonly size: number;
+  /** The probability of a token. */
+  prob(token: TokenId): number;
+  /** Entropy in nats. */
+  readonly entropy: number;
+  /** The n most likely tokens, most likely first, ties to the lower id (fewer when fewer have probability > 0). */
+  top(n: number): TokenId[];
+  /** The whole vector (what speculative sampling's residual needs). */
+  dense(): Float64Array;
+}
+
+/** A distribution held as a whole vector; entropy and ranking are computed when first asked for. */
+export class DenseDistribution implements TokenDistribution {
+  private ranked: TokenId[] | undefined;
+  private h: number | undefined;
+
+  constructor(private readonly probs: Float64Array) {}
+
+  get size(): number {
+    return this.probs.length;
+  }
+
+  prob(token: TokenId): number {
+    return this.probs[token];
+  }
+
+  get entropy(): number {
+    if (this.h === undefined) {
+      let h = 0;
+      for (const p of this.probs) if (p > 0) h -= p * Math.log(p);
+      this.h = h;
+    }
+    return this.h;
+  }
+
+  top(n: number): TokenId[] {
+    if (n === 1) return this.probs.length ? [argmax(this.probs)] : [];
+    this.ranked ??= rankByProbability(this.probs);
+    return this.ranked.slice(0, n);
+  }
+
+  dense(): Float64Array {
+    return this.probs;
+  }
+}
+
+function rankByProbability(probs: Float64Array): TokenId[] {
+  const ids: TokenId[] = [];
+  for (let i = 0; i < probs.length; i++) if (probs[i] > 0) ids.push(i);
+  return ids.sort((a, b) => probs[b] - probs[a] || a - b);
+}
+
+/**
+ * The softmax (temperature 1) of a row known only by its summary: exact for the listed tokens, which is all a
+ * greedy drafter's signals ask about (the drafted token is the argmax; alternatives come from the top).
+ * Asking about an unlisted token, for more tokens than were listed, or for the whole vector is an error.
+ */
+export class SummarizedDistribution implements TokenDistribution {
+  constructor(
+    private readonly summary: RowSummary,
+    readonly size: number,
+  ) {
+    if (!Number.isFinite(summary.logSumExp)) throw new RangeError("a row summary without its log-sum-exp (an argmax-only summary) is not a distribution");
+  }
+
+  prob(token: TokenId): number {
+    const i = this.summary.top.indexOf(token);
+    if (i < 0) throw new RangeError(`token ${token} is not among the ${this.summary.top.length} tokens the row summary lists`);
+    return Math.exp(this.summary.topLogits[i] - this.summary.logSumExp);
+  }
+
+  get entropy(): number {
+    return this.summary.entropy;
+  }
+
+  top(n: number): TokenId[] {
+    if (n > this.summary.top.length) throw new RangeError(`the row summary lists ${this.summary.top.length} tokens; ${n} were asked for`);
+    return this.summary.top.slice(0, n) as TokenId[];
+  }
+
+  dense(): Float64Array {
+    throw new Error("a summarised distribution has no dense form: sampled acceptance needs a drafter that reports dense q");
+  }
+}
+
+/** All mass on one token: what a deterministic proposal is (prompt lookup; a greedy drafter's argmax as a proposal). */
+export class PointDistribution implements TokenDistribution {
+  readonly entropy = 0;
+
+  constructor(
+    readonly token: TokenId,
+    readonly size: number,
+  ) {}
+
+  prob(token: TokenId): number {
+    return token === this.token ? 1 : 0;
+  }
+
+  top(n: number): TokenId[] {
+    return n > 0 ? [this.token] : [];
+  }
+
+  dense(): Float64Array {
+    const out = new Float64Array(this.size);
+    out[this.token] = 1;
+    return out;
+  }
+}
+
+/** The softmax of a logits row as a dense distribution. */
+export function denseSoftmax(logits: ArrayLike<number>): DenseDistribution {
+  return new DenseDistribution(softmax(logits));
+}
+
+/** The argmax of row i: from the backend's summary when it gives one, else from the row itself. */
+export function rowArgmax(rows: LogitRows, i: number): TokenId {
+  return rows.summary ? rows.summary(i).top[0] : argmax(rows.row(i));
+}
+
+/** q at row i at temperature 1, from the backend's "top" summary when it has one, else from the row. */
+export function rowDistribution(rows: LogitRows, i: number): TokenDistribution {
+  const s = rows.summary?.(i);
+  return s && Number.isFinite(s.logSumExp) ? new SummarizedDistribution(s, rows.vocabSize) : denseSoftmax(rows.row(i));
+}

@@ -1,0 +1,86 @@
+/**
+ * Native per-row work: what llama.cpp sessions summarise of each logits row (argmax, top tokens, log-sum-exp,
+ * entropy) must equal what JavaScript computes from the full row, and rows are fetched only when asked for.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type BatchToken, TOP_SUMMARY_TOKENS } from "../src/backends/languageModel.js";
+import { argmax, softmax } from "../src/sampling/distribution.js";
+import { DenseDistribution, PointDistribution, rowDistribution, SummarizedDistribution } from "../src/sampling/tokenDistribution.js";
+import { useFixturePair } from "./helpers/fixtures.js";
+
+const pair = useFixturePair();
+
+function chain(tokens: number[]): BatchToken[] {
+  return tokens.map((token, position) => ({ token, position, sequences: [0], logits: true }));
+}
+
+/** Token ids by decreasing logit, ties to the lower id: the order the summary must list. */
+function ranked(row: Float32Array): number[] {
+  return Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b);
+}
+
+test("a 'top' summary lists the row's most likely tokens with their logits, its log-sum-exp and entropy", async () => {
+  const session = await pair.target.createSession({ rowSummary: "top" });
+  const rows = await session.evaluate(chain(pair.target.vocabulary.tokenize("the cat sat on a mat while dogs ran")));
+  for (let i = 0; i < rows.count; i++) {
+    const s = rows.summary!(i);
+    const row = rows.row(i);
+    assert.equal(s.top.length, TOP_SUMMARY_TOKENS);
+    assert.deepEqual(s.top, ranked(row).slice(0, TOP_SUMMARY_TOKENS));
+    assert.deepEqual(
+      s.topLogits,
+      s.top.map((t) => row[t]),
+    );
+    const q = softmax(row);
+    const lse = Math.log(row.reduce((sum, l) => sum + Math.exp(l - row[s.top[0]]), 0)) + row[s.top[0]];
+    const entropy = q.reduce((h, p) => (p > 0 ? h - p * Math.log(p) : h), 0);
+    // float32 logits summed in float64 on both sides: only summation order differs.
+    assert.ok(Math.abs(s.logSumExp - lse) < 1e-9, `log-sum-exp ${s.logSumExp} vs ${lse}`);
+    assert.ok(Math.abs(s.entropy - entropy) < 1e-9, `entropy ${s.entropy} vs ${entropy}`);
+    const summarized = rowDistribution(rows, i);
+    const dense = new DenseDistribution(q);
+    assert.ok(summarized instanceof SummarizedDistribution);
+    assert.deepEqual(summarized.top(5), dense.top(5));
+    for (const t of s.top) assert.ok(Math.abs(summarized.prob(t) - dense.prob(t)) < 1e-12);
+  }
+  session.dispose();
+});
+
+test("an 'argmax' summary (the default) gives the argmax only; it is no distribution", async () => {
+  const session = await pair.target.createSession();
+  const rows = await session.evaluate(chain(pair.target.vocabulary.tokenize("def return value")));
+  for (let i = 0; i < rows.count; i++) {
+    assert.deepEqual(rows.summary!(i).top, [argmax(rows.row(i))]);
+    assert.ok(Number.isNaN(rows.summary!(i).logSumExp));
+  }
+  assert.ok(rowDistribution(rows, 0) instanceof DenseDistribution, "without a top summary q comes from the row");
+  session.dispose();
+});
+
+test("ties go to the lower token id, as the JavaScript argmax and ranking do", async () => {
+  // A model does not give exact ties to order, so the rule is checked on hand-made distributions: q = [.25,
+  // .25, .5, 0] ranks 2 first, then 0 before 1 (equal, lower id first), and leaves 3 out (probability 0). The
+  // summary lists logits [1, 0, 0], so q(2) = e / (e + 2).
+  const dense = new DenseDistribution(Float64Array.from([0.25, 0.25, 0.5, 0]));
+  assert.deepEqual(dense.top(4), [2, 0, 1], "zero-probability tokens are not listed; equal ones by id");
+  const summary = new SummarizedDistribution({ top: [2, 0, 1], topLogits: [1, 0, 0], logSumExp: Math.log(Math.E + 2), entropy: 1 }, 4);
+  assert.ok(Math.abs(summary.prob(2) - Math.E / (Math.E + 2)) < 1e-15);
+  assert.throws(() => summary.prob(3), /not among the 3 tokens/);
+  assert.throws(() => summary.top(4), /lists 3 tokens; 4 were asked for/);
+  assert.throws(() => summary.dense(), /no dense form/);
+  assert.deepEqual(new PointDistribution(1, 4).dense(), Float64Array.from([0, 1, 0, 0]));
+});
+
+test("rows are fetched when asked for, and refused once the session has evaluated again", async () => {
+  const session = await pair.target.createSession({ rowSummary: "none" });
+  const tokens = pair.target.vocabulary.tokenize("the cat sat");
+  const first = await session.evaluate(chain(tokens));
+  assert.equal(first.summary, undefined);
+  const kept = first.row(1).slice();
+  const again = await session.evaluate([{ token: tokens[0], position: tokens.length, sequences: [0], logits: true }]);
+  assert.throws(() => first.row(1), /stale/);
+  assert.throws(() => again.row(1), /outside 0\.\.0/);
+  assert.equal(kept.length, pair.target.vocabulary.size);
+  session.dispose();
+});
