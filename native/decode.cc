@@ -15,19 +15,26 @@ double ms_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
 
-// A decode request, validated and staged into the context's llama_batch.
+// A decode request, validated and staged into the context's llama_batch. A greedy run (steps > 1) goes on
+// after the batch: it appends the argmax of the last row and decodes it, steps - 1 times, in the same call.
 struct DecodeWork {
   Context *c = nullptr;
   double *summaries = nullptr;
   int32_t top = 0;  // tokens per row summary; 0: no summaries
   std::vector<int32_t> output_index;  // batch indices whose logits are summarized, in order
+  int32_t steps = 1;
+  int32_t *drafted = nullptr;  // greedy run: the argmax after each step
   int32_t status = 0;
   std::string error;
-  napi_ref out_ref = nullptr;
+  napi_ref out_ref = nullptr, drafted_ref = nullptr;
   napi_deferred deferred = nullptr;
   napi_async_work work = nullptr;
-  // queued: handed to the worker pool; started/decoded/summarized (rows done): on the worker; taken back on the main thread.
-  Clock::time_point queued, started, decoded, summarized;
+  // What the worker did: forward passes, tokens and rows, and the time in passes and in row work.
+  int32_t decodes = 0;
+  uint64_t tokens = 0, rows = 0;
+  double decode_ms = 0, rows_ms = 0;
+  // queued: handed to the worker pool; started/finished: on the worker; then taken back on the main thread.
+  Clock::time_point queued, started, finished;
 };
 
 // Fills c->batch from typed arrays; returns an error message or "".
@@ -74,16 +81,20 @@ std::string stage_batch(napi_env env, const std::vector<napi_value> &a, DecodeWo
   return "";
 }
 
-void run_decode(DecodeWork &w) {
+// One llama_decode of the staged batch, then a summary of each output row (the n-th into summaries + n rows).
+void decode_once(DecodeWork &w, size_t first_row) {
   Context *c = w.c;
-  w.started = Clock::now();
+  auto t0 = Clock::now();
   w.status = llama_decode(c->ctx, c->batch);
-  w.decoded = w.summarized = Clock::now();
+  auto t1 = Clock::now();
+  w.decodes++;
+  w.tokens += (uint64_t)c->batch.n_tokens;
+  w.decode_ms += ms_between(t0, t1);
   if (w.status != 0) {
     w.error = take_last_error();
     return;
   }
-  size_t row = 0;
+  size_t row = first_row;
   for (int32_t i : w.output_index) {
     const float *logits = llama_get_logits_ith(c->ctx, i);
     if (!logits) {
@@ -94,18 +105,46 @@ void run_decode(DecodeWork &w) {
     if (w.top > 0) summarize_row(logits, c->n_vocab, w.top, w.summaries + row * summary_stride(w.top));
     row++;
   }
-  w.summarized = Clock::now();
+  w.rows += w.output_index.size();
+  w.rows_ms += ms_between(t1, Clock::now());
+}
+
+// Greedy run: the argmax of the last row becomes a one-token batch at the next position of the same sequences.
+void run_greedy(DecodeWork &w) {
+  llama_batch &b = w.c->batch;
+  int32_t last = b.n_tokens - 1;
+  for (int32_t step = 0; step < w.steps && w.status == 0; step++) {
+    int32_t token = (int32_t)w.summaries[step * summary_stride(w.top) + 2];
+    w.drafted[step] = token;
+    if (step + 1 == w.steps) break;
+    b.token[0] = token;
+    b.pos[0] = b.pos[last] + 1;
+    b.n_seq_id[0] = b.n_seq_id[last];
+    for (int32_t k = 0; k < b.n_seq_id[0]; k++) b.seq_id[0][k] = b.seq_id[last][k];
+    b.logits[0] = 1;
+    b.n_tokens = 1;
+    last = 0;
+    w.output_index.assign(1, 0);
+    decode_once(w, step + 1);
+  }
+}
+
+void run_decode(DecodeWork &w) {
+  w.started = Clock::now();
+  decode_once(w, 0);
+  if (w.steps > 1 || w.drafted) run_greedy(w);
+  w.finished = Clock::now();
 }
 
 void add_stats(DecodeWork &w) {
   CallStats &s = w.c->stats;
-  s.calls++;
-  s.tokens += (uint64_t)w.c->batch.n_tokens;
-  s.rows += w.output_index.size();
+  s.calls += w.decodes;
+  s.tokens += w.tokens;
+  s.rows += w.rows;
   s.queue_ms += ms_between(w.queued, w.started);
-  s.decode_ms += ms_between(w.started, w.decoded);
-  s.rows_ms += ms_between(w.decoded, w.summarized);
-  s.return_ms += ms_between(w.summarized, Clock::now());
+  s.decode_ms += w.decode_ms;
+  s.rows_ms += w.rows_ms;
+  s.return_ms += ms_between(w.finished, Clock::now());
 }
 
 std::string decode_error(const DecodeWork &w) {
@@ -127,7 +166,7 @@ void complete_decode(napi_env env, napi_status, void *data) {
   w->c->last_outputs = w->status == 0 ? w->output_index : std::vector<int32_t>();
   add_stats(*w);
   if (w->status == 0) {
-    napi_resolve_deferred(env, w->deferred, make_i32(env, (int64_t)w->output_index.size()));
+    napi_resolve_deferred(env, w->deferred, make_i32(env, (int64_t)(w->drafted ? w->steps : w->output_index.size())));
   } else {
     napi_value msg, err;
     napi_create_string_utf8(env, decode_error(*w).c_str(), NAPI_AUTO_LENGTH, &msg);
@@ -135,17 +174,37 @@ void complete_decode(napi_env env, napi_status, void *data) {
     napi_reject_deferred(env, w->deferred, err);
   }
   napi_delete_reference(env, w->out_ref);
+  if (w->drafted_ref) napi_delete_reference(env, w->drafted_ref);
   napi_delete_async_work(env, w->work);
   delete w;
 }
 
 }  // namespace
 
-// decode(ctx, tokens, positions, seqOffsets, seqIds, outputs, top, summaries) -> Promise<number of rows>, on a
-// worker thread; summaries (when top > 0) gets one row summary per output row.
+namespace {
+
+// A greedy run's extra arguments (steps, drafted): checked against the staged batch; returns an error or "".
+std::string stage_greedy(napi_env env, const std::vector<napi_value> &a, DecodeWork &w, size_t n_summaries) {
+  size_t n_drafted;
+  w.steps = get_i32(env, a[8]);
+  if (!get_typed(env, a[9], napi_int32_array, &w.drafted, &n_drafted)) return "a greedy run expects an Int32Array for the drafted tokens";
+  llama_batch &b = w.c->batch;
+  if (w.steps < 1 || (size_t)w.steps > n_drafted) return "a greedy run needs 1 to drafted.length steps";
+  if (w.top < 1 || n_summaries < (size_t)w.steps * summary_stride(w.top)) return "a greedy run needs a summary per step";
+  if (w.output_index.size() != 1 || w.output_index[0] != b.n_tokens - 1) return "a greedy run asks for the logits of the batch's last token only";
+  if (b.pos[b.n_tokens - 1] + w.steps - 1 >= (int32_t)llama_n_ctx(w.c->ctx)) return "a greedy run would go past the context";
+  return "";
+}
+
+}  // namespace
+
+// decode(ctx, tokens, positions, seqOffsets, seqIds, outputs, top, summaries[, steps, drafted]) -> Promise<rows>,
+// on a worker thread; summaries (when top > 0) gets one row summary per output row. With steps and drafted, a
+// greedy run: the argmax after the batch goes into drafted[0] and is decoded, and so on, for `steps` tokens;
+// summaries then holds the summary before each drafted token.
 napi_value DecodeAsync(napi_env env, napi_callback_info info) {
-  auto a = get_args(env, info, 8);
-  if (a.size() < 8) return throw_error(env, "decode needs 8 arguments");
+  auto a = get_args(env, info, 10);
+  if (a.size() < 8) return throw_error(env, "decode needs 8 arguments (10 for a greedy run)");
   auto *w = new DecodeWork();
   w->c = live_context(env, a[0]);
   if (!w->c) {
@@ -153,6 +212,12 @@ napi_value DecodeAsync(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   std::string err = stage_batch(env, a, *w);
+  if (err.empty() && a.size() == 10) {
+    size_t n_summaries = 0;
+    double *unused;
+    get_typed(env, a[7], napi_float64_array, &unused, &n_summaries);
+    err = stage_greedy(env, a, *w, n_summaries);
+  }
   if (!err.empty()) {
     delete w;
     return throw_error(env, err);
@@ -160,6 +225,7 @@ napi_value DecodeAsync(napi_env env, napi_callback_info info) {
   napi_value promise, name;
   CHECK(napi_create_promise(env, &w->deferred, &promise));
   CHECK(napi_create_reference(env, a[7], 1, &w->out_ref));
+  if (w->drafted) CHECK(napi_create_reference(env, a[9], 1, &w->drafted_ref));
   napi_create_string_utf8(env, "verispec.decode", NAPI_AUTO_LENGTH, &name);
   CHECK(napi_create_async_work(env, nullptr, name, execute_decode, complete_decode, w, &w->work));
   w->c->busy = true;

@@ -5,7 +5,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type BatchToken, TOP_SUMMARY_TOKENS } from "../src/backends/languageModel.js";
+import type { DraftedToken } from "../src/drafters/drafter.js";
+import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { argmax, softmax } from "../src/sampling/distribution.js";
+import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { DenseDistribution, PointDistribution, rowDistribution, SummarizedDistribution } from "../src/sampling/tokenDistribution.js";
 import { useFixturePair } from "./helpers/fixtures.js";
 
@@ -83,4 +86,31 @@ test("rows are fetched when asked for, and refused once the session has evaluate
   assert.throws(() => again.row(1), /outside 0\.\.0/);
   assert.equal(kept.length, pair.target.vocabulary.size);
   session.dispose();
+});
+
+test("a greedy run in one native call drafts what token-by-token drafting drafts, with the same q", async () => {
+  const context = pair.draft.vocabulary.tokenize("the cat sat on a mat");
+  const stepwise = new ModelDrafter(pair.draft, GREEDY);
+  const run = new ModelDrafter(pair.draft, GREEDY);
+  for (const d of [stepwise, run]) await d.start(context);
+  for (const block of [5, 3, 1]) {
+    const one: DraftedToken[] = [];
+    for (let i = 0; i < block; i++) one.push((await stepwise.next())!);
+    const callsBefore = run.calls;
+    const all = await run.nextRun(block);
+    assert.deepEqual(
+      all.map((d) => d.token),
+      one.map((d) => d.token),
+    );
+    assert.equal(run.calls - callsBefore, block, "each drafted token is one forward pass, all in one call");
+    for (const [i, d] of all.entries()) {
+      assert.equal(d.drawn, "argmax");
+      assert.ok(Math.abs(d.q.prob(d.token) - one[i].q.prob(one[i].token)) < 1e-12);
+      assert.ok(Math.abs(d.q.entropy - one[i].q.entropy) < 1e-9);
+    }
+    // Keep the first two drafts and append a token of our own, as a step that rejected the third would.
+    for (const d of [stepwise, run]) d.commit(Math.min(2, block), [context[0]]);
+  }
+  stepwise.dispose();
+  run.dispose();
 });

@@ -67,6 +67,12 @@ export interface LogitRows {
   summary?(i: number): RowSummary;
 }
 
+/** A greedy run's tokens, each with the summary of the row it is the argmax of. */
+export interface GreedyRun {
+  tokens: TokenId[];
+  summaries: RowSummary[];
+}
+
 /**
  * What a session summarises of each row it returns, where its backend can: "argmax" (the most likely token),
  * "top" (the TOP_SUMMARY_TOKENS most likely, log-sum-exp and entropy: what a drafter's q needs), or "none".
@@ -116,6 +122,13 @@ export interface ModelSession {
    * sequence at 0, which catches mistakes). Optional, with copyRange: for internal bookkeeping sequences.
    */
   allowStartAnywhere?(): void;
+  /**
+   * A greedy run in one call: evaluates the batch (only its last token asks for logits), then `steps` - 1
+   * times appends the argmax and evaluates it. Returns the argmax after each step and the row summary it came
+   * from; the cache ends holding the batch and all drafted tokens but the last. Optional: backends that
+   * summarise rows natively (llama.cpp), where it saves a round trip to JavaScript per token.
+   */
+  continueGreedy?(batch: readonly BatchToken[], steps: number): Promise<GreedyRun>;
   /** Drops every sequence but this one. */
   keepOnlySequence(sequence: number): void;
   /** Empties the cache. */

@@ -25,6 +25,19 @@ function record(session: number, key: string, args: unknown[]): RecordedCall {
   }
 }
 
+/** A greedy run is recorded as the evaluates it stands for: the batch, then each drafted token but the last, alone. */
+function recordGreedyRun(session: number, calls: RecordedCall[], run: NonNullable<ModelSession["continueGreedy"]>): ModelSession["continueGreedy"] {
+  return async (batch, steps) => {
+    const result = await run(batch, steps);
+    calls.push(record(session, "evaluate", [batch]));
+    const last = batch[batch.length - 1];
+    result.tokens.slice(0, -1).forEach((token, i) => {
+      calls.push(record(session, "evaluate", [[{ token, position: last.position + 1 + i, sequences: last.sequences, logits: true }]]));
+    });
+    return result;
+  };
+}
+
 export class RecordingModel implements LanguageModel {
   readonly calls: RecordedCall[] = [];
   private sessions = 0;
@@ -54,6 +67,7 @@ export class RecordingModel implements LanguageModel {
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver);
         if (typeof value !== "function") return value;
+        if (key === "continueGreedy") return recordGreedyRun(id, calls, value.bind(target));
         if (typeof key !== "string" || !RECORDED.has(key)) return value.bind(target);
         return (...args: unknown[]) => {
           calls.push(record(id, key, args));

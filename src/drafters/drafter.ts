@@ -27,6 +27,11 @@ export interface Drafter {
   /** Proposes the token after the context and the tokens drafted so far in this block; undefined when it has none. */
   next(): Promise<DraftedToken | undefined>;
   /**
+   * Up to n tokens at once, as n calls of `next` would propose them (fewer where it has no more). Optional: a
+   * drafter that can draft a run more cheaply than token by token (a greedy model drafter, in one native call).
+   */
+  nextRun?(n: number): Promise<DraftedToken[]>;
+  /**
    * Closes the block: the first `keptDrafts` tokens this drafter proposed were
    * accepted, and `appended` follows them (the bonus token, preceded by an
    * alternative token when a tree branch won). The context becomes

@@ -9,7 +9,7 @@ import { prefill } from "../generation/prompt.js";
 import { argmax, sampleFrom, samplingDistribution } from "../sampling/distribution.js";
 import { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
-import { DenseDistribution, denseSoftmax, rowDistribution } from "../sampling/tokenDistribution.js";
+import { DenseDistribution, denseSoftmax, rowDistribution, SummarizedDistribution } from "../sampling/tokenDistribution.js";
 import type { DraftedToken, Drafter } from "./drafter.js";
 
 export interface ModelDrafterOptions {
@@ -70,6 +70,31 @@ export class ModelDrafter implements Drafter {
     const drafted = this.choose(rows);
     this.tokens.push(drafted.token);
     return drafted;
+  }
+
+  /** Greedy without constraints, on a backend with greedy runs: n tokens in one call; else token by token. */
+  async nextRun(n: number): Promise<DraftedToken[]> {
+    const session = this.session;
+    if (!session) throw new Error("the drafter was not started");
+    const cached = session.sequenceLength(0);
+    const steps = Math.min(n, session.contextSize - this.tokens.length);
+    const pending = this.tokens.slice(cached);
+    if (this.sampling.mode !== "greedy" || this.options.constraints?.active || !session.continueGreedy || steps < 1 || pending.length > session.batchSize) {
+      const out: DraftedToken[] = [];
+      while (out.length < n) {
+        const next = await this.next();
+        if (!next) break;
+        out.push(next);
+      }
+      return out;
+    }
+    const run = await session.continueGreedy(
+      pending.map((token, j) => ({ token, position: cached + j, sequences: [0], logits: j === pending.length - 1 })),
+      steps,
+    );
+    this.calls += steps;
+    this.tokens.push(...run.tokens);
+    return run.tokens.map((token, i) => ({ token, q: new SummarizedDistribution(run.summaries[i], session.vocabulary.size), drawn: "argmax" }));
   }
 
   commit(keptDrafts: number, appended: readonly TokenId[]): void {

@@ -4,7 +4,7 @@
  * which turn the chain into a tree verified in the same target pass.
  */
 import type { TokenId } from "../backends/languageModel.js";
-import type { Drafter, Drawn } from "../drafters/drafter.js";
+import type { DraftedToken, Drafter, Drawn } from "../drafters/drafter.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
 /** An alternative to the chain's token at `depth`: a child of the chain token before it (of the root at depth 0). */
@@ -30,6 +30,17 @@ export interface DraftBlock {
 /** Decides whether a drafted token is worth verifying; returns the name of the stage that cuts it, or undefined to keep it. */
 export type DraftFilter = (block: DraftBlock, q: TokenDistribution, token: TokenId) => string | undefined;
 
+/** Without a verifier filter the whole chain is asked for at once (one call for drafters that can), then cut after a token that ends generation. */
+async function draftRun(run: (n: number) => Promise<DraftedToken[]>, block: DraftBlock, length: number, context: ChainDraftContext): Promise<DraftBlock> {
+  for (const next of length > 0 ? await run(length) : []) {
+    block.tokens.push(next.token);
+    block.q.push(next.q);
+    block.drawn.push(next.drawn);
+    if (context.endsGeneration?.(block.tokens)) break;
+  }
+  return block;
+}
+
 /** What chain drafting needs from the step's context (a subset of the policies' DraftContext). */
 export interface ChainDraftContext {
   shadow?: boolean;
@@ -46,6 +57,7 @@ export interface ChainDraftContext {
 export async function draftChain(drafter: Drafter, length: number, context: ChainDraftContext = {}, filter?: DraftFilter): Promise<DraftBlock> {
   const shadow = context.shadow ?? false;
   const block: DraftBlock = { tokens: [], q: [], drawn: [] };
+  if (!filter && drafter.nextRun) return draftRun(drafter.nextRun.bind(drafter), block, length, context);
   while (block.tokens.length + (block.shadow?.tokens.length ?? 0) < length) {
     const next = await drafter.next();
     if (!next) break;

@@ -5,6 +5,7 @@
 import { validateBatch } from "../batchValidation.js";
 import {
   type BatchToken,
+  type GreedyRun,
   type LogitRows,
   type ModelCallStats,
   type ModelSession,
@@ -113,6 +114,31 @@ export class LlamaCppSession implements ModelSession {
       b.summaries,
     );
     return this.rowsOf(evaluation, count);
+  }
+
+  async continueGreedy(batch: readonly BatchToken[], steps: number): Promise<GreedyRun> {
+    this.checkLive();
+    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s), emptyStartsAnywhere: this.startsAnywhere });
+    if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`a greedy run needs a whole number of steps >= 1, got ${steps}`);
+    const top = Math.max(this.summaryTop, 1);
+    const b = this.buffers;
+    b.fill(batch, this.vocabulary.size, summaryStride(top) * steps);
+    const n = batch.length;
+    const drafted = new Int32Array(steps);
+    ++this.evaluation;
+    await this.native.decode(
+      this.context,
+      b.tokens.subarray(0, n),
+      b.positions.subarray(0, n),
+      b.seqOffsets.subarray(0, n + 1),
+      b.seqIds,
+      b.outputs.subarray(0, n),
+      top,
+      b.summaries,
+      steps,
+      drafted,
+    );
+    return { tokens: Array.from(drafted), summaries: Array.from({ length: steps }, (_, i) => readSummary(b.summaries, i * summaryStride(top), top)) };
   }
 
   /** The rows of one evaluate: copied from llama.cpp when first asked for, refused once the next evaluate ran. */

@@ -79,6 +79,8 @@ export interface NativeBinding {
     outputs: Uint8Array,
     summaryTop: number,
     summaries: Float64Array,
+    steps?: number,
+    drafted?: Int32Array,
   ): Promise<number>;
   /** Copies output row `row` of the context's last decode into out[offset..]. */
   copyRow(context: NativeContext, row: number, out: Float32Array, offset: number): void;
