@@ -86,6 +86,8 @@ void decode_once(DecodeWork &w, size_t first_row) {
   Context *c = w.c;
   auto t0 = Clock::now();
   w.status = llama_decode(c->ctx, c->batch);
+  // A GPU backend may return before the pass has run; waiting here charges the pass, not the row work, for it.
+  if (w.status == 0) llama_synchronize(c->ctx);
   auto t1 = Clock::now();
   w.decodes++;
   w.tokens += (uint64_t)c->batch.n_tokens;

@@ -5,6 +5,10 @@
 # llama.cpp source, trimmed), .device/app.tar.xz (dist/ and the few runtime packages), .device/humaneval.jsonl.
 #   bash scripts/device/h200.sh setup    # Node, llama.cpp with CUDA for sm_90 + its tools, the binding, the 7B cost-equivalent target
 #   bash scripts/device/h200.sh probe    # devices, llama.cpp's pass-cost curve, a first GPU generation   (writes $OUT)
+#   bash scripts/device/h200.sh profile  # where a step's time goes, CUDA graphs on and off              (writes $OUT)
+#   bash scripts/device/h200.sh head_to_head       # verispec beside llama.cpp's programs, 20 x 3, one run   (writes $OUT)
+#   bash scripts/device/h200.sh head_to_head_more  # the other variants and T = 0.8, 20 x 1                 (writes $OUT)
+#   bash scripts/device/h200.sh vocab128k          # per-row overhead with a 128,256-token random pair      (writes $OUT)
 #   bash scripts/device/h200.sh bench    # call latencies, then verispec's main variants into $OUT/gpu-h200   (writes $OUT)
 #   bash scripts/device/h200.sh peers    # llama.cpp's programs and the other variants, T = 0.8            (writes $OUT)
 #   bash scripts/device/h200.sh serve    # verispec serve under bounded load at concurrency 1..8           (writes $OUT)
@@ -84,6 +88,30 @@ bench() {
     --policies "target-only,chain:2,chain:4,chain:8,tree:4,adaptive:4" --out "$OUT/gpu-h200" 2>&1 | grep -v '^\[' || true
 }
 
+# Each variant's tokens/s and where a step's time went (summary.json's stepMs), from a bench output folder.
+show_split() {
+  $NODE -e '
+    const s = JSON.parse(require("fs").readFileSync(process.argv[1] + "/summary.json", "utf8"));
+    for (const v of s.variants) {
+      const m = v.stepMs ? Object.entries(v.stepMs).map(([k, x]) => `${k} ${x.toFixed(2)}`).join(", ") : "";
+      console.log(`${v.variant}: ${v.tokensPerSecond.toFixed(1)} t/s (${(v.speedup ?? 0).toFixed(2)}x), ${v.meanAcceptedPerBlock.toFixed(2)}/block; ms/step: ${m}`);
+    }' "$1"
+}
+
+# Where a step's time goes, with llama.cpp's CUDA graphs on and off: 8 prompts x 1, three variants.
+profile() {
+  mkdir -p "$OUT"
+  latency
+  for graphs in on off; do
+    local env=()
+    [ $graphs = off ] && env=(GGML_CUDA_DISABLE_GRAPHS=1)
+    env "${env[@]}" timeout -s INT 100 $NODE dist/src/cli/main.js bench $(common) --limit 8 --repeats 1 \
+      --policies "target-only,chain:4,chain:8,adaptive:4" --out "$OUT/profile-graphs-$graphs" >/dev/null 2>&1 || true
+    echo "== CUDA graphs $graphs"
+    show_split "$OUT/profile-graphs-$graphs"
+  done
+}
+
 # llama.cpp's programs (a process and a model load per generation) beside verispec's target-only and chain k=4,
 # then the remaining verispec variants and T = 0.8, 20 prompts x 1 repeat each.
 peers() {
@@ -120,6 +148,41 @@ serve_peer() {
     timeout 150 $NODE dist/src/cli/main.js bench-serve $(serve_common) --url http://127.0.0.1:8090 --model llama-server --out "$OUT/serve-h200-llama-server-$mode" || true
     kill $pid; sleep 2
   done
+}
+
+# The head-to-head in one run: verispec's main variants beside llama.cpp's llama-simple and
+# llama-speculative-simple k=4, 20 prompts x 3 repeats (SIGINT before the call's limit keeps what finished).
+head_to_head() {
+  mkdir -p "$OUT"
+  latency >/dev/null
+  timeout -s INT 540 $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 3 \
+    --policies "target-only,llamacpp-target-only,llamacpp-spec:4,chain:4,chain:8,adaptive:4" --out "$OUT/gpu-h200" >/dev/null 2>&1 || true
+  show_split "$OUT/gpu-h200"
+}
+
+# The other variants, T = 0.8 too, and llama-speculative-simple at k = 2 and 8: 20 prompts x 1.
+head_to_head_more() {
+  mkdir -p "$OUT"
+  DRAFT_DEVICE=gpu THREADS=8
+  timeout -s INT 240 $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 1 --temperatures 0,0.8 --head models/verispec-head.json \
+    --policies "target-only,chain:2,chain:4,tree:4,heuristic:4,cascade:4,adaptive:4,adaptive+head:4,llamacpp-spec:2,llamacpp-spec:8" --out "$OUT/gpu-h200-more" >/dev/null 2>&1 || true
+  show_split "$OUT/gpu-h200-more"
+}
+
+# Per-row overhead at a 128,256-token vocabulary: a random pair (bench/randomPair.ts), its target grown to the
+# 7B shape, target-only and chain k=4, 10 prompts x 1, 64 tokens: row work, hand-offs and JavaScript per step
+# against the pass.
+vocab128k() {
+  mkdir -p "$OUT"
+  local dir=/opt/verispec-models/random-128k
+  [ -f $dir/target-7b.gguf ] || {
+    $NODE dist/bench/randomPair.js --out $dir --vocab 128256
+    $NODE dist/src/cli/main.js embed-target --source $dir/target.gguf --shape 7b --out $dir/target-7b.gguf
+  }
+  timeout -s INT 150 $NODE dist/src/cli/main.js bench --target $dir/target-7b.gguf --draft $dir/draft.gguf --device gpu --threads 8 \
+    --prompts .device/humaneval.jsonl --trim-prompts --max-tokens 64 --no-figures --limit 10 --repeats 1 \
+    --policies "target-only,chain:4,adaptive:4" --out "$OUT/vocab128k-h200" >/dev/null 2>&1 || true
+  show_split "$OUT/vocab128k-h200"
 }
 
 # Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).

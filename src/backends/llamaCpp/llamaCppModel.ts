@@ -12,9 +12,10 @@ import {
   type ModelSession,
   type SessionOptions,
 } from "../languageModel.js";
+import { ContextPool } from "./contextPool.js";
 import { LlamaCppSession } from "./llamaCppSession.js";
 import { LlamaCppVocabulary } from "./llamaCppVocabulary.js";
-import { type NativeBinding, type NativeLoadOptions, type NativeModel, type NativeModelInfo, nativeBinding } from "./native.js";
+import { type NativeBinding, type NativeContext, type NativeLoadOptions, type NativeModel, type NativeModelInfo, nativeBinding } from "./native.js";
 import { rpcDevices } from "./rpc/rpcDevices.js";
 import { physicalCoreCount } from "./threads.js";
 
@@ -87,6 +88,8 @@ export class LlamaCppModel implements LanguageModel {
   private disposed = false;
   private vocabularyOnly = false;
   private readonly sessions = new Set<LlamaCppSession>();
+  /** Contexts of disposed sessions, kept for the next session of the same shape. */
+  private readonly pool: ContextPool;
   /** Call stats of the sessions already disposed. */
   private retiredStats = emptyCallStats();
 
@@ -103,6 +106,7 @@ export class LlamaCppModel implements LanguageModel {
     this.vocabulary = new LlamaCppVocabulary(native, model, info);
     this.trainContextSize = info.trainContextSize;
     this.threads = threads;
+    this.pool = new ContextPool(native);
   }
 
   /** Loads a GGUF file; a missing, foreign or truncated file gives a ModelFileError. */
@@ -132,17 +136,15 @@ export class LlamaCppModel implements LanguageModel {
     for (const [key, v] of Object.entries({ contextSize, maxSequences, batchSize })) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`${key} must be a positive integer, got ${v}`);
     }
-    const context = this.native.createContext(this.model, contextSize, batchSize, maxSequences, this.threads, this.f32Cache);
-    const session = new LlamaCppSession(
-      this.native,
-      context,
-      this.vocabulary,
-      () => {
-        this.retiredStats = addCallStats(this.retiredStats, session.callStats());
-        this.sessions.delete(session);
-      },
-      options.rowSummary,
-    );
+    const shape = { contextSize, batchSize, maxSequences };
+    const context = this.pool.take(shape) ?? this.native.createContext(this.model, contextSize, batchSize, maxSequences, this.threads, this.f32Cache);
+    const release = (released: NativeContext) => {
+      this.retiredStats = addCallStats(this.retiredStats, session.callStats());
+      this.sessions.delete(session);
+      if (this.disposed) this.native.freeContext(released);
+      else this.pool.put(shape, released);
+    };
+    const session = new LlamaCppSession(this.native, context, this.vocabulary, release, options.rowSummary);
     this.sessions.add(session);
     return session;
   }
@@ -156,6 +158,7 @@ export class LlamaCppModel implements LanguageModel {
     if (this.disposed) return;
     this.disposed = true;
     for (const s of [...this.sessions]) s.dispose();
+    this.pool.clear();
     this.native.freeModel(this.model);
   }
 }

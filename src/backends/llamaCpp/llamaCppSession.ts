@@ -4,6 +4,7 @@
  */
 import { validateBatch } from "../batchValidation.js";
 import {
+  addCallStats,
   type BatchToken,
   type GreedyRun,
   type LogitRows,
@@ -80,15 +81,18 @@ export class LlamaCppSession implements ModelSession {
   /** Evaluates so far: rows of an older one are stale. */
   private evaluation = 0;
   private readonly summaryTop: number;
+  private readonly statsAtStart: ModelCallStats;
 
   constructor(
     private readonly native: NativeBinding,
     private readonly context: NativeContext,
     readonly vocabulary: Vocabulary,
-    private readonly onDispose: () => void,
+    /** Takes the context back when the session is disposed (to free it, or to keep it for a later session). */
+    private readonly release: (context: NativeContext) => void,
     rowSummary: RowSummaryKind = "argmax",
   ) {
     this.summaryTop = SUMMARY_TOP[rowSummary];
+    this.statsAtStart = native.contextStats(context);
     const info = native.contextInfo(context);
     this.contextSize = info.contextSize;
     this.maxSequences = info.maxSequences;
@@ -207,16 +211,15 @@ export class LlamaCppSession implements ModelSession {
     this.native.memoryClear(this.context);
   }
 
-  /** Time split of this session's evaluates (kept after dispose). */
+  /** Time split of this session's evaluates (a reused context's earlier calls left out). */
   callStats(): ModelCallStats {
-    return this.native.contextStats(this.context);
+    return addCallStats(this.native.contextStats(this.context), this.statsAtStart, -1);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.native.freeContext(this.context);
-    this.onDispose();
+    this.release(this.context);
   }
 
   private checkLive(): void {
