@@ -38,14 +38,15 @@ test("a 'top' summary lists the row's most likely tokens with their logits, its 
     const q = softmax(row);
     const lse = Math.log(row.reduce((sum, l) => sum + Math.exp(l - row[s.top[0]]), 0)) + row[s.top[0]];
     const entropy = q.reduce((h, p) => (p > 0 ? h - p * Math.log(p) : h), 0);
-    // float32 logits summed in float64 on both sides: only summation order differs.
-    assert.ok(Math.abs(s.logSumExp - lse) < 1e-9, `log-sum-exp ${s.logSumExp} vs ${lse}`);
-    assert.ok(Math.abs(s.entropy - entropy) < 1e-9, `entropy ${s.entropy} vs ${entropy}`);
+    // The native side sums float32 exps (a polynomial exp, a few ulps off) in chunks; here all is float64:
+    // they agree to ~1e-7 relative, and 1e-5 is far below anything a signal distinguishes.
+    assert.ok(Math.abs(s.logSumExp - lse) < 1e-5, `log-sum-exp ${s.logSumExp} vs ${lse}`);
+    assert.ok(Math.abs(s.entropy - entropy) < 1e-5, `entropy ${s.entropy} vs ${entropy}`);
     const summarized = rowDistribution(rows, i);
     const dense = new DenseDistribution(q);
     assert.ok(summarized instanceof SummarizedDistribution);
     assert.deepEqual(summarized.top(5), dense.top(5));
-    for (const t of s.top) assert.ok(Math.abs(summarized.prob(t) - dense.prob(t)) < 1e-12);
+    for (const t of s.top) assert.ok(Math.abs(summarized.prob(t) - dense.prob(t)) < 1e-6);
   }
   session.dispose();
 });
