@@ -146,6 +146,7 @@ napi_value MemoryClear(napi_env env, napi_callback_info info);
 napi_value DecodeAsync(napi_env env, napi_callback_info info);
 napi_value ContextStats(napi_env env, napi_callback_info info);
 napi_value CopyRow(napi_env env, napi_callback_info info);
+napi_value SamplingRow(napi_env env, napi_callback_info info);
 napi_value Devices(napi_env env, napi_callback_info info);
 napi_value BuildInfo(napi_env env, napi_callback_info info);
 napi_value AddRpcServer(napi_env env, napi_callback_info info);

@@ -133,3 +133,76 @@ napi_value CopyRowImpl(napi_env env, napi_callback_info info) {
 napi_value CopyRow(napi_env env, napi_callback_info info) { return CopyRowImpl(env, info); }
 
 }  // namespace verispec
+
+namespace verispec {
+
+namespace {
+
+// Zeroes every token outside the top-k / top-p set of a normalised distribution and renormalises: the set is
+// the tokens ranked by probability (ties to the lower id) up to k, then the shortest prefix of those whose
+// mass, as a share of theirs, reaches p. Only as much of the ranking is sorted as the cut needs.
+void truncate(double *probs, int32_t n, int32_t top_k, double top_p) {
+  std::vector<int32_t> ids;
+  for (int32_t i = 0; i < n; i++)
+    if (probs[i] > 0) ids.push_back(i);
+  auto before = [probs](int32_t a, int32_t b) { return probs[a] > probs[b] || (probs[a] == probs[b] && a < b); };
+  size_t keep = top_k > 0 ? std::min((size_t)top_k, ids.size()) : ids.size();
+  if (keep < ids.size()) std::nth_element(ids.begin(), ids.begin() + keep, ids.end(), before);
+  if (top_p < 1) {
+    double mass = 0;
+    for (size_t i = 0; i < keep; i++) mass += probs[ids[i]];
+    double cumulative = 0;
+    size_t sorted = 0;
+    for (size_t i = 0; i < keep; i++) {
+      if (i == sorted) {
+        sorted = std::min(keep, std::max<size_t>(64, sorted * 4));
+        std::partial_sort(ids.begin() + i, ids.begin() + sorted, ids.begin() + keep, before);
+      }
+      cumulative += probs[ids[i]] / mass;
+      if (cumulative >= top_p) {
+        keep = i + 1;
+        break;
+      }
+    }
+  }
+  std::vector<uint8_t> kept(n, 0);
+  for (size_t i = 0; i < keep; i++) kept[ids[i]] = 1;
+  double sum = 0;
+  for (int32_t i = 0; i < n; i++) {
+    if (!kept[i]) probs[i] = 0;
+    sum += probs[i];
+  }
+  for (int32_t i = 0; i < n; i++) probs[i] /= sum;
+}
+
+}  // namespace
+
+// samplingRow(ctx, row, temperature, topK, topP, out): the distribution a sampler draws from at output row
+// `row` of the last decode (softmax of logits / temperature, then top-k, then top-p, renormalised), in
+// float64 into out, straight from llama.cpp's logits (the same transform as sampling/distribution.ts).
+napi_value SamplingRow(napi_env env, napi_callback_info info) {
+  auto a = get_args(env, info, 6);
+  if (a.size() < 6) return throw_error(env, "samplingRow needs 6 arguments");
+  Context *c = live_context(env, a[0]);
+  if (!c) return nullptr;
+  int32_t row = get_i32(env, a[1]), top_k = get_i32(env, a[3]);
+  double temperature = 1, top_p = 1;
+  napi_get_value_double(env, a[2], &temperature);
+  napi_get_value_double(env, a[4], &top_p);
+  double *out;
+  size_t n_out;
+  if (!get_typed(env, a[5], napi_float64_array, &out, &n_out) || n_out < (size_t)c->n_vocab) return throw_error(env, "samplingRow expects a Float64Array of the vocabulary's size");
+  if (!(temperature > 0) || top_k < 0 || !(top_p > 0 && top_p <= 1)) return throw_error(env, "samplingRow needs temperature > 0, topK >= 0 and 0 < topP <= 1");
+  if (row < 0 || (size_t)row >= c->last_outputs.size()) return throw_error(env, "row " + std::to_string(row) + " was not asked for in the last decode");
+  const float *logits = llama_get_logits_ith(c->ctx, c->last_outputs[row]);
+  if (!logits) return throw_error(env, "llama.cpp has no logits for that row");
+  int32_t n = c->n_vocab;
+  double max = -std::numeric_limits<double>::infinity(), sum = 0;
+  for (int32_t i = 0; i < n; i++) max = std::max(max, (double)logits[i]);
+  for (int32_t i = 0; i < n; i++) sum += out[i] = std::exp(((double)logits[i] - max) / temperature);
+  for (int32_t i = 0; i < n; i++) out[i] /= sum;
+  if (top_k > 0 || top_p < 1) truncate(out, n, top_k, top_p);
+  return nullptr;
+}
+
+}  // namespace verispec

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { type BatchToken, TOP_SUMMARY_TOKENS } from "../src/backends/languageModel.js";
 import type { DraftedToken } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
-import { argmax, softmax } from "../src/sampling/distribution.js";
+import { argmax, samplingDistribution, softmax } from "../src/sampling/distribution.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { DenseDistribution, PointDistribution, rowDistribution, SummarizedDistribution } from "../src/sampling/tokenDistribution.js";
 import { useFixturePair } from "./helpers/fixtures.js";
@@ -114,4 +114,29 @@ test("a greedy run in one native call drafts what token-by-token drafting drafts
   }
   stepwise.dispose();
   run.dispose();
+});
+
+test("the backend's sampling distribution is sampling/distribution.ts's transform of the row", async () => {
+  const session = await pair.target.createSession();
+  const rows = await session.evaluate(chain(pair.target.vocabulary.tokenize("while dogs ran far away from home")));
+  // Plain softmax; temperature with top-k; top-p alone (the ranking sorted only as far as the cut); all three.
+  const settings = [
+    { temperature: 1, topK: 0, topP: 1 },
+    { temperature: 0.7, topK: 4, topP: 1 },
+    { temperature: 0.8, topK: 0, topP: 0.95 },
+    { temperature: 1.3, topK: 50, topP: 0.9 },
+  ];
+  for (let i = 0; i < rows.count; i++) {
+    for (const s of settings) {
+      const native = rows.samplingDistribution!(i, s);
+      const js = samplingDistribution(rows.row(i), { mode: "sample", seed: 0, ...s });
+      // Same support exactly; probabilities equal but for summation order (float64).
+      assert.deepEqual(
+        Array.from(native.keys()).filter((t) => native[t] > 0),
+        Array.from(js.keys()).filter((t) => js[t] > 0),
+      );
+      for (let t = 0; t < js.length; t++) assert.ok(Math.abs(native[t] - js[t]) < 1e-12, `token ${t}: ${native[t]} vs ${js[t]}`);
+    }
+  }
+  session.dispose();
 });

@@ -54,6 +54,13 @@ export interface RowSummary {
   readonly entropy: number;
 }
 
+/** From logits to a sampler's distribution: softmax at a temperature, then top-k (0: off), then top-p (1: off). */
+export interface SamplingTransform {
+  temperature: number;
+  topK: number;
+  topP: number;
+}
+
 /** Logits rows of one evaluation, one per batch token that asked for them, in batch order. */
 export interface LogitRows {
   readonly count: number;
@@ -65,6 +72,12 @@ export interface LogitRows {
   row(i: number): Float32Array;
   /** Row i in brief, where the backend summarises rows (see `SessionOptions.rowSummary`). */
   summary?(i: number): RowSummary;
+  /**
+   * The distribution a sampler draws from at row i (softmax of logits / temperature, then top-k, then top-p,
+   * renormalised: sampling/distribution.ts's transform), computed by the backend without copying the row into
+   * JavaScript. Optional: see `rowSamplingDistribution` for the fallback.
+   */
+  samplingDistribution?(i: number, s: SamplingTransform): Float64Array;
 }
 
 /** A greedy run's tokens, each with the summary of the row it is the argmax of. */

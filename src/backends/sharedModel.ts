@@ -17,6 +17,7 @@ import {
   type LogitRows,
   type ModelSession,
   type RowSummaryKind,
+  type SamplingTransform,
   type SessionOptions,
   type Vocabulary,
 } from "./languageModel.js";
@@ -228,7 +229,9 @@ function rowsAt(rows: LogitRows, picked: readonly number[], copy: boolean): Logi
   const kept = copy ? picked.map((r) => rows.row(r).slice()) : undefined;
   const summaries = copy && rows.summary ? picked.map((r) => rows.summary!(r)) : undefined;
   const summary = rows.summary && ((i: number) => summaries?.[i] ?? rows.summary!(picked[i]));
-  return { count: picked.length, vocabSize: rows.vocabSize, row: (i) => kept?.[i] ?? rows.row(picked[i]), summary };
+  // Copied rows are sampled from in JavaScript; the backend's own sampling reads rows of its last pass only.
+  const sampling = copy || !rows.samplingDistribution ? undefined : (i: number, s: SamplingTransform) => rows.samplingDistribution!(picked[i], s);
+  return { count: picked.length, vocabSize: rows.vocabSize, row: (i) => kept?.[i] ?? rows.row(picked[i]), summary, samplingDistribution: sampling };
 }
 
 /** A slot: sequences base..base+width-1 of the shared session, seen as 0..width-1. */

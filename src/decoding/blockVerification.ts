@@ -14,7 +14,7 @@ import type { Constraints } from "../generation/constraints.js";
 import { argmax, samplingDistribution } from "../sampling/distribution.js";
 import type { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
-import { PointDistribution, rowArgmax } from "../sampling/tokenDistribution.js";
+import { PointDistribution, rowArgmax, rowSamplingDistribution } from "../sampling/tokenDistribution.js";
 
 export interface JudgeSettings {
   sampling: SamplingSettings;
@@ -71,6 +71,12 @@ function targetArgmax(v: VerifiedBlock, block: DraftBlock, context: readonly Tok
   return o.constraints.active ? argmax(constrainedRow(v, block, context, o, row)) : rowArgmax(v.rows, row);
 }
 
+/** The target's sampling distribution p at a row: from the backend unless constraints change the row. */
+function targetSampling(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings, row: number): Float64Array {
+  if (o.sampling.mode !== "sample") throw new Error("p is a sampling distribution: greedy steps compare argmaxes");
+  return o.constraints.active ? samplingDistribution(constrainedRow(v, block, context, o, row), o.sampling) : rowSamplingDistribution(v.rows, row, o.sampling);
+}
+
 /** The acceptance rule: greedy match or speculative sampling, for a chain or a tree. */
 export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings): BlockVerdict {
   const row = (r: number) => constrainedRow(v, block, context, o, r);
@@ -80,8 +86,7 @@ export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonl
     const choice = (r: number) => targetArgmax(v, block, context, o, r);
     return tree ? acceptGreedyTree(block, v.layout, choice) : acceptGreedy(block.tokens, parents.map(choice));
   }
-  const sampling = o.sampling;
-  const p = (r: number) => samplingDistribution(row(r), sampling);
+  const p = (r: number) => targetSampling(v, block, context, o, r);
   const proposed = asProposed(block);
   return tree ? o.treeRule(proposed, v.layout, p, o.rng!) : o.chainRule(proposed.tokens, proposed.q, parents.map(p), o.rng!);
 }
@@ -109,7 +114,7 @@ export function shadowPrice(v: VerifiedBlock, block: DraftBlock, context: readon
       price++;
       continue;
     }
-    const p = samplingDistribution(constrainedRow(v, block, context, o, row), o.sampling);
+    const p = targetSampling(v, block, context, o, row);
     const x = shadow.tokens[j];
     alive *= Math.min(1, p[x] / shadow.q[j].prob(x));
     price += alive;

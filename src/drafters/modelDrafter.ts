@@ -9,7 +9,7 @@ import { prefill } from "../generation/prompt.js";
 import { argmax, sampleFrom, samplingDistribution } from "../sampling/distribution.js";
 import { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
-import { DenseDistribution, denseSoftmax, rowDistribution, SummarizedDistribution } from "../sampling/tokenDistribution.js";
+import { DenseDistribution, denseSoftmax, rowDistribution, rowSamplingDistribution, SummarizedDistribution } from "../sampling/tokenDistribution.js";
 import type { DraftedToken, Drafter } from "./drafter.js";
 
 export interface ModelDrafterOptions {
@@ -122,9 +122,13 @@ export class ModelDrafter implements Drafter {
       const q = rowDistribution(rows, 0);
       return { token: q.top(1)[0], q, drawn: "argmax" };
     }
-    const logits = constraints?.apply(rows.row(0), this.tokens) ?? rows.row(0);
-    if (this.sampling.mode === "greedy") return { token: argmax(logits), q: denseSoftmax(logits), drawn: "argmax" };
-    const q = samplingDistribution(logits, this.sampling);
+    if (this.sampling.mode === "greedy") {
+      const logits = constraints!.apply(rows.row(0), this.tokens);
+      return { token: argmax(logits), q: denseSoftmax(logits), drawn: "argmax" };
+    }
+    const q = constraints?.active
+      ? samplingDistribution(constraints.apply(rows.row(0), this.tokens), this.sampling)
+      : rowSamplingDistribution(rows, 0, this.sampling);
     return { token: sampleFrom(q, this.rng!), q: new DenseDistribution(q), drawn: "sampled" };
   }
 }

@@ -4,7 +4,7 @@ import { type Constraints, NO_CONSTRAINTS } from "../generation/constraints.js";
 import { argmax, sampleFrom, samplingDistribution } from "./distribution.js";
 import { Random } from "./random.js";
 import type { SamplingSettings } from "./samplingSettings.js";
-import { rowArgmax } from "./tokenDistribution.js";
+import { rowArgmax, rowSamplingDistribution } from "./tokenDistribution.js";
 
 export interface TokenChooser {
   /** The next token after `context`, from the target's logits there: row i of `rows` (constraints applied first). */
@@ -27,7 +27,10 @@ class RandomChooser implements TokenChooser {
   ) {}
 
   choose(rows: LogitRows, i: number, context: readonly TokenId[]): TokenId {
-    return sampleFrom(samplingDistribution(this.constraints.apply(rows.row(i), context), this.settings), this.rng);
+    const p = this.constraints.active
+      ? samplingDistribution(this.constraints.apply(rows.row(i), context), this.settings)
+      : rowSamplingDistribution(rows, i, this.settings);
+    return sampleFrom(p, this.rng);
   }
 }
 

@@ -5,7 +5,8 @@
  * all a greedy drafter's q needs and costs no full-row work in JavaScript.
  */
 import type { LogitRows, RowSummary, TokenId } from "../backends/languageModel.js";
-import { argmax, softmax } from "./distribution.js";
+import { argmax, samplingDistribution, softmax } from "./distribution.js";
+import type { RandomSamplingSettings } from "./samplingSettings.js";
 
 export interface TokenDistribution {
   /** Vocabulary size. */
@@ -121,6 +122,11 @@ export class PointDistribution implements TokenDistribution {
 /** The softmax of a logits row as a dense distribution. */
 export function denseSoftmax(logits: ArrayLike<number>): DenseDistribution {
   return new DenseDistribution(softmax(logits));
+}
+
+/** The sampling distribution at row i: computed by the backend where it can, else from the row itself. */
+export function rowSamplingDistribution(rows: LogitRows, i: number, s: RandomSamplingSettings): Float64Array {
+  return rows.samplingDistribution ? rows.samplingDistribution(i, s) : samplingDistribution(rows.row(i), s);
 }
 
 /** The argmax of row i: from the backend's summary when it gives one, else from the row itself. */

@@ -164,6 +164,12 @@ export class LlamaCppSession implements ModelSession {
         copied[i] = 1;
         return logits.subarray(i * vocabSize, (i + 1) * vocabSize);
       },
+      samplingDistribution: (i, s) => {
+        check(i);
+        const out = new Float64Array(vocabSize);
+        this.native.samplingRow(this.context, i, s.temperature, s.topK, s.topP, out);
+        return out;
+      },
       summary:
         top === 0
           ? undefined

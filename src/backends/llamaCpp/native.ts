@@ -82,6 +82,8 @@ export interface NativeBinding {
     steps?: number,
     drafted?: Int32Array,
   ): Promise<number>;
+  /** The sampling distribution (temperature, top-k, top-p) at output row `row` of the last decode, into out. */
+  samplingRow(context: NativeContext, row: number, temperature: number, topK: number, topP: number, out: Float64Array): void;
   /** Copies output row `row` of the context's last decode into out[offset..]. */
   copyRow(context: NativeContext, row: number, out: Float32Array, offset: number): void;
   /** Time split of the context's decode calls so far. */
