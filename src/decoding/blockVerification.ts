@@ -79,7 +79,6 @@ function targetSampling(v: VerifiedBlock, block: DraftBlock, context: readonly T
 
 /** The acceptance rule: greedy match or speculative sampling, for a chain or a tree. */
 export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings): BlockVerdict {
-  const row = (r: number) => constrainedRow(v, block, context, o, r);
   const tree = (block.siblings?.length ?? 0) > 0;
   const parents = v.layout.parentRow.slice(0, block.tokens.length + 1);
   if (o.sampling.mode === "greedy") {
