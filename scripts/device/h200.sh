@@ -94,7 +94,7 @@ show_split() {
     const s = JSON.parse(require("fs").readFileSync(process.argv[1] + "/summary.json", "utf8"));
     for (const v of s.variants) {
       const m = v.stepMs ? Object.entries(v.stepMs).map(([k, x]) => `${k} ${x.toFixed(2)}`).join(", ") : "";
-      console.log(`${v.variant}: ${v.tokensPerSecond.toFixed(1)} t/s (${(v.speedup ?? 0).toFixed(2)}x), ${v.meanAcceptedPerBlock.toFixed(2)}/block; ms/step: ${m}`);
+      console.log(`${v.variant}: ${v.tokensPerSecond.toFixed(1)} t/s (${(v.speedup ?? 0).toFixed(2)}x), ${(v.meanAcceptedPerBlock ?? Number.NaN).toFixed(2)}/block; ms/step: ${m}`);
     }' "$1"
 }
 
