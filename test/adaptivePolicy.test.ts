@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
+import { AdaptiveMemory, AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
 
 /** A device: drafter ms per drafted token, and a target pass of n tokens in `pass(n)` ms. */
 interface Device {
@@ -58,4 +58,19 @@ test("a costly catch-up after a stretch without drafting does not keep drafting 
   const chosen = run(new AdaptivePolicy(), GPU, 400, (step) => (step < 60 ? 0.05 : 0.95), 20);
   assert.ok(chosen.slice(30, 60).filter((k) => k > 0).length < 10, `poor drafts: ${chosen.slice(30, 60).join(",")}`);
   assert.ok(chosen.slice(-100).filter((k) => k >= 2).length > 80, `good drafts again: ${chosen.slice(-100).join(",")}`);
+});
+
+test("a policy given the memory of earlier generations starts from what they measured", () => {
+  // A first generation on the CPU-like device learns that drafting does not pay (acceptance 0.3) and how
+  // rarely to explore; a fresh policy of its own would spend its first steps drafting 4 tokens twice to
+  // measure the costs again, one sharing the memory drafts nothing in its first 40 steps.
+  const memory = new AdaptiveMemory();
+  run(new AdaptivePolicy({ memory }), CPU, 300, 0.3);
+  const fresh = run(new AdaptivePolicy(), CPU, 40, 0.3);
+  const informed = run(new AdaptivePolicy({ memory }), CPU, 40, 0.3);
+  assert.deepEqual(fresh.slice(0, 2), [4, 4], "a fresh policy measures by drafting first");
+  assert.ok(
+    informed.every((k) => k === 0),
+    `draft lengths with memory ${informed.join(",")}`,
+  );
 });

@@ -13,6 +13,7 @@ import { createDrafter } from "../drafters/drafterRegistry.js";
 import { collectGeneration, type GenerationMetrics } from "../metrics/generationMetrics.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
 import type { AcceptanceScorer } from "../verifier/acceptanceScorer.js";
+import { AdaptiveMemory } from "../verifier/adaptivePolicy.js";
 import { createPolicy, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { type BenchRow, type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
 import { WITH_HEAD } from "./benchVariants.js";
@@ -64,6 +65,16 @@ async function withCallStats<T>(plan: BenchPlan, run: () => Promise<T>): Promise
 
 type CallSplit = Pick<BenchRow, "targetDecodeSeconds" | "drafterDecodeSeconds" | "rowWorkSeconds" | "handoffSeconds">;
 
+/** Each adaptive variant's memory, shared by its generations in one run (as requests on one server share it). */
+const memories = new WeakMap<BenchPlan, Map<string, AdaptiveMemory>>();
+
+function adaptiveMemory(plan: BenchPlan, variant: string): AdaptiveMemory {
+  if (!memories.has(plan)) memories.set(plan, new Map());
+  const byVariant = memories.get(plan)!;
+  if (!byVariant.has(variant)) byVariant.set(variant, new AdaptiveMemory());
+  return byVariant.get(variant)!;
+}
+
 async function runVerispec(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number): Promise<Measured> {
   const { result, split } = await withCallStats(plan, () => generateVerispec(plan, v, prompt, seed));
   return { ...result, ...split };
@@ -81,6 +92,7 @@ async function generateVerispec(plan: BenchPlan, v: BenchVariant, prompt: string
       if (withHead && !plan.head) throw new Error(`variant ${v.id} needs --head`);
       const policy = createPolicy(withHead ? v.policy.slice(0, -WITH_HEAD.length) : v.policy, {
         ...plan.policyOptions,
+        adaptiveMemory: adaptiveMemory(plan, v.id),
         k: v.k,
         scorer: withHead ? plan.head : undefined,
       });

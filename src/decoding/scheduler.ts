@@ -125,9 +125,11 @@ export class SpeculativeScheduler {
       checkPromptFits(r.context, r.session, 1);
       const inStep = this.options.promptInStep ?? (this.target.options.slots > 1 ? DEFAULT_PROMPT_IN_STEP : 0);
       const alone = r.context.slice(0, Math.max(0, r.context.length - 1 - inStep));
-      // The drafter prefills the prompt while the target does (two contexts, overlapping).
-      await Promise.all([prefill(r.session, alone, 0, false), r.drafter?.start(r.context)]);
+      await prefill(r.session, alone, 0, false);
       r.targetCalls = Math.ceil(alone.length / r.session.batchSize) + 1;
+      // One after the other: on a CPU both models' thread pools want every core, and two pools sharing
+      // them wait on each other at every graph node's barrier.
+      await r.drafter?.start(r.context);
       this.active.add(r);
     } catch (error) {
       this.end(r, error);

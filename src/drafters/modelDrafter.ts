@@ -5,7 +5,6 @@
  */
 import type { LanguageModel, LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
 import type { Constraints } from "../generation/constraints.js";
-import { prefill } from "../generation/prompt.js";
 import { argmax, sampleFrom, samplingDistribution } from "../sampling/distribution.js";
 import { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
@@ -41,16 +40,13 @@ export class ModelDrafter implements Drafter {
     this.rng = sampling.mode === "sample" ? new Random(sampling.seed ^ DRAFTER_SEED_SALT) : undefined;
   }
 
-  /** Opens the session and prefills the context but its last token (so the first `next` is one short call). */
+  /** Opens the session; the context is evaluated with the first draft (never, when a policy drafts nothing). */
   async start(context: readonly TokenId[]): Promise<void> {
     this.session ??= await this.model.createSession({ contextSize: this.options.contextSize, rowSummary: "top" });
     this.session.clear();
     this.tokens = [...context];
     this.contextLength = context.length;
     this.calls = 0;
-    const ahead = context.slice(0, Math.min(context.length - 1, this.session.contextSize - 1));
-    await prefill(this.session, ahead, 0, false);
-    this.calls = Math.ceil(ahead.length / this.session.batchSize);
   }
 
   async next(): Promise<DraftedToken | undefined> {

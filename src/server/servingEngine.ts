@@ -11,6 +11,7 @@ import type { Drafter } from "../drafters/drafter.js";
 import { createDrafter } from "../drafters/drafterRegistry.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { PromptError, promptTokens } from "../generation/prompt.js";
+import { AdaptiveMemory } from "../verifier/adaptivePolicy.js";
 import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { DEFAULT_TREE_BUDGET } from "../verifier/treePolicy.js";
 import { ApiError, invalidField } from "./apiErrors.js";
@@ -101,6 +102,9 @@ export class ServingEngine {
     this.drafts?.dispose();
   }
 
+  /** What adaptive requests have measured on this server's pair and device, shared by the requests after them. */
+  private readonly adaptiveMemory = new AdaptiveMemory();
+
   private prompt(job: GenerationJob): TokenId[] {
     if ("messages" in job.input) return this.o.chatTemplate.tokens(job.input.messages);
     const p = job.input.prompt;
@@ -117,7 +121,7 @@ export class ServingEngine {
   private policy(job: GenerationJob) {
     const name = job.policy ?? this.o.policy;
     if (!POLICY_NAMES.includes(name)) throw invalidField("verispec.policy", `unknown policy '${name}'; known policies: ${POLICY_NAMES.join(", ")}`);
-    return createPolicy(name, { ...this.o.policyOptions, k: job.k ?? this.o.policyOptions.k });
+    return createPolicy(name, { ...this.o.policyOptions, k: job.k ?? this.o.policyOptions.k, adaptiveMemory: this.adaptiveMemory });
   }
 
   private drafter(choice: DraftChoice | undefined, job: GenerationJob): Drafter | undefined {

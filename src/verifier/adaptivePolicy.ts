@@ -36,6 +36,20 @@ export interface AdaptiveOptions {
   /** Draft at least one token every this many steps; 8 by default. */
   exploreEvery?: number;
   scorer?: AcceptanceScorer;
+  /**
+   * What earlier generations with the same pair on the same device measured (costs, acceptance, how rarely to
+   * explore), shared by every policy given it: a new request then starts from what is known instead of paying
+   * to measure it again. A fresh memory by default.
+   */
+  memory?: AdaptiveMemory;
+}
+
+/** The measurements an adaptive policy learns from, kept across the generations (and requests) that share it. */
+export class AdaptiveMemory {
+  readonly cost = new CostModel();
+  readonly agreement = new AgreementTracker();
+  /** Steps between explorations while drafting does not pay (see AdaptivePolicy.exploring); undefined: not yet set. */
+  exploreGap: number | undefined;
 }
 
 export const ADAPTIVE_DEFAULTS = { maxK: 8, minCumulative: 0.25, exploreEvery: 8 };
@@ -45,16 +59,15 @@ const MAX_EXPLORE_GAP = 128;
 export class AdaptivePolicy implements DraftPolicy {
   readonly name = "adaptive";
   readonly maxSequences = 1;
-  readonly cost = new CostModel();
-  private readonly agreement = new AgreementTracker();
+  readonly cost: CostModel;
+  private readonly agreement: AgreementTracker;
+  private readonly memory: AdaptiveMemory;
   private readonly running = new RunningAcceptance();
   private readonly initialK: number;
   private readonly maxK: number;
   private readonly minCumulative: number;
   private readonly exploreEvery: number;
   private steps = 0;
-  /** Steps between explorations: doubles each time exploring finds drafting still does not pay, back to exploreEvery when it does. */
-  private exploreGap: number;
   private lastExplored = 0;
   private previousDrafted = 0;
   /** Tokens other requests add to the shared pass this block joins: the block's cost is the pass's at load + its size. */
@@ -76,7 +89,19 @@ export class AdaptivePolicy implements DraftPolicy {
     this.maxK = checkDraftLength(o.maxK ?? ADAPTIVE_DEFAULTS.maxK);
     this.minCumulative = o.minCumulative ?? ADAPTIVE_DEFAULTS.minCumulative;
     this.exploreEvery = o.exploreEvery ?? ADAPTIVE_DEFAULTS.exploreEvery;
-    this.exploreGap = this.exploreEvery;
+    this.memory = o.memory ?? new AdaptiveMemory();
+    this.memory.exploreGap ??= this.exploreEvery;
+    this.cost = this.memory.cost;
+    this.agreement = this.memory.agreement;
+  }
+
+  /** Steps between explorations: doubles each time exploring finds drafting still does not pay, back to exploreEvery when it does. */
+  private get exploreGap(): number {
+    return this.memory.exploreGap ?? this.exploreEvery;
+  }
+
+  private set exploreGap(gap: number) {
+    this.memory.exploreGap = gap;
   }
 
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {

@@ -1,6 +1,6 @@
 /** Draft policies by name, for the CLI and benchmarks. */
 import type { AcceptanceScorer } from "./acceptanceScorer.js";
-import { type AdaptiveOptions, AdaptivePolicy } from "./adaptivePolicy.js";
+import { type AdaptiveMemory, type AdaptiveOptions, AdaptivePolicy } from "./adaptivePolicy.js";
 import { type CascadeOptions, CascadePolicy } from "./cascadePolicy.js";
 import { ChainPolicy } from "./chainPolicy.js";
 import type { DraftPolicy } from "./draftPolicy.js";
@@ -15,6 +15,8 @@ export interface PolicyOptions {
   adaptive?: Omit<AdaptiveOptions, "initialK" | "scorer">;
   /** A learned acceptance scorer for the cascade's stage 3 and the adaptive stop rule. */
   scorer?: AcceptanceScorer;
+  /** What adaptive policies created with these options share across generations (see AdaptiveMemory). */
+  adaptiveMemory?: AdaptiveMemory;
 }
 
 const FACTORIES: Record<string, (o: PolicyOptions) => DraftPolicy> = {
@@ -22,7 +24,7 @@ const FACTORIES: Record<string, (o: PolicyOptions) => DraftPolicy> = {
   heuristic: (o) => new HeuristicPolicy(o.k),
   tree: (o) => new TreePolicy({ ...o.tree, k: o.k }),
   cascade: (o) => new CascadePolicy({ ...o.cascade, k: o.k, scorer: o.scorer }),
-  adaptive: (o) => new AdaptivePolicy({ ...o.adaptive, initialK: o.k, scorer: o.scorer }),
+  adaptive: (o) => new AdaptivePolicy({ ...o.adaptive, initialK: o.k, scorer: o.scorer, memory: o.adaptiveMemory }),
 };
 
 export const POLICY_NAMES = Object.keys(FACTORIES);

@@ -26,12 +26,13 @@ function summaryStride(top: number): number {
 }
 
 function readSummary(s: Float64Array, at: number, top: number): RowSummary {
-  return {
-    logSumExp: s[at],
-    entropy: s[at + 1],
-    top: Array.from(s.subarray(at + 2, at + 2 + top)),
-    topLogits: Array.from(s.subarray(at + 2 + top, at + 2 + 2 * top)),
-  };
+  const ids: number[] = new Array(top);
+  const logits: number[] = new Array(top);
+  for (let k = 0; k < top; k++) {
+    ids[k] = s[at + 2 + k];
+    logits[k] = s[at + 2 + top + k];
+  }
+  return { logSumExp: s[at], entropy: s[at + 1], top: ids, topLogits: logits };
 }
 
 /** Reused typed arrays for marshalling batches; they only grow. */
