@@ -150,6 +150,16 @@ serve_peer() {
   done
 }
 
+# A quick look after changes: 8 prompts x 1, target-only, chain k=4 and adaptive (a bench variant's
+# generations share the adaptive policy's memory).
+quick() {
+  mkdir -p "$OUT"
+  DRAFT_DEVICE=gpu THREADS=8
+  timeout -s INT "${1:-90}" $NODE dist/src/cli/main.js bench $(common) --limit 8 --repeats 1 \
+    --policies "target-only,chain:4,adaptive:4" --out "$OUT/quick" >/dev/null 2>&1 || true
+  show_split "$OUT/quick"
+}
+
 # The head-to-head in one run: verispec's main variants beside llama.cpp's llama-simple and
 # llama-speculative-simple k=4, 20 prompts x 3 repeats (SIGINT before the call's limit keeps what finished).
 head_to_head() {

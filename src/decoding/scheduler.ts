@@ -49,6 +49,9 @@ interface Planned {
   plan: PlannedStep;
 }
 
+/** Longest stretch of steps without letting the event loop turn, in ms. */
+const EVENT_LOOP_TURN_MS = 2;
+
 export class SpeculativeScheduler {
   readonly stats: SchedulerStats = { steps: 0, requestSteps: 0, passTokens: 0 };
   private readonly target: SharedModel;
@@ -101,9 +104,16 @@ export class SpeculativeScheduler {
   private async run(): Promise<void> {
     // Let the requests submitted in the same turn of the event loop start together.
     await new Promise((resolve) => setImmediate(resolve));
+    let turned = performance.now();
     while (this.waiting.length > 0 || this.active.size > 0) {
       await this.admitWaiting();
       if (this.active.size > 0) await this.step();
+      // A backend that answers without I/O (the n-gram model) never lets the event loop turn between steps,
+      // and then no new request, closed socket or timer is seen until every generation ends: let it turn.
+      if (performance.now() - turned > EVENT_LOOP_TURN_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turned = performance.now();
+      }
     }
   }
 
