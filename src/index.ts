@@ -2,7 +2,17 @@
 
 export { acceptGreedy } from "./acceptance/greedyAcceptance.js";
 export { acceptSampled, residual } from "./acceptance/speculativeSampling.js";
-export type { BatchToken, LanguageModel, LogitRows, ModelSession, SessionOptions, TokenId, Vocabulary } from "./backends/languageModel.js";
+export type {
+  BatchToken,
+  LanguageModel,
+  LogitRows,
+  ModelCallStats,
+  ModelSession,
+  RowSummary,
+  SessionOptions,
+  TokenId,
+  Vocabulary,
+} from "./backends/languageModel.js";
 export { type LlamaCppLoadOptions, LlamaCppModel, ModelFileError } from "./backends/llamaCpp/llamaCppModel.js";
 export { openLlamaCppModel } from "./backends/llamaCpp/openModel.js";
 export { parseRpcEndpoints, RpcServerError } from "./backends/llamaCpp/rpc/rpcEndpoints.js";
@@ -27,10 +37,11 @@ export { writeGguf } from "./gguf/ggufWriter.js";
 export { writeRandomLlamaPair } from "./gguf/randomLlama.js";
 export { collectGeneration, type GenerationMetrics, generationMetrics } from "./metrics/generationMetrics.js";
 export { GREEDY, type SamplingSettings, samplingFrom } from "./sampling/samplingSettings.js";
+export { DenseDistribution, PointDistribution, SummarizedDistribution, type TokenDistribution } from "./sampling/tokenDistribution.js";
 export { chatTemplateFor, chatTemplateFrom } from "./server/chatTemplate.js";
 export { type ServerOptions, VerispecServer } from "./server/httpServer.js";
 export { type EngineOptions, ServingEngine } from "./server/servingEngine.js";
-export { AdaptivePolicy } from "./verifier/adaptivePolicy.js";
+export { AdaptiveMemory, AdaptivePolicy } from "./verifier/adaptivePolicy.js";
 export { ChainPolicy } from "./verifier/chainPolicy.js";
 export type { DraftPolicy } from "./verifier/draftPolicy.js";
 export { HeuristicPolicy } from "./verifier/heuristicPolicy.js";
