@@ -108,29 +108,32 @@ void summarize_row(const float *logits, int32_t n_vocab, int32_t top, double *ou
   }
 }
 
-namespace {
+// The logits of output row `row` of the context's last decode, or null with a JavaScript error thrown.
+const float *last_row(napi_env env, Context *c, int32_t row) {
+  if (row < 0 || (size_t)row >= c->last_outputs.size()) {
+    throw_error(env, "row " + std::to_string(row) + " was not asked for in the last decode");
+    return nullptr;
+  }
+  const float *logits = llama_get_logits_ith(c->ctx, c->last_outputs[row]);
+  if (!logits) throw_error(env, "llama.cpp has no logits for that row");
+  return logits;
+}
 
 // copyRow(ctx, row, out, offset): the logits of output row `row` of the context's last decode into out[offset..].
-napi_value CopyRowImpl(napi_env env, napi_callback_info info) {
+napi_value CopyRow(napi_env env, napi_callback_info info) {
   auto a = get_args(env, info, 4);
   if (a.size() < 4) return throw_error(env, "copyRow needs 4 arguments");
   Context *c = live_context(env, a[0]);
   if (!c) return nullptr;
-  int32_t row = get_i32(env, a[1]), offset = get_i32(env, a[3]);
+  int32_t offset = get_i32(env, a[3]);
   float *out;
   size_t n_out;
   if (!get_typed(env, a[2], napi_float32_array, &out, &n_out)) return throw_error(env, "copyRow expects a Float32Array");
-  if (row < 0 || (size_t)row >= c->last_outputs.size()) return throw_error(env, "row " + std::to_string(row) + " was not asked for in the last decode");
   if (offset < 0 || (size_t)offset + (size_t)c->n_vocab > n_out) return throw_error(env, "the Float32Array is too small for the row");
-  const float *logits = llama_get_logits_ith(c->ctx, c->last_outputs[row]);
-  if (!logits) return throw_error(env, "llama.cpp has no logits for that row");
-  std::memcpy(out + offset, logits, sizeof(float) * c->n_vocab);
+  const float *logits = last_row(env, c, get_i32(env, a[1]));
+  if (logits) std::memcpy(out + offset, logits, sizeof(float) * c->n_vocab);
   return nullptr;
 }
-
-}  // namespace
-
-napi_value CopyRow(napi_env env, napi_callback_info info) { return CopyRowImpl(env, info); }
 
 }  // namespace verispec
 
@@ -193,9 +196,8 @@ napi_value SamplingRow(napi_env env, napi_callback_info info) {
   size_t n_out;
   if (!get_typed(env, a[5], napi_float64_array, &out, &n_out) || n_out < (size_t)c->n_vocab) return throw_error(env, "samplingRow expects a Float64Array of the vocabulary's size");
   if (!(temperature > 0) || top_k < 0 || !(top_p > 0 && top_p <= 1)) return throw_error(env, "samplingRow needs temperature > 0, topK >= 0 and 0 < topP <= 1");
-  if (row < 0 || (size_t)row >= c->last_outputs.size()) return throw_error(env, "row " + std::to_string(row) + " was not asked for in the last decode");
-  const float *logits = llama_get_logits_ith(c->ctx, c->last_outputs[row]);
-  if (!logits) return throw_error(env, "llama.cpp has no logits for that row");
+  const float *logits = last_row(env, c, row);
+  if (!logits) return nullptr;
   int32_t n = c->n_vocab;
   double max = -std::numeric_limits<double>::infinity(), sum = 0;
   for (int32_t i = 0; i < n; i++) max = std::max(max, (double)logits[i]);

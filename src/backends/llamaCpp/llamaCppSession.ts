@@ -101,37 +101,29 @@ export class LlamaCppSession implements ModelSession {
   }
 
   async evaluate(batch: readonly BatchToken[]): Promise<LogitRows> {
-    this.checkLive();
-    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s), emptyStartsAnywhere: this.startsAnywhere });
-    const b = this.buffers;
     const top = this.summaryTop;
-    const count = b.fill(batch, this.vocabulary.size, summaryStride(top));
-    const n = batch.length;
-    const evaluation = ++this.evaluation;
-    await this.native.decode(
-      this.context,
-      b.tokens.subarray(0, n),
-      b.positions.subarray(0, n),
-      b.seqOffsets.subarray(0, n + 1),
-      b.seqIds,
-      b.outputs.subarray(0, n),
-      top,
-      b.summaries,
-    );
-    return this.rowsOf(evaluation, count);
+    const count = await this.decode(batch, top, 1);
+    return this.rowsOf(this.evaluation, count);
   }
 
   async continueGreedy(batch: readonly BatchToken[], steps: number): Promise<GreedyRun> {
-    this.checkLive();
-    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s), emptyStartsAnywhere: this.startsAnywhere });
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`a greedy run needs a whole number of steps >= 1, got ${steps}`);
     const top = Math.max(this.summaryTop, 1);
-    const b = this.buffers;
-    b.fill(batch, this.vocabulary.size, summaryStride(top) * steps);
-    const n = batch.length;
     const drafted = new Int32Array(steps);
+    await this.decode(batch, top, steps, drafted);
+    const summaries = this.buffers.summaries;
+    return { tokens: Array.from(drafted), summaries: Array.from({ length: steps }, (_, i) => readSummary(summaries, i * summaryStride(top), top)) };
+  }
+
+  /** Validates and stages a batch and decodes it (a greedy run of `steps` when `drafted` is given); returns the rows asked for. */
+  private async decode(batch: readonly BatchToken[], top: number, steps: number, drafted?: Int32Array): Promise<number> {
+    this.checkLive();
+    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s), emptyStartsAnywhere: this.startsAnywhere });
+    const b = this.buffers;
+    const count = b.fill(batch, this.vocabulary.size, summaryStride(top) * steps);
+    const n = batch.length;
     ++this.evaluation;
-    await this.native.decode(
+    const args = [
       this.context,
       b.tokens.subarray(0, n),
       b.positions.subarray(0, n),
@@ -140,10 +132,9 @@ export class LlamaCppSession implements ModelSession {
       b.outputs.subarray(0, n),
       top,
       b.summaries,
-      steps,
-      drafted,
-    );
-    return { tokens: Array.from(drafted), summaries: Array.from({ length: steps }, (_, i) => readSummary(b.summaries, i * summaryStride(top), top)) };
+    ] as const;
+    await (drafted ? this.native.decode(...args, steps, drafted) : this.native.decode(...args));
+    return count;
   }
 
   /** The rows of one evaluate: copied from llama.cpp when first asked for, refused once the next evaluate ran. */
