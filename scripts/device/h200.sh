@@ -170,11 +170,12 @@ head_to_head() {
   show_split "$OUT/gpu-h200"
 }
 
-# The other variants, T = 0.8 too, and llama-speculative-simple at k = 2 and 8: 20 prompts x 1.
+# The other variants, T = 0.8 too, and llama-speculative-simple at k = 2 and 8: 20 prompts x 1 (about 8 minutes:
+# give it a call of its own; with 240 s, session 4 got 19 prompts of the greedy variants only).
 head_to_head_more() {
   mkdir -p "$OUT"
   DRAFT_DEVICE=gpu THREADS=8
-  timeout -s INT 240 $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 1 --temperatures 0,0.8 --head models/verispec-head.json \
+  timeout -s INT 560 $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 1 --temperatures 0,0.8 --head models/verispec-head.json \
     --policies "target-only,chain:2,chain:4,tree:4,heuristic:4,cascade:4,adaptive:4,adaptive+head:4,llamacpp-spec:2,llamacpp-spec:8" --out "$OUT/gpu-h200-more" >/dev/null 2>&1 || true
   show_split "$OUT/gpu-h200-more"
 }
