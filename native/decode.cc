@@ -134,7 +134,7 @@ void run_greedy(DecodeWork &w) {
 void run_decode(DecodeWork &w) {
   w.started = Clock::now();
   decode_once(w, 0);
-  if (w.steps > 1 || w.drafted) run_greedy(w);
+  if (w.drafted) run_greedy(w);
   w.finished = Clock::now();
 }
 

@@ -66,8 +66,6 @@ export class ActiveRequest {
   session: ModelSession | undefined;
   /** Target calls to report with the next step event (the prefill's go with the first). */
   targetCalls = 0;
-  /** Drafter calls already reported in step events. */
-  drafterCallsCounted = 0;
   /** What other requests put into the last shared pass. */
   sharedPass: SharedPassLoad = { tokens: 0, requests: 0 };
 

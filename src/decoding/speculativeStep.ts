@@ -38,14 +38,11 @@ const NO_DRAFT: Readonly<DraftBlock> = { tokens: [], q: [], drawn: [] };
 /** Drafts this step's block (nothing for a request without a drafter) and lays it out. */
 export async function planStep(r: ActiveRequest): Promise<PlannedStep> {
   const start = performance.now();
+  const callsBefore = r.drafter?.calls ?? 0;
   const context = { tokens: r.context, constraints: r.judge.constraints, shadow: r.spec.shadow ?? false, sharedPass: r.sharedPass };
   const block = r.drafter ? await r.policy.draft(r.drafter, r.draftLimit(), { ...context, endsGeneration: (d) => r.endsWith(d) }) : { ...NO_DRAFT, tokens: [] };
   const layout = layOutBlock(r.slot, r.context, block);
-  // Drafter calls since the last step's (the first step's include the drafter's prompt prefill).
-  const calls = r.drafter?.calls ?? 0;
-  const drafterCalls = calls - r.drafterCallsCounted;
-  r.drafterCallsCounted = calls;
-  return { block, layout, draftMs: performance.now() - start, drafterCalls };
+  return { block, layout, draftMs: performance.now() - start, drafterCalls: (r.drafter?.calls ?? 0) - callsBefore };
 }
 
 /** The tokens a step emits: the accepted chain prefix, the winning sibling if any, then the bonus token. */

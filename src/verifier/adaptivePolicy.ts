@@ -97,7 +97,7 @@ export class AdaptivePolicy implements DraftPolicy {
 
   /** Steps between explorations: doubles each time exploring finds drafting still does not pay, back to exploreEvery when it does. */
   private get exploreGap(): number {
-    return this.memory.exploreGap ?? this.exploreEvery;
+    return this.memory.exploreGap!;
   }
 
   private set exploreGap(gap: number) {
