@@ -9,6 +9,7 @@ import { test } from "node:test";
 import type { SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import type { Drafter } from "../src/drafters/drafter.js";
+import { LookupFirstDrafter } from "../src/drafters/lookupFirstDrafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { GREEDY, type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { ChainPolicy } from "../src/verifier/chainPolicy.js";
@@ -64,6 +65,23 @@ test("a greedy drafter under a sampled target: the output still follows the targ
   const settings = SETTINGS["temperature 1.0"];
   const r = chiSquareTest(await observed(settings, undefined, () => new ModelDrafter(draftModel, GREEDY)), exactDistribution(settings), RUNS);
   t.diagnostic(`greedy drafter: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toFixed(4)}`);
+  assert.ok(r.pValue > 0.01, `chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
+});
+
+// Lookup first (any 1-token match): blocks copied from the context (one-hot proposals) and blocks the model
+// samples, mixed within runs; both are exact, so the mix is too.
+test("prompt lookup first, the sampling model otherwise: the output still follows the target distribution", async (t) => {
+  const settings = SETTINGS["temperature 1.0"];
+  const drafters: LookupFirstDrafter[] = [];
+  const lookupFirst: DrafterFor = (sampling) => {
+    const d = new LookupFirstDrafter(new ModelDrafter(draftModel, sampling), draftModel.vocabulary.size, 1);
+    drafters.push(d);
+    return d;
+  };
+  const r = chiSquareTest(await observed(settings, undefined, lookupFirst), exactDistribution(settings), RUNS);
+  const lookupBlocks = drafters.reduce((n, d) => n + d.blocks.lookup, 0);
+  t.diagnostic(`lookup first: ${lookupBlocks} lookup blocks; chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toFixed(4)}`);
+  assert.ok(lookupBlocks > RUNS / 10, `lookup drafted blocks (${lookupBlocks})`);
   assert.ok(r.pValue > 0.01, `chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
 });
 

@@ -6,12 +6,14 @@
 #   bash scripts/device/h200.sh setup    # Node, llama.cpp with CUDA for sm_90 + its tools, the binding, the 7B cost-equivalent target
 #   bash scripts/device/h200.sh probe    # devices, llama.cpp's pass-cost curve, a first GPU generation   (writes $OUT)
 #   bash scripts/device/h200.sh profile  # where a step's time goes, CUDA graphs on and off              (writes $OUT)
-#   bash scripts/device/h200.sh head_to_head       # verispec beside llama.cpp's programs, 20 x 3, one run   (writes $OUT)
+#   bash scripts/device/h200.sh head_to_head ["policies"] [secs] # verispec beside llama.cpp's programs, 20 x 3, one run (writes $OUT)
 #   bash scripts/device/h200.sh head_to_head_more  # the other variants and T = 0.8, 20 x 1                 (writes $OUT)
 #   bash scripts/device/h200.sh vocab128k          # per-row overhead with a 128,256-token random pair      (writes $OUT)
 #   bash scripts/device/h200.sh bench    # call latencies, then verispec's main variants into $OUT/gpu-h200   (writes $OUT)
 #   bash scripts/device/h200.sh peers    # llama.cpp's programs and the other variants, T = 0.8            (writes $OUT)
 #   bash scripts/device/h200.sh serve    # verispec serve under bounded load at concurrency 1..8           (writes $OUT)
+#   bash scripts/device/h200.sh candidates           # prompt lookup first against the draft model alone, 8 x 1  (writes $OUT)
+#   bash scripts/device/h200.sh serve_lookup         # serve, adaptive with and without lookup first, target alone (writes $OUT)
 #   bash scripts/device/h200.sh serve_peer # llama-server (same source, model, draft, slots) under the same load
 # Each phase is idempotent: on a machine still warm from an earlier call, setup only unpacks the new app.
 set -euo pipefail
@@ -160,16 +162,6 @@ quick() {
   show_split "$OUT/quick"
 }
 
-# The head-to-head in one run: verispec's main variants beside llama.cpp's llama-simple and
-# llama-speculative-simple k=4, 20 prompts x 3 repeats (SIGINT before the call's limit keeps what finished).
-head_to_head() {
-  mkdir -p "$OUT"
-  latency >/dev/null
-  timeout -s INT 540 $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 3 \
-    --policies "target-only,llamacpp-target-only,llamacpp-spec:4,chain:4,chain:8,adaptive:4" --out "$OUT/gpu-h200" >/dev/null 2>&1 || true
-  show_split "$OUT/gpu-h200"
-}
-
 # The other variants, T = 0.8 too, and llama-speculative-simple at k = 2 and 8: 20 prompts x 1 (about 8 minutes:
 # give it a call of its own; with 240 s, session 4 got 19 prompts of the greedy variants only).
 head_to_head_more() {
@@ -194,6 +186,36 @@ vocab128k() {
     --prompts .device/humaneval.jsonl --trim-prompts --max-tokens 64 --no-figures --limit 10 --repeats 1 \
     --policies "target-only,chain:4,adaptive:4" --out "$OUT/vocab128k-h200" >/dev/null 2>&1 || true
   show_split "$OUT/vocab128k-h200"
+}
+
+# Prompt lookup first (LookupFirstDrafter, bench policies with +lookup) beside the draft model alone: 8 prompts x 1.
+candidates() {
+  mkdir -p "$OUT"
+  DRAFT_DEVICE=gpu THREADS=8
+  timeout -s INT "${1:-150}" $NODE dist/src/cli/main.js bench $(common) --limit 8 --repeats 1 \
+    --policies "target-only,chain:4,chain:8,chain+lookup:4,chain+lookup:8,adaptive+lookup:4,adaptive+lookup:8" --out "$OUT/candidates" >/dev/null 2>&1 || true
+  show_split "$OUT/candidates"
+}
+
+# The head-to-head in one run with the policies given (default below: session 5's), 20 prompts x 3 repeats,
+# llama.cpp's llama-speculative-simple at k = 4 and 8 among them; SIGINT before the call's limit (2nd argument)
+# keeps the finished rows (the variants take turns within each prompt, so a cut repeat leaves every variant
+# with the same prompts). Session 4 ran target-only,llamacpp-target-only,llamacpp-spec:4,chain:4,chain:8,adaptive:4.
+head_to_head() {
+  mkdir -p "$OUT"
+  DRAFT_DEVICE=gpu THREADS=8
+  timeout -s INT "${2:-560}" $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 3 \
+    --policies "${1:-target-only,llamacpp-spec:4,llamacpp-spec:8,chain:4,chain:8,chain+lookup:8,adaptive+lookup:8}" --out "$OUT/gpu-h200" >/dev/null 2>&1 || true
+  show_split "$OUT/gpu-h200"
+}
+
+# verispec serve with prompt lookup first (the CLI's default) and without, adaptive, beside the target alone.
+serve_lookup() {
+  mkdir -p "$OUT"
+  local v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
+  timeout 140 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --policy adaptive --out "$OUT/serve-h200-adaptive-lookup" || true
+  timeout 140 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --policy adaptive --no-lookup-first --out "$OUT/serve-h200-adaptive" || true
+  timeout 110 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --draft none --policy chain --out "$OUT/serve-h200-target-only" || true
 }
 
 # Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).

@@ -10,13 +10,14 @@ import type { NodeLlamaCppPeers, PeerKind } from "../backends/llamaCpp/nodeLlama
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
 import { createDrafter } from "../drafters/drafterRegistry.js";
+import { DEFAULT_LOOKUP_FIRST_MIN_MATCH } from "../drafters/lookupFirstDrafter.js";
 import { collectGeneration, type GenerationMetrics } from "../metrics/generationMetrics.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
 import type { AcceptanceScorer } from "../verifier/acceptanceScorer.js";
 import { AdaptiveMemory } from "../verifier/adaptivePolicy.js";
 import { createPolicy, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { type BenchRow, type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
-import { WITH_HEAD } from "./benchVariants.js";
+import { parseBenchPolicy } from "./benchVariants.js";
 import type { LlamaCppTools } from "./llamaCppTools.js";
 
 export interface BenchPlan {
@@ -86,15 +87,15 @@ async function generateVerispec(plan: BenchPlan, v: BenchVariant, prompt: string
   let run: Awaited<ReturnType<typeof collectGeneration>>;
   if (v.policy === TARGET_ONLY) run = await collectGeneration(generateTargetOnly(plan.target, prompt, options));
   else {
-    const drafter = createDrafter(plan.draft ? { model: plan.draft } : { name: "prompt-lookup" }, plan.target, { sampling });
+    const lookupFirst = v.lookupFirst ? DEFAULT_LOOKUP_FIRST_MIN_MATCH : undefined;
+    const drafter = createDrafter(plan.draft ? { model: plan.draft } : { name: "prompt-lookup" }, plan.target, { sampling, lookupFirst });
     try {
-      const withHead = v.policy.endsWith(WITH_HEAD);
-      if (withHead && !plan.head) throw new Error(`variant ${v.id} needs --head`);
-      const policy = createPolicy(withHead ? v.policy.slice(0, -WITH_HEAD.length) : v.policy, {
+      if (v.head && !plan.head) throw new Error(`variant ${v.id} needs --head`);
+      const policy = createPolicy(v.basePolicy, {
         ...plan.policyOptions,
         adaptiveMemory: adaptiveMemory(plan, v.id),
         k: v.k,
-        scorer: withHead ? plan.head : undefined,
+        scorer: v.head ? plan.head : undefined,
       });
       run = await collectGeneration(generateSpeculative(plan.target, drafter, prompt, { ...options, policy }));
     } finally {
@@ -180,8 +181,8 @@ async function warmUp(plan: BenchPlan): Promise<void> {
   const prompt = plan.prompts[0];
   if (prompt === undefined) return;
   const short = { ...plan, maxTokens: Math.min(plan.maxTokens, 8) };
-  await runVerispec(short, { id: "warm-up", policy: TARGET_ONLY, k: 0, temperature: 0 }, prompt, plan.seed);
-  await runVerispec(short, { id: "warm-up", policy: "chain", k: 4, temperature: 0 }, prompt, plan.seed);
+  await runVerispec(short, { id: "warm-up", ...parseBenchPolicy(TARGET_ONLY), k: 0, temperature: 0 }, prompt, plan.seed);
+  await runVerispec(short, { id: "warm-up", ...parseBenchPolicy("chain"), k: 4, temperature: 0 }, prompt, plan.seed);
 }
 
 /** Runs the plan; returns the rows (also handed to onRow one by one). Stops early, cleanly, when the signal aborts. */

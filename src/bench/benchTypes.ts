@@ -12,8 +12,14 @@ export const LLAMACPP_SPEC = "llamacpp-spec";
 export interface BenchVariant {
   /** Unique label, e.g. "chain k=4 T=0". */
   id: string;
-  /** A verispec policy name, TARGET_ONLY, or a peer. */
+  /** A verispec policy name (with its modifiers, e.g. "adaptive+head+lookup"), TARGET_ONLY, or a peer. */
   policy: string;
+  /** The verispec policy without modifiers ("adaptive"); the policy itself for TARGET_ONLY and peers. */
+  basePolicy: string;
+  /** Runs with the loaded acceptance head ("+head"). */
+  head: boolean;
+  /** Drafts with prompt lookup first, the draft model otherwise ("+lookup": LookupFirstDrafter). */
+  lookupFirst: boolean;
   /** Draft length (0 where it does not apply). */
   k: number;
   temperature: number;

@@ -99,7 +99,7 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
     .map((p) => (f.trimPrompts ? p.trimEnd() : p));
   const variants = benchVariants(splitList(f.policies), splitList(f.k).map(Number), splitList(f.temperatures).map(Number));
   const head = f.head ? loadHead(f.head) : undefined;
-  if (!head && variants.some((v) => v.policy.endsWith(WITH_HEAD))) throw new RangeError(`policies ending in ${WITH_HEAD} need --head`);
+  if (!head && variants.some((v) => v.head)) throw new RangeError(`policies ending in ${WITH_HEAD} need --head`);
   mkdirSync(f.out, { recursive: true });
   const m = await openBenchModels(f, variants);
   const csv = new CsvRowWriter(path.join(f.out, OUTPUT_FILES.csv));

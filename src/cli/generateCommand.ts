@@ -10,7 +10,7 @@ import { samplingFrom } from "../sampling/samplingSettings.js";
 import { createPolicy } from "../verifier/policyRegistry.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
 import { collect, finiteNumber, integer, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
-import { addPolicyOptions, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
+import { addPolicyOptions, lookupFirstFrom, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
 /** The prompt used when none is given: the start of a Python module, which the embedded pair continues at length. */
@@ -64,7 +64,7 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
     repetitionPenalty: f.repetitionPenalty,
     bannedNgrams: (f.ban ?? []).map((text) => pair.target.vocabulary.tokenize(text)),
   });
-  const drafter = targetOnly ? undefined : createDrafter(pair, sampling, f.context, constraints);
+  const drafter = targetOnly ? undefined : createDrafter(pair, { sampling, contextSize: f.context, constraints, lookupFirst: lookupFirstFrom(f) });
   const options = { maxTokens: f.maxTokens, sampling, stop: f.stop, contextSize: f.context, policy, constraints, shadow: f.shadow };
   const abort = new AbortController();
   const onSigint = () => abort.abort();

@@ -42,7 +42,7 @@ async function runCollect(f: CollectFlags): Promise<void> {
   try {
     await collectExamples(
       pair.target,
-      () => createDrafter(pair, sampling),
+      () => createDrafter(pair, { sampling }),
       prompts,
       { k: f.k, maxTokens: f.maxTokens, sampling },
       (e) => {

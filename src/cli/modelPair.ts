@@ -4,7 +4,7 @@ import { openLlamaCppModel } from "../backends/llamaCpp/openModel.js";
 import type { ProcessModelOptions } from "../backends/llamaCpp/worker/processModel.js";
 import { checkCompatibleVocabularies } from "../backends/vocabularyCompatibility.js";
 import type { Drafter } from "../drafters/drafter.js";
-import { isModelFreeDrafter, MODEL_FREE_DRAFTERS, createDrafter as makeDrafter } from "../drafters/drafterRegistry.js";
+import { type DrafterSettings, isModelFreeDrafter, MODEL_FREE_DRAFTERS, createDrafter as makeDrafter } from "../drafters/drafterRegistry.js";
 import type { Constraints } from "../generation/constraints.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
@@ -60,6 +60,6 @@ export async function loadModelPair(o: ModelPairOptions, withDraft: boolean): Pr
 }
 
 /** A fresh drafter over the pair's draft model, or prompt lookup when it has none. */
-export function createDrafter(pair: LoadedPair, sampling: SamplingSettings, contextSize?: number, constraints?: Constraints): Drafter {
-  return makeDrafter(pair.draft ? { model: pair.draft } : { name: pair.draftName }, pair.target, { sampling, contextSize, constraints });
+export function createDrafter(pair: LoadedPair, settings: DrafterSettings): Drafter {
+  return makeDrafter(pair.draft ? { model: pair.draft } : { name: pair.draftName }, pair.target, settings);
 }

@@ -1,5 +1,6 @@
 /** The draft-policy options shared by `generate` and `serve`, and the policy settings they give. */
 import { type Command, Option } from "commander";
+import { DEFAULT_LOOKUP_FIRST_MIN_MATCH } from "../drafters/lookupFirstDrafter.js";
 import { ADAPTIVE_DEFAULTS } from "../verifier/adaptivePolicy.js";
 import { CASCADE_DEFAULTS } from "../verifier/cascadePolicy.js";
 import { DEFAULT_DRAFT_LENGTH } from "../verifier/draftPolicy.js";
@@ -19,6 +20,8 @@ export interface PolicyFlags {
   minAgreement?: number;
   maxK?: number;
   head?: string;
+  /** Prompt lookup first: the shortest match that drafts a block instead of the draft model; false: off. */
+  lookupFirst: number | false;
 }
 
 export function addPolicyOptions(command: Command, defaultPolicy = "chain"): Command {
@@ -32,7 +35,14 @@ export function addPolicyOptions(command: Command, defaultPolicy = "chain"): Com
     .option("--max-entropy <nats>", `cascade stage 1: largest entropy of q (default ${CASCADE_DEFAULTS.maxEntropy})`, finiteNumber)
     .option("--min-agreement <p>", `cascade stage 2: smallest calibrated acceptance estimate (default ${CASCADE_DEFAULTS.minAgreement})`, finiteNumber)
     .option("--max-k <n>", `adaptive: longest draft considered (default ${ADAPTIVE_DEFAULTS.maxK})`, positiveInteger)
-    .option("--head <file>", "learned acceptance head (train-head) for the cascade's stage 3 and the adaptive policy");
+    .option("--head <file>", "learned acceptance head (train-head) for the cascade's stage 3 and the adaptive policy")
+    .option(
+      "--lookup-first <n>",
+      "with a draft model: draft a block by prompt lookup when the context's last n tokens occurred earlier, by the model otherwise",
+      positiveInteger,
+      DEFAULT_LOOKUP_FIRST_MIN_MATCH,
+    )
+    .option("--no-lookup-first", "with a draft model: let the model draft every block");
 }
 
 /** Policy options from the command line; unset options keep each policy's documented defaults. */
@@ -43,6 +53,11 @@ export function policyOptionsFrom(f: Partial<PolicyFlags> & Pick<PolicyFlags, "k
     cascade: { minQ: f.minQ, maxEntropy: f.maxEntropy, minAgreement: f.minAgreement },
     adaptive: { maxK: f.maxK },
   };
+}
+
+/** The LookupFirstDrafter's minimum match from the command line (undefined: the draft model alone). */
+export function lookupFirstFrom(f: Pick<PolicyFlags, "lookupFirst">): number | undefined {
+  return f.lookupFirst === false ? undefined : f.lookupFirst;
 }
 
 /** The same, with the learned head loaded when --head names one. */

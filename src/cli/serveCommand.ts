@@ -9,7 +9,7 @@ import { ServingEngine } from "../server/servingEngine.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 import { type LoadedPair, loadModelPair } from "./modelPair.js";
 import { finiteNumber, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
-import { addPolicyOptions, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
+import { addPolicyOptions, lookupFirstFrom, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
 /** What loading a serving engine needs from the command line (`serve`, and `bench-serve`'s own server). */
@@ -62,6 +62,7 @@ export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
     contextSize,
     policy: f.policy,
     policyOptions: policyOptionsWithHead(f),
+    lookupFirst: lookupFirstFrom(f),
   });
   const close = engine.close.bind(engine);
   engine.close = async () => {

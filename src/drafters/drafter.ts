@@ -18,6 +18,13 @@ export interface DraftedToken {
   drawn: Drawn;
 }
 
+/**
+ * Who drafts a block, for drafters that choose per block (LookupFirstDrafter): a policy that learns what drafting
+ * costs and how often it is accepted keeps those measurements per source. "model": a draft model's forward
+ * passes; "lookup": tokens copied from the context, at no model cost.
+ */
+export type DraftSource = "model" | "lookup";
+
 export interface Drafter {
   readonly name: string;
   /** Drafter forward passes made so far (0 for drafters without a model). */
@@ -31,6 +38,8 @@ export interface Drafter {
    * drafter that can draft a run more cheaply than token by token (a greedy model drafter, in one native call).
    */
   nextRun?(n: number): Promise<DraftedToken[]>;
+  /** Who will draft the next block (asked before it is drafted); drafters of one source need not say. */
+  nextSource?(): DraftSource;
   /**
    * Closes the block: the first `keptDrafts` tokens this drafter proposed were
    * accepted, and `appended` follows them (the bonus token, preceded by an

@@ -6,6 +6,7 @@ import type { LanguageModel } from "../backends/languageModel.js";
 import type { Constraints } from "../generation/constraints.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import type { Drafter } from "./drafter.js";
+import { LookupFirstDrafter } from "./lookupFirstDrafter.js";
 import { ModelDrafter } from "./modelDrafter.js";
 import { PromptLookupDrafter } from "./promptLookupDrafter.js";
 
@@ -29,11 +30,19 @@ export interface DrafterSettings {
   sampling: SamplingSettings;
   contextSize?: number;
   constraints?: Constraints;
+  /**
+   * With a draft model: try prompt lookup first, and let the model draft only the blocks for which the
+   * context's last `lookupFirst` tokens (or more) did not occur earlier (LookupFirstDrafter). Off by default.
+   */
+  lookupFirst?: number;
 }
 
 /** A fresh drafter for one generation against `target`. */
 export function createDrafter(source: DrafterSource, target: LanguageModel, s: DrafterSettings): Drafter {
-  if ("model" in source) return new ModelDrafter(source.model, s.sampling, { contextSize: s.contextSize, constraints: s.constraints });
+  if ("model" in source) {
+    const model = new ModelDrafter(source.model, s.sampling, { contextSize: s.contextSize, constraints: s.constraints });
+    return s.lookupFirst === undefined ? model : new LookupFirstDrafter(model, target.vocabulary.size, s.lookupFirst);
+  }
   const make = MODEL_FREE[source.name];
   if (!make) throw new RangeError(`unknown drafter "${source.name}"; drafters without a model: ${MODEL_FREE_DRAFTERS.join(", ")}`);
   return make(target);

@@ -20,6 +20,8 @@ export class PromptLookupDrafter implements Drafter {
   private contextLength = 0;
   /** Where in `tokens` the current continuation is read from, once a match is found. */
   private cursor: number | undefined;
+  /** Whether this block's match has been looked for. */
+  private searched = false;
 
   constructor(
     private readonly vocabSize: number,
@@ -32,13 +34,23 @@ export class PromptLookupDrafter implements Drafter {
   async start(context: readonly TokenId[]): Promise<void> {
     this.tokens = [...context];
     this.contextLength = context.length;
-    this.cursor = undefined;
+    this.searched = false;
+  }
+
+  /** Whether this block has a continuation to draft: the context's last n-gram (n >= the minimum) occurred earlier. */
+  hasMatch(): boolean {
+    if (!this.searched) {
+      this.cursor = this.findMatch();
+      this.searched = true;
+    }
+    return this.cursor !== undefined && this.cursor < this.tokens.length;
   }
 
   async next(): Promise<DraftedToken | undefined> {
-    if (this.tokens.length === this.contextLength) this.cursor = this.findMatch();
-    if (this.cursor === undefined || this.cursor >= this.tokens.length) return undefined;
-    const token = this.tokens[this.cursor++];
+    if (!this.hasMatch()) return undefined;
+    const at = this.cursor!;
+    this.cursor = at + 1;
+    const token = this.tokens[at];
     this.tokens.push(token);
     return { token, q: new PointDistribution(token, this.vocabSize), drawn: "argmax" };
   }
@@ -47,6 +59,7 @@ export class PromptLookupDrafter implements Drafter {
     this.tokens.length = this.contextLength + keptDrafts;
     this.tokens.push(...appended);
     this.contextLength = this.tokens.length;
+    this.searched = false;
   }
 
   dispose(): void {}

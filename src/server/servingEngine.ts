@@ -33,6 +33,8 @@ export interface EngineOptions {
   maxWaiting: number;
   /** Context of each slot, in tokens. */
   contextSize: number;
+  /** With the draft model: prompt lookup first, for matches of at least this many tokens (LookupFirstDrafter). */
+  lookupFirst?: number;
   /** Policy and k of requests that do not choose (and the policies' other settings). */
   policy: string;
   policyOptions: PolicyOptions;
@@ -129,6 +131,6 @@ export class ServingEngine {
     if (use === "none") return undefined;
     if (use === "model" && !this.drafts) throw invalidField("verispec.draft", "this server has no draft model (try 'prompt-lookup' or 'none')");
     const source = use === "model" ? { model: this.drafts! } : { name: use };
-    return createDrafter(source, this.o.target, { sampling: job.sampling, contextSize: this.o.contextSize });
+    return createDrafter(source, this.o.target, { sampling: job.sampling, contextSize: this.o.contextSize, lookupFirst: this.o.lookupFirst });
   }
 }

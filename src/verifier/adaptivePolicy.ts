@@ -18,11 +18,11 @@
  * With a scorer loaded, the per-position acceptance a_j of E(k) is the running
  * mean of the scorer's predictions at position j, in place of the bucketed counts.
  */
-import type { Drafter } from "../drafters/drafter.js";
+import type { Drafter, DraftSource } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
 import type { AcceptanceScorer } from "./acceptanceScorer.js";
 import { AgreementTracker } from "./agreementTracker.js";
-import { CostModel } from "./costModel.js";
+import { CostModel, DraftCost } from "./costModel.js";
 import { draftFeatures, RunningAcceptance } from "./draftFeatures.js";
 import { type BlockOutcome, checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftContext, type DraftPolicy } from "./draftPolicy.js";
 
@@ -44,12 +44,28 @@ export interface AdaptiveOptions {
   memory?: AdaptiveMemory;
 }
 
+/** What is learnt about one draft source: its cost per drafted token, and how often the target agrees with it. */
+export interface SourceMemory {
+  readonly draft: DraftCost;
+  readonly agreement: AgreementTracker;
+}
+
 /** The measurements an adaptive policy learns from, kept across the generations (and requests) that share it. */
 export class AdaptiveMemory {
-  readonly cost = new CostModel();
-  readonly agreement = new AgreementTracker();
+  /** The target's pass cost by pass size (whoever drafted). */
+  readonly pass = new CostModel();
+  private readonly sources = new Map<DraftSource, SourceMemory>();
   /** Steps between explorations while drafting does not pay (see AdaptivePolicy.exploring); undefined: not yet set. */
   exploreGap: number | undefined;
+
+  /** What is known of a draft source (a model's drafts and prompt lookup's differ in cost and acceptance). */
+  source(s: DraftSource): SourceMemory {
+    const known = this.sources.get(s);
+    if (known) return known;
+    const m = { draft: new DraftCost(), agreement: new AgreementTracker() };
+    this.sources.set(s, m);
+    return m;
+  }
 }
 
 export const ADAPTIVE_DEFAULTS = { maxK: 8, minCumulative: 0.25, exploreEvery: 8 };
@@ -60,8 +76,11 @@ export class AdaptivePolicy implements DraftPolicy {
   readonly name = "adaptive";
   readonly maxSequences = 1;
   readonly cost: CostModel;
-  private readonly agreement: AgreementTracker;
   private readonly memory: AdaptiveMemory;
+  /** The source drafting this block, and what is known of it. */
+  private source: DraftSource = "model";
+  private current: SourceMemory;
+  private previousSource: DraftSource | undefined;
   private readonly running = new RunningAcceptance();
   private readonly initialK: number;
   private readonly maxK: number;
@@ -91,8 +110,8 @@ export class AdaptivePolicy implements DraftPolicy {
     this.exploreEvery = o.exploreEvery ?? ADAPTIVE_DEFAULTS.exploreEvery;
     this.memory = o.memory ?? new AdaptiveMemory();
     this.memory.exploreGap ??= this.exploreEvery;
-    this.cost = this.memory.cost;
-    this.agreement = this.memory.agreement;
+    this.cost = this.memory.pass;
+    this.current = this.memory.source(this.source);
   }
 
   /** Steps between explorations: doubles each time exploring finds drafting still does not pay, back to exploreEvery when it does. */
@@ -107,13 +126,15 @@ export class AdaptivePolicy implements DraftPolicy {
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
     this.load = context.sharedPass?.tokens ?? 0;
     this.othersYield = (context.sharedPass?.requests ?? 0) * this.meanEmitted;
+    this.source = drafter.nextSource?.() ?? "model";
+    this.current = this.memory.source(this.source);
     const k = Math.min(this.chooseLength(), limit);
     this.chosen.push(k);
     let cumulative = 1;
     let expected = 1;
     return draftChain(drafter, k, context, (block, q, x) => {
       const f = draftFeatures(block, q, x, this.running.rate);
-      const estimate = this.o.scorer ? this.o.scorer.predict(f) : this.agreement.estimate(f.q);
+      const estimate = this.o.scorer ? this.o.scorer.predict(f) : this.current.agreement.estimate(f.q);
       if (this.o.scorer) this.recordPrediction(f.position, estimate);
       cumulative *= estimate;
       if (block.tokens.length > 0 && !this.worthVerifying(block.tokens.length, expected, cumulative)) return "adaptive-confidence";
@@ -124,8 +145,8 @@ export class AdaptivePolicy implements DraftPolicy {
 
   /** Whether one more drafted token (the block holds n, its cumulative acceptance is c) raises expected tokens per second. */
   private worthVerifying(n: number, expected: number, c: number): boolean {
-    if (!this.cost.ready) return c >= this.minCumulative;
-    const drafting = this.cost.draftTime(n + 1);
+    if (!this.ready) return c >= this.minCumulative;
+    const drafting = this.current.draft.time(n + 1);
     const others = this.othersYield;
     return (expected + c + others) / (drafting + this.passTime(n + 2)) >= (expected + others) / (drafting + this.passTime(n + 1));
   }
@@ -138,14 +159,21 @@ export class AdaptivePolicy implements DraftPolicy {
 
   observe(o: BlockOutcome): void {
     this.steps++;
-    // A block drafted right after one that drafted nothing first catches the drafter up on every token since
-    // (a one-off cost, or the prompt on the first step): only blocks that follow a drafted block price drafting.
-    if (this.previousDrafted > 0) this.cost.recordDraft(o.drafted, o.draftMs);
+    // A block drafted right after one that drafted nothing (or that another source drafted) first catches the
+    // drafter up on every token since (a one-off cost, or the prompt on the first step): only blocks that
+    // follow a block of the same source price drafting.
+    if (this.previousDrafted > 0 && this.previousSource === this.source) this.current.draft.record(o.drafted, o.draftMs);
     this.previousDrafted = o.drafted;
+    this.previousSource = this.source;
     this.cost.recordVerify(o.passTokens, o.verifyMs);
-    this.agreement.record(o.qx, o.accepted);
+    this.current.agreement.record(o.qx, o.accepted);
     this.running.record(o.drafted, o.accepted);
     this.meanEmitted += 0.1 * (o.accepted + 1 - this.meanEmitted);
+  }
+
+  /** Whether the pass cost and this block's source's drafting cost have been measured. */
+  private get ready(): boolean {
+    return this.cost.ready && this.current.draft.ready;
   }
 
   /** Predicted time of the shared pass when this block holds n tokens. */
@@ -155,7 +183,7 @@ export class AdaptivePolicy implements DraftPolicy {
 
   /** Expected tokens emitted by a block of k drafted tokens (the bonus included). */
   expectedTokens(k: number): number {
-    const measured = this.agreement.positionRates(k);
+    const measured = this.current.agreement.positionRates(k);
     let total = 1;
     let alive = 1;
     for (let i = 0; i < k; i++) {
@@ -168,11 +196,11 @@ export class AdaptivePolicy implements DraftPolicy {
   /** The length with the best expected tokens per second (the initial length, then one of 0, while costs are unknown). */
   chooseLength(): number {
     // Until both costs are measured: two drafted blocks (the second prices drafting), then one pass of one token.
-    if (!this.cost.ready) return this.steps === 2 ? 0 : this.initialK;
+    if (!this.ready) return this.steps === 2 ? 0 : this.initialK;
     let best = 0;
     let bestRate = 0;
     for (let k = 0; k <= this.maxK; k++) {
-      const rate = (this.expectedTokens(k) + this.othersYield) / (this.cost.draftTime(k) + this.passTime(k + 1));
+      const rate = (this.expectedTokens(k) + this.othersYield) / (this.current.draft.time(k) + this.passTime(k + 1));
       if (rate > bestRate) [best, bestRate] = [k, rate];
     }
     return best > 0 ? this.drafting(best) : this.exploring();

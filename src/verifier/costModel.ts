@@ -1,14 +1,35 @@
 /**
- * What a step costs, measured in this run: the drafter's time per drafted token
- * (an exponential moving average) and the target's time for a pass of n tokens
- * (a least-squares line a + b*n over recent passes, with forgetting).
+ * What a step costs, measured in this run: a drafter's time per drafted token
+ * (DraftCost, an exponential moving average) and the target's time for a pass of n tokens
+ * (CostModel, a least-squares line a + b*n over recent passes, with forgetting).
  */
 
 /** Weight of the newest observation in the moving averages; 0.1 by default. */
 export const COST_MEMORY = 0.1;
 
+/** A drafter's time per drafted token. */
+export class DraftCost {
+  private perToken: number | undefined;
+
+  constructor(private readonly memory = COST_MEMORY) {}
+
+  record(tokens: number, ms: number): void {
+    if (tokens <= 0) return;
+    const per = ms / tokens;
+    this.perToken = this.perToken === undefined ? per : this.perToken + this.memory * (per - this.perToken);
+  }
+
+  get ready(): boolean {
+    return this.perToken !== undefined;
+  }
+
+  time(tokens: number): number {
+    return (this.perToken ?? 0) * tokens;
+  }
+}
+
+/** The target's pass time by pass size. */
 export class CostModel {
-  private draftPerToken: number | undefined;
   /** Decayed sums for the verify-time line. */
   private sw = 0;
   private sn = 0;
@@ -17,12 +38,6 @@ export class CostModel {
   private snt = 0;
 
   constructor(private readonly memory = COST_MEMORY) {}
-
-  recordDraft(tokens: number, ms: number): void {
-    if (tokens <= 0) return;
-    const per = ms / tokens;
-    this.draftPerToken = this.draftPerToken === undefined ? per : this.draftPerToken + this.memory * (per - this.draftPerToken);
-  }
 
   recordVerify(tokens: number, ms: number): void {
     const keep = 1 - this.memory;
@@ -33,13 +48,9 @@ export class CostModel {
     this.snt = this.snt * keep + tokens * ms;
   }
 
-  /** Whether both costs have been seen, at two or more pass sizes. */
+  /** Whether passes of two or more sizes have been seen. */
   get ready(): boolean {
-    return this.draftPerToken !== undefined && this.sw > 0 && this.snn * this.sw - this.sn * this.sn > 1e-9;
-  }
-
-  draftTime(tokens: number): number {
-    return (this.draftPerToken ?? 0) * tokens;
+    return this.sw > 0 && this.snn * this.sw - this.sn * this.sn > 1e-9;
   }
 
   /** Predicted time of a target pass over n tokens (never below the cheapest pass seen on average). */

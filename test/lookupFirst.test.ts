@@ -1,0 +1,77 @@
+/**
+ * Prompt lookup first, the draft model otherwise (LookupFirstDrafter): which of the two drafts a block, that
+ * the model follows what lookup drafted (its next block is what a model drafter started on the whole context
+ * would propose), and the bench's policy modifiers ("+head", "+lookup") that select it.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { NgramModel } from "../src/backends/ngram/ngramModel.js";
+import { parseBenchPolicy } from "../src/bench/benchVariants.js";
+import { LookupFirstDrafter } from "../src/drafters/lookupFirstDrafter.js";
+import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import { NO_CONSTRAINTS } from "../src/generation/constraints.js";
+import { GREEDY } from "../src/sampling/samplingSettings.js";
+import { AdaptiveMemory, AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
+
+const target = NgramModel.create({ seed: 5 });
+const draft = target.blend(0.3, 9);
+const tok = (text: string) => target.vocabulary.tokenize(text);
+
+test("a block is drafted by lookup where the context's last n tokens occurred earlier, else by the model", async () => {
+  const d = new LookupFirstDrafter(new ModelDrafter(draft, GREEDY), target.vocabulary.size, 3);
+  // "xyz" occurred earlier, followed by "abc": lookup proposes a, b, c (then the x that followed "abc").
+  await d.start(tok("xyzabcxyz"));
+  assert.equal(d.nextSource(), "lookup");
+  assert.deepEqual(
+    (await d.nextRun(3)).map((t) => t.token),
+    tok("abc"),
+  );
+  assert.equal(d.calls, 0, "lookup made no model call");
+  // Two of the three accepted, then the bonus token "q": the context ends "...xyzabq", whose last 3 tokens
+  // ("abq") never occurred before, so the model drafts the next block.
+  d.commit(2, tok("q"));
+  assert.equal(d.nextSource(), "model");
+  const got = await d.nextRun(4);
+  assert.ok(d.calls > 0);
+  // The model caught up on the lookup block: it proposes what a drafter started on the whole context does.
+  const fresh = new ModelDrafter(draft, GREEDY);
+  await fresh.start(tok("xyzabcxyzabq"));
+  assert.deepEqual(
+    got.map((t) => t.token),
+    (await fresh.nextRun(4)).map((t) => t.token),
+  );
+  d.commit(4, tok("."));
+  assert.deepEqual(d.blocks, { lookup: 1, model: 1 });
+  d.dispose();
+  fresh.dispose();
+});
+
+test("a lookup match shorter than the minimum leaves the block to the model", async () => {
+  const d = new LookupFirstDrafter(new ModelDrafter(draft, GREEDY), target.vocabulary.size, 3);
+  // Only "yz" (2 tokens) recurs at the end: below the minimum of 3.
+  await d.start(tok("xyzabyz"));
+  assert.equal(d.nextSource(), "model");
+  assert.throws(() => new LookupFirstDrafter(new ModelDrafter(draft, GREEDY), 10, 0), /whole number of tokens >= 1/);
+  d.dispose();
+});
+
+test("an adaptive policy keeps what it learns per draft source", async () => {
+  const memory = new AdaptiveMemory();
+  const policy = new AdaptivePolicy({ memory });
+  const d = new LookupFirstDrafter(new ModelDrafter(draft, GREEDY), target.vocabulary.size, 3);
+  await d.start(tok("xyzabcxyz"));
+  const block = await policy.draft(d, 4, { tokens: [], constraints: NO_CONSTRAINTS, shadow: false });
+  assert.ok(block.tokens.length > 0);
+  policy.observe({ drafted: block.tokens.length, accepted: 1, qx: block.tokens.map(() => 1), verifiedTokens: 5, passTokens: 5, draftMs: 0.01, verifyMs: 3 });
+  // The lookup source's agreement saw the block; the model's saw nothing.
+  assert.ok(memory.source("lookup").agreement.positionRate(0) !== memory.source("model").agreement.positionRate(0));
+  d.dispose();
+});
+
+test("bench policy names take +head (cascade, adaptive) and +lookup (any verispec policy) and nothing else", () => {
+  assert.deepEqual(parseBenchPolicy("adaptive+head+lookup"), { policy: "adaptive+head+lookup", basePolicy: "adaptive", head: true, lookupFirst: true });
+  assert.deepEqual(parseBenchPolicy("chain+lookup"), { policy: "chain+lookup", basePolicy: "chain", head: false, lookupFirst: true });
+  assert.deepEqual(parseBenchPolicy("llamacpp-spec"), { policy: "llamacpp-spec", basePolicy: "llamacpp-spec", head: false, lookupFirst: false });
+  for (const bad of ["chain+head", "target-only+lookup", "llamacpp-spec+lookup", "chain+lookup+lookup", "chain+fast", "nope"])
+    assert.throws(() => parseBenchPolicy(bad), /unknown policy/, bad);
+});
