@@ -42,6 +42,18 @@ struct Context {
 inline int32_t summary_stride(int32_t top) { return 2 + 2 * top; }
 void summarize_row(const float *logits, int32_t n_vocab, int32_t top, double *out);
 
+// What a sampler draws from: softmax of logits / temperature, then top-k (0: all), then top-p (1: all).
+struct SamplerSettings {
+  double temperature = 1;
+  int32_t top_k = 0;
+  double top_p = 1;
+};
+// The sampler's normalised distribution over a row of logits, in float64 into out (n values).
+void sampling_distribution(const float *logits, int32_t n, const SamplerSettings &s, double *out);
+// The token a uniform u in [0, 1) picks by inverse CDF in id order (zeros skipped; the last token with mass if
+// rounding leaves u past the total): sampling/distribution.ts's sampleFrom.
+int32_t draw_token(const double *probs, int32_t n, double u);
+
 // The last error llama.cpp logged (cleared when taken), and whether its log goes to stderr.
 std::string take_last_error();
 void install_log(bool verbose);

@@ -15,18 +15,24 @@ double ms_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
 
-// A decode request, validated and staged into the context's llama_batch. A greedy run (steps > 1) goes on
-// after the batch: it appends the argmax of the last row and decodes it, steps - 1 times, in the same call.
+// A decode request, validated and staged into the context's llama_batch. A run (steps > 1) goes on after the
+// batch: it appends the next token after the last row (its argmax, or a draw from its sampling distribution)
+// and decodes it, steps - 1 times, in the same call.
 struct DecodeWork {
   Context *c = nullptr;
   double *summaries = nullptr;
   int32_t top = 0;  // tokens per row summary; 0: no summaries
   std::vector<int32_t> output_index;  // batch indices whose logits are summarized, in order
   int32_t steps = 1;
-  int32_t *drafted = nullptr;  // greedy run: the argmax after each step
+  int32_t *drafted = nullptr;  // a run: the token after each step
+  // A sampled run: the sampler, one uniform per step (drawn by the caller's rng), and the distribution each
+  // token is drawn from (steps x n_vocab); null for a greedy run.
+  SamplerSettings sampler;
+  const double *uniforms = nullptr;
+  double *distributions = nullptr;
   int32_t status = 0;
   std::string error;
-  napi_ref out_ref = nullptr, drafted_ref = nullptr;
+  napi_ref out_ref = nullptr, drafted_ref = nullptr, sampler_ref = nullptr, distributions_ref = nullptr;
   napi_deferred deferred = nullptr;
   napi_async_work work = nullptr;
   // What the worker did: forward passes, tokens and rows, and the time in passes and in row work.
@@ -111,12 +117,25 @@ void decode_once(DecodeWork &w, size_t first_row) {
   w.rows_ms += ms_between(t1, Clock::now());
 }
 
-// Greedy run: the argmax of the last row becomes a one-token batch at the next position of the same sequences.
-void run_greedy(DecodeWork &w) {
+// The token a run appends after step `step`, whose row is batch index `index`: the summary's argmax, or a
+// draw (with the step's uniform) from the row's sampling distribution, which is kept for the caller.
+int32_t next_token(DecodeWork &w, int32_t step, int32_t index) {
+  if (!w.distributions) return (int32_t)w.summaries[step * summary_stride(w.top) + 2];
+  auto t0 = Clock::now();
+  int32_t n = w.c->n_vocab;
+  double *dist = w.distributions + (size_t)step * n;
+  sampling_distribution(llama_get_logits_ith(w.c->ctx, index), n, w.sampler, dist);
+  int32_t token = draw_token(dist, n, w.uniforms[step]);
+  w.rows_ms += ms_between(t0, Clock::now());
+  return token;
+}
+
+// A run: the token after the last row becomes a one-token batch at the next position of the same sequences.
+void run_steps(DecodeWork &w) {
   llama_batch &b = w.c->batch;
   int32_t last = b.n_tokens - 1;
   for (int32_t step = 0; step < w.steps && w.status == 0; step++) {
-    int32_t token = (int32_t)w.summaries[step * summary_stride(w.top) + 2];
+    int32_t token = next_token(w, step, last);
     w.drafted[step] = token;
     if (step + 1 == w.steps) break;
     b.token[0] = token;
@@ -134,7 +153,7 @@ void run_greedy(DecodeWork &w) {
 void run_decode(DecodeWork &w) {
   w.started = Clock::now();
   decode_once(w, 0);
-  if (w.drafted) run_greedy(w);
+  if (w.drafted) run_steps(w);
   w.finished = Clock::now();
 }
 
@@ -176,7 +195,8 @@ void complete_decode(napi_env env, napi_status, void *data) {
     napi_reject_deferred(env, w->deferred, err);
   }
   napi_delete_reference(env, w->out_ref);
-  if (w->drafted_ref) napi_delete_reference(env, w->drafted_ref);
+  for (napi_ref r : {w->drafted_ref, w->sampler_ref, w->distributions_ref})
+    if (r) napi_delete_reference(env, r);
   napi_delete_async_work(env, w->work);
   delete w;
 }
@@ -192,21 +212,40 @@ std::string stage_greedy(napi_env env, const std::vector<napi_value> &a, DecodeW
   if (!get_typed(env, a[9], napi_int32_array, &w.drafted, &n_drafted)) return "a greedy run expects an Int32Array for the drafted tokens";
   llama_batch &b = w.c->batch;
   if (w.steps < 1 || (size_t)w.steps > n_drafted) return "a greedy run needs 1 to drafted.length steps";
-  if (w.top < 1 || n_summaries < (size_t)w.steps * summary_stride(w.top)) return "a greedy run needs a summary per step";
+  if (w.top > 0 && n_summaries < (size_t)w.steps * summary_stride(w.top)) return "a run needs room for a summary per step";
   if (w.output_index.size() != 1 || w.output_index[0] != b.n_tokens - 1) return "a greedy run asks for the logits of the batch's last token only";
   if (b.pos[b.n_tokens - 1] + w.steps - 1 >= (int32_t)llama_n_ctx(w.c->ctx)) return "a greedy run would go past the context";
   return "";
 }
 
+// A sampled run's extra arguments: sampler = [temperature, topK, topP, u_0 .. u_steps-1], and distributions
+// (steps x n_vocab); returns an error or "".
+std::string stage_sampler(napi_env env, const std::vector<napi_value> &a, DecodeWork &w) {
+  double *sampler;
+  size_t n_sampler, n_dists;
+  if (!get_typed(env, a[10], napi_float64_array, &sampler, &n_sampler) || !get_typed(env, a[11], napi_float64_array, &w.distributions, &n_dists))
+    return "a sampled run expects Float64Arrays for the sampler and the distributions";
+  if (n_sampler < 3 + (size_t)w.steps) return "a sampled run needs the sampler's settings and a uniform per step";
+  if (n_dists < (size_t)w.steps * w.c->n_vocab) return "a sampled run needs room for a distribution per step";
+  w.sampler = {sampler[0], (int32_t)sampler[1], sampler[2]};
+  if (!(w.sampler.temperature > 0) || w.sampler.top_k < 0 || !(w.sampler.top_p > 0 && w.sampler.top_p <= 1))
+    return "a sampled run needs temperature > 0, topK >= 0 and 0 < topP <= 1";
+  w.uniforms = sampler + 3;
+  for (int32_t i = 0; i < w.steps; i++)
+    if (!(w.uniforms[i] >= 0 && w.uniforms[i] < 1)) return "a sampled run's uniforms must lie in [0, 1)";
+  return "";
+}
+
 }  // namespace
 
-// decode(ctx, tokens, positions, seqOffsets, seqIds, outputs, top, summaries[, steps, drafted]) -> Promise<rows>,
-// on a worker thread; summaries (when top > 0) gets one row summary per output row. With steps and drafted, a
-// greedy run: the argmax after the batch goes into drafted[0] and is decoded, and so on, for `steps` tokens;
-// summaries then holds the summary before each drafted token.
+// decode(ctx, tokens, positions, seqOffsets, seqIds, outputs, top, summaries[, steps, drafted[, sampler,
+// distributions]]) -> Promise<rows>, on a worker thread; summaries (when top > 0) gets one row summary per output
+// row. With steps and drafted, a run: the token after the batch goes into drafted[0] and is decoded, and so on,
+// for `steps` tokens; summaries then holds the summary before each drafted token. The token is the row's argmax
+// (a greedy run), or with sampler and distributions a draw from its sampling distribution (see stage_sampler).
 napi_value DecodeAsync(napi_env env, napi_callback_info info) {
-  auto a = get_args(env, info, 10);
-  if (a.size() < 8) return throw_error(env, "decode needs 8 arguments (10 for a greedy run)");
+  auto a = get_args(env, info, 12);
+  if (a.size() < 8) return throw_error(env, "decode needs 8 arguments (10 for a greedy run, 12 for a sampled one)");
   auto *w = new DecodeWork();
   w->c = live_context(env, a[0]);
   if (!w->c) {
@@ -214,11 +253,14 @@ napi_value DecodeAsync(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   std::string err = stage_batch(env, a, *w);
-  if (err.empty() && a.size() == 10) {
+  if (err.empty() && a.size() >= 10) {
     size_t n_summaries = 0;
     double *unused;
     get_typed(env, a[7], napi_float64_array, &unused, &n_summaries);
     err = stage_greedy(env, a, *w, n_summaries);
+    if (err.empty() && a.size() > 10) err = a.size() == 12 ? stage_sampler(env, a, *w) : "a sampled run needs 12 arguments";
+    // A greedy run reads each token from its row's summary.
+    if (err.empty() && !w->distributions && w->top < 1) err = "a greedy run needs a summary per step (top >= 1)";
   }
   if (!err.empty()) {
     delete w;
@@ -228,6 +270,10 @@ napi_value DecodeAsync(napi_env env, napi_callback_info info) {
   CHECK(napi_create_promise(env, &w->deferred, &promise));
   CHECK(napi_create_reference(env, a[7], 1, &w->out_ref));
   if (w->drafted) CHECK(napi_create_reference(env, a[9], 1, &w->drafted_ref));
+  if (w->distributions) {
+    CHECK(napi_create_reference(env, a[10], 1, &w->sampler_ref));
+    CHECK(napi_create_reference(env, a[11], 1, &w->distributions_ref));
+  }
   napi_create_string_utf8(env, "verispec.decode", NAPI_AUTO_LENGTH, &name);
   CHECK(napi_create_async_work(env, nullptr, name, execute_decode, complete_decode, w, &w->work));
   w->c->busy = true;

@@ -141,32 +141,58 @@ namespace verispec {
 
 namespace {
 
+// Ranking order of a sampler's tokens: more probable first, ties to the lower id.
+struct Ranked {
+  const double *probs;
+  bool operator()(int32_t a, int32_t b) const { return probs[a] > probs[b] || (probs[a] == probs[b] && a < b); }
+};
+
+// Buckets of probabilities by their float64 bit pattern's top bits (exponent and 2 mantissa bits): for positive
+// doubles a larger pattern is a larger value, so buckets rank tokens coarsely without sorting.
+constexpr int BUCKET_SHIFT = 50;
+constexpr size_t BUCKETS = size_t(1) << (63 - BUCKET_SHIFT);
+
+inline size_t bucket_of(double p) {
+  uint64_t bits;
+  std::memcpy(&bits, &p, sizeof bits);
+  return (size_t)(bits >> BUCKET_SHIFT);
+}
+
+// The top-p set among ids[0..keep) (mass: their total): the shortest prefix of their ranking whose share of the
+// mass reaches p, moved to the front of ids; returns its size. Whole buckets above the one where the share is
+// crossed are in the set without being sorted; only that bucket's tokens are ranked.
+size_t top_p_prefix(std::vector<int32_t> &ids, size_t keep, const double *probs, double mass, double top_p) {
+  thread_local std::vector<double> bucket_mass(BUCKETS);
+  std::fill(bucket_mass.begin(), bucket_mass.end(), 0.0);
+  for (size_t i = 0; i < keep; i++) bucket_mass[bucket_of(probs[ids[i]])] += probs[ids[i]];
+  double above = 0;
+  size_t cut = BUCKETS - 1;
+  while (cut > 0 && (above + bucket_mass[cut]) / mass < top_p) above += bucket_mass[cut--];
+  auto first_in_cut = std::partition(ids.begin(), ids.begin() + keep, [&](int32_t id) { return bucket_of(probs[id]) > cut; });
+  auto cut_end = std::partition(first_in_cut, ids.begin() + keep, [&](int32_t id) { return bucket_of(probs[id]) == cut; });
+  std::sort(first_in_cut, cut_end, Ranked{probs});
+  double cumulative = above / mass;
+  for (auto it = first_in_cut; it != cut_end; ++it) {
+    cumulative += probs[*it] / mass;
+    if (cumulative >= top_p) return (size_t)(it - ids.begin()) + 1;
+  }
+  return (size_t)(cut_end - ids.begin());
+}
+
 // Zeroes every token outside the top-k / top-p set of a normalised distribution and renormalises: the set is
 // the tokens ranked by probability (ties to the lower id) up to k, then the shortest prefix of those whose
-// mass, as a share of theirs, reaches p. Only as much of the ranking is sorted as the cut needs.
+// mass, as a share of theirs, reaches p.
 void truncate(double *probs, int32_t n, int32_t top_k, double top_p) {
   std::vector<int32_t> ids;
+  ids.reserve(n);
   for (int32_t i = 0; i < n; i++)
     if (probs[i] > 0) ids.push_back(i);
-  auto before = [probs](int32_t a, int32_t b) { return probs[a] > probs[b] || (probs[a] == probs[b] && a < b); };
   size_t keep = top_k > 0 ? std::min((size_t)top_k, ids.size()) : ids.size();
-  if (keep < ids.size()) std::nth_element(ids.begin(), ids.begin() + keep, ids.end(), before);
+  if (keep < ids.size()) std::nth_element(ids.begin(), ids.begin() + keep, ids.end(), Ranked{probs});
   if (top_p < 1) {
     double mass = 0;
     for (size_t i = 0; i < keep; i++) mass += probs[ids[i]];
-    double cumulative = 0;
-    size_t sorted = 0;
-    for (size_t i = 0; i < keep; i++) {
-      if (i == sorted) {
-        sorted = std::min(keep, std::max<size_t>(64, sorted * 4));
-        std::partial_sort(ids.begin() + i, ids.begin() + sorted, ids.begin() + keep, before);
-      }
-      cumulative += probs[ids[i]] / mass;
-      if (cumulative >= top_p) {
-        keep = i + 1;
-        break;
-      }
-    }
+    keep = top_p_prefix(ids, keep, probs, mass, top_p);
   }
   std::vector<uint8_t> kept(n, 0);
   for (size_t i = 0; i < keep; i++) kept[ids[i]] = 1;
@@ -179,6 +205,26 @@ void truncate(double *probs, int32_t n, int32_t top_k, double top_p) {
 }
 
 }  // namespace
+
+void sampling_distribution(const float *logits, int32_t n, const SamplerSettings &s, double *out) {
+  double max = -std::numeric_limits<double>::infinity(), sum = 0;
+  for (int32_t i = 0; i < n; i++) max = std::max(max, (double)logits[i]);
+  for (int32_t i = 0; i < n; i++) sum += out[i] = std::exp(((double)logits[i] - max) / s.temperature);
+  for (int32_t i = 0; i < n; i++) out[i] /= sum;
+  if (s.top_k > 0 || s.top_p < 1) truncate(out, n, s.top_k, s.top_p);
+}
+
+int32_t draw_token(const double *probs, int32_t n, double u) {
+  double cumulative = 0;
+  int32_t last = 0;
+  for (int32_t i = 0; i < n; i++) {
+    if (probs[i] <= 0) continue;
+    cumulative += probs[i];
+    last = i;
+    if (u < cumulative) return i;
+  }
+  return last;
+}
 
 // samplingRow(ctx, row, temperature, topK, topP, out): the distribution a sampler draws from at output row
 // `row` of the last decode (softmax of logits / temperature, then top-k, then top-p, renormalised), in
@@ -197,13 +243,7 @@ napi_value SamplingRow(napi_env env, napi_callback_info info) {
   if (!get_typed(env, a[5], napi_float64_array, &out, &n_out) || n_out < (size_t)c->n_vocab) return throw_error(env, "samplingRow expects a Float64Array of the vocabulary's size");
   if (!(temperature > 0) || top_k < 0 || !(top_p > 0 && top_p <= 1)) return throw_error(env, "samplingRow needs temperature > 0, topK >= 0 and 0 < topP <= 1");
   const float *logits = last_row(env, c, row);
-  if (!logits) return nullptr;
-  int32_t n = c->n_vocab;
-  double max = -std::numeric_limits<double>::infinity(), sum = 0;
-  for (int32_t i = 0; i < n; i++) max = std::max(max, (double)logits[i]);
-  for (int32_t i = 0; i < n; i++) sum += out[i] = std::exp(((double)logits[i] - max) / temperature);
-  for (int32_t i = 0; i < n; i++) out[i] /= sum;
-  if (top_k > 0 || top_p < 1) truncate(out, n, top_k, top_p);
+  if (logits) sampling_distribution(logits, c->n_vocab, {temperature, top_k, top_p}, out);
   return nullptr;
 }
 

@@ -8,7 +8,7 @@ import { type BatchToken, TOP_SUMMARY_TOKENS } from "../src/backends/languageMod
 import type { DraftedToken } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { argmax, samplingDistribution, softmax } from "../src/sampling/distribution.js";
-import { GREEDY } from "../src/sampling/samplingSettings.js";
+import { GREEDY, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { DenseDistribution, PointDistribution, rowDistribution, SummarizedDistribution } from "../src/sampling/tokenDistribution.js";
 import { useFixturePair } from "./helpers/fixtures.js";
 
@@ -114,6 +114,49 @@ test("a greedy run in one native call drafts what token-by-token drafting drafts
   }
   stepwise.dispose();
   run.dispose();
+});
+
+test("a sampled run in one native call draws what token-by-token sampling draws, from the same q", async () => {
+  const context = pair.draft.vocabulary.tokenize("the cat sat on a mat");
+  for (const s of [samplingFrom({ temperature: 1, seed: 11 }), samplingFrom({ temperature: 0.8, topP: 0.9, seed: 12 })]) {
+    // Same seed: both drafters' rngs give the same uniforms, one per drafted token.
+    const stepwise = new ModelDrafter(pair.draft, s);
+    const run = new ModelDrafter(pair.draft, s);
+    for (const d of [stepwise, run]) await d.start(context);
+    for (const block of [6, 2, 4]) {
+      const one: DraftedToken[] = [];
+      for (let i = 0; i < block; i++) one.push((await stepwise.next())!);
+      const callsBefore = run.calls;
+      const all = await run.nextRun(block);
+      assert.deepEqual(
+        all.map((d) => d.token),
+        one.map((d) => d.token),
+      );
+      assert.equal(run.calls - callsBefore, block);
+      for (const [i, d] of all.entries()) {
+        assert.equal(d.drawn, "sampled");
+        // The same native transform of the same logits: equal to the last bit.
+        assert.deepEqual(d.q.dense(), one[i].q.dense());
+      }
+      for (const d of [stepwise, run]) d.commit(Math.min(1, block), [context[1]]);
+    }
+    stepwise.dispose();
+    run.dispose();
+  }
+});
+
+test("a sampled run refuses uniforms outside [0, 1) and too few of them", async () => {
+  const session = await pair.draft.createSession();
+  const batch = chain(pair.draft.vocabulary.tokenize("the cat")).map((t, i, all) => ({ ...t, logits: i === all.length - 1 }));
+  const transform = { temperature: 1, topK: 0, topP: 1 };
+  await assert.rejects(session.continueSampled!(batch, 2, { transform, uniforms: new Float64Array([0.5]) }), /a uniform for each/);
+  await assert.rejects(async () => session.continueSampled!(batch, 2, { transform, uniforms: new Float64Array([0.5, 1]) }), /\[0, 1\)/);
+  // Nothing was decoded by the refused calls: a good run still starts from an empty cache.
+  const ok = await session.continueSampled!(batch, 2, { transform, uniforms: new Float64Array([0.25, 0.75]) });
+  assert.equal(ok.tokens.length, 2);
+  assert.equal(ok.distributions.length, 2);
+  assert.ok(Math.abs(ok.distributions[0].reduce((a, b) => a + b, 0) - 1) < 1e-9);
+  session.dispose();
 });
 
 test("the backend's sampling distribution is sampling/distribution.ts's transform of the row", async () => {

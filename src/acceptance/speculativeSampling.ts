@@ -29,18 +29,21 @@ export function acceptsToken(x: TokenId, p: Float64Array, q: Float64Array, rng: 
   return q[x] > 0 && u < Math.min(1, p[x] / q[x]);
 }
 
-/** A rule deciding a sampled block; `acceptSampled` is the lossless one. */
-export type SampledAcceptanceRule = (draft: readonly TokenId[], q: readonly Float64Array[], p: readonly Float64Array[], rng: Random) => BlockVerdict;
-
 /**
- * `p[i]` is the target's sampling distribution at draft position i (one more
- * entry than the draft: after the block); `q[i]` the drafter's at position i.
+ * The target's sampling distribution at draft position i (0..draft.length, the last after the block), computed
+ * when a rule first asks for it: a rule that stops at an early rejection never pays for the positions after.
  */
-export function acceptSampled(draft: readonly TokenId[], q: readonly Float64Array[], p: readonly Float64Array[], rng: Random): BlockVerdict {
-  if (p.length !== draft.length + 1 || q.length !== draft.length)
-    throw new RangeError("speculative sampling needs q at every drafted position and p there and after the block");
+export type TargetAt = (i: number) => Float64Array;
+
+/** A rule deciding a sampled block; `acceptSampled` is the lossless one. */
+export type SampledAcceptanceRule = (draft: readonly TokenId[], q: readonly Float64Array[], p: TargetAt, rng: Random) => BlockVerdict;
+
+/** `p(i)` is the target's sampling distribution at draft position i (also after the block); `q[i]` the drafter's. */
+export function acceptSampled(draft: readonly TokenId[], q: readonly Float64Array[], p: TargetAt, rng: Random): BlockVerdict {
+  if (q.length !== draft.length) throw new RangeError("speculative sampling needs q at every drafted position");
   for (let i = 0; i < draft.length; i++) {
-    if (!acceptsToken(draft[i], p[i], q[i], rng)) return { accepted: i, bonus: sampleFrom(residual(p[i], q[i]), rng) };
+    const pi = p(i);
+    if (!acceptsToken(draft[i], pi, q[i], rng)) return { accepted: i, bonus: sampleFrom(residual(pi, q[i]), rng) };
   }
-  return { accepted: draft.length, bonus: sampleFrom(p[draft.length], rng) };
+  return { accepted: draft.length, bonus: sampleFrom(p(draft.length), rng) };
 }

@@ -87,6 +87,21 @@ export interface GreedyRun {
 }
 
 /**
+ * How a sampled run draws its tokens: the sampler's transform, and one uniform in [0, 1) per step from the
+ * caller's rng. Step i's token is the one u_i picks by inverse CDF in id order (`sampleFrom`'s rule).
+ */
+export interface RunSampler {
+  transform: SamplingTransform;
+  uniforms: Float64Array;
+}
+
+/** A sampled run's tokens, each with the sampling distribution it was drawn from. */
+export interface SampledRun {
+  tokens: TokenId[];
+  distributions: Float64Array[];
+}
+
+/**
  * What a session summarises of each row it returns, where its backend can: "argmax" (the most likely token),
  * "top" (the TOP_SUMMARY_TOKENS most likely, log-sum-exp and entropy: what a drafter's q needs), or "none".
  */
@@ -142,6 +157,11 @@ export interface ModelSession {
    * summarise rows natively (llama.cpp), where it saves a round trip to JavaScript per token.
    */
   continueGreedy?(batch: readonly BatchToken[], steps: number): Promise<GreedyRun>;
+  /**
+   * The same with sampling (optional): evaluates the batch, then `steps` times draws the next token from the
+   * last row's sampling distribution with the next uniform, and evaluates it (all but the last drawn token).
+   */
+  continueSampled?(batch: readonly BatchToken[], steps: number, sampler: RunSampler): Promise<SampledRun>;
   /** Drops every sequence but this one. */
   keepOnlySequence(sequence: number): void;
   /** Empties the cache. */

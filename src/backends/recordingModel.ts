@@ -4,7 +4,7 @@
  * replaying what each session's cache held.
  */
 import { type CacheEdit, SequenceMirror } from "./cacheEdits.js";
-import type { BatchToken, LanguageModel, ModelSession, SessionOptions } from "./languageModel.js";
+import type { BatchToken, LanguageModel, ModelSession, SessionOptions, TokenId } from "./languageModel.js";
 
 export type RecordedCall = { session: number } & ({ kind: "evaluate"; batch: BatchToken[] } | CacheEdit);
 
@@ -25,10 +25,14 @@ function record(session: number, key: string, args: unknown[]): RecordedCall {
   }
 }
 
-/** A greedy run is recorded as the evaluates it stands for: the batch, then each drafted token but the last, alone. */
-function recordGreedyRun(session: number, calls: RecordedCall[], run: NonNullable<ModelSession["continueGreedy"]>): ModelSession["continueGreedy"] {
-  return async (batch, steps) => {
-    const result = await run(batch, steps);
+/** A run (greedy or sampled) is recorded as the evaluates it stands for: the batch, then each drafted token but the last, alone. */
+function recordRun<A extends unknown[], R extends { tokens: TokenId[] }>(
+  session: number,
+  calls: RecordedCall[],
+  run: (batch: readonly BatchToken[], ...rest: A) => Promise<R>,
+): (batch: readonly BatchToken[], ...rest: A) => Promise<R> {
+  return async (batch, ...rest) => {
+    const result = await run(batch, ...rest);
     calls.push(record(session, "evaluate", [batch]));
     const last = batch[batch.length - 1];
     result.tokens.slice(0, -1).forEach((token, i) => {
@@ -67,7 +71,7 @@ export class RecordingModel implements LanguageModel {
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver);
         if (typeof value !== "function") return value;
-        if (key === "continueGreedy") return recordGreedyRun(id, calls, value.bind(target));
+        if (key === "continueGreedy" || key === "continueSampled") return recordRun(id, calls, value.bind(target));
         if (typeof key !== "string" || !RECORDED.has(key)) return value.bind(target);
         return (...args: unknown[]) => {
           calls.push(record(id, key, args));

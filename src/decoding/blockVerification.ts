@@ -85,9 +85,11 @@ export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonl
     const choice = (r: number) => targetArgmax(v, block, context, o, r);
     return tree ? acceptGreedyTree(block, v.layout, choice) : acceptGreedy(block.tokens, parents.map(choice));
   }
-  const p = (r: number) => targetSampling(v, block, context, o, r);
+  // p at a row, computed once and only if the rule asks for it (a rejection leaves the rows after it unread).
+  const computed = new Map<number, Float64Array>();
+  const p = (r: number) => computed.get(r) ?? computed.set(r, targetSampling(v, block, context, o, r)).get(r)!;
   const proposed = asProposed(block);
-  return tree ? o.treeRule(proposed, v.layout, p, o.rng!) : o.chainRule(proposed.tokens, proposed.q, parents.map(p), o.rng!);
+  return tree ? o.treeRule(proposed, v.layout, p, o.rng!) : o.chainRule(proposed.tokens, proposed.q, (i) => p(parents[i]), o.rng!);
 }
 
 /** The block with each token's proposal distribution as a vector: q, or one-hot at tokens chosen by argmax. */

@@ -3,7 +3,7 @@
  * follows the accepted tokens: rejected drafts are rolled back, and nothing it
  * has already evaluated is evaluated again.
  */
-import type { LanguageModel, LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
+import type { BatchToken, LanguageModel, LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
 import type { Constraints } from "../generation/constraints.js";
 import { argmax, sampleFrom, samplingDistribution } from "../sampling/distribution.js";
 import { Random } from "../sampling/random.js";
@@ -68,14 +68,15 @@ export class ModelDrafter implements Drafter {
     return drafted;
   }
 
-  /** Greedy without constraints, on a backend with greedy runs: n tokens in one call; else token by token. */
+  /** Without constraints, on a backend with runs (greedy or sampled): n tokens in one call; else token by token. */
   async nextRun(n: number): Promise<DraftedToken[]> {
     const session = this.session;
     if (!session) throw new Error("the drafter was not started");
     const cached = session.sequenceLength(0);
     const steps = Math.min(n, session.contextSize - this.tokens.length);
     const pending = this.tokens.slice(cached);
-    if (this.sampling.mode !== "greedy" || this.options.constraints?.active || !session.continueGreedy || steps < 1 || pending.length > session.batchSize) {
+    const run = this.options.constraints?.active || steps < 1 || pending.length > session.batchSize ? undefined : this.runOf(session);
+    if (!run) {
       const out: DraftedToken[] = [];
       while (out.length < n) {
         const next = await this.next();
@@ -84,13 +85,39 @@ export class ModelDrafter implements Drafter {
       }
       return out;
     }
-    const run = await session.continueGreedy(
+    const drafted = await run(
       pending.map((token, j) => ({ token, position: cached + j, sequences: [0], logits: j === pending.length - 1 })),
       steps,
     );
     this.calls += steps;
-    this.tokens.push(...run.tokens);
-    return run.tokens.map((token, i) => ({ token, q: new SummarizedDistribution(run.summaries[i], session.vocabulary.size), drawn: "argmax" }));
+    for (const d of drafted) this.tokens.push(d.token);
+    return drafted;
+  }
+
+  /** The session's run in this drafter's sampling mode, giving drafted tokens; undefined where the backend has none. */
+  private runOf(session: ModelSession): ((batch: BatchToken[], steps: number) => Promise<DraftedToken[]>) | undefined {
+    const vocabSize = session.vocabulary.size;
+    if (this.sampling.mode === "greedy") {
+      const greedy = session.continueGreedy?.bind(session);
+      return (
+        greedy &&
+        (async (batch, steps) => {
+          const run = await greedy(batch, steps);
+          return run.tokens.map((token, i) => ({ token, q: new SummarizedDistribution(run.summaries[i], vocabSize), drawn: "argmax" }));
+        })
+      );
+    }
+    const sampled = session.continueSampled?.bind(session);
+    const [transform, rng] = [this.sampling, this.rng!];
+    return (
+      sampled &&
+      (async (batch, steps) => {
+        // One uniform per step from the drafter's rng, as token-by-token drafting draws one per token.
+        const uniforms = Float64Array.from({ length: steps }, () => rng.next());
+        const run = await sampled(batch, steps, { transform, uniforms });
+        return run.tokens.map((token, i) => ({ token, q: new DenseDistribution(run.distributions[i]), drawn: "sampled" }));
+      })
+    );
   }
 
   commit(keptDrafts: number, appended: readonly TokenId[]): void {

@@ -6,7 +6,7 @@ import { sampleFrom } from "../../src/sampling/distribution.js";
 /** Wrong on purpose: accepts x outright whenever p(x) >= q(x), and rejects otherwise, with no coin flip. */
 export const brokenRule: SampledAcceptanceRule = (draft, q, p, rng): BlockVerdict => {
   for (let i = 0; i < draft.length; i++) {
-    if (p[i][draft[i]] < q[i][draft[i]]) return { accepted: i, bonus: sampleFrom(residual(p[i], q[i]), rng) };
+    if (p(i)[draft[i]] < q[i][draft[i]]) return { accepted: i, bonus: sampleFrom(residual(p(i), q[i]), rng) };
   }
-  return { accepted: draft.length, bonus: sampleFrom(p[draft.length], rng) };
+  return { accepted: draft.length, bonus: sampleFrom(p(draft.length), rng) };
 };

@@ -12,6 +12,8 @@ import {
   type ModelSession,
   type RowSummary,
   type RowSummaryKind,
+  type RunSampler,
+  type SampledRun,
   TOP_SUMMARY_TOKENS,
   type Vocabulary,
 } from "../languageModel.js";
@@ -115,8 +117,30 @@ export class LlamaCppSession implements ModelSession {
     return { tokens: Array.from(drafted), summaries: Array.from({ length: steps }, (_, i) => readSummary(summaries, i * summaryStride(top), top)) };
   }
 
-  /** Validates and stages a batch and decodes it (a greedy run of `steps` when `drafted` is given); returns the rows asked for. */
-  private async decode(batch: readonly BatchToken[], top: number, steps: number, drafted?: Int32Array): Promise<number> {
+  async continueSampled(batch: readonly BatchToken[], steps: number, sampler: RunSampler): Promise<SampledRun> {
+    if (!Number.isInteger(steps) || steps < 1 || sampler.uniforms.length < steps)
+      throw new RangeError(`a sampled run needs a whole number of steps >= 1 and a uniform for each, got ${steps} steps and ${sampler.uniforms.length}`);
+    const { temperature, topK, topP } = sampler.transform;
+    const settings = new Float64Array([temperature, topK, topP, ...sampler.uniforms.subarray(0, steps)]);
+    const vocabSize = this.vocabulary.size;
+    const distributions = new Float64Array(steps * vocabSize);
+    const drafted = new Int32Array(steps);
+    // No row summaries: each step's whole distribution comes back.
+    await this.decode(batch, 0, steps, drafted, { settings, distributions });
+    return { tokens: Array.from(drafted), distributions: Array.from({ length: steps }, (_, i) => distributions.subarray(i * vocabSize, (i + 1) * vocabSize)) };
+  }
+
+  /**
+   * Validates and stages a batch and decodes it (a run of `steps` when `drafted` is given: greedy, or sampled
+   * with `sampled`); returns the rows asked for.
+   */
+  private async decode(
+    batch: readonly BatchToken[],
+    top: number,
+    steps: number,
+    drafted?: Int32Array,
+    sampled?: { settings: Float64Array; distributions: Float64Array },
+  ): Promise<number> {
     this.checkLive();
     validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s), emptyStartsAnywhere: this.startsAnywhere });
     const b = this.buffers;
@@ -133,7 +157,8 @@ export class LlamaCppSession implements ModelSession {
       top,
       b.summaries,
     ] as const;
-    await (drafted ? this.native.decode(...args, steps, drafted) : this.native.decode(...args));
+    if (sampled) await this.native.decode(...args, steps, drafted, sampled.settings, sampled.distributions);
+    else await (drafted ? this.native.decode(...args, steps, drafted) : this.native.decode(...args));
     return count;
   }
 

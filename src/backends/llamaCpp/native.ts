@@ -81,6 +81,10 @@ export interface NativeBinding {
     summaries: Float64Array,
     steps?: number,
     drafted?: Int32Array,
+    /** A sampled run: [temperature, topK, topP, one uniform per step]. */
+    sampler?: Float64Array,
+    /** A sampled run: steps x vocabulary, the distribution each token was drawn from. */
+    distributions?: Float64Array,
   ): Promise<number>;
   /** The sampling distribution (temperature, top-k, top-p) at output row `row` of the last decode, into out. */
   samplingRow(context: NativeContext, row: number, temperature: number, topK: number, topP: number, out: Float64Array): void;
