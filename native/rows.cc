@@ -55,6 +55,16 @@ ExpSums exp_sums(const float *logits, int32_t n, float max) {
   return {sum, weighted};
 }
 
+// exp((l - max) * inv_t) of every logit as float64 into out, and the float64 sum of what was stored (so the
+// distribution normalised by it sums to 1 to float64 rounding): the same float polynomial as the summaries,
+// vectorised; each value within ~1e-7 of exp in float64, which cost several times more per row.
+double scaled_exps(const float *logits, int32_t n, float max, float inv_t, double *out) {
+  for (int32_t i = 0; i < n; i++) out[i] = exp_nonpositive((logits[i] - max) * inv_t);
+  double total = 0;
+  for (int32_t i = 0; i < n; i++) total += out[i];
+  return total;
+}
+
 // The largest of n logits (vectorised; NaN-free logits assumed, as llama.cpp's are).
 float chunk_max(const float *logits, int32_t n) {
   float m = logits[0];
@@ -207,9 +217,7 @@ void truncate(double *probs, int32_t n, int32_t top_k, double top_p) {
 }  // namespace
 
 void sampling_distribution(const float *logits, int32_t n, const SamplerSettings &s, double *out) {
-  double max = -std::numeric_limits<double>::infinity(), sum = 0;
-  for (int32_t i = 0; i < n; i++) max = std::max(max, (double)logits[i]);
-  for (int32_t i = 0; i < n; i++) sum += out[i] = std::exp(((double)logits[i] - max) / s.temperature);
+  double sum = scaled_exps(logits, n, chunk_max(logits, n), (float)(1 / s.temperature), out);
   for (int32_t i = 0; i < n; i++) out[i] /= sum;
   if (s.top_k > 0 || s.top_p < 1) truncate(out, n, s.top_k, s.top_p);
 }
