@@ -11,6 +11,7 @@ import { LookupFirstDrafter } from "../src/drafters/lookupFirstDrafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { NO_CONSTRAINTS } from "../src/generation/constraints.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
+import { PointDistribution } from "../src/sampling/tokenDistribution.js";
 import { AdaptiveMemory, AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
 
 const target = NgramModel.create({ seed: 5 });
@@ -74,4 +75,40 @@ test("bench policy names take +head (cascade, adaptive) and +lookup (any verispe
   assert.deepEqual(parseBenchPolicy("llamacpp-spec"), { policy: "llamacpp-spec", basePolicy: "llamacpp-spec", head: false, lookupFirst: false });
   for (const bad of ["chain+head", "target-only+lookup", "llamacpp-spec+lookup", "chain+lookup+lookup", "chain+fast", "nope"])
     assert.throws(() => parseBenchPolicy(bad), /unknown policy/, bad);
+});
+
+test("a source that pays (lookup) does not make one that does not (the model) explore more often", async () => {
+  const policy = new AdaptivePolicy({ memory: new AdaptiveMemory() });
+  let source: "model" | "lookup" = "model";
+  const drafter = {
+    name: "two sources",
+    calls: 0,
+    start: async () => {},
+    next: async () => ({ token: 1, q: new PointDistribution(1, 4), drawn: "argmax" as const }),
+    nextSource: () => source,
+    commit: () => {},
+    dispose: () => {},
+  };
+  let modelExplorations = 0;
+  for (let step = 0; step < 200; step++) {
+    source = step % 2 === 0 ? "model" : "lookup";
+    const block = await policy.draft(drafter, 8, { tokens: [], constraints: NO_CONSTRAINTS, shadow: false });
+    const n = block.tokens.length;
+    if (step >= 8 && source === "model" && n > 0) modelExplorations++;
+    // The model's drafts cost 5 ms a token and are never accepted; lookup's are free and always accepted; a
+    // pass costs 2 ms plus 0.5 ms a token.
+    const model = source === "model";
+    policy.observe({
+      drafted: n,
+      accepted: model ? 0 : n,
+      qx: block.tokens.map(() => 1),
+      verifiedTokens: n + 1,
+      passTokens: n + 1,
+      draftMs: model ? 5 * n : 0.001 * n,
+      verifyMs: 2 + 0.5 * n,
+    });
+  }
+  // Explorations of the model come ever more rarely (gaps 8, 16, 32, 64, 128 steps): at most 5 in 200 steps.
+  // When lookup's paying drafts reset one shared gap, the model explored about every 8 steps (~24 times).
+  assert.ok(modelExplorations <= 5, `the model was explored ${modelExplorations} times`);
 });

@@ -44,10 +44,15 @@ export interface AdaptiveOptions {
   memory?: AdaptiveMemory;
 }
 
-/** What is learnt about one draft source: its cost per drafted token, and how often the target agrees with it. */
+/**
+ * What is learnt about one draft source: its cost per drafted token, how often the target agrees with it, and
+ * how rarely to explore it while it does not pay (one source paying, such as lookup, says nothing of another).
+ */
 export interface SourceMemory {
   readonly draft: DraftCost;
   readonly agreement: AgreementTracker;
+  /** Steps between explorations while drafting from this source does not pay (see AdaptivePolicy.exploring). */
+  exploreGap: number;
 }
 
 /** The measurements an adaptive policy learns from, kept across the generations (and requests) that share it. */
@@ -55,14 +60,12 @@ export class AdaptiveMemory {
   /** The target's pass cost by pass size (whoever drafted). */
   readonly pass = new CostModel();
   private readonly sources = new Map<DraftSource, SourceMemory>();
-  /** Steps between explorations while drafting does not pay (see AdaptivePolicy.exploring); undefined: not yet set. */
-  exploreGap: number | undefined;
 
   /** What is known of a draft source (a model's drafts and prompt lookup's differ in cost and acceptance). */
-  source(s: DraftSource): SourceMemory {
+  source(s: DraftSource, exploreEvery = ADAPTIVE_DEFAULTS.exploreEvery): SourceMemory {
     const known = this.sources.get(s);
     if (known) return known;
-    const m = { draft: new DraftCost(), agreement: new AgreementTracker() };
+    const m = { draft: new DraftCost(), agreement: new AgreementTracker(), exploreGap: exploreEvery };
     this.sources.set(s, m);
     return m;
   }
@@ -80,14 +83,14 @@ export class AdaptivePolicy implements DraftPolicy {
   /** The source drafting this block, and what is known of it. */
   private source: DraftSource = "model";
   private current: SourceMemory;
-  private previousSource: DraftSource | undefined;
   private readonly running = new RunningAcceptance();
   private readonly initialK: number;
   private readonly maxK: number;
   private readonly minCumulative: number;
   private readonly exploreEvery: number;
   private steps = 0;
-  private lastExplored = 0;
+  /** The step this generation last explored each source at. */
+  private readonly lastExplored = new Map<DraftSource, number>();
   private previousDrafted = 0;
   /** Tokens other requests add to the shared pass this block joins: the block's cost is the pass's at load + its size. */
   private load = 0;
@@ -109,25 +112,15 @@ export class AdaptivePolicy implements DraftPolicy {
     this.minCumulative = o.minCumulative ?? ADAPTIVE_DEFAULTS.minCumulative;
     this.exploreEvery = o.exploreEvery ?? ADAPTIVE_DEFAULTS.exploreEvery;
     this.memory = o.memory ?? new AdaptiveMemory();
-    this.memory.exploreGap ??= this.exploreEvery;
     this.cost = this.memory.pass;
-    this.current = this.memory.source(this.source);
-  }
-
-  /** Steps between explorations: doubles each time exploring finds drafting still does not pay, back to exploreEvery when it does. */
-  private get exploreGap(): number {
-    return this.memory.exploreGap!;
-  }
-
-  private set exploreGap(gap: number) {
-    this.memory.exploreGap = gap;
+    this.current = this.memory.source(this.source, this.exploreEvery);
   }
 
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
     this.load = context.sharedPass?.tokens ?? 0;
     this.othersYield = (context.sharedPass?.requests ?? 0) * this.meanEmitted;
     this.source = drafter.nextSource?.() ?? "model";
-    this.current = this.memory.source(this.source);
+    this.current = this.memory.source(this.source, this.exploreEvery);
     const k = Math.min(this.chooseLength(), limit);
     this.chosen.push(k);
     let cumulative = 1;
@@ -159,12 +152,11 @@ export class AdaptivePolicy implements DraftPolicy {
 
   observe(o: BlockOutcome): void {
     this.steps++;
-    // A block drafted right after one that drafted nothing (or that another source drafted) first catches the
-    // drafter up on every token since (a one-off cost, or the prompt on the first step): only blocks that
-    // follow a block of the same source price drafting.
-    if (this.previousDrafted > 0 && this.previousSource === this.source) this.current.draft.record(o.drafted, o.draftMs);
+    // A block drafted right after one that drafted nothing first catches the drafter up on every token since
+    // (a one-off cost, or the prompt on the first step): only blocks that follow a drafted block price drafting.
+    // (After another source's block the model catches up on that block's few tokens: a real cost of drafting.)
+    if (this.previousDrafted > 0) this.current.draft.record(o.drafted, o.draftMs);
     this.previousDrafted = o.drafted;
-    this.previousSource = this.source;
     this.cost.recordVerify(o.passTokens, o.verifyMs);
     this.current.agreement.record(o.qx, o.accepted);
     this.running.record(o.drafted, o.accepted);
@@ -207,15 +199,18 @@ export class AdaptivePolicy implements DraftPolicy {
   }
 
   private drafting(k: number): number {
-    this.exploreGap = this.exploreEvery;
+    this.current.exploreGap = this.exploreEvery;
     return k;
   }
 
   /** While drafting does not pay: draft one token now and then (catching the drafter up costs), ever more rarely. */
   private exploring(): number {
-    if (this.steps - this.lastExplored < this.exploreGap) return 0;
-    if (this.lastExplored > 0) this.exploreGap = Math.min(this.exploreGap * 2, MAX_EXPLORE_GAP);
-    this.lastExplored = this.steps;
+    const source = this.current;
+    const last = this.lastExplored.get(this.source);
+    if (this.steps - (last ?? 0) < source.exploreGap) return 0;
+    // Doubles each time exploring finds this source still does not pay; back to exploreEvery when it does.
+    if (last !== undefined) source.exploreGap = Math.min(source.exploreGap * 2, MAX_EXPLORE_GAP);
+    this.lastExplored.set(this.source, this.steps);
     return 1;
   }
 }
