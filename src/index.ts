@@ -27,6 +27,7 @@ export { QueueFullError, type SchedulerOptions, SpeculativeScheduler } from "./d
 export { generateSpeculative, type SpeculativeOptions } from "./decoding/speculativeLoop.js";
 export { generateTargetOnly } from "./decoding/targetOnly.js";
 export type { DraftedToken, Drafter } from "./drafters/drafter.js";
+export { DEFAULT_LOOKUP_FIRST_MIN_MATCH, LookupFirstDrafter } from "./drafters/lookupFirstDrafter.js";
 export { ModelDrafter } from "./drafters/modelDrafter.js";
 export { PromptLookupDrafter } from "./drafters/promptLookupDrafter.js";
 export type { FinishReason, GenerationOptions, StepEvent } from "./generation/generationTypes.js";
