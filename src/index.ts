@@ -42,7 +42,8 @@ export { DenseDistribution, PointDistribution, SummarizedDistribution, type Toke
 export { chatTemplateFor, chatTemplateFrom } from "./server/chatTemplate.js";
 export { type ServerOptions, VerispecServer } from "./server/httpServer.js";
 export { type EngineOptions, ServingEngine } from "./server/servingEngine.js";
-export { AdaptiveMemory, AdaptivePolicy } from "./verifier/adaptivePolicy.js";
+export { AdaptiveMemory } from "./verifier/adaptiveMemory.js";
+export { AdaptivePolicy } from "./verifier/adaptivePolicy.js";
 export { ChainPolicy } from "./verifier/chainPolicy.js";
 export type { DraftPolicy } from "./verifier/draftPolicy.js";
 export { HeuristicPolicy } from "./verifier/heuristicPolicy.js";

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AdaptiveMemory, AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
+import { AdaptiveMemory } from "../src/verifier/adaptiveMemory.js";
+import { AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
 
 /** A device: drafter ms per drafted token, and a target pass of n tokens in `pass(n)` ms. */
 interface Device {

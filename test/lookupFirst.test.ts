@@ -12,7 +12,8 @@ import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { NO_CONSTRAINTS } from "../src/generation/constraints.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { PointDistribution } from "../src/sampling/tokenDistribution.js";
-import { AdaptiveMemory, AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
+import { AdaptiveMemory } from "../src/verifier/adaptiveMemory.js";
+import { AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
 
 const target = NgramModel.create({ seed: 5 });
 const draft = target.blend(0.3, 9);

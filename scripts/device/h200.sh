@@ -13,6 +13,7 @@
 #   bash scripts/device/h200.sh peers    # llama.cpp's programs and the other variants, T = 0.8            (writes $OUT)
 #   bash scripts/device/h200.sh serve    # verispec serve under bounded load at concurrency 1..8           (writes $OUT)
 #   bash scripts/device/h200.sh candidates           # prompt lookup first against the draft model alone, 8 x 1  (writes $OUT)
+#   bash scripts/device/h200.sh sampled              # greedy and T = 0.8 side by side, 20 x 1                 (writes $OUT)
 #   bash scripts/device/h200.sh serve_lookup         # serve, adaptive with and without lookup first, target alone (writes $OUT)
 #   bash scripts/device/h200.sh serve_peer # llama-server (same source, model, draft, slots) under the same load
 # Each phase is idempotent: on a machine still warm from an earlier call, setup only unpacks the new app.
@@ -207,6 +208,15 @@ head_to_head() {
   timeout -s INT "${2:-560}" $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 3 \
     --policies "${1:-target-only,llamacpp-spec:4,llamacpp-spec:8,chain:4,chain:8,chain+lookup:8,adaptive+lookup:8}" --out "$OUT/gpu-h200" >/dev/null 2>&1 || true
   show_split "$OUT/gpu-h200"
+}
+
+# Greedy and T = 0.8 side by side, 20 prompts x 1 (session 5, after sampled drafting runs in one native call).
+sampled() {
+  mkdir -p "$OUT"
+  DRAFT_DEVICE=gpu THREADS=8
+  timeout -s INT "${1:-300}" $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 1 --temperatures 0,0.8 \
+    --policies "target-only,chain:4,chain+lookup:4,chain+lookup:8,adaptive+lookup:8" --out "$OUT/sampled" >/dev/null 2>&1 || true
+  show_split "$OUT/sampled"
 }
 
 # verispec serve with prompt lookup first (the CLI's default) and without, adaptive, beside the target alone.

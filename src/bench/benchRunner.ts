@@ -14,7 +14,7 @@ import { DEFAULT_LOOKUP_FIRST_MIN_MATCH } from "../drafters/lookupFirstDrafter.j
 import { collectGeneration, type GenerationMetrics } from "../metrics/generationMetrics.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
 import type { AcceptanceScorer } from "../verifier/acceptanceScorer.js";
-import { AdaptiveMemory } from "../verifier/adaptivePolicy.js";
+import { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
 import { createPolicy, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { type BenchRow, type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
 import { parseBenchPolicy } from "./benchVariants.js";

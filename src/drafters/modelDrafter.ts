@@ -30,6 +30,7 @@ export class ModelDrafter implements Drafter {
   /** Length of the accepted context (tokens past it are this block's drafts). */
   private contextLength = 0;
   private readonly rng: Random | undefined;
+  private started = false;
 
   constructor(
     private readonly model: LanguageModel,
@@ -40,18 +41,27 @@ export class ModelDrafter implements Drafter {
     this.rng = sampling.mode === "sample" ? new Random(sampling.seed ^ DRAFTER_SEED_SALT) : undefined;
   }
 
-  /** Opens the session; the context is evaluated with the first draft (never, when a policy drafts nothing). */
+  /**
+   * Starts on a context. The session is opened, and the context evaluated, with the first draft (never, when
+   * every block is left to another source or a policy drafts nothing); a session of an earlier start is reused.
+   */
   async start(context: readonly TokenId[]): Promise<void> {
-    this.session ??= await this.model.createSession({ contextSize: this.options.contextSize, rowSummary: "top" });
-    this.session.clear();
+    this.session?.clear();
     this.tokens = [...context];
     this.contextLength = context.length;
     this.calls = 0;
+    this.started = true;
+  }
+
+  /** The session, opened at the first draft. */
+  private async open(): Promise<ModelSession> {
+    if (!this.started) throw new Error("the drafter was not started");
+    this.session ??= await this.model.createSession({ contextSize: this.options.contextSize, rowSummary: "top" });
+    return this.session;
   }
 
   async next(): Promise<DraftedToken | undefined> {
-    const session = this.session;
-    if (!session) throw new Error("the drafter was not started");
+    const session = await this.open();
     const cached = session.sequenceLength(0);
     if (this.tokens.length >= session.contextSize) return undefined;
     const pending = this.tokens.slice(cached);
@@ -70,8 +80,7 @@ export class ModelDrafter implements Drafter {
 
   /** Without constraints, on a backend with runs (greedy or sampled): n tokens in one call; else token by token. */
   async nextRun(n: number): Promise<DraftedToken[]> {
-    const session = this.session;
-    if (!session) throw new Error("the drafter was not started");
+    const session = await this.open();
     const cached = session.sequenceLength(0);
     const steps = Math.min(n, session.contextSize - this.tokens.length);
     const pending = this.tokens.slice(cached);
@@ -121,18 +130,19 @@ export class ModelDrafter implements Drafter {
   }
 
   commit(keptDrafts: number, appended: readonly TokenId[]): void {
-    const session = this.session;
-    if (!session) throw new Error("the drafter was not started");
+    if (!this.started) throw new Error("the drafter was not started");
     const keep = this.contextLength + keptDrafts;
     this.tokens.length = keep;
     this.tokens.push(...appended);
     this.contextLength = this.tokens.length;
-    if (session.sequenceLength(0) > keep) session.removeRange(0, keep);
+    const session = this.session;
+    if (session && session.sequenceLength(0) > keep) session.removeRange(0, keep);
   }
 
   dispose(): void {
     this.session?.dispose();
     this.session = undefined;
+    this.started = false;
   }
 
   /**

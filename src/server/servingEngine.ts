@@ -11,7 +11,7 @@ import type { Drafter } from "../drafters/drafter.js";
 import { createDrafter } from "../drafters/drafterRegistry.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { PromptError, promptTokens } from "../generation/prompt.js";
-import { AdaptiveMemory } from "../verifier/adaptivePolicy.js";
+import { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
 import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { DEFAULT_TREE_BUDGET } from "../verifier/treePolicy.js";
 import { ApiError, invalidField } from "./apiErrors.js";

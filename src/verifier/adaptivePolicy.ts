@@ -21,8 +21,8 @@
 import type { Drafter, DraftSource } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
 import type { AcceptanceScorer } from "./acceptanceScorer.js";
-import { AgreementTracker } from "./agreementTracker.js";
-import { CostModel, DraftCost } from "./costModel.js";
+import { AdaptiveMemory, DEFAULT_EXPLORE_EVERY, type SourceMemory } from "./adaptiveMemory.js";
+import type { CostModel } from "./costModel.js";
 import { draftFeatures, RunningAcceptance } from "./draftFeatures.js";
 import { type BlockOutcome, checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftContext, type DraftPolicy } from "./draftPolicy.js";
 
@@ -44,34 +44,7 @@ export interface AdaptiveOptions {
   memory?: AdaptiveMemory;
 }
 
-/**
- * What is learnt about one draft source: its cost per drafted token, how often the target agrees with it, and
- * how rarely to explore it while it does not pay (one source paying, such as lookup, says nothing of another).
- */
-export interface SourceMemory {
-  readonly draft: DraftCost;
-  readonly agreement: AgreementTracker;
-  /** Steps between explorations while drafting from this source does not pay (see AdaptivePolicy.exploring). */
-  exploreGap: number;
-}
-
-/** The measurements an adaptive policy learns from, kept across the generations (and requests) that share it. */
-export class AdaptiveMemory {
-  /** The target's pass cost by pass size (whoever drafted). */
-  readonly pass = new CostModel();
-  private readonly sources = new Map<DraftSource, SourceMemory>();
-
-  /** What is known of a draft source (a model's drafts and prompt lookup's differ in cost and acceptance). */
-  source(s: DraftSource, exploreEvery = ADAPTIVE_DEFAULTS.exploreEvery): SourceMemory {
-    const known = this.sources.get(s);
-    if (known) return known;
-    const m = { draft: new DraftCost(), agreement: new AgreementTracker(), exploreGap: exploreEvery };
-    this.sources.set(s, m);
-    return m;
-  }
-}
-
-export const ADAPTIVE_DEFAULTS = { maxK: 8, minCumulative: 0.25, exploreEvery: 8 };
+export const ADAPTIVE_DEFAULTS = { maxK: 8, minCumulative: 0.25, exploreEvery: DEFAULT_EXPLORE_EVERY };
 /** The longest gap between explorations. */
 const MAX_EXPLORE_GAP = 128;
 

@@ -1,6 +1,7 @@
 /** Draft policies by name, for the CLI and benchmarks. */
 import type { AcceptanceScorer } from "./acceptanceScorer.js";
-import { type AdaptiveMemory, type AdaptiveOptions, AdaptivePolicy } from "./adaptivePolicy.js";
+import type { AdaptiveMemory } from "./adaptiveMemory.js";
+import { type AdaptiveOptions, AdaptivePolicy } from "./adaptivePolicy.js";
 import { type CascadeOptions, CascadePolicy } from "./cascadePolicy.js";
 import { ChainPolicy } from "./chainPolicy.js";
 import type { DraftPolicy } from "./draftPolicy.js";
