@@ -89,11 +89,12 @@ test("rows are fetched when asked for, and refused once the session has evaluate
   session.dispose();
 });
 
-test("a greedy run in one native call drafts what token-by-token drafting drafts, with the same q", async () => {
+test("a greedy run in one native call drafts what token-by-token drafting drafts, with the same q (or none asked for)", async () => {
   const context = pair.draft.vocabulary.tokenize("the cat sat on a mat");
   const stepwise = new ModelDrafter(pair.draft, GREEDY);
   const run = new ModelDrafter(pair.draft, GREEDY);
-  for (const d of [stepwise, run]) await d.start(context);
+  const plain = new ModelDrafter(pair.draft, GREEDY);
+  for (const d of [stepwise, run, plain]) await d.start(context);
   for (const block of [5, 3, 1]) {
     const one: DraftedToken[] = [];
     for (let i = 0; i < block; i++) one.push((await stepwise.next())!);
@@ -109,11 +110,17 @@ test("a greedy run in one native call drafts what token-by-token drafting drafts
       assert.ok(Math.abs(d.q.prob(d.token) - one[i].q.prob(one[i].token)) < 1e-12);
       assert.ok(Math.abs(d.q.entropy - one[i].q.entropy) < 1e-9);
     }
+    // A policy that reads no signals gets the same tokens from argmax-only summaries, q the one-hot proposal.
+    const bare = await plain.nextRun(block, { signals: false });
+    assert.deepEqual(
+      bare.map((d) => d.token),
+      one.map((d) => d.token),
+    );
+    for (const d of bare) assert.ok(d.q instanceof PointDistribution && d.q.prob(d.token) === 1 && d.drawn === "argmax");
     // Keep the first two drafts and append a token of our own, as a step that rejected the third would.
-    for (const d of [stepwise, run]) d.commit(Math.min(2, block), [context[0]]);
+    for (const d of [stepwise, run, plain]) d.commit(Math.min(2, block), [context[0]]);
   }
-  stepwise.dispose();
-  run.dispose();
+  for (const d of [stepwise, run, plain]) d.dispose();
 });
 
 test("a sampled run in one native call draws what token-by-token sampling draws, from the same q", async () => {

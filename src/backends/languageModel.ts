@@ -80,6 +80,13 @@ export interface LogitRows {
   samplingDistribution?(i: number, s: SamplingTransform): Float64Array;
 }
 
+/**
+ * What a greedy run summarises of each row: "top" (what a drafter's q needs for the verifier's signals), or
+ * "argmax" alone, which skips the exp over the whole vocabulary that a "top" summary's log-sum-exp and entropy
+ * cost (most of the row work at a 128k vocabulary). The session's own kind (at least "argmax") by default.
+ */
+export type RunSummaryKind = Exclude<RowSummaryKind, "none">;
+
 /** A greedy run's tokens, each with the summary of the row it is the argmax of. */
 export interface GreedyRun {
   tokens: TokenId[];
@@ -156,7 +163,7 @@ export interface ModelSession {
    * from; the cache ends holding the batch and all drafted tokens but the last. Optional: backends that
    * summarise rows natively (llama.cpp), where it saves a round trip to JavaScript per token.
    */
-  continueGreedy?(batch: readonly BatchToken[], steps: number): Promise<GreedyRun>;
+  continueGreedy?(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun>;
   /**
    * The same with sampling (optional): evaluates the batch, then `steps` times draws the next token from the
    * last row's sampling distribution with the next uniform, and evaluates it (all but the last drawn token).

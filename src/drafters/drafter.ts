@@ -25,6 +25,16 @@ export interface DraftedToken {
  */
 export type DraftSource = "model" | "lookup";
 
+/** What the policy asking for a run needs besides the tokens. */
+export interface RunOptions {
+  /**
+   * Whether the policy reads the verifier's signals from q (true by default). A policy that reads none (a fixed
+   * chain) lets a greedy drafter skip summarising each row: q is then the one-hot proposal the acceptance rule
+   * uses anyway (PointDistribution at the token).
+   */
+  signals?: boolean;
+}
+
 export interface Drafter {
   readonly name: string;
   /** Drafter forward passes made so far (0 for drafters without a model). */
@@ -37,7 +47,7 @@ export interface Drafter {
    * Up to n tokens at once, as n calls of `next` would propose them (fewer where it has no more). Optional: a
    * drafter that can draft a run more cheaply than token by token (a greedy model drafter, in one native call).
    */
-  nextRun?(n: number): Promise<DraftedToken[]>;
+  nextRun?(n: number, options?: RunOptions): Promise<DraftedToken[]>;
   /** Who will draft the next block (asked before it is drafted); drafters of one source need not say. */
   nextSource?(): DraftSource;
   /**

@@ -8,7 +8,7 @@
  * Lossless like any drafter: lookup's proposals are one-hot (drawn "argmax"), the model's keep their own q.
  */
 import type { TokenId } from "../backends/languageModel.js";
-import type { DraftedToken, Drafter, DraftSource } from "./drafter.js";
+import type { DraftedToken, Drafter, DraftSource, RunOptions } from "./drafter.js";
 import { PromptLookupDrafter } from "./promptLookupDrafter.js";
 
 /** The shortest match lookup must find to draft a block instead of the model; 3 tokens by default. */
@@ -48,9 +48,9 @@ export class LookupFirstDrafter implements Drafter {
     return this.keep(await this.drafter().next());
   }
 
-  async nextRun(n: number): Promise<DraftedToken[]> {
+  async nextRun(n: number, options?: RunOptions): Promise<DraftedToken[]> {
     const drafter = this.drafter();
-    if (drafter.nextRun) return this.keepAll(await drafter.nextRun(n));
+    if (drafter.nextRun) return this.keepAll(await drafter.nextRun(n, options));
     const out: DraftedToken[] = [];
     while (out.length < n) {
       const next = this.keep(await drafter.next());

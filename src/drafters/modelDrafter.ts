@@ -3,13 +3,20 @@
  * follows the accepted tokens: rejected drafts are rolled back, and nothing it
  * has already evaluated is evaluated again.
  */
-import type { BatchToken, LanguageModel, LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
+import type { BatchToken, LanguageModel, LogitRows, ModelSession, RowSummary, TokenId } from "../backends/languageModel.js";
 import type { Constraints } from "../generation/constraints.js";
 import { argmax, sampleFrom, samplingDistribution } from "../sampling/distribution.js";
 import { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
-import { DenseDistribution, denseSoftmax, rowDistribution, rowSamplingDistribution, SummarizedDistribution } from "../sampling/tokenDistribution.js";
-import type { DraftedToken, Drafter } from "./drafter.js";
+import {
+  DenseDistribution,
+  denseSoftmax,
+  PointDistribution,
+  rowDistribution,
+  rowSamplingDistribution,
+  SummarizedDistribution,
+} from "../sampling/tokenDistribution.js";
+import type { DraftedToken, Drafter, RunOptions } from "./drafter.js";
 
 export interface ModelDrafterOptions {
   /** Context size of the drafter's session; the backend's default when omitted. */
@@ -79,12 +86,12 @@ export class ModelDrafter implements Drafter {
   }
 
   /** Without constraints, on a backend with runs (greedy or sampled): n tokens in one call; else token by token. */
-  async nextRun(n: number): Promise<DraftedToken[]> {
+  async nextRun(n: number, options: RunOptions = {}): Promise<DraftedToken[]> {
     const session = await this.open();
     const cached = session.sequenceLength(0);
     const steps = Math.min(n, session.contextSize - this.tokens.length);
     const pending = this.tokens.slice(cached);
-    const run = this.options.constraints?.active || steps < 1 || pending.length > session.batchSize ? undefined : this.runOf(session);
+    const run = this.options.constraints?.active || steps < 1 || pending.length > session.batchSize ? undefined : this.runOf(session, options.signals ?? true);
     if (!run) {
       const out: DraftedToken[] = [];
       while (out.length < n) {
@@ -104,15 +111,16 @@ export class ModelDrafter implements Drafter {
   }
 
   /** The session's run in this drafter's sampling mode, giving drafted tokens; undefined where the backend has none. */
-  private runOf(session: ModelSession): ((batch: BatchToken[], steps: number) => Promise<DraftedToken[]>) | undefined {
+  private runOf(session: ModelSession, signals: boolean): ((batch: BatchToken[], steps: number) => Promise<DraftedToken[]>) | undefined {
     const vocabSize = session.vocabulary.size;
     if (this.sampling.mode === "greedy") {
       const greedy = session.continueGreedy?.bind(session);
+      const q = (token: TokenId, summary: RowSummary) => (signals ? new SummarizedDistribution(summary, vocabSize) : new PointDistribution(token, vocabSize));
       return (
         greedy &&
         (async (batch, steps) => {
-          const run = await greedy(batch, steps);
-          return run.tokens.map((token, i) => ({ token, q: new SummarizedDistribution(run.summaries[i], vocabSize), drawn: "argmax" }));
+          const run = await greedy(batch, steps, signals ? "top" : "argmax");
+          return run.tokens.map((token, i) => ({ token, q: q(token, run.summaries[i]), drawn: "argmax" }));
         })
       );
     }

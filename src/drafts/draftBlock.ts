@@ -31,8 +31,8 @@ export interface DraftBlock {
 export type DraftFilter = (block: DraftBlock, q: TokenDistribution, token: TokenId) => string | undefined;
 
 /** Without a verifier filter the whole chain is asked for at once (one call for drafters that can), then cut after a token that ends generation. */
-async function draftRun(run: (n: number) => Promise<DraftedToken[]>, block: DraftBlock, length: number, context: ChainDraftContext): Promise<DraftBlock> {
-  for (const next of length > 0 ? await run(length) : []) {
+async function draftRun(drafter: Drafter, block: DraftBlock, length: number, context: ChainDraftContext): Promise<DraftBlock> {
+  for (const next of length > 0 ? await drafter.nextRun!(length, { signals: context.signals }) : []) {
     block.tokens.push(next.token);
     block.q.push(next.q);
     block.drawn.push(next.drawn);
@@ -44,6 +44,8 @@ async function draftRun(run: (n: number) => Promise<DraftedToken[]>, block: Draf
 /** What chain drafting needs from the step's context (a subset of the policies' DraftContext). */
 export interface ChainDraftContext {
   shadow?: boolean;
+  /** Whether the policy reads signals from q (RunOptions.signals); true by default. */
+  signals?: boolean;
   endsGeneration?: (drafted: readonly TokenId[]) => boolean;
 }
 
@@ -57,7 +59,7 @@ export interface ChainDraftContext {
 export async function draftChain(drafter: Drafter, length: number, context: ChainDraftContext = {}, filter?: DraftFilter): Promise<DraftBlock> {
   const shadow = context.shadow ?? false;
   const block: DraftBlock = { tokens: [], q: [], drawn: [] };
-  if (!filter && drafter.nextRun) return draftRun(drafter.nextRun.bind(drafter), block, length, context);
+  if (!filter && drafter.nextRun) return draftRun(drafter, block, length, context);
   while (block.tokens.length + (block.shadow?.tokens.length ?? 0) < length) {
     const next = await drafter.next();
     if (!next) break;

@@ -12,7 +12,8 @@ export class ChainPolicy implements DraftPolicy {
   readonly maxSequences = 1;
 
   draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
-    return draftChain(drafter, Math.min(this.k, limit), context);
+    // Reads no q: a greedy drafter's run need not summarise its rows.
+    return draftChain(drafter, Math.min(this.k, limit), { ...context, signals: false });
   }
 
   observe(): void {}

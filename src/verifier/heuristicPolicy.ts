@@ -28,7 +28,8 @@ export class HeuristicPolicy implements DraftPolicy {
   readonly maxSequences = 1;
 
   draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
-    return draftChain(drafter, Math.min(this.length, limit), context);
+    // Reads no q: a greedy drafter's run need not summarise its rows.
+    return draftChain(drafter, Math.min(this.length, limit), { ...context, signals: false });
   }
 
   observe(o: BlockOutcome): void {

@@ -13,6 +13,7 @@ import {
   type RowSummary,
   type RowSummaryKind,
   type RunSampler,
+  type RunSummaryKind,
   type SampledRun,
   TOP_SUMMARY_TOKENS,
   type Vocabulary,
@@ -108,9 +109,9 @@ export class LlamaCppSession implements ModelSession {
     return this.rowsOf(this.evaluation, count);
   }
 
-  async continueGreedy(batch: readonly BatchToken[], steps: number): Promise<GreedyRun> {
+  async continueGreedy(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun> {
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`a greedy run needs a whole number of steps >= 1, got ${steps}`);
-    const top = Math.max(this.summaryTop, 1);
+    const top = Math.max(summary ? SUMMARY_TOP[summary] : this.summaryTop, 1);
     const drafted = new Int32Array(steps);
     await this.decode(batch, top, steps, drafted);
     const summaries = this.buffers.summaries;
