@@ -5,8 +5,6 @@ import type { ProcessModelOptions } from "../backends/llamaCpp/worker/processMod
 import { checkCompatibleVocabularies } from "../backends/vocabularyCompatibility.js";
 import type { Drafter } from "../drafters/drafter.js";
 import { type DrafterSettings, isModelFreeDrafter, MODEL_FREE_DRAFTERS, createDrafter as makeDrafter } from "../drafters/drafterRegistry.js";
-import type { Constraints } from "../generation/constraints.js";
-import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 
 export interface ModelPairOptions {
