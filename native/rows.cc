@@ -236,7 +236,8 @@ int32_t draw_token(const double *probs, int32_t n, double u) {
 
 // samplingRow(ctx, row, temperature, topK, topP, out): the distribution a sampler draws from at output row
 // `row` of the last decode (softmax of logits / temperature, then top-k, then top-p, renormalised), in
-// float64 into out, straight from llama.cpp's logits (the same transform as sampling/distribution.ts).
+// float64 into out, straight from llama.cpp's logits: sampling/distribution.ts's transform, each probability
+// within ~1e-5 relative of it (the exps are the float polynomial; see scaled_exps).
 napi_value SamplingRow(napi_env env, napi_callback_info info) {
   auto a = get_args(env, info, 6);
   if (a.size() < 6) return throw_error(env, "samplingRow needs 6 arguments");

@@ -101,6 +101,17 @@ show_split() {
     }' "$1"
 }
 
+# One GPU bench into $OUT/<folder>, both models on the GPU with 8 threads, stopped by SIGINT after <secs> (the
+# rows finished so far are kept), then its time split: gpu_bench <folder> <secs> <bench options...>.
+gpu_bench() {
+  local folder=$1 secs=$2
+  shift 2
+  mkdir -p "$OUT"
+  DRAFT_DEVICE=gpu THREADS=8
+  timeout -s INT "$secs" $NODE dist/src/cli/main.js bench $(common) "$@" --out "$OUT/$folder" >/dev/null 2>&1 || true
+  show_split "$OUT/$folder"
+}
+
 # Where a step's time goes, with llama.cpp's CUDA graphs on and off: 8 prompts x 1, three variants.
 profile() {
   mkdir -p "$OUT"
@@ -156,21 +167,14 @@ serve_peer() {
 # A quick look after changes: 8 prompts x 1, target-only, chain k=4 and adaptive (a bench variant's
 # generations share the adaptive policy's memory).
 quick() {
-  mkdir -p "$OUT"
-  DRAFT_DEVICE=gpu THREADS=8
-  timeout -s INT "${1:-90}" $NODE dist/src/cli/main.js bench $(common) --limit 8 --repeats 1 \
-    --policies "target-only,chain:4,adaptive:4" --out "$OUT/quick" >/dev/null 2>&1 || true
-  show_split "$OUT/quick"
+  gpu_bench quick "${1:-90}" --limit 8 --repeats 1 --policies "target-only,chain:4,adaptive:4"
 }
 
 # The other variants, T = 0.8 too, and llama-speculative-simple at k = 2 and 8: 20 prompts x 1 (about 8 minutes:
 # give it a call of its own; with 240 s, session 4 got 19 prompts of the greedy variants only).
 head_to_head_more() {
-  mkdir -p "$OUT"
-  DRAFT_DEVICE=gpu THREADS=8
-  timeout -s INT 560 $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 1 --temperatures 0,0.8 --head models/verispec-head.json \
-    --policies "target-only,chain:2,chain:4,tree:4,heuristic:4,cascade:4,adaptive:4,adaptive+head:4,llamacpp-spec:2,llamacpp-spec:8" --out "$OUT/gpu-h200-more" >/dev/null 2>&1 || true
-  show_split "$OUT/gpu-h200-more"
+  gpu_bench gpu-h200-more 560 --limit 20 --repeats 1 --temperatures 0,0.8 --head models/verispec-head.json \
+    --policies "target-only,chain:2,chain:4,tree:4,heuristic:4,cascade:4,adaptive:4,adaptive+head:4,llamacpp-spec:2,llamacpp-spec:8"
 }
 
 # Per-row overhead at a 128,256-token vocabulary: a random pair (bench/randomPair.ts), its target grown to the
@@ -191,11 +195,8 @@ vocab128k() {
 
 # Prompt lookup first (LookupFirstDrafter, bench policies with +lookup) beside the draft model alone: 8 prompts x 1.
 candidates() {
-  mkdir -p "$OUT"
-  DRAFT_DEVICE=gpu THREADS=8
-  timeout -s INT "${1:-150}" $NODE dist/src/cli/main.js bench $(common) --limit 8 --repeats 1 \
-    --policies "target-only,chain:4,chain:8,chain+lookup:4,chain+lookup:8,adaptive+lookup:4,adaptive+lookup:8" --out "$OUT/candidates" >/dev/null 2>&1 || true
-  show_split "$OUT/candidates"
+  gpu_bench candidates "${1:-150}" --limit 8 --repeats 1 \
+    --policies "target-only,chain:4,chain:8,chain+lookup:4,chain+lookup:8,adaptive+lookup:4,adaptive+lookup:8"
 }
 
 # The head-to-head in one run with the policies given (default below: session 5's), 20 prompts x 3 repeats,
@@ -203,20 +204,14 @@ candidates() {
 # keeps the finished rows (the variants take turns within each prompt, so a cut repeat leaves every variant
 # with the same prompts). Session 4 ran target-only,llamacpp-target-only,llamacpp-spec:4,chain:4,chain:8,adaptive:4.
 head_to_head() {
-  mkdir -p "$OUT"
-  DRAFT_DEVICE=gpu THREADS=8
-  timeout -s INT "${2:-560}" $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 3 \
-    --policies "${1:-target-only,llamacpp-spec:4,llamacpp-spec:8,chain:4,chain:8,chain+lookup:8,adaptive+lookup:8}" --out "$OUT/gpu-h200" >/dev/null 2>&1 || true
-  show_split "$OUT/gpu-h200"
+  gpu_bench gpu-h200 "${2:-560}" --limit 20 --repeats 3 \
+    --policies "${1:-target-only,llamacpp-spec:4,llamacpp-spec:8,chain:4,chain:8,chain+lookup:8,adaptive+lookup:8}"
 }
 
 # Greedy and T = 0.8 side by side, 20 prompts x 1 (session 5, after sampled drafting runs in one native call).
 sampled() {
-  mkdir -p "$OUT"
-  DRAFT_DEVICE=gpu THREADS=8
-  timeout -s INT "${1:-300}" $NODE dist/src/cli/main.js bench $(common) --limit 20 --repeats 1 --temperatures 0,0.8 \
-    --policies "target-only,chain:4,chain+lookup:4,chain+lookup:8,adaptive+lookup:8" --out "$OUT/sampled" >/dev/null 2>&1 || true
-  show_split "$OUT/sampled"
+  gpu_bench sampled "${1:-300}" --limit 20 --repeats 1 --temperatures 0,0.8 \
+    --policies "target-only,chain:4,chain+lookup:4,chain+lookup:8,adaptive+lookup:8"
 }
 
 # verispec serve with prompt lookup first (the CLI's default) and without, adaptive, beside the target alone.

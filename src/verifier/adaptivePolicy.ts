@@ -53,9 +53,8 @@ export class AdaptivePolicy implements DraftPolicy {
   readonly maxSequences = 1;
   readonly cost: CostModel;
   private readonly memory: AdaptiveMemory;
-  /** The source drafting this block, and what is known of it. */
+  /** The source drafting this block. */
   private source: DraftSource = "model";
-  private current: SourceMemory;
   private readonly running = new RunningAcceptance();
   private readonly initialK: number;
   private readonly maxK: number;
@@ -86,14 +85,17 @@ export class AdaptivePolicy implements DraftPolicy {
     this.exploreEvery = o.exploreEvery ?? ADAPTIVE_DEFAULTS.exploreEvery;
     this.memory = o.memory ?? new AdaptiveMemory();
     this.cost = this.memory.pass;
-    this.current = this.memory.source(this.source, this.exploreEvery);
+  }
+
+  /** What is known of the source drafting this block. */
+  private get current(): SourceMemory {
+    return this.memory.source(this.source, this.exploreEvery);
   }
 
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
     this.load = context.sharedPass?.tokens ?? 0;
     this.othersYield = (context.sharedPass?.requests ?? 0) * this.meanEmitted;
     this.source = drafter.nextSource?.() ?? "model";
-    this.current = this.memory.source(this.source, this.exploreEvery);
     const k = Math.min(this.chooseLength(), limit);
     this.chosen.push(k);
     let cumulative = 1;
@@ -164,8 +166,9 @@ export class AdaptivePolicy implements DraftPolicy {
     if (!this.ready) return this.steps === 2 ? 0 : this.initialK;
     let best = 0;
     let bestRate = 0;
+    const draft = this.current.draft;
     for (let k = 0; k <= this.maxK; k++) {
-      const rate = (this.expectedTokens(k) + this.othersYield) / (this.current.draft.time(k) + this.passTime(k + 1));
+      const rate = (this.expectedTokens(k) + this.othersYield) / (draft.time(k) + this.passTime(k + 1));
       if (rate > bestRate) [best, bestRate] = [k, rate];
     }
     return best > 0 ? this.drafting(best) : this.exploring();
