@@ -53,6 +53,19 @@ test("where every extra token costs most of a decode and acceptance is modest, i
   assert.ok(gaps.at(-1)! > gaps[0], `exploration gaps grow: ${gaps.join(",")}`);
 });
 
+test("on a CPU where a 2-token pass costs two decodes, it does not draft single tokens at a loss", () => {
+  // Pass costs as measured on this 2-core CPU with the embedded target (ms by pass size 1..5, then 0.8 a token):
+  // a decode 2.0, two tokens 4.0. A line fitted through them prices a decode at about 2.7 and a 2-token pass
+  // at about 3.8, so one token at acceptance 0.8 looks like (1 + 0.8) / (1.4 + 3.8) = 0.35 tokens/ms against
+  // 1 / 2.7 = 0.37 for none: nearly even, and every outlier tips it. On the real curve it is 1.8 / 5.4 = 0.33
+  // against 0.5: drafting never pays here (k = 4: 3.36 / 12.6 = 0.27), so only explorations draft.
+  const measured = [2.0, 4.0, 5.3, 6.2, 7.0];
+  const steep: Device = { draftMs: 1.4, pass: (n) => measured[n - 1] ?? 7.0 + 0.8 * (n - 5) };
+  const late = run(new AdaptivePolicy(), steep, 400, 0.8).slice(20);
+  const drafted = late.filter((k) => k > 0).length;
+  assert.ok(drafted < 12, `drafted at ${drafted} of ${late.length} steps: ${late.join(",")}`);
+});
+
 test("a costly catch-up after a stretch without drafting does not keep drafting stopped once it pays again", () => {
   // The drafts are poor for 60 steps (drafting stops), then good. Explorations then pay a 20 ms catch-up; were
   // that priced as drafting cost, resuming would never look worth it.

@@ -132,7 +132,8 @@ export class AdaptivePolicy implements DraftPolicy {
     // (After another source's block the model catches up on that block's few tokens: a real cost of drafting.)
     if (this.previousDrafted > 0) this.current.draft.record(o.drafted, o.draftMs);
     this.previousDrafted = o.drafted;
-    this.cost.recordVerify(o.passTokens, o.verifyMs);
+    // A generation's first pass pays one-off costs (a fresh context's first decode; on this CPU 22 ms against 7).
+    if (this.steps > 1) this.cost.recordVerify(o.passTokens, o.verifyMs);
     this.current.agreement.record(o.qx, o.accepted);
     this.running.record(o.drafted, o.accepted);
     this.meanEmitted += 0.1 * (o.accepted + 1 - this.meanEmitted);
@@ -162,8 +163,10 @@ export class AdaptivePolicy implements DraftPolicy {
 
   /** The length with the best expected tokens per second (the initial length, then one of 0, while costs are unknown). */
   chooseLength(): number {
-    // Until both costs are measured: two drafted blocks (the second prices drafting), then one pass of one token.
-    if (!this.ready) return this.steps === 2 ? 0 : this.initialK;
+    // Until both costs are measured: two drafted blocks (the second prices drafting), then one pass without
+    // drafts, the price of not drafting, unless a pass of its size is known already.
+    if (this.steps === 2 && !this.cost.measured(this.load + 1)) return 0;
+    if (!this.ready) return this.initialK;
     let best = 0;
     let bestRate = 0;
     const draft = this.current.draft;
