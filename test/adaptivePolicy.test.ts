@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AdaptiveMemory } from "../src/verifier/adaptiveMemory.js";
 import { AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
+import { CostModel } from "../src/verifier/costModel.js";
 
 /** A device: drafter ms per drafted token, and a target pass of n tokens in `pass(n)` ms. */
 interface Device {
@@ -53,17 +54,39 @@ test("where every extra token costs most of a decode and acceptance is modest, i
   assert.ok(gaps.at(-1)! > gaps[0], `exploration gaps grow: ${gaps.join(",")}`);
 });
 
-test("on a CPU where a 2-token pass costs two decodes, it does not draft single tokens at a loss", () => {
-  // Pass costs as measured on this 2-core CPU with the embedded target (ms by pass size 1..5, then 0.8 a token):
-  // a decode 2.0, two tokens 4.0. A line fitted through them prices a decode at about 2.7 and a 2-token pass
-  // at about 3.8, so one token at acceptance 0.8 looks like (1 + 0.8) / (1.4 + 3.8) = 0.35 tokens/ms against
-  // 1 / 2.7 = 0.37 for none: nearly even, and every outlier tips it. On the real curve it is 1.8 / 5.4 = 0.33
-  // against 0.5: drafting never pays here (k = 4: 3.36 / 12.6 = 0.27), so only explorations draft.
-  const measured = [2.0, 4.0, 5.3, 6.2, 7.0];
-  const steep: Device = { draftMs: 1.4, pass: (n) => measured[n - 1] ?? 7.0 + 0.8 * (n - 5) };
-  const late = run(new AdaptivePolicy(), steep, 400, 0.8).slice(20);
-  const drafted = late.filter((k) => k > 0).length;
-  assert.ok(drafted < 12, `drafted at ${drafted} of ${late.length} steps: ${late.join(",")}`);
+test("the pass cost prices a decode apart from larger passes, as this CPU's curve needs", () => {
+  // Passes as measured on this 2-core CPU with the embedded target (ms): a decode 2.0, 2 tokens 4.0, 5 tokens 7.0,
+  // forty passes in turn. One line through all three (least squares: 1.15 + 1.19 n) would price a decode at
+  // 2.35 and a 2-token pass at 3.54, making one drafted token look cheap; a decode must stay 2.0, and the
+  // line through the larger passes (4.0 + 1.0 (n - 2)) must put 2 tokens at 4.0 and 3 at 5.0.
+  const cost = new CostModel();
+  for (let i = 0; i < 40; i++)
+    for (const [n, ms] of [
+      [1, 2.0],
+      [2, 4.0],
+      [5, 7.0],
+    ])
+      cost.recordVerify(n, ms);
+  assert.ok(Math.abs(cost.verifyTime(1) - 2.0) < 1e-9, `decode ${cost.verifyTime(1)}`);
+  assert.ok(Math.abs(cost.verifyTime(2) - 4.0) < 0.05, `2 tokens ${cost.verifyTime(2)}`);
+  assert.ok(Math.abs(cost.verifyTime(3) - 5.0) < 0.05, `3 tokens ${cost.verifyTime(3)}`);
+  // A decode stalled 50 ms by the machine moves the estimate by at most 0.1 x (3 x 2.0 - 2.0) = 0.4 ms.
+  cost.recordVerify(1, 50);
+  assert.ok(cost.verifyTime(1) <= 2.4 + 1e-9, `after a stall ${cost.verifyTime(1)}`);
+});
+
+test("with one larger pass size seen, the line runs through the decode and it", () => {
+  // Decodes of 4.1 ms and 5-token passes of 5.9 ms (the H200's 7B-shape target): 0.45 ms a token in between.
+  const cost = new CostModel();
+  for (let i = 0; i < 10; i++)
+    for (const [n, ms] of [
+      [1, 4.1],
+      [5, 5.9],
+    ])
+      cost.recordVerify(n, ms);
+  assert.ok(cost.ready);
+  assert.ok(Math.abs(cost.verifyTime(3) - 5.0) < 1e-9, `3 tokens ${cost.verifyTime(3)}`);
+  assert.ok(Math.abs(cost.verifyTime(9) - 7.7) < 1e-9, `9 tokens ${cost.verifyTime(9)}`);
 });
 
 test("a costly catch-up after a stretch without drafting does not keep drafting stopped once it pays again", () => {

@@ -1,12 +1,14 @@
 /**
  * What a step costs, measured in this run: a drafter's time per drafted token (DraftCost, an exponential
- * moving average) and the target's time for a pass of n tokens (CostModel: the device's cost curve, a moving
- * average per pass size, interpolated between the sizes seen).
+ * moving average) and the target's time for a pass of n tokens (CostModel).
  *
- * A straight line through the pass costs misprices the one price adaptive scheduling hinges on. On a small
- * CPU a pass over 2 tokens costs about two decodes and one over 5 about three and a half, so a line fitted to
- * sizes 1..5 puts a decode too high and a 2-token pass too low, and drafting single tokens looks as if it
- * paid. On a GPU the curve is flat up to about 8 tokens and steeper after: no line fits either.
+ * A decode is priced apart from larger passes. It is the price of not drafting, the one adaptive scheduling
+ * hinges on, and it runs differently: llama.cpp uses matrix-vector kernels for it on a CPU and replays a
+ * captured CUDA graph for it on a GPU. On this 2-core CPU a decode costs about 2.0 ms, a 2-token pass 4.0 and
+ * a 5-token pass 7.0; one line through all of them prices a decode too high and a 2-token pass too low, so
+ * drafting single tokens looked as if it paid. The larger passes share a line, which smooths their noise (a
+ * moving average per pass size, tried instead, let single slow passes cut drafts: on the H200 adaptive with
+ * lookup fell from 2.04x to 1.88x the target alone).
  */
 
 /** Weight of the newest observation in the moving averages; 0.1 by default. */
@@ -33,82 +35,67 @@ export class DraftCost {
   }
 }
 
-/** Pass sizes up to this many tokens are kept one by one; larger ones in buckets about 9% wide. */
-const EXACT_SIZES = 32;
-/** Buckets per doubling of the pass size, beyond EXACT_SIZES. */
-const BUCKETS_PER_OCTAVE = 8;
 /**
- * An observation is taken as at most this many times the size's estimate: a pass stalled by something else
- * on the machine (another process, a page fault) would otherwise price every pass of its size for many steps.
+ * An observation is taken as at most this many times the estimate: a decode stalled by something else on the
+ * machine (another process, a page fault) would otherwise price every decode for many steps.
  */
 const MAX_OUTLIER = 3;
 
-/** One pass size's (or bucket's) moving averages. */
-interface SizeCost {
-  tokens: number;
-  ms: number;
-}
-
-/** The target's pass time by pass size. */
+/**
+ * The target's pass time by pass size: a decode (a pass of one token) on its own, as a moving average, and
+ * passes of two or more tokens on a least-squares line a + b*n over recent passes, with forgetting.
+ */
 export class CostModel {
-  private readonly bySize = new Map<number, SizeCost>();
-  /** The measured sizes in size order, each with its cost raised to the most any smaller size costs. */
-  private curve: SizeCost[] | undefined;
+  private decode: number | undefined;
+  /** Decayed sums for the line through passes of two or more tokens. */
+  private sw = 0;
+  private sn = 0;
+  private st = 0;
+  private snn = 0;
+  private snt = 0;
 
   constructor(private readonly memory = COST_MEMORY) {}
 
   recordVerify(tokens: number, ms: number): void {
-    if (!(tokens > 0) || !(ms >= 0)) return;
-    const key = sizeKey(tokens);
-    const known = this.bySize.get(key);
-    if (!known) this.bySize.set(key, { tokens, ms });
-    else {
-      known.tokens += this.memory * (tokens - known.tokens);
-      known.ms += this.memory * (Math.min(ms, MAX_OUTLIER * known.ms) - known.ms);
+    if (!(tokens >= 1) || !(ms >= 0)) return;
+    if (tokens === 1) {
+      this.decode = this.decode === undefined ? ms : this.decode + this.memory * (Math.min(ms, MAX_OUTLIER * this.decode) - this.decode);
+      return;
     }
-    this.curve = undefined;
+    const keep = 1 - this.memory;
+    this.sw = this.sw * keep + 1;
+    this.sn = this.sn * keep + tokens;
+    this.st = this.st * keep + ms;
+    this.snn = this.snn * keep + tokens * tokens;
+    this.snt = this.snt * keep + tokens * ms;
   }
 
   /** Whether passes of two or more sizes have been seen. */
   get ready(): boolean {
-    return this.bySize.size >= 2;
+    return this.sw > 0 && (this.decode !== undefined || this.lineFitted);
+  }
+
+  /** Whether a pass of this size has been priced by measurement rather than guessed: a decode, or any larger pass. */
+  measured(n: number): boolean {
+    return n <= 1 ? this.decode !== undefined : this.sw > 0;
   }
 
   /**
-   * Predicted time of a target pass over n tokens: interpolated between the nearest sizes measured, and
-   * extended beyond them along the slope of the two nearest. With one size measured, that size's cost; 1 ms
-   * before any.
+   * Predicted time of a target pass over n tokens (1 ms before any pass): a decode at its measured cost; a
+   * larger pass on the line (through the decode and the mean pass when one size was seen), never below a decode.
    */
   verifyTime(n: number): number {
-    const curve = this.sortedCurve();
-    if (curve.length < 2) return curve[0]?.ms ?? 1;
-    const above = curve.findIndex((c) => c.tokens >= n);
-    const i = above < 0 ? curve.length - 1 : Math.max(1, above);
-    const [lo, hi] = [curve[i - 1], curve[i]];
-    const line = lo.ms + ((hi.ms - lo.ms) / (hi.tokens - lo.tokens)) * (n - lo.tokens);
-    // Below the smallest size the line may fall too fast; a pass's cost per token only falls with its size.
-    return above === 0 ? Math.max(line, (lo.ms * n) / lo.tokens) : line;
+    if (n <= 1 && this.decode !== undefined) return this.decode;
+    if (this.sw === 0) return this.decode ?? 1;
+    const meanN = this.sn / this.sw;
+    const meanT = this.st / this.sw;
+    let slope = 0;
+    if (this.lineFitted) slope = (this.snt * this.sw - this.sn * this.st) / (this.snn * this.sw - this.sn * this.sn);
+    else if (this.decode !== undefined) slope = (meanT - this.decode) / (meanN - 1);
+    return Math.max(this.decode ?? 1e-6, meanT + Math.max(0, slope) * (n - meanN));
   }
 
-  /** Whether passes of this size (or its bucket) have been measured. */
-  measured(n: number): boolean {
-    return this.bySize.has(sizeKey(n));
+  private get lineFitted(): boolean {
+    return this.snn * this.sw - this.sn * this.sn > 1e-9 * this.sw * this.sw;
   }
-
-  private sortedCurve(): SizeCost[] {
-    if (this.curve) return this.curve;
-    const sorted = [...this.bySize.values()].sort((a, b) => a.tokens - b.tokens);
-    // Noise can make a size look cheaper than a smaller one; a curve that falls would make drafting more look free.
-    let most = 0;
-    this.curve = sorted.map((c) => {
-      most = Math.max(most, c.ms);
-      return { tokens: c.tokens, ms: most };
-    });
-    return this.curve;
-  }
-}
-
-/** The map key of a pass size: the size itself up to EXACT_SIZES, else its bucket (negative, so never a size). */
-function sizeKey(tokens: number): number {
-  return tokens <= EXACT_SIZES ? tokens : -Math.round(Math.log2(tokens) * BUCKETS_PER_OCTAVE);
 }
