@@ -189,28 +189,62 @@ size_t top_p_prefix(std::vector<int32_t> &ids, size_t keep, const double *probs,
   return (size_t)(cut_end - ids.begin());
 }
 
+// Top-p alone over a normalised distribution, in place: the tokens of the buckets above the one where the
+// ranked mass reaches p are kept without sorting, that bucket's tokens are ranked to find the shortest prefix,
+// everything else is zeroed. The same set as top_p_prefix over every token, in three passes and no allocation.
+void truncate_top_p(double *probs, int32_t n, double top_p) {
+  thread_local std::vector<double> bucket_mass(BUCKETS);
+  thread_local std::vector<int32_t> in_cut;
+  std::fill(bucket_mass.begin(), bucket_mass.end(), 0.0);
+  double mass = 0;
+  for (int32_t i = 0; i < n; i++)
+    if (probs[i] > 0) {
+      bucket_mass[bucket_of(probs[i])] += probs[i];
+      mass += probs[i];
+    }
+  double above = 0;
+  size_t cut = BUCKETS - 1;
+  while (cut > 0 && (above + bucket_mass[cut]) / mass < top_p) above += bucket_mass[cut--];
+  in_cut.clear();
+  for (int32_t i = 0; i < n; i++) {
+    if (probs[i] <= 0) continue;
+    size_t b = bucket_of(probs[i]);
+    if (b == cut) in_cut.push_back(i);
+    else if (b < cut) probs[i] = 0;
+  }
+  std::sort(in_cut.begin(), in_cut.end(), Ranked{probs});
+  double cumulative = above / mass;
+  size_t kept = 0;
+  while (kept < in_cut.size() && cumulative < top_p) cumulative += probs[in_cut[kept++]] / mass;
+  for (size_t i = kept; i < in_cut.size(); i++) probs[in_cut[i]] = 0;
+}
+
 // Zeroes every token outside the top-k / top-p set of a normalised distribution and renormalises: the set is
 // the tokens ranked by probability (ties to the lower id) up to k, then the shortest prefix of those whose
 // mass, as a share of theirs, reaches p.
 void truncate(double *probs, int32_t n, int32_t top_k, double top_p) {
-  std::vector<int32_t> ids;
-  ids.reserve(n);
-  for (int32_t i = 0; i < n; i++)
-    if (probs[i] > 0) ids.push_back(i);
-  size_t keep = top_k > 0 ? std::min((size_t)top_k, ids.size()) : ids.size();
-  if (keep < ids.size()) std::nth_element(ids.begin(), ids.begin() + keep, ids.end(), Ranked{probs});
-  if (top_p < 1) {
-    double mass = 0;
-    for (size_t i = 0; i < keep; i++) mass += probs[ids[i]];
-    keep = top_p_prefix(ids, keep, probs, mass, top_p);
+  if (top_k <= 0) {
+    truncate_top_p(probs, n, top_p);
+  } else {
+    thread_local std::vector<int32_t> ids;
+    thread_local std::vector<uint8_t> kept;
+    ids.clear();
+    for (int32_t i = 0; i < n; i++)
+      if (probs[i] > 0) ids.push_back(i);
+    size_t keep = std::min((size_t)top_k, ids.size());
+    if (keep < ids.size()) std::nth_element(ids.begin(), ids.begin() + keep, ids.end(), Ranked{probs});
+    if (top_p < 1) {
+      double mass = 0;
+      for (size_t i = 0; i < keep; i++) mass += probs[ids[i]];
+      keep = top_p_prefix(ids, keep, probs, mass, top_p);
+    }
+    kept.assign(n, 0);
+    for (size_t i = 0; i < keep; i++) kept[ids[i]] = 1;
+    for (int32_t i = 0; i < n; i++)
+      if (!kept[i]) probs[i] = 0;
   }
-  std::vector<uint8_t> kept(n, 0);
-  for (size_t i = 0; i < keep; i++) kept[ids[i]] = 1;
   double sum = 0;
-  for (int32_t i = 0; i < n; i++) {
-    if (!kept[i]) probs[i] = 0;
-    sum += probs[i];
-  }
+  for (int32_t i = 0; i < n; i++) sum += probs[i];
   for (int32_t i = 0; i < n; i++) probs[i] /= sum;
 }
 

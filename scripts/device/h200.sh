@@ -15,6 +15,7 @@
 #   bash scripts/device/h200.sh candidates           # prompt lookup first against the draft model alone, 8 x 1  (writes $OUT)
 #   bash scripts/device/h200.sh sampled              # greedy and T = 0.8 side by side, 20 x 1                 (writes $OUT)
 #   bash scripts/device/h200.sh serve_lookup         # serve, adaptive with and without lookup first, target alone (writes $OUT)
+#   bash scripts/device/h200.sh serve_scaling [n]    # serve at concurrency 1..8, n requests a level         (writes $OUT)
 #   bash scripts/device/h200.sh serve_peer # llama-server (same source, model, draft, slots) under the same load
 # Each phase is idempotent: on a machine still warm from an earlier call, setup only unpacks the new app.
 set -euo pipefail
@@ -187,7 +188,7 @@ vocab128k() {
     $NODE dist/bench/randomPair.js --out $dir --vocab 128256
     $NODE dist/src/cli/main.js embed-target --source $dir/target.gguf --shape 7b --out $dir/target-7b.gguf
   }
-  timeout -s INT 150 $NODE dist/src/cli/main.js bench --target $dir/target-7b.gguf --draft $dir/draft.gguf --device gpu --threads 8 \
+  timeout -s INT "${1:-150}" $NODE dist/src/cli/main.js bench --target $dir/target-7b.gguf --draft $dir/draft.gguf --device gpu --threads 8 \
     --prompts .device/humaneval.jsonl --trim-prompts --max-tokens 64 --no-figures --limit 10 --repeats 1 \
     --policies "target-only,chain:4,adaptive:4" --out "$OUT/vocab128k-h200" >/dev/null 2>&1 || true
   show_split "$OUT/vocab128k-h200"
@@ -221,6 +222,17 @@ serve_lookup() {
   timeout 140 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --policy adaptive --out "$OUT/serve-h200-adaptive-lookup" || true
   timeout 140 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --policy adaptive --no-lookup-first --out "$OUT/serve-h200-adaptive" || true
   timeout 110 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --draft none --policy chain --out "$OUT/serve-h200-target-only" || true
+}
+
+# Serving throughput by concurrency with <n> requests per level (default 64: 8 per slot at concurrency 8, so the
+# first wave's prefill and the last wave's tail weigh less than with 16): adaptive with lookup first (the CLI's
+# default), and the target alone.
+serve_scaling() {
+  mkdir -p "$OUT"
+  local n=${1:-64} v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
+  local load="--prompts .device/humaneval.jsonl --limit 40 --requests $n --concurrency 1,2,4,8 --max-tokens 128 --threads 8 --no-figures"
+  timeout 200 $NODE dist/src/cli/main.js bench-serve $load $v --policy adaptive --out "$OUT/serve-h200-adaptive-lookup-$n" || true
+  timeout 200 $NODE dist/src/cli/main.js bench-serve $load $v --draft none --policy chain --out "$OUT/serve-h200-target-only-$n" || true
 }
 
 # Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).

@@ -100,6 +100,11 @@ export interface GreedyRun {
 export interface RunSampler {
   transform: SamplingTransform;
   uniforms: Float64Array;
+  /**
+   * Storage for the distributions (steps x vocabulary size at least), owned by the caller and reused from run
+   * to run: the run's distributions are views of it, valid until the caller reuses it. A fresh array by default.
+   */
+  into?: Float64Array;
 }
 
 /** A sampled run's tokens, each with the sampling distribution it was drawn from. */

@@ -38,6 +38,13 @@ export class ModelDrafter implements Drafter {
   private contextLength = 0;
   private readonly rng: Random | undefined;
   private started = false;
+  /**
+   * Storage of sampled runs' distributions, two used in turn: a block's q stays valid while the next block is
+   * drafted, until the one after it (a step settles its block before the next is planned). A fresh array of
+   * steps x vocabulary per run made garbage collection a large part of a sampled drafter call.
+   */
+  private readonly runBuffers: Float64Array[] = [];
+  private runTurn = 0;
 
   constructor(
     private readonly model: LanguageModel,
@@ -131,10 +138,17 @@ export class ModelDrafter implements Drafter {
       (async (batch, steps) => {
         // One uniform per step from the drafter's rng, as token-by-token drafting draws one per token.
         const uniforms = Float64Array.from({ length: steps }, () => rng.next());
-        const run = await sampled(batch, steps, { transform, uniforms });
+        const run = await sampled(batch, steps, { transform, uniforms, into: this.runStorage(steps * vocabSize) });
         return run.tokens.map((token, i) => ({ token, q: new DenseDistribution(run.distributions[i]), drawn: "sampled" }));
       })
     );
+  }
+
+  /** The next of the two run buffers, grown to at least `size`. */
+  private runStorage(size: number): Float64Array {
+    this.runTurn ^= 1;
+    if ((this.runBuffers[this.runTurn]?.length ?? 0) < size) this.runBuffers[this.runTurn] = new Float64Array(size);
+    return this.runBuffers[this.runTurn];
   }
 
   commit(keptDrafts: number, appended: readonly TokenId[]): void {

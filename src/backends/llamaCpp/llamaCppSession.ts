@@ -124,7 +124,8 @@ export class LlamaCppSession implements ModelSession {
     const { temperature, topK, topP } = sampler.transform;
     const settings = new Float64Array([temperature, topK, topP, ...sampler.uniforms.subarray(0, steps)]);
     const vocabSize = this.vocabulary.size;
-    const distributions = new Float64Array(steps * vocabSize);
+    const size = steps * vocabSize;
+    const distributions = sampler.into && sampler.into.length >= size ? sampler.into.subarray(0, size) : new Float64Array(size);
     const drafted = new Int32Array(steps);
     // No row summaries: each step's whole distribution comes back.
     await this.decode(batch, 0, steps, drafted, { settings, distributions });
