@@ -6,9 +6,9 @@
  * hinges on, and it runs differently: llama.cpp uses matrix-vector kernels for it on a CPU and replays a
  * captured CUDA graph for it on a GPU. On this 2-core CPU a decode costs about 2.0 ms, a 2-token pass 4.0 and
  * a 5-token pass 7.0; one line through all of them prices a decode too high and a 2-token pass too low, so
- * drafting single tokens looked as if it paid. The larger passes share a line, which smooths their noise (a
- * moving average per pass size, tried instead, let single slow passes cut drafts: on the H200 adaptive with
- * lookup fell from 2.04x to 1.88x the target alone).
+ * drafting single tokens looked as if it paid. The larger passes share a line, which smooths their noise: a
+ * moving average per pass size, tried instead, took a single slow first pass (22 ms against 7, cold) as the
+ * price of its size for the whole generation, and the sizes between two measured ones were guesses.
  */
 
 /** Weight of the newest observation in the moving averages; 0.1 by default. */
