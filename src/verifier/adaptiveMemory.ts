@@ -17,11 +17,6 @@ export const DEFAULT_EXPLORE_EVERY = 8;
 export interface SourceMemory {
   readonly draft: DraftCost;
   readonly agreement: AgreementTracker;
-  /**
-   * What drafting costs when it resumes after steps without drafts: the drafter catches up on every token
-   * since (the price of an exploration, beyond its drafted token).
-   */
-  readonly resume: DraftCost;
   /** Steps between explorations while drafting from this source does not pay (see AdaptivePolicy.exploring). */
   exploreGap: number;
 }
@@ -35,7 +30,7 @@ export class AdaptiveMemory {
   source(s: DraftSource, exploreEvery = DEFAULT_EXPLORE_EVERY): SourceMemory {
     const known = this.sources.get(s);
     if (known) return known;
-    const m = { draft: new DraftCost(), agreement: new AgreementTracker(), resume: new DraftCost(), exploreGap: exploreEvery };
+    const m = { draft: new DraftCost(), agreement: new AgreementTracker(), exploreGap: exploreEvery };
     this.sources.set(s, m);
     return m;
   }

@@ -47,8 +47,6 @@ export interface AdaptiveOptions {
 export const ADAPTIVE_DEFAULTS = { maxK: 8, minCumulative: 0.25, exploreEvery: DEFAULT_EXPLORE_EVERY };
 /** The longest gap between explorations. */
 const MAX_EXPLORE_GAP = 128;
-/** Share of the time that exploring a source that does not pay may cost, at most (see affordableGap). */
-const EXPLORE_SHARE = 0.05;
 
 export class AdaptivePolicy implements DraftPolicy {
   readonly name = "adaptive";
@@ -133,23 +131,12 @@ export class AdaptivePolicy implements DraftPolicy {
     // (a one-off cost, or the prompt on the first step): only blocks that follow a drafted block price drafting.
     // (After another source's block the model catches up on that block's few tokens: a real cost of drafting.)
     if (this.previousDrafted > 0) this.current.draft.record(o.drafted, o.draftMs);
-    else if (o.drafted > 0 && this.steps > 1) this.current.resume.record(1, o.draftMs);
     this.previousDrafted = o.drafted;
     // A generation's first pass pays one-off costs (a fresh context's first decode; on this CPU 22 ms against 7).
     if (this.steps > 1) this.cost.recordVerify(o.passTokens, o.verifyMs);
     this.current.agreement.record(o.qx, o.accepted);
     this.running.record(o.drafted, o.accepted);
     this.meanEmitted += 0.1 * (o.accepted + 1 - this.meanEmitted);
-  }
-
-  /**
-   * The fewest steps between explorations that keeps their cost (the drafter's catch-up, its token and the
-   * larger pass) within EXPLORE_SHARE of the time: on a small CPU a catch-up costs several decodes.
-   */
-  private affordableGap(source: SourceMemory): number {
-    if (!source.resume.ready) return 0;
-    const decode = this.passTime(1);
-    return Math.min(MAX_EXPLORE_GAP, Math.ceil((source.resume.time(1) + this.passTime(2) - decode) / (EXPLORE_SHARE * decode)));
   }
 
   /** Whether the pass cost and this block's source's drafting cost have been measured. */
@@ -199,7 +186,7 @@ export class AdaptivePolicy implements DraftPolicy {
   private exploring(): number {
     const source = this.current;
     const last = this.lastExplored.get(this.source);
-    if (this.steps - (last ?? 0) < Math.max(source.exploreGap, this.affordableGap(source))) return 0;
+    if (this.steps - (last ?? 0) < source.exploreGap) return 0;
     // Doubles each time exploring finds this source still does not pay; back to exploreEvery when it does.
     if (last !== undefined) source.exploreGap = Math.min(source.exploreGap * 2, MAX_EXPLORE_GAP);
     this.lastExplored.set(this.source, this.steps);
