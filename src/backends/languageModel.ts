@@ -75,7 +75,8 @@ export interface LogitRows {
   /**
    * The distribution a sampler draws from at row i (softmax of logits / temperature, then top-k, then top-p,
    * renormalised: sampling/distribution.ts's transform), computed by the backend without copying the row into
-   * JavaScript. Optional: see `rowSamplingDistribution` for the fallback.
+   * JavaScript. Like `row`, a view into storage that the next `evaluate` reuses (and the next call for the same
+   * row overwrites). Optional: see `rowSamplingDistribution` for the fallback.
    */
   samplingDistribution?(i: number, s: SamplingTransform): Float64Array;
 }

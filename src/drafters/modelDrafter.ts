@@ -181,9 +181,10 @@ export class ModelDrafter implements Drafter {
       const logits = constraints!.apply(rows.row(0), this.tokens);
       return { token: argmax(logits), q: denseSoftmax(logits), drawn: "argmax" };
     }
+    // Copied from the row's storage: the block keeps q after the drafter's next evaluate reuses it.
     const q = constraints?.active
       ? samplingDistribution(constraints.apply(rows.row(0), this.tokens), this.sampling)
-      : rowSamplingDistribution(rows, 0, this.sampling);
+      : rowSamplingDistribution(rows, 0, this.sampling).slice();
     return { token: sampleFrom(q, this.rng!), q: new DenseDistribution(q), drawn: "sampled" };
   }
 }

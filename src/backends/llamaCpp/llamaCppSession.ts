@@ -47,6 +47,13 @@ class BatchBuffers {
   outputs = new Uint8Array(0);
   logits = new Float32Array(0);
   summaries = new Float64Array(0);
+  /** Rows' sampling distributions, one vocabulary each, by row (a fresh array each made garbage collection a cost). */
+  private sampling: Float64Array[] = [];
+
+  samplingRow(i: number, vocabSize: number): Float64Array {
+    this.sampling[i] ??= new Float64Array(vocabSize);
+    return this.sampling[i];
+  }
 
   fill(batch: readonly BatchToken[], vocabSize: number, summaryStride: number): number {
     const n = batch.length;
@@ -185,7 +192,7 @@ export class LlamaCppSession implements ModelSession {
       },
       samplingDistribution: (i, s) => {
         check(i);
-        const out = new Float64Array(vocabSize);
+        const out = this.buffers.samplingRow(i, vocabSize);
         this.native.samplingRow(this.context, i, s.temperature, s.topK, s.topP, out);
         return out;
       },
