@@ -8,7 +8,7 @@
 #   bash scripts/device/h200.sh profile  # where a step's time goes, CUDA graphs on and off              (writes $OUT)
 #   bash scripts/device/h200.sh head_to_head ["policies"] [secs] # verispec beside llama.cpp's programs, 20 x 3, one run (writes $OUT)
 #   bash scripts/device/h200.sh head_to_head_more  # the other variants and T = 0.8, 20 x 1                 (writes $OUT)
-#   bash scripts/device/h200.sh vocab128k          # per-row overhead with a 128,256-token random pair      (writes $OUT)
+#   bash scripts/device/h200.sh vocab128k [secs]   # per-row overhead with a 128,256-token random pair      (writes $OUT)
 #   bash scripts/device/h200.sh bench    # call latencies, then verispec's main variants into $OUT/gpu-h200   (writes $OUT)
 #   bash scripts/device/h200.sh peers    # llama.cpp's programs and the other variants, T = 0.8            (writes $OUT)
 #   bash scripts/device/h200.sh serve    # verispec serve under bounded load at concurrency 1..8           (writes $OUT)
