@@ -7,7 +7,9 @@ import { Constraints } from "../generation/constraints.js";
 import { DEFAULT_MAX_TOKENS, type StepEvent } from "../generation/generationTypes.js";
 import { type GenerationMetrics, generationMetrics } from "../metrics/generationMetrics.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
+import type { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
 import { createPolicy } from "../verifier/policyRegistry.js";
+import { type AdaptiveCacheKey, adaptiveCacheDir, loadAdaptiveMemory, saveAdaptiveMemory } from "./adaptiveCache.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
 import { collect, finiteNumber, integer, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
 import { addPolicyOptions, lookupFirstFrom, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
@@ -33,6 +35,7 @@ interface GenerateFlags extends PlacementFlags, PolicyFlags {
   threads?: number;
   context?: number;
   json?: boolean;
+  adaptiveCache: boolean;
 }
 
 function formatMetrics(m: GenerationMetrics, finish: string | undefined): string {
@@ -51,14 +54,26 @@ function formatMetrics(m: GenerationMetrics, finish: string | undefined): string
   ].join("\n");
 }
 
+/** Keeps what adaptive drafting measured for the next run; a cache that cannot be written costs a warning only. */
+function keepMeasurements(key: AdaptiveCacheKey, memory: AdaptiveMemory): void {
+  try {
+    saveAdaptiveMemory(key, memory);
+  } catch (error) {
+    process.stderr.write(`verispec: could not keep adaptive measurements in ${adaptiveCacheDir()}: ${(error as Error).message}\n`);
+  }
+}
+
 async function runGenerate(f: GenerateFlags): Promise<void> {
   const sampling = samplingFrom({ temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed });
-  const policy = createPolicy(f.policy, policyOptionsWithHead(f));
+  const policyOptions = policyOptionsWithHead(f);
   // A target of your own without a drafter is generated from alone (the baseline).
   const targetOnly = f.targetOnly || (f.target !== undefined && f.draft === undefined);
   const targetPlacement = targetLoadOptions(f, f.threads);
   const drafterPlacement = drafterLoadOptions(f, f.threads);
   const pair = await loadModelPair({ target: f.target, draft: f.draft, threads: f.threads, targetPlacement, drafterPlacement }, !targetOnly);
+  const cacheKey = { target: pair.targetName, draft: pair.draftName, placement: { targetPlacement, drafterPlacement, threads: f.threads } };
+  const memory = !targetOnly && f.adaptiveCache ? loadAdaptiveMemory(cacheKey) : undefined;
+  const policy = createPolicy(f.policy, { ...policyOptions, adaptiveMemory: memory });
   if (targetOnly && !f.targetOnly) process.stderr.write("verispec: no --draft given for this --target: generating with the target alone\n");
   const constraints = new Constraints({
     repetitionPenalty: f.repetitionPenalty,
@@ -82,6 +97,7 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
       if (!f.json) process.stdout.write(step.text);
     }
     const metrics = generationMetrics(steps, (performance.now() - start) / 1000);
+    if (memory) keepMeasurements(cacheKey, memory);
     const finish = steps.at(-1)?.finish;
     const mode = drafter ? `${policy.name} k=${f.k}` : "target-only";
     if (f.json) process.stdout.write(`${JSON.stringify({ text, finish, mode, target: pair.targetName, draft: pair.draftName, sampling, metrics }, null, 2)}\n`);
@@ -115,6 +131,10 @@ export function registerGenerate(program: Command): void {
     .option("--stop <text>", "stop string (repeatable)", collect)
     .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
     .option("--context <n>", "context size in tokens", positiveInteger)
-    .option("--json", "print one JSON object with the text and metrics instead of streaming");
+    .option("--json", "print one JSON object with the text and metrics instead of streaming")
+    .option(
+      "--no-adaptive-cache",
+      "adaptive: start from nothing and keep nothing (by default it starts from what earlier runs measured on this pair and machine)",
+    );
   addPlacementOptions(addPolicyOptions(command)).action(runGenerate);
 }

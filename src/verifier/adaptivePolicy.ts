@@ -45,8 +45,22 @@ export interface AdaptiveOptions {
 }
 
 export const ADAPTIVE_DEFAULTS = { maxK: 8, minCumulative: 0.25, exploreEvery: DEFAULT_EXPLORE_EVERY };
-/** The longest gap between explorations. */
-const MAX_EXPLORE_GAP = 128;
+/**
+ * The longest gap between explorations of a drafter that costs something: once it has not paid for hundreds
+ * of steps, in this run or (with a kept memory) the runs before it, opening and catching it up again costs
+ * more than it is likely to find. A source that drafts for free (prompt lookup, whose matches come and go
+ * with the text) is explored at least every MAX_FREE_EXPLORE_GAP steps.
+ */
+const MAX_EXPLORE_GAP = 512;
+const MAX_FREE_EXPLORE_GAP = 128;
+/**
+ * While drafting pays, one step in this many drafts nothing, so the price of not drafting stays measured: an
+ * estimate left too high (a stall) would otherwise keep drafting going where it does not pay. On a GPU it
+ * costs about one block's gain in 32 steps.
+ */
+const DECODE_REFRESH = 32;
+/** A source whose drafted token costs at most this share of a decode drafts for free. */
+const FREE_DRAFT_SHARE = 0.05;
 
 export class AdaptivePolicy implements DraftPolicy {
   readonly name = "adaptive";
@@ -61,9 +75,9 @@ export class AdaptivePolicy implements DraftPolicy {
   private readonly minCumulative: number;
   private readonly exploreEvery: number;
   private steps = 0;
-  /** The step this generation last explored each source at. */
-  private readonly lastExplored = new Map<DraftSource, number>();
   private previousDrafted = 0;
+  /** The last step that drafted nothing (a decode, the price of not drafting, measured). */
+  private lastUndrafted = 0;
   /** Tokens other requests add to the shared pass this block joins: the block's cost is the pass's at load + its size. */
   private load = 0;
   /**
@@ -127,6 +141,8 @@ export class AdaptivePolicy implements DraftPolicy {
 
   observe(o: BlockOutcome): void {
     this.steps++;
+    if (o.drafted === 0) this.lastUndrafted = this.steps;
+    this.memory.stepped(o.drafted > 0 ? this.source : undefined);
     // A block drafted right after one that drafted nothing first catches the drafter up on every token since
     // (a one-off cost, or the prompt on the first step): only blocks that follow a drafted block price drafting.
     // (After another source's block the model catches up on that block's few tokens: a real cost of drafting.)
@@ -174,6 +190,7 @@ export class AdaptivePolicy implements DraftPolicy {
       const rate = (this.expectedTokens(k) + this.othersYield) / (draft.time(k) + this.passTime(k + 1));
       if (rate > bestRate) [best, bestRate] = [k, rate];
     }
+    if (best > 0 && this.steps - this.lastUndrafted >= DECODE_REFRESH) return 0;
     return best > 0 ? this.drafting(best) : this.exploring();
   }
 
@@ -185,11 +202,10 @@ export class AdaptivePolicy implements DraftPolicy {
   /** While drafting does not pay: draft one token now and then (catching the drafter up costs), ever more rarely. */
   private exploring(): number {
     const source = this.current;
-    const last = this.lastExplored.get(this.source);
-    if (this.steps - (last ?? 0) < source.exploreGap) return 0;
+    if (source.sinceExplored < source.exploreGap) return 0;
     // Doubles each time exploring finds this source still does not pay; back to exploreEvery when it does.
-    if (last !== undefined) source.exploreGap = Math.min(source.exploreGap * 2, MAX_EXPLORE_GAP);
-    this.lastExplored.set(this.source, this.steps);
+    const free = source.draft.time(1) <= FREE_DRAFT_SHARE * this.passTime(1);
+    source.exploreGap = Math.min(source.exploreGap * 2, free ? MAX_FREE_EXPLORE_GAP : MAX_EXPLORE_GAP);
     return 1;
   }
 }

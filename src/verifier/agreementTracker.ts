@@ -14,6 +14,15 @@ export const AGREEMENT_BUCKETS = 10;
 export const DEFAULT_PRIOR_WEIGHT = 4;
 /** Share of the position counts forgotten with each recorded block (about the last 50 blocks weigh). */
 export const POSITION_MEMORY = 0.02;
+/** Draft positions a saved tracker keeps at most (adaptive drafts at most 8; trees and cascades a few more). */
+const MAX_RECORDED_POSITIONS = 64;
+/** What an AgreementTracker has counted, as plain data. */
+export interface AgreementRecord {
+  drafted: number[];
+  accepted: number[];
+  reachedAt: number[];
+  acceptedAt: number[];
+}
 /** Weight of a position's prior (the previous position's rate), in pseudo-observations. */
 const POSITION_PRIOR_WEIGHT = 2;
 
@@ -50,6 +59,22 @@ export class AgreementTracker {
       rates.push(rate);
     }
     return rates;
+  }
+
+  toRecord(): AgreementRecord {
+    return { drafted: [...this.drafted], accepted: [...this.accepted], reachedAt: [...this.reachedAt], acceptedAt: [...this.acceptedAt] };
+  }
+
+  /** A tracker holding what a record says; entries that are not counts are left at zero. */
+  static fromRecord(r: AgreementRecord): AgreementTracker {
+    const t = new AgreementTracker();
+    const counts = (xs: unknown, n: number) =>
+      Array.isArray(xs) ? xs.slice(0, n).map((x) => (typeof x === "number" && Number.isFinite(x) && x >= 0 ? x : 0)) : [];
+    t.drafted.set(counts(r.drafted, AGREEMENT_BUCKETS));
+    t.accepted.set(counts(r.accepted, AGREEMENT_BUCKETS));
+    t.reachedAt.push(...counts(r.reachedAt, MAX_RECORDED_POSITIONS));
+    t.acceptedAt.push(...counts(r.acceptedAt, t.reachedAt.length));
+    return t;
   }
 
   /** Records a verified block: the q(x) of each drafted token that the target judged, and how many it accepted. */

@@ -33,6 +33,31 @@ export class DraftCost {
   time(tokens: number): number {
     return (this.perToken ?? 0) * tokens;
   }
+
+  toRecord(): DraftCostRecord {
+    return { perToken: this.perToken ?? null };
+  }
+
+  static fromRecord(r: DraftCostRecord): DraftCost {
+    const cost = new DraftCost();
+    cost.perToken = finiteOrUndefined(r.perToken);
+    return cost;
+  }
+}
+
+/** What a DraftCost has measured, as plain data (null: nothing yet). */
+export interface DraftCostRecord {
+  perToken: number | null;
+}
+
+/** What a CostModel has measured, as plain data: the decode (null: not yet) and the line's decayed sums. */
+export interface CostModelRecord {
+  decode: number | null;
+  sums: [number, number, number, number, number];
+}
+
+function finiteOrUndefined(x: unknown): number | undefined {
+  return typeof x === "number" && Number.isFinite(x) && x >= 0 ? x : undefined;
 }
 
 /**
@@ -59,7 +84,10 @@ export class CostModel {
   recordVerify(tokens: number, ms: number): void {
     if (!(tokens >= 1) || !(ms >= 0)) return;
     if (tokens === 1) {
-      this.decode = this.decode === undefined ? ms : this.decode + this.memory * (Math.min(ms, MAX_OUTLIER * this.decode) - this.decode);
+      // Timing noise only adds (a stalled thread, a page fault): a faster decode is believed at once, a slower
+      // one slowly. A price set too high by stalls makes drafting look as if it paid.
+      if (this.decode === undefined || ms < this.decode) this.decode = ms;
+      else this.decode += this.memory * (Math.min(ms, MAX_OUTLIER * this.decode) - this.decode);
       return;
     }
     const keep = 1 - this.memory;
@@ -93,6 +121,18 @@ export class CostModel {
     if (this.lineFitted) slope = (this.snt * this.sw - this.sn * this.st) / (this.snn * this.sw - this.sn * this.sn);
     else if (this.decode !== undefined) slope = (meanT - this.decode) / (meanN - 1);
     return Math.max(this.decode ?? 1e-6, meanT + Math.max(0, slope) * (n - meanN));
+  }
+
+  toRecord(): CostModelRecord {
+    return { decode: this.decode ?? null, sums: [this.sw, this.sn, this.st, this.snn, this.snt] };
+  }
+
+  static fromRecord(r: CostModelRecord): CostModel {
+    const cost = new CostModel();
+    cost.decode = finiteOrUndefined(r.decode);
+    const sums = Array.isArray(r.sums) && r.sums.length === 5 ? r.sums.map(finiteOrUndefined) : [];
+    if (sums.length === 5 && sums.every((x) => x !== undefined)) [cost.sw, cost.sn, cost.st, cost.snn, cost.snt] = sums as number[];
+    return cost;
   }
 
   private get lineFitted(): boolean {

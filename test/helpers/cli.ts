@@ -1,9 +1,12 @@
 /** Runs the real verispec CLI in a child process. */
 import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { packageRoot } from "../../src/util/packageRoot.js";
 
 export const CLI = path.join(packageRoot(), "dist", "src", "cli", "main.js");
+const TEST_CACHE = mkdtempSync(path.join(tmpdir(), "verispec-cache-"));
 
 export interface CliResult {
   code: number | null;
@@ -14,7 +17,9 @@ export interface CliResult {
 /** Runs `verispec args...`; `onStderr` sees stderr as it arrives and gets the child to signal it. */
 export function runCli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    // Adaptive measurements kept between runs go to a folder of this test process, never the user's cache.
+    const env = { ...process.env, VERISPEC_CACHE_DIR: process.env.VERISPEC_CACHE_DIR ?? TEST_CACHE };
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
