@@ -8,6 +8,7 @@ import { DEFAULT_MAX_TOKENS, type StepEvent } from "../generation/generationType
 import { type GenerationMetrics, generationMetrics } from "../metrics/generationMetrics.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
 import type { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
+import { AdaptivePolicy } from "../verifier/adaptivePolicy.js";
 import { createPolicy } from "../verifier/policyRegistry.js";
 import { type AdaptiveCacheKey, adaptiveCacheDir, loadAdaptiveMemory, saveAdaptiveMemory } from "./adaptiveCache.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
@@ -97,7 +98,8 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
       if (!f.json) process.stdout.write(step.text);
     }
     const metrics = generationMetrics(steps, (performance.now() - start) / 1000);
-    if (memory) keepMeasurements(cacheKey, memory);
+    // Only adaptive measures into the memory: other policies leave no file behind.
+    if (memory && policy instanceof AdaptivePolicy) keepMeasurements(cacheKey, memory);
     const finish = steps.at(-1)?.finish;
     const mode = drafter ? `${policy.name} k=${f.k}` : "target-only";
     if (f.json) process.stdout.write(`${JSON.stringify({ text, finish, mode, target: pair.targetName, draft: pair.draftName, sampling, metrics }, null, 2)}\n`);
