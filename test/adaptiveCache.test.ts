@@ -10,32 +10,18 @@ import { test } from "node:test";
 import { loadAdaptiveMemory, saveAdaptiveMemory } from "../src/cli/adaptiveCache.js";
 import { AdaptiveMemory, type AdaptiveMemoryRecord } from "../src/verifier/adaptiveMemory.js";
 import { AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
+import { CPU, run } from "./helpers/adaptiveRun.js";
 import { runCli } from "./helpers/cli.js";
 
-/** This CPU with the embedded pair: a decode 1.4 ms, 0.49 ms a token more per pass, drafting 0.6 ms a token. */
-const pass = (n: number) => 1.4 + 0.49 * (n - 1);
-
-/** Steps of a policy whose drafts are accepted with probability 0.3 (drawn deterministically); its choices. */
-function run(policy: AdaptivePolicy, steps: number): number[] {
-  const chosen: number[] = [];
-  for (let s = 0; s < steps; s++) {
-    const k = policy.chooseLength();
-    chosen.push(k);
-    let accepted = 0;
-    while (accepted < k && ((s * 7 + accepted * 13) % 100) / 100 < 0.3) accepted++;
-    policy.observe({ drafted: k, accepted, qx: new Array(k).fill(0.9), verifiedTokens: k + 1, passTokens: k + 1, draftMs: 0.6 * k, verifyMs: pass(k + 1) });
-  }
-  return chosen;
-}
-
+// This CPU with the embedded pair, drafts accepted with probability 0.3: drafting does not pay.
 test("a memory written as plain data and read back makes the same choices, and goes on counting steps between explorations", () => {
   // 300 steps teach it that drafting does not pay here: explorations are 256 steps apart by then.
   const kept = new AdaptiveMemory();
-  run(new AdaptivePolicy({ memory: kept }), 300);
+  run(new AdaptivePolicy({ memory: kept }), CPU, 300, 0.3);
   const record = JSON.parse(JSON.stringify(kept.toRecord())) as AdaptiveMemoryRecord;
   const restored = AdaptiveMemory.fromRecord(record);
   assert.deepEqual(restored.toRecord(), kept.toRecord());
-  const [a, b] = [run(new AdaptivePolicy({ memory: kept }), 250), run(new AdaptivePolicy({ memory: restored }), 250)];
+  const [a, b] = [run(new AdaptivePolicy({ memory: kept }), CPU, 250, 0.3), run(new AdaptivePolicy({ memory: restored }), CPU, 250, 0.3)];
   assert.deepEqual(b, a);
   // A new run goes on counting where the last one stopped: its first exploration comes when the gap (256
   // steps by now) is reached counting the steps since the last one (here 45), at step 211; not at its start
@@ -51,7 +37,7 @@ test("generate's cache: one file per pair and placement, read back; another plac
   const dir = mkdtempSync(join(tmpdir(), "verispec-cache-test-"));
   const key = { target: "target.gguf", draft: "draft.gguf", placement: { threads: 2 } };
   const memory = new AdaptiveMemory();
-  run(new AdaptivePolicy({ memory }), 100);
+  run(new AdaptivePolicy({ memory }), CPU, 100, 0.3);
   saveAdaptiveMemory(key, memory, dir);
   assert.deepEqual(loadAdaptiveMemory(key, dir).toRecord(), memory.toRecord());
   // Measurements made with 2 threads say nothing of 1 thread.

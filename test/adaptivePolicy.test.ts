@@ -7,34 +7,7 @@ import { test } from "node:test";
 import { AdaptiveMemory } from "../src/verifier/adaptiveMemory.js";
 import { AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
 import { CostModel } from "../src/verifier/costModel.js";
-
-/** A device: drafter ms per drafted token, and a target pass of n tokens in `pass(n)` ms. */
-interface Device {
-  draftMs: number;
-  pass(n: number): number;
-}
-// Figures of the order measured: H200 with the 7B-shape target (4.4 ms decode, 6.5 ms for 5 tokens, drafter 1.1 ms
-// a token in the loop) and this 2-core CPU with the embedded pair (1.4 ms decode, 2.4 decodes for 5 tokens, 0.6 ms).
-const GPU: Device = { draftMs: 1.1, pass: (n) => 4.4 + 0.5 * (n - 1) };
-const CPU: Device = { draftMs: 0.6, pass: (n) => 1.4 + 0.49 * (n - 1) };
-
-/** Runs `steps` steps in which every drafted token is accepted with probability `rate(step)` (drawn deterministically). */
-function run(policy: AdaptivePolicy, device: Device, steps: number, rateAt: number | ((step: number) => number), catchUpMs = 0): number[] {
-  const chosen: number[] = [];
-  let previous = 1;
-  for (let s = 0; s < steps; s++) {
-    const k = policy.chooseLength();
-    chosen.push(k);
-    let accepted = 0;
-    const rate = typeof rateAt === "number" ? rateAt : rateAt(s);
-    while (accepted < k && ((s * 7 + accepted * 13) % 100) / 100 < rate) accepted++;
-    // The first block after a stretch without drafting also pays the drafter's catch-up.
-    const draftMs = k * device.draftMs + (k > 0 && previous === 0 ? catchUpMs : 0);
-    policy.observe({ drafted: k, accepted, qx: new Array(k).fill(0.9), verifiedTokens: k + 1, passTokens: k + 1, draftMs, verifyMs: device.pass(k + 1) });
-    previous = k;
-  }
-  return chosen;
-}
+import { CPU, type Device, GPU, run } from "./helpers/adaptiveRun.js";
 
 test("where a pass costs about the same for a few tokens as for one, it keeps drafting", () => {
   const chosen = run(new AdaptivePolicy(), GPU, 60, 0.8);
@@ -93,16 +66,8 @@ test("a decode priced too high by stalls does not keep drafting going where it d
   // decodes stall (40 ms each, as the first native calls of a fresh process can on 2 cores): priced so, a decode
   // looks dearer than a block, and without fresh decodes the price would never come down. Decodes now and
   // then, and believing faster ones at once, bring it back within a few dozen steps.
-  const policy = new AdaptivePolicy();
-  const chosen: number[] = [];
-  for (let s = 0; s < 200; s++) {
-    const k = policy.chooseLength();
-    chosen.push(k);
-    let accepted = 0;
-    while (accepted < k && ((s * 7 + accepted * 13) % 100) / 100 < 0.6) accepted++;
-    const verifyMs = k === 0 && s < 6 ? 40 : CPU.pass(k + 1);
-    policy.observe({ drafted: k, accepted, qx: new Array(k).fill(0.9), verifiedTokens: k + 1, passTokens: k + 1, draftMs: 0.6 * k, verifyMs });
-  }
+  const stalling: Device = { draftMs: CPU.draftMs, pass: (n, step) => (n === 1 && step < 6 ? 40 : CPU.pass(n, step)) };
+  const chosen = run(new AdaptivePolicy(), stalling, 200, 0.6);
   const late = chosen.slice(100);
   assert.ok(late.filter((k) => k > 0).length < 10, `late draft lengths ${late.join(",")}`);
 });
