@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
+import { applyPatches } from "./llamaPatches.mjs";
 import { llamaBundle } from "./llamaPaths.mjs";
 
 export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
@@ -31,6 +32,7 @@ export const commonCmakeOptions = [
 /** Configures (once) and builds the given targets in buildDir. */
 export function cmakeBuild(buildDir, options, targets, jobs, reconfigure = false) {
   checkoutSource();
+  applyPatches(sourceDir);
   if (reconfigure || !existsSync(path.join(buildDir, "build.ninja")))
     run("cmake", ["-S", sourceDir, "-B", buildDir, "-G", "Ninja", ...commonCmakeOptions, ...options]);
   run("ninja", ["-C", buildDir, "-j", String(jobs), ...targets]);

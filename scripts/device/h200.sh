@@ -16,6 +16,7 @@
 #   bash scripts/device/h200.sh sampled              # greedy and T = 0.8 side by side, 20 x 1                 (writes $OUT)
 #   bash scripts/device/h200.sh serve_lookup         # serve, adaptive with and without lookup first, target alone (writes $OUT)
 #   bash scripts/device/h200.sh serve_scaling [n]    # serve at concurrency 1..8, n requests a level         (writes $OUT)
+#   bash scripts/device/h200.sh invariant ["policies"] [secs] [repeats] [folder] # --batch-invariant: identity and speed (writes $OUT)
 #   bash scripts/device/h200.sh serve_peer # llama-server (same source, model, draft, slots) under the same load
 # Each phase is idempotent: on a machine still warm from an earlier call, setup only unpacks the new app.
 set -euo pipefail
@@ -98,7 +99,8 @@ show_split() {
     const s = JSON.parse(require("fs").readFileSync(process.argv[1] + "/summary.json", "utf8"));
     for (const v of s.variants) {
       const m = v.stepMs ? Object.entries(v.stepMs).map(([k, x]) => `${k} ${x.toFixed(2)}`).join(", ") : "";
-      console.log(`${v.variant}: ${v.tokensPerSecond.toFixed(1)} t/s (${(v.speedup ?? 0).toFixed(2)}x), ${(v.meanAcceptedPerBlock ?? Number.NaN).toFixed(2)}/block; ms/step: ${m}`);
+      const id = v.identicalToTargetOnly ? `, identical ${v.identicalToTargetOnly.identical}/${v.identicalToTargetOnly.compared}` : "";
+      console.log(`${v.variant}: ${v.tokensPerSecond.toFixed(1)} t/s (${(v.speedup ?? 0).toFixed(2)}x), ${(v.meanAcceptedPerBlock ?? Number.NaN).toFixed(2)}/block${id}; ms/step: ${m}`);
     }' "$1"
 }
 
@@ -207,6 +209,13 @@ candidates() {
 head_to_head() {
   gpu_bench gpu-h200 "${2:-560}" --limit 20 --repeats 3 \
     --policies "${1:-target-only,llamacpp-spec:4,llamacpp-spec:8,chain:4,chain:8,chain+lookup:8,adaptive+lookup:8}"
+}
+
+# Batch invariance (--batch-invariant, scripts/llamaPatches.mjs): greedy identity to target-only and speed, in one
+# run beside llama.cpp's stock programs. Arguments: policies, seconds, repeats, output folder.
+invariant() {
+  gpu_bench "${4:-invariant}" "${2:-150}" --batch-invariant --limit 20 --repeats "${3:-1}" \
+    --policies "${1:-target-only,llamacpp-target-only,chain:4,chain+lookup:8,adaptive+lookup:8,tree:4}"
 }
 
 # Greedy and T = 0.8 side by side, 20 prompts x 1 (session 5, after sampled drafting runs in one native call).

@@ -152,6 +152,8 @@ export interface BenchSummary {
     seed: number;
     /** Where the target ran, when not locally: its RPC servers and the round-trip delay added to each link. */
     placement?: { rpcServers: string[]; tensorSplit?: number[]; addedLatencyMs: number };
+    /** verispec's variants computed batch-invariantly (--batch-invariant); llama.cpp's programs never. */
+    batchInvariant?: boolean;
   };
   complete: boolean;
   variants: VariantSummary[];

@@ -11,8 +11,11 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { stockEnvironment } from "../backends/llamaCpp/batchInvariance.js";
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** Peers run llama.cpp's stock kernels even where this process computes batch-invariantly. */
+const run = (file: string, args: string[], o: { maxBuffer: number }) => execFileAsync(file, args, { ...o, env: stockEnvironment() });
 
 export interface ToolRun {
   tokens: number;

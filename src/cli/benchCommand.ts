@@ -139,6 +139,7 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
     threads: m.threads,
     seed: f.seed,
     ...(m.placement ? { placement: m.placement } : {}),
+    ...(f.batchInvariant ? { batchInvariant: true } : {}),
   };
   const meta = {
     createdAt: new Date().toISOString(),

@@ -14,6 +14,7 @@ function describe(build: NativeBuildInfo, devices: NativeDevice[]): string {
   return [
     `llama.cpp libraries: ${build.libraryDir}`,
     `backends: ${build.backends.join(", ")} (GPU offload: ${build.gpuOffload ? "yes" : "no"}, RPC: ${build.rpc ? "loaded" : "not loaded"})`,
+    `batch invariance (--batch-invariant): ${build.batchInvariance ? "available (verispec's patched llama.cpp)" : "not in these libraries (verispec's CUDA build has it)"}`,
     `CPU features: ${build.systemInfo}`,
     "devices:",
     ...devices.map(

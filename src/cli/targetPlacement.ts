@@ -9,6 +9,7 @@ export interface PlacementFlags {
   draftDevice?: "cpu" | "gpu";
   gpuLayers?: number;
   f32Cache?: boolean;
+  batchInvariant?: boolean;
   targetRpc?: string[];
   tensorSplit?: number[];
   rpcTimeout?: number;
@@ -42,6 +43,10 @@ export function addPlacementOptions(command: Command): Command {
     )
     .addOption(new Option("--draft-device <kind>", "where the drafter runs, if not where --device says").choices(["cpu", "gpu"]))
     .option("--f32-cache", "keep the target's KV cache in float32: batch-shape rounding differences then stay tiny instead of being rounded to float16")
+    .option(
+      "--batch-invariant",
+      "GPU: compute every token the same way whatever the pass's size, so greedy text equals target-only decoding bit for bit (verispec's CUDA build of llama.cpp; passes cost more)",
+    )
     .option("--gpu-layers <n>", "target layers to offload to the GPU (default: all)", nonNegativeInteger)
     .option("--target-rpc <host:port,...>", "put the target's layers on these llama.cpp RPC servers (ggml-rpc-server); the drafter stays local", endpoints)
     .option("--tensor-split <shares>", "with --target-rpc: share of the layers per server, e.g. 3,1", shares)
@@ -60,6 +65,7 @@ export function targetLoadOptions(f: PlacementFlags, threads: number | undefined
     device: f.device,
     gpuLayers: f.gpuLayers,
     f32Cache: f.f32Cache,
+    batchInvariant: f.batchInvariant,
     rpcServers: f.targetRpc,
     tensorSplit: f.tensorSplit,
     callTimeoutMs: f.rpcTimeout ? f.rpcTimeout * 1000 : undefined,

@@ -12,6 +12,7 @@ import {
   type ModelSession,
   type SessionOptions,
 } from "../languageModel.js";
+import { enableBatchInvariance, noteContextCreated } from "./batchInvariance.js";
 import { ContextPool } from "./contextPool.js";
 import { LlamaCppSession } from "./llamaCppSession.js";
 import { LlamaCppVocabulary } from "./llamaCppVocabulary.js";
@@ -32,6 +33,12 @@ export interface LlamaCppLoadOptions {
    * batch shapes into visible logit differences; float32 keeps them tiny.
    */
   f32Cache?: boolean;
+  /**
+   * Compute every token's logits the same way whatever the pass's shape, so greedy speculative text equals
+   * one-token decoding bit for bit on CUDA (./batchInvariance.ts). Needs verispec's CUDA build of llama.cpp and
+   * the model on the GPU; holds for the whole process.
+   */
+  batchInvariant?: boolean;
   /**
    * Place the model's layers on these llama.cpp RPC servers ("host:port"), in order. In-process RPC aborts the
    * whole process when a server dies (llama.cpp's behaviour); `openLlamaCppModel` runs such a model in a worker
@@ -116,6 +123,9 @@ export class LlamaCppModel implements LanguageModel {
     checkModelFile(file);
     const native = nativeBinding();
     const { gpuLayers, options: nativeOptions } = await placement(native, options);
+    const invariant = options.batchInvariant ?? false;
+    if (invariant && options.rpcServers) throw new RangeError("batch invariance holds for this process's llama.cpp, not for RPC servers");
+    if (invariant) enableBatchInvariance(native.buildInfo(), gpuLayers !== 0 && native.devices().some((d) => d.type === "gpu"));
     let model: NativeModel;
     try {
       model = native.loadModel(path.resolve(file), gpuLayers, nativeOptions);
@@ -137,6 +147,7 @@ export class LlamaCppModel implements LanguageModel {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`${key} must be a positive integer, got ${v}`);
     }
     const shape = { contextSize, batchSize, maxSequences };
+    noteContextCreated();
     const context = this.pool.take(shape) ?? this.native.createContext(this.model, contextSize, batchSize, maxSequences, this.threads, this.f32Cache);
     const release = (released: NativeContext) => {
       this.retiredStats = addCallStats(this.retiredStats, session.callStats());

@@ -48,6 +48,8 @@ export interface NativeBuildInfo {
   backends: string[];
   rpc: boolean;
   gpuOffload: boolean;
+  /** Linked against verispec's patched llama.cpp, which can compute batch-invariantly (batchInvariance.ts). */
+  batchInvariance: boolean;
 }
 
 export interface NativeLoadOptions {

@@ -1,0 +1,47 @@
+/**
+ * Batch invariance: a token's logits come out bit for bit the same whether llama.cpp decodes it alone or inside a
+ * pass over a block, so greedy speculative text equals one-token decoding on CUDA too, where stock kernels sum in
+ * another order for each pass shape and near-ties then flip. It needs verispec's build of llama.cpp, whose patches
+ * (scripts/llamaPatches.mjs) act under GGML_BATCH_INVARIANT=1; llama.cpp reads that once per process, at its first
+ * pass, so the choice is per process. Graph fusion is turned off with it (llama.cpp fuses only one-token passes).
+ */
+import type { NativeBuildInfo } from "./native.js";
+
+const VARIABLES = { GGML_BATCH_INVARIANT: "1", GGML_CUDA_DISABLE_FUSION: "1" } as const;
+
+let enabled = false;
+let contextCreated = false;
+/** The variables this module set (not those the user had set already). */
+const setHere: string[] = [];
+
+/** Turns batch invariance on for this process; throws where it cannot hold. */
+export function enableBatchInvariance(build: NativeBuildInfo, hasGpu: boolean): void {
+  if (enabled) return;
+  if (!build.batchInvariance)
+    throw new Error(
+      "batch invariance needs verispec's build of llama.cpp (npm run build:llama -- --backend cuda, then VERISPEC_LLAMA_BUILD=cuda); the loaded libraries lack its patches",
+    );
+  if (!hasGpu) throw new RangeError("batch invariance covers llama.cpp's CUDA kernels: it needs the model on a GPU");
+  if (contextCreated) throw new Error("batch invariance must be chosen before this process's first session (llama.cpp reads it once)");
+  for (const [name, value] of Object.entries(VARIABLES)) {
+    if (process.env[name] === undefined) setHere.push(name);
+    process.env[name] = value;
+  }
+  enabled = true;
+}
+
+export function batchInvarianceEnabled(): boolean {
+  return enabled;
+}
+
+/** Called before every context is created: from then on the choice is made for this process. */
+export function noteContextCreated(): void {
+  contextCreated = true;
+}
+
+/** The environment for a child process that must run llama.cpp's stock kernels (a benchmark peer). */
+export function stockEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of setHere) delete env[name];
+  return env;
+}

@@ -1,0 +1,122 @@
+/**
+ * Batch invariance: verispec's llama.cpp patches (scripts/llamaPatches.mjs) and the switch that turns them on
+ * (src/backends/llamaCpp/batchInvariance.ts). The patched kernels themselves run only on CUDA: their check is
+ * the H200 head-to-head (bench/gpu-h200, greedy text identical to target-only for every policy). Here: the
+ * patches fit the bundled source and apply once, and the switch refuses what it cannot honour.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { enableBatchInvariance, noteContextCreated } from "../src/backends/llamaCpp/batchInvariance.js";
+import type { NativeBuildInfo } from "../src/backends/llamaCpp/native.js";
+import { packageRoot } from "../src/util/packageRoot.js";
+import { runCli } from "./helpers/cli.js";
+
+interface Patch {
+  file: string;
+  find: string;
+  replace: string;
+}
+interface PatchModule {
+  patches: Patch[];
+  applyPatches(dir: string): number;
+}
+
+const root = packageRoot();
+const sourceDir = path.join(root, "native", ".llama-src");
+const loadPatches = async () => (await import(pathToFileURL(path.join(root, "scripts", "llamaPatches.mjs")).href)) as PatchModule;
+
+/** A tree holding the bundled (unpatched) text of every file the patches touch, outside git. */
+function pristineCopy(files: string[]): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "verispec-llama-"));
+  for (const file of files) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    // npm run build:rpc (run before the suite) checks the bundled source out into native/.llama-src.
+    writeFileSync(path.join(dir, file), execFileSync("git", ["-C", sourceDir, "show", `HEAD:${file}`], { maxBuffer: 1 << 26 }));
+  }
+  return dir;
+}
+
+describe("verispec's llama.cpp patches", () => {
+  test("fit the bundled source, every one once, and a second application changes nothing", async () => {
+    const { patches, applyPatches } = await loadPatches();
+    const files = [...new Set(patches.map((p) => p.file))];
+    const dir = pristineCopy(files);
+    assert.equal(applyPatches(dir), files.length);
+    for (const p of patches) {
+      const text = readFileSync(path.join(dir, p.file), "utf8");
+      // Each replacement is in place exactly once (a patch applied twice would define a function twice).
+      assert.equal(text.split(p.replace).length - 1, 1, `${p.file}: ${p.replace.split("\n")[0]}`);
+    }
+    assert.equal(applyPatches(dir), 0);
+  });
+
+  test("MMVQ takes 9 to 16 columns only through the uniform launch, which the variable guards", async () => {
+    const { applyPatches, patches } = await loadPatches();
+    const dir = pristineCopy([...new Set(patches.map((p) => p.file))]);
+    applyPatches(dir);
+    const mmvq = readFileSync(path.join(dir, "ggml/src/ggml-cuda/mmvq.cu"), "utf8");
+    for (let n = 9; n <= 16; n++) assert.match(mmvq, new RegExp(`case ${n}: launch_uniform\\(std::integral_constant<int, ${n}>\\{\\}\\)`));
+    // Without the variable, 2 to 8 columns keep the stock launch and more than 8 are refused as before.
+    assert.match(mmvq, /if \(ggml_batch_invariant_env\(\)\) \{\s*launch_uniform\(ncols_tag\);/);
+    assert.match(mmvq, /ggml_batch_invariant_env\(\) \? MMVQ_INVARIANT_MAX_COLUMNS : MMVQ_MAX_BATCH_SIZE/);
+  });
+
+  test("a source they no longer fit is refused with the file's name", async () => {
+    const { applyPatches } = await loadPatches();
+    const dir = pristineCopy(["ggml/src/ggml-cuda/softmax.cu", "ggml/src/ggml-cuda/mmvq.cuh"]);
+    // mmvq.cuh is the first file the patches touch: changed where a patch anchors, it stops the run before any other.
+    const file = path.join(dir, "ggml/src/ggml-cuda/mmvq.cuh");
+    writeFileSync(file, readFileSync(file, "utf8").replace("#define MMVQ_MAX_BATCH_SIZE 8", "#define MMVQ_MAX_BATCH_SIZE 16"));
+    assert.throws(() => applyPatches(dir), /do not fit ggml\/src\/ggml-cuda\/mmvq\.cuh/);
+  });
+});
+
+const build = (batchInvariance: boolean): NativeBuildInfo => ({
+  systemInfo: "",
+  libraryDir: "",
+  backends: ["CPU"],
+  rpc: false,
+  gpuOffload: false,
+  batchInvariance,
+});
+
+describe("turning batch invariance on", () => {
+  test("libraries without the patches are refused, naming the build that has them", () => {
+    assert.throws(() => enableBatchInvariance(build(false), true), /needs verispec's build of llama\.cpp/);
+    assert.equal(process.env.GGML_BATCH_INVARIANT, undefined);
+  });
+
+  test("a model off the GPU is refused: the patches cover CUDA's kernels", () => {
+    assert.throws(() => enableBatchInvariance(build(true), false), { name: "RangeError", message: /needs the model on a GPU/ });
+    assert.equal(process.env.GGML_BATCH_INVARIANT, undefined);
+  });
+
+  test("after a session exists it is too late: llama.cpp has read its settings", () => {
+    noteContextCreated();
+    assert.throws(() => enableBatchInvariance(build(true), true), /before this process's first session/);
+    assert.equal(process.env.GGML_BATCH_INVARIANT, undefined);
+  });
+
+  test("turned on, it sets llama.cpp's variables, and benchmark peers get the stock environment", () => {
+    const module = pathToFileURL(path.join(root, "dist", "src", "backends", "llamaCpp", "batchInvariance.js")).href;
+    const script = `import(${JSON.stringify(module)}).then((m) => {
+      m.enableBatchInvariance({ batchInvariance: true }, true);
+      const peer = m.stockEnvironment();
+      console.log(JSON.stringify([process.env.GGML_BATCH_INVARIANT, process.env.GGML_CUDA_DISABLE_FUSION, peer.GGML_BATCH_INVARIANT ?? null, peer.KEEP]));
+    })`;
+    const out = execFileSync(process.execPath, ["-e", script], { env: { ...process.env, KEEP: "yes" }, encoding: "utf8" });
+    // The user's own variables pass through to peers; only those set here are taken out.
+    assert.deepEqual(JSON.parse(out), ["1", "1", null, "yes"]);
+  });
+
+  test("the CLI says why when the loaded llama.cpp lacks the patches", async () => {
+    const r = await runCli(["generate", "--max-tokens", "4", "--batch-invariant", "--target-only", "--prompt", "def f():"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /batch invariance needs verispec's build of llama\.cpp/);
+  });
+});
