@@ -1,12 +1,18 @@
 /**
  * The adaptive policy's schedule from measured costs, without any model: synthetic block outcomes stand for
  * a device whose pass cost is flat in its size (a GPU, a target behind network round trips) or steep (a small CPU).
+ * Prompt lookup's proposals on steps that draft nothing are scored against the emitted text (FreeProposalShadow).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { Drafter } from "../src/drafters/drafter.js";
+import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
+import { NO_CONSTRAINTS } from "../src/generation/constraints.js";
 import { AdaptiveMemory } from "../src/verifier/adaptiveMemory.js";
 import { AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
+import { AgreementTracker } from "../src/verifier/agreementTracker.js";
 import { CostModel } from "../src/verifier/costModel.js";
+import { FreeProposalShadow } from "../src/verifier/freeProposalShadow.js";
 import { CPU, type Device, GPU, run } from "./helpers/adaptiveRun.js";
 
 test("where a pass costs about the same for a few tokens as for one, it keeps drafting", () => {
@@ -93,4 +99,78 @@ test("a policy given the memory of earlier generations starts from what they mea
     informed.every((k) => k === 0),
     `draft lengths with memory ${informed.join(",")}`,
   );
+});
+
+test("a free source's proposal is scored against what is emitted, and recorded once decided", () => {
+  const shadow = new FreeProposalShadow();
+  const tracker = new AgreementTracker();
+  const expected = new AgreementTracker();
+  shadow.follow([5, 6, 7, 8]);
+  shadow.observe([5], tracker);
+  assert.deepEqual(tracker.toRecord(), new AgreementTracker().toRecord(), "undecided after one matching token");
+  shadow.follow([6, 7]); // the next step's proposal, followed beside the first
+  shadow.observe([6, 9, 10], tracker);
+  // [5, 6, 7, 8]: 5 and 6 came true, 7 did not: as a verified block of 4 one-hot drafts with 2 accepted.
+  // [6, 7]: 6 came true, 7 did not: 2 drafts, 1 accepted.
+  expected.record([1, 1, 1, 1], 2);
+  expected.record([1, 1], 1);
+  assert.deepEqual(tracker.toRecord(), expected.toRecord());
+  shadow.follow([3, 4]);
+  shadow.observe([3], tracker);
+  shadow.observe([4, 0], tracker);
+  expected.record([1, 1], 2);
+  assert.deepEqual(tracker.toRecord(), expected.toRecord(), "a proposal that came true in full, over two steps");
+});
+
+test("prompt lookup is scored while adaptive drafts nothing, so it drafts again soon after its proposals come true", async () => {
+  // The target repeats an 8-token cycle, which lookup proposes right every time; lookup is free, the passes
+  // cost what this CPU's do, and what lookup did earlier (12 blocks of 4, none accepted) says it does not pay.
+  const cycle = [11, 12, 13, 14, 15, 16, 17, 18];
+  async function stepsUntilDrafting(scoreWhileIdle: boolean): Promise<number> {
+    const memory = new AdaptiveMemory();
+    run(new AdaptivePolicy({ memory }), CPU, 60, 0.3);
+    const lookup = memory.source("lookup");
+    for (let i = 0; i < 4; i++) lookup.draft.record(4, 0.004);
+    for (let i = 0; i < 12; i++) lookup.agreement.record([1, 1, 1, 1], 0);
+    const policy = new AdaptivePolicy({ memory });
+    const inner = new PromptLookupDrafter(100);
+    // Without freeProposal the policy cannot look at what lookup would draft (the drafter interface's option).
+    const drafter: Drafter = scoreWhileIdle
+      ? inner
+      : {
+          name: inner.name,
+          calls: 0,
+          start: (c) => inner.start(c),
+          next: () => inner.next(),
+          nextSource: () => inner.nextSource(),
+          commit: (k, a) => inner.commit(k, a),
+          dispose: () => {},
+        };
+    const context = [...cycle, ...cycle, 11, 12, 13];
+    await drafter.start(context);
+    for (let step = 0; step < 300; step++) {
+      const block = await policy.draft(drafter, 8, { tokens: context, constraints: NO_CONSTRAINTS, shadow: false });
+      const k = block.tokens.length;
+      if (k >= 2) return step; // drafting again (an exploration drafts one token)
+      const accepted = k > 0 && block.tokens[0] === cycle[context.length % 8] ? 1 : 0;
+      const emitted = [...block.tokens.slice(0, accepted), cycle[(context.length + accepted) % 8]];
+      drafter.commit(accepted, emitted.slice(accepted));
+      context.push(...emitted);
+      policy.observe({
+        drafted: k,
+        accepted,
+        qx: block.tokens.map(() => 1),
+        verifiedTokens: k + 1,
+        passTokens: k + 1,
+        draftMs: 0.001 * k,
+        verifyMs: CPU.pass(k + 1, step),
+        emitted,
+      });
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+  const scored = await stepsUntilDrafting(true);
+  const unscored = await stepsUntilDrafting(false);
+  assert.ok(scored <= 16, `drafting resumed at step ${scored} (without the shadow: ${unscored})`);
+  assert.ok(unscored >= 3 * scored, `without the shadow it resumed at step ${unscored}, with it at ${scored}`);
 });

@@ -64,7 +64,16 @@ test("an adaptive policy keeps what it learns per draft source", async () => {
   await d.start(tok("xyzabcxyz"));
   const block = await policy.draft(d, 4, { tokens: [], constraints: NO_CONSTRAINTS, shadow: false });
   assert.ok(block.tokens.length > 0);
-  policy.observe({ drafted: block.tokens.length, accepted: 1, qx: block.tokens.map(() => 1), verifiedTokens: 5, passTokens: 5, draftMs: 0.01, verifyMs: 3 });
+  policy.observe({
+    drafted: block.tokens.length,
+    accepted: 1,
+    qx: block.tokens.map(() => 1),
+    verifiedTokens: 5,
+    passTokens: 5,
+    draftMs: 0.01,
+    verifyMs: 3,
+    emitted: [block.tokens[0], 0],
+  });
   // The lookup source's agreement saw the block; the model's saw nothing.
   assert.ok(memory.source("lookup").agreement.positionRate(0) !== memory.source("model").agreement.positionRate(0));
   d.dispose();
@@ -107,6 +116,7 @@ test("a source that pays (lookup) does not make one that does not (the model) ex
       passTokens: n + 1,
       draftMs: model ? 5 * n : 0.001 * n,
       verifyMs: 2 + 0.5 * n,
+      emitted: new Array((model ? 0 : n) + 1).fill(1),
     });
   }
   // Explorations of the model come ever more rarely (gaps 8, 16, 32, 64, 128 steps): at most 5 in 200 steps.

@@ -71,6 +71,7 @@ export function settleStep(r: ActiveRequest, plan: PlannedStep, rows: LogitRows,
     passTokens: pass.tokens,
     draftMs: plan.draftMs,
     verifyMs: pass.ms,
+    emitted,
   };
   r.policy.observe(outcome);
   r.sharedPass = { tokens: pass.tokens - layout.batch.length, requests: pass.requests - 1 };

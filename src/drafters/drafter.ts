@@ -51,6 +51,12 @@ export interface Drafter {
   /** Who will draft the next block (asked before it is drafted); drafters of one source need not say. */
   nextSource?(): DraftSource;
   /**
+   * Up to n tokens that a source drafting at no model cost (prompt lookup) would propose for the next block,
+   * looked at without drafting them; none where it has nothing. A policy that drafts nothing this step can
+   * still learn how often the target would have agreed (AdaptivePolicy).
+   */
+  freeProposal?(n: number): readonly TokenId[];
+  /**
    * Closes the block: the first `keptDrafts` tokens this drafter proposed were
    * accepted, and `appended` follows them (the bonus token, preceded by an
    * alternative token when a tree branch won). The context becomes

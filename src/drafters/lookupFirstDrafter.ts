@@ -85,6 +85,11 @@ export class LookupFirstDrafter implements Drafter {
     return this.source;
   }
 
+  /** Lookup's continuation when lookup drafts this block; none when the model does. */
+  freeProposal(n: number): readonly TokenId[] {
+    return this.nextSource() === "lookup" ? this.lookup.freeProposal(n) : [];
+  }
+
   private drafter(): Drafter {
     return this.nextSource() === "lookup" ? this.lookup : this.model;
   }

@@ -6,7 +6,7 @@
  */
 import type { TokenId } from "../backends/languageModel.js";
 import { PointDistribution } from "../sampling/tokenDistribution.js";
-import type { DraftedToken, Drafter } from "./drafter.js";
+import type { DraftedToken, Drafter, DraftSource } from "./drafter.js";
 
 /** Longest n-gram to match; 3 by default. */
 export const DEFAULT_LOOKUP_MAX_NGRAM = 3;
@@ -44,6 +44,20 @@ export class PromptLookupDrafter implements Drafter {
       this.searched = true;
     }
     return this.cursor !== undefined && this.cursor < this.tokens.length;
+  }
+
+  /** Lookup drafts every block it drafts (a match found or not). */
+  nextSource(): DraftSource {
+    return "lookup";
+  }
+
+  /** The continuation `next` would draft, up to n tokens, without drafting it (it may run into itself). */
+  freeProposal(n: number): TokenId[] {
+    if (!this.hasMatch()) return [];
+    const t = this.tokens;
+    const out: TokenId[] = [];
+    for (let at = this.cursor!; out.length < n; at++) out.push(at < t.length ? t[at] : out[at - t.length]);
+    return out;
   }
 
   async next(): Promise<DraftedToken | undefined> {

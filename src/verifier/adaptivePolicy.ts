@@ -25,6 +25,7 @@ import { AdaptiveMemory, DEFAULT_EXPLORE_EVERY, type SourceMemory } from "./adap
 import type { CostModel } from "./costModel.js";
 import { draftFeatures, RunningAcceptance } from "./draftFeatures.js";
 import { type BlockOutcome, checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftContext, type DraftPolicy } from "./draftPolicy.js";
+import { FreeProposalShadow } from "./freeProposalShadow.js";
 
 export interface AdaptiveOptions {
   /** Length used until the costs are measured; DEFAULT_DRAFT_LENGTH (4) by default. */
@@ -91,6 +92,8 @@ export class AdaptivePolicy implements DraftPolicy {
   readonly chosen: number[] = [];
   /** With a scorer: moving average of its predictions per draft position. */
   private readonly predictedAt: number[] = [];
+  /** Prompt lookup's proposal on a step that drafts nothing, scored against what is emitted. */
+  private readonly lookupShadow = new FreeProposalShadow();
 
   constructor(private readonly o: AdaptiveOptions = {}) {
     this.initialK = checkDraftLength(o.initialK ?? DEFAULT_DRAFT_LENGTH);
@@ -112,6 +115,7 @@ export class AdaptivePolicy implements DraftPolicy {
     this.source = drafter.nextSource?.() ?? "model";
     const k = Math.min(this.chooseLength(), limit);
     this.chosen.push(k);
+    if (k === 0 && this.source === "lookup") this.lookupShadow.follow(drafter.freeProposal?.(this.maxK) ?? []);
     let cumulative = 1;
     let expected = 1;
     return draftChain(drafter, k, context, (block, q, x) => {
@@ -151,6 +155,7 @@ export class AdaptivePolicy implements DraftPolicy {
     // A generation's first pass pays one-off costs (a fresh context's first decode; on this CPU 22 ms against 7).
     if (this.steps > 1) this.cost.recordVerify(o.passTokens, o.verifyMs);
     this.current.agreement.record(o.qx, o.accepted);
+    this.lookupShadow.observe(o.emitted, this.memory.source("lookup", this.exploreEvery).agreement);
     this.running.record(o.drafted, o.accepted);
     this.meanEmitted += 0.1 * (o.accepted + 1 - this.meanEmitted);
   }

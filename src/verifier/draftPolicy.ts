@@ -24,6 +24,8 @@ export interface BlockOutcome {
   passTokens: number;
   draftMs: number;
   verifyMs: number;
+  /** The tokens the step emitted (kept drafts, then the bonus token). */
+  emitted: readonly TokenId[];
 }
 
 /** What a policy knows when it drafts: the context so far, and the generation's constraints. */

@@ -23,7 +23,17 @@ export function run(policy: AdaptivePolicy, device: Device, steps: number, rateA
     while (accepted < k && ((s * 7 + accepted * 13) % 100) / 100 < rate) accepted++;
     // The first block after a stretch without drafting also pays the drafter's catch-up.
     const draftMs = k * device.draftMs + (k > 0 && previous === 0 ? catchUpMs : 0);
-    policy.observe({ drafted: k, accepted, qx: new Array(k).fill(0.9), verifiedTokens: k + 1, passTokens: k + 1, draftMs, verifyMs: device.pass(k + 1, s) });
+    const emitted = new Array(accepted + 1).fill(0);
+    policy.observe({
+      drafted: k,
+      accepted,
+      qx: new Array(k).fill(0.9),
+      verifiedTokens: k + 1,
+      passTokens: k + 1,
+      draftMs,
+      verifyMs: device.pass(k + 1, s),
+      emitted,
+    });
     previous = k;
   }
   return chosen;
