@@ -72,6 +72,11 @@ float chunk_max(const float *logits, int32_t n) {
   return m;
 }
 
+// out[i] *= factor over n values (vectorised).
+void scale(double *out, int32_t n, double factor) {
+  for (int32_t i = 0; i < n; i++) out[i] *= factor;
+}
+
 #pragma GCC pop_options
 
 // Logits per chunk of the top-token scan.
@@ -189,71 +194,68 @@ size_t top_p_prefix(std::vector<int32_t> &ids, size_t keep, const double *probs,
   return (size_t)(cut_end - ids.begin());
 }
 
-// Top-p alone over a normalised distribution, in place: the tokens of the buckets above the one where the
-// ranked mass reaches p are kept without sorting, that bucket's tokens are ranked to find the shortest prefix,
-// everything else is zeroed. The same set as top_p_prefix over every token, in three passes and no allocation.
-void truncate_top_p(double *probs, int32_t n, double top_p) {
-  thread_local std::vector<double> bucket_mass(BUCKETS);
+// Buckets that exps in [e^-87, 1] fall into (exp_nonpositive's range): the top-p-alone path clears only these.
+const size_t LOWEST_EXP_BUCKET = bucket_of(1e-38);
+const size_t EXP_BUCKETS = bucket_of(1.0) - LOWEST_EXP_BUCKET + 1;
+
+// Top-p alone, in place, over unnormalised exps in [e^-87, 1] whose total is `mass`: the tokens of the buckets
+// above the one where the ranked mass reaches p are kept without sorting, that bucket's tokens are ranked to
+// find the shortest prefix, everything else is zeroed; returns the mass kept. The same set as top_p_prefix
+// over every token, in two passes over the row and no allocation.
+double truncate_top_p(double *exps, int32_t n, double mass, double top_p) {
+  thread_local std::vector<double> bucket_mass(EXP_BUCKETS);
   thread_local std::vector<int32_t> in_cut;
   std::fill(bucket_mass.begin(), bucket_mass.end(), 0.0);
-  double mass = 0;
-  for (int32_t i = 0; i < n; i++)
-    if (probs[i] > 0) {
-      bucket_mass[bucket_of(probs[i])] += probs[i];
-      mass += probs[i];
-    }
+  for (int32_t i = 0; i < n; i++) bucket_mass[bucket_of(exps[i]) - LOWEST_EXP_BUCKET] += exps[i];
   double above = 0;
-  size_t cut = BUCKETS - 1;
+  size_t cut = EXP_BUCKETS - 1;
   while (cut > 0 && (above + bucket_mass[cut]) / mass < top_p) above += bucket_mass[cut--];
+  cut += LOWEST_EXP_BUCKET;
   in_cut.clear();
   for (int32_t i = 0; i < n; i++) {
-    if (probs[i] <= 0) continue;
-    size_t b = bucket_of(probs[i]);
+    size_t b = bucket_of(exps[i]);
     if (b == cut) in_cut.push_back(i);
-    else if (b < cut) probs[i] = 0;
+    else if (b < cut) exps[i] = 0;
   }
-  std::sort(in_cut.begin(), in_cut.end(), Ranked{probs});
-  double cumulative = above / mass;
+  std::sort(in_cut.begin(), in_cut.end(), Ranked{exps});
+  double kept_mass = above;
   size_t kept = 0;
-  while (kept < in_cut.size() && cumulative < top_p) cumulative += probs[in_cut[kept++]] / mass;
-  for (size_t i = kept; i < in_cut.size(); i++) probs[in_cut[i]] = 0;
+  while (kept < in_cut.size() && kept_mass / mass < top_p) kept_mass += exps[in_cut[kept++]];
+  for (size_t i = kept; i < in_cut.size(); i++) exps[in_cut[i]] = 0;
+  return kept_mass;
 }
 
-// Zeroes every token outside the top-k / top-p set of a normalised distribution and renormalises: the set is
-// the tokens ranked by probability (ties to the lower id) up to k, then the shortest prefix of those whose
-// mass, as a share of theirs, reaches p.
-void truncate(double *probs, int32_t n, int32_t top_k, double top_p) {
-  if (top_k <= 0) {
-    truncate_top_p(probs, n, top_p);
-  } else {
-    thread_local std::vector<int32_t> ids;
-    thread_local std::vector<uint8_t> kept;
-    ids.clear();
-    for (int32_t i = 0; i < n; i++)
-      if (probs[i] > 0) ids.push_back(i);
-    size_t keep = std::min((size_t)top_k, ids.size());
-    if (keep < ids.size()) std::nth_element(ids.begin(), ids.begin() + keep, ids.end(), Ranked{probs});
-    if (top_p < 1) {
-      double mass = 0;
-      for (size_t i = 0; i < keep; i++) mass += probs[ids[i]];
-      keep = top_p_prefix(ids, keep, probs, mass, top_p);
-    }
-    kept.assign(n, 0);
-    for (size_t i = 0; i < keep; i++) kept[ids[i]] = 1;
-    for (int32_t i = 0; i < n; i++)
-      if (!kept[i]) probs[i] = 0;
+// Top-k, then top-p among those, over a normalised distribution: zeroes every token outside the set and
+// renormalises. The set is the tokens ranked by probability (ties to the lower id) up to k, then the shortest
+// prefix of those whose mass, as a share of theirs, reaches p.
+void truncate_top_k(double *probs, int32_t n, int32_t top_k, double top_p) {
+  thread_local std::vector<int32_t> ids;
+  thread_local std::vector<uint8_t> kept;
+  ids.clear();
+  for (int32_t i = 0; i < n; i++)
+    if (probs[i] > 0) ids.push_back(i);
+  size_t keep = std::min((size_t)top_k, ids.size());
+  if (keep < ids.size()) std::nth_element(ids.begin(), ids.begin() + keep, ids.end(), Ranked{probs});
+  double mass = 0;
+  for (size_t i = 0; i < keep; i++) mass += probs[ids[i]];
+  if (top_p < 1) keep = top_p_prefix(ids, keep, probs, mass, top_p);
+  kept.assign(n, 0);
+  mass = 0;
+  for (size_t i = 0; i < keep; i++) {
+    kept[ids[i]] = 1;
+    mass += probs[ids[i]];
   }
-  double sum = 0;
-  for (int32_t i = 0; i < n; i++) sum += probs[i];
-  for (int32_t i = 0; i < n; i++) probs[i] /= sum;
+  for (int32_t i = 0; i < n; i++) probs[i] = kept[i] ? probs[i] / mass : 0;
 }
 
 }  // namespace
 
 void sampling_distribution(const float *logits, int32_t n, const SamplerSettings &s, double *out) {
   double sum = scaled_exps(logits, n, chunk_max(logits, n), (float)(1 / s.temperature), out);
-  for (int32_t i = 0; i < n; i++) out[i] /= sum;
-  if (s.top_k > 0 || s.top_p < 1) truncate(out, n, s.top_k, s.top_p);
+  // Top-p alone truncates the exps as they are and normalises once, by the mass it keeps.
+  if (s.top_k <= 0 && s.top_p < 1) sum = truncate_top_p(out, n, sum, s.top_p);
+  scale(out, n, 1 / sum);
+  if (s.top_k > 0) truncate_top_k(out, n, s.top_k, s.top_p);
 }
 
 int32_t draw_token(const double *probs, int32_t n, double u) {
