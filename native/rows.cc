@@ -198,6 +198,12 @@ size_t top_p_prefix(std::vector<int32_t> &ids, size_t keep, const double *probs,
 const size_t LOWEST_EXP_BUCKET = bucket_of(1e-38);
 const size_t EXP_BUCKETS = bucket_of(1.0) - LOWEST_EXP_BUCKET + 1;
 
+// An exp's bucket among those, clamped (exps stay within [e^-87, 1], but an index must never leave the array).
+inline size_t exp_bucket(double e) {
+  size_t b = bucket_of(e);
+  return b < LOWEST_EXP_BUCKET ? 0 : std::min(b - LOWEST_EXP_BUCKET, EXP_BUCKETS - 1);
+}
+
 // Top-p alone, in place, over unnormalised exps in [e^-87, 1] whose total is `mass`: the tokens of the buckets
 // above the one where the ranked mass reaches p are kept without sorting, that bucket's tokens are ranked to
 // find the shortest prefix, everything else is zeroed; returns the mass kept. The same set as top_p_prefix
@@ -206,14 +212,13 @@ double truncate_top_p(double *exps, int32_t n, double mass, double top_p) {
   thread_local std::vector<double> bucket_mass(EXP_BUCKETS);
   thread_local std::vector<int32_t> in_cut;
   std::fill(bucket_mass.begin(), bucket_mass.end(), 0.0);
-  for (int32_t i = 0; i < n; i++) bucket_mass[bucket_of(exps[i]) - LOWEST_EXP_BUCKET] += exps[i];
+  for (int32_t i = 0; i < n; i++) bucket_mass[exp_bucket(exps[i])] += exps[i];
   double above = 0;
   size_t cut = EXP_BUCKETS - 1;
   while (cut > 0 && (above + bucket_mass[cut]) / mass < top_p) above += bucket_mass[cut--];
-  cut += LOWEST_EXP_BUCKET;
   in_cut.clear();
   for (int32_t i = 0; i < n; i++) {
-    size_t b = bucket_of(exps[i]);
+    size_t b = exp_bucket(exps[i]);
     if (b == cut) in_cut.push_back(i);
     else if (b < cut) exps[i] = 0;
   }
