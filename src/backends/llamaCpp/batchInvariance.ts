@@ -30,10 +30,6 @@ export function enableBatchInvariance(build: NativeBuildInfo, hasGpu: boolean): 
   enabled = true;
 }
 
-export function batchInvarianceEnabled(): boolean {
-  return enabled;
-}
-
 /** Called before every context is created: from then on the choice is made for this process. */
 export function noteContextCreated(): void {
   contextCreated = true;
