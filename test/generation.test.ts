@@ -11,7 +11,7 @@ import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { draftChain } from "../src/drafts/draftBlock.js";
 import { endsGeneration } from "../src/generation/generationEnd.js";
 import { OutputTracker } from "../src/generation/outputTracker.js";
-import { PromptError } from "../src/generation/prompt.js";
+import { CONTEXT_HEADROOM, contextFor, PromptError } from "../src/generation/prompt.js";
 import { writeRandomLlamaPair } from "../src/gguf/randomLlama.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
 import { argmax } from "../src/sampling/distribution.js";
@@ -85,6 +85,18 @@ test("a prompt longer than the context is refused with a clear error", async () 
     collectGeneration(generateSpeculative(model, new ModelDrafter(model, GREEDY), long, { contextSize: 1000 })),
     (e: Error) => e instanceof PromptError,
   );
+});
+
+test("generate's context is sized to the prompt and the tokens asked for, in steps of 256, within the limit", () => {
+  // 20 + 128 + 128 headroom = 276 cells: the next multiple of 256 is 512.
+  assert.equal(contextFor(20, 128, 4096), 512);
+  // 10 + 100 + 128 = 238: one step of 256 holds it.
+  assert.equal(contextFor(10, 100, 4096), 256);
+  // Exactly 512 needed: no extra step.
+  assert.equal(contextFor(512 - 128 - 100, 100, 4096), 512);
+  // More than the limit: the limit (a prompt that does not fit is then refused as before).
+  assert.equal(contextFor(3000, 2000, 4096), 4096);
+  assert.equal(CONTEXT_HEADROOM, 128);
 });
 
 test("invalid options are refused", () => {

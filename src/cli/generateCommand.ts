@@ -1,10 +1,12 @@
 /** `verispec generate`: streams a completion, speculative by default, and prints its metrics. */
 import type { Command } from "commander";
+import { DEFAULT_CONTEXT_SIZE } from "../backends/languageModel.js";
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
 import { MODEL_FREE_DRAFTERS } from "../drafters/drafterRegistry.js";
 import { Constraints } from "../generation/constraints.js";
 import { DEFAULT_MAX_TOKENS, type StepEvent } from "../generation/generationTypes.js";
+import { contextFor, promptTokens } from "../generation/prompt.js";
 import { type GenerationMetrics, generationMetrics } from "../metrics/generationMetrics.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
 import type { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
@@ -80,8 +82,11 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
     repetitionPenalty: f.repetitionPenalty,
     bannedNgrams: (f.ban ?? []).map((text) => pair.target.vocabulary.tokenize(text)),
   });
-  const drafter = targetOnly ? undefined : createDrafter(pair, { sampling, contextSize: f.context, constraints, lookupFirst: lookupFirstFrom(f) });
-  const options = { maxTokens: f.maxTokens, sampling, stop: f.stop, contextSize: f.context, policy, constraints, shadow: f.shadow };
+  // Sized to the job unless --context says (both models' sessions): creating a large context is most of a short generation.
+  const contextLimit = Math.min(pair.target.trainContextSize, DEFAULT_CONTEXT_SIZE);
+  const contextSize = f.context ?? contextFor(promptTokens(pair.target.vocabulary, f.prompt).length, f.maxTokens, contextLimit);
+  const drafter = targetOnly ? undefined : createDrafter(pair, { sampling, contextSize, constraints, lookupFirst: lookupFirstFrom(f) });
+  const options = { maxTokens: f.maxTokens, sampling, stop: f.stop, contextSize, policy, constraints, shadow: f.shadow };
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once("SIGINT", onSigint);
@@ -132,7 +137,11 @@ export function registerGenerate(program: Command): void {
     .option("--ban <text>", "never generate this text's token sequence (repeatable)", collect)
     .option("--stop <text>", "stop string (repeatable)", collect)
     .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
-    .option("--context <n>", "context size in tokens", positiveInteger)
+    .option(
+      "--context <n>",
+      "context size in tokens (default: the prompt and --max-tokens plus 128, rounded up to 256; at most 4096 or the model's training context)",
+      positiveInteger,
+    )
     .option("--json", "print one JSON object with the text and metrics instead of streaming")
     .option(
       "--no-adaptive-cache",
