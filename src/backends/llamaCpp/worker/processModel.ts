@@ -52,7 +52,8 @@ export class ProcessModel implements LanguageModel {
     readonly info: NativeModelInfo,
   ) {
     this.name = local.name;
-    this.trainContextSize = local.trainContextSize;
+    // The local copy holds the vocabulary only (llama.cpp then reports no training context): the worker's model says.
+    this.trainContextSize = info.trainContextSize;
   }
 
   get vocabulary(): LlamaCppVocabulary {
