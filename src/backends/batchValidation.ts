@@ -26,10 +26,16 @@ export function validateBatch(batch: readonly BatchToken[], limits: BatchLimits)
     for (const s of t.sequences) {
       if (!Number.isInteger(s) || s < 0 || s >= limits.maxSequences)
         throw new RangeError(`batch token ${i}: sequence ${s} is outside 0..${limits.maxSequences - 1}`);
-      const cached = limits.sequenceLength(s);
-      const expected = next.get(s) ?? (cached === 0 && limits.emptyStartsAnywhere ? t.position : cached);
+      // The cache is asked once per sequence: a block's later tokens continue from the earlier ones.
+      const expected = next.get(s) ?? start(limits, s, t.position);
       if (t.position !== expected) throw new RangeError(`batch token ${i}: sequence ${s} continues at position ${expected}, not ${t.position}`);
       next.set(s, expected + 1);
     }
   }
+}
+
+/** Where a sequence's first token in the batch must be: after its cached tokens (anywhere, when allowed, if none). */
+function start(limits: BatchLimits, sequence: number, position: number): number {
+  const cached = limits.sequenceLength(sequence);
+  return cached === 0 && limits.emptyStartsAnywhere ? position : cached;
 }

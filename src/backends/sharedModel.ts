@@ -102,9 +102,7 @@ export class SharedModel implements LanguageModel {
   /** Evaluates every part in one backend pass (more when they exceed its batch size); rows come back per part. */
   evaluateTogether(parts: readonly SlotPass[]): Promise<LogitRows[]> {
     for (const p of parts) this.slot(p.session).validate(p.batch);
-    const run = this.tail.then(() => this.runParts(parts));
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.schedule(parts);
   }
 
   /** Queues one slot's batch for the next flush (after the current turn of the event loop). */
@@ -153,10 +151,18 @@ export class SharedModel implements LanguageModel {
     else shared.removeRange(chain, from, to);
   }
 
+  /** Runs validated parts after the passes already scheduled. */
+  private schedule(parts: readonly SlotPass[]): Promise<LogitRows[]> {
+    const run = this.tail.then(() => this.runParts(parts));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
   private flush(): void {
     const parts = this.queue;
     this.queue = [];
-    this.evaluateTogether(parts).then(
+    // Each part was validated when it was queued (SlotSession.evaluate).
+    this.schedule(parts).then(
       (rows) => {
         for (const [i, p] of parts.entries()) p.resolve(rows[i]);
       },
@@ -264,7 +270,8 @@ class SlotSession implements ModelSession {
 
   validate(batch: readonly BatchToken[]): void {
     this.checkLive();
-    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s) });
+    const { batchSize, contextSize, maxSequences } = this;
+    validateBatch(batch, { batchSize, contextSize, maxSequences, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s) });
   }
 
   /** The batch with this slot's sequence ids mapped to the shared session's. */

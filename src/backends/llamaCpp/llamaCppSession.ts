@@ -151,7 +151,15 @@ export class LlamaCppSession implements ModelSession {
     sampled?: { settings: Float64Array; distributions: Float64Array },
   ): Promise<number> {
     this.checkLive();
-    validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s), emptyStartsAnywhere: this.startsAnywhere });
+    const { batchSize, contextSize, maxSequences } = this;
+    validateBatch(batch, {
+      batchSize,
+      contextSize,
+      maxSequences,
+      vocabSize: this.vocabulary.size,
+      sequenceLength: (s) => this.sequenceLength(s),
+      emptyStartsAnywhere: this.startsAnywhere,
+    });
     const b = this.buffers;
     const count = b.fill(batch, this.vocabulary.size, summaryStride(top) * steps);
     const n = batch.length;
