@@ -135,7 +135,9 @@ export class SpeculativeScheduler {
       checkPromptFits(r.context, r.session, 1);
       const inStep = this.options.promptInStep ?? (this.target.options.slots > 1 ? DEFAULT_PROMPT_IN_STEP : 0);
       const alone = r.context.slice(0, Math.max(0, r.context.length - 1 - inStep));
-      await prefill(r.session, alone, 0, false);
+      // The last prompt token's row is not read, but asking for it sizes llama.cpp's buffers for passes with outputs
+      // now: the first step's pass would otherwise pay that (10-20 ms on this CPU for a 1-token pass, against 2-3).
+      await prefill(r.session, alone, 0, true);
       r.targetCalls = Math.ceil(alone.length / r.session.batchSize) + 1;
       // One after the other: on a CPU both models' thread pools want every core, and two pools sharing
       // them wait on each other at every graph node's barrier.
