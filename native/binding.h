@@ -32,6 +32,8 @@ struct Context {
   int32_t n_batch = 0;
   int32_t n_vocab = 0;
   bool busy = false;
+  // Decodes run llama.cpp's stock kernels even under batch invariance (invariance.cc).
+  bool stock_kernels = false;
   llama_batch batch{};
   CallStats stats;
   // Batch indices of the last decode's output rows (for copying a row after the decode).
@@ -53,6 +55,11 @@ void sampling_distribution(const float *logits, int32_t n, const SamplerSettings
 // The token a uniform u in [0, 1) picks by inverse CDF in id order (zeros skipped; the last token with mass if
 // rounding leaves u past the total): sampling/distribution.ts's sampleFrom.
 int32_t draw_token(const double *probs, int32_t n, double u);
+
+// The calling thread's next passes run the stock kernels (true) or keep batch invariance (invariance.cc); whether
+// the loaded CUDA backend offers the choice.
+void set_stock_pass(bool stock);
+bool stock_pass_available();
 
 // The last error llama.cpp logged (cleared when taken), and whether its log goes to stderr.
 std::string take_last_error();
@@ -163,5 +170,6 @@ napi_value Devices(napi_env env, napi_callback_info info);
 napi_value BuildInfo(napi_env env, napi_callback_info info);
 napi_value AddRpcServer(napi_env env, napi_callback_info info);
 napi_value LoadBackend(napi_env env, napi_callback_info info);
+napi_value SetStockKernels(napi_env env, napi_callback_info info);
 
 }  // namespace verispec

@@ -24,6 +24,7 @@ struct DecodeWork {
   int32_t top = 0;  // tokens per row summary; 0: no summaries
   std::vector<int32_t> output_index;  // batch indices whose logits are summarized, in order
   int32_t steps = 1;
+  bool stock = false;  // the context's stock_kernels when the decode was asked for
   int32_t *drafted = nullptr;  // a run: the token after each step
   // A sampled run: the sampler, one uniform per step (drawn by the caller's rng), and the distribution each
   // token is drawn from (steps x n_vocab); null for a greedy run.
@@ -152,8 +153,10 @@ void run_steps(DecodeWork &w) {
 
 void run_decode(DecodeWork &w) {
   w.started = Clock::now();
+  set_stock_pass(w.stock);
   decode_once(w, 0);
   if (w.drafted) run_steps(w);
+  set_stock_pass(false);
   w.finished = Clock::now();
 }
 
@@ -252,6 +255,7 @@ napi_value DecodeAsync(napi_env env, napi_callback_info info) {
     delete w;
     return nullptr;
   }
+  w->stock = w->c->stock_kernels;
   std::string err = stage_batch(env, a, *w);
   if (err.empty() && a.size() >= 10) {
     size_t n_summaries = 0;

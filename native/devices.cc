@@ -54,8 +54,10 @@ napi_value Devices(napi_env env, napi_callback_info) {
   return out;
 }
 
-// buildInfo() -> { systemInfo, libraryDir, backends: string[], rpc: boolean, gpuOffload: boolean, batchInvariance: boolean }
-// batchInvariance: linked against verispec's patched llama.cpp (scripts/llamaPatches.mjs, built by scripts/buildLlama.mjs).
+// buildInfo() -> { systemInfo, libraryDir, backends: string[], rpc: boolean, gpuOffload: boolean, batchInvariance: boolean,
+// stockPasses: boolean }
+// batchInvariance: linked against verispec's patched llama.cpp (scripts/llamaPatches.mjs, built by scripts/buildLlama.mjs);
+// stockPasses: its CUDA backend lets prefills and drafters run the stock kernels under batch invariance (invariance.cc).
 napi_value BuildInfo(napi_env env, napi_callback_info) {
   napi_value out, backends;
   CHECK(napi_create_object(env, &out));
@@ -76,6 +78,9 @@ napi_value BuildInfo(napi_env env, napi_callback_info) {
   set_prop(env, out, "rpc", rpc);
   set_prop(env, out, "gpuOffload", gpu);
   set_prop(env, out, "batchInvariance", invariance);
+  napi_value stock;
+  napi_get_boolean(env, stock_pass_available(), &stock);
+  set_prop(env, out, "stockPasses", stock);
   return out;
 }
 

@@ -23,6 +23,7 @@ napi_value Register(napi_env env, napi_value exports) {
       {"seqCopy", SeqCopy},     {"seqKeep", SeqKeep},           {"seqPositionMax", SeqPositionMax},
       {"memoryClear", MemoryClear}, {"devices", Devices},       {"buildInfo", BuildInfo},
       {"addRpcServer", AddRpcServer}, {"loadBackend", LoadBackend},
+      {"setStockKernels", SetStockKernels},
   };
   for (const auto &e : entries) {
     napi_value fn;

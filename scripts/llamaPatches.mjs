@@ -13,19 +13,28 @@
 //   cells that grows with the block's last position) are masked and add only zeros;
 // - without flash attention (models it does not support), float products run the float matrix-vector kernel in
 //   chunks of 8 columns, and the softmax and value sums one block size whatever the number of cells viewed.
-// The binding also turns graph fusion off (src/backends/llamaCpp/batchInvariance.ts). Every pass then costs more,
-// a prompt's prefill most (chunks of 16 columns): bench/gpu-h200/README.md has the measurements.
+// Graph fusion is off in these passes (llama.cpp fuses only one-token passes), and a CUDA graph recorded with the
+// other kernels is not replayed.
+//
+// Stock passes: a thread may ask for the stock kernels for its next passes (ggml_backend_cuda_set_stock_pass,
+// found through the CUDA backend's get_proc_address; native/invariance.cc). The binding does so for a prompt's
+// prefill, which every generation of the prompt runs in the same shape, and for a drafter, whose numbers never
+// decide the output: the invariant kernels cost most there (a prefill in chunks of 16 columns).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /** A C++ function, read once: whether GGML_BATCH_INVARIANT is set to a non-zero number. */
+/**
+ * A C++ function: whether this pass keeps batch invariance: GGML_BATCH_INVARIANT set to a non-zero number (read
+ * once) and the calling thread not running a stock pass (common.cuh's ggml_cuda_stock_pass).
+ */
 const envCheck = (name) => `static bool ${name}() {
     static const bool on = [] {
         const char * e = getenv("GGML_BATCH_INVARIANT");
         return e != nullptr && atoi(e) != 0;
     }();
-    return on;
+    return on && !ggml_cuda_stock_pass;
 }`;
 const ENV_CHECK = envCheck("ggml_batch_invariant_env");
 
@@ -51,6 +60,64 @@ const launchColumns = (
 
 /** [file, find, replace]: find must occur exactly once unless replace is already there. */
 export const patches = [
+  {
+    file: "ggml/src/ggml-cuda/common.cuh",
+    find: `#include <memory>\n#include <mutex>\n`,
+    replace: `#include <memory>\n#include <mutex>\n\n// verispec patch: this thread's passes run the stock kernels even under GGML_BATCH_INVARIANT (scripts/llamaPatches.mjs).\ninline thread_local bool ggml_cuda_stock_pass = false;\n`,
+  },
+  {
+    file: "ggml/src/ggml-cuda/ggml-cuda.cu",
+    find: `    static bool disable_fusion = getenv("GGML_CUDA_DISABLE_FUSION") != nullptr && std::atoi(getenv("GGML_CUDA_DISABLE_FUSION"));
+    if (disable_fusion) {
+        return 0;
+    }
+`,
+    replace: `    static bool disable_fusion = getenv("GGML_CUDA_DISABLE_FUSION") != nullptr && std::atoi(getenv("GGML_CUDA_DISABLE_FUSION"));
+    if (disable_fusion || ggml_batch_invariant_env()) { // verispec patch: fused kernels exist for one-token passes only
+        return 0;
+    }
+`,
+  },
+  {
+    file: "ggml/src/ggml-cuda/ggml-cuda.cu",
+    find: `            const bool properties_changed = ggml_cuda_graph_update_required(cuda_ctx, cgraph);
+`,
+    replace: `            bool properties_changed = ggml_cuda_graph_update_required(cuda_ctx, cgraph);
+            // verispec patch: a graph recorded with the other kernels (batch-invariant or stock) is recorded again.
+            const int kernels = ggml_batch_invariant_env() ? 1 : 0;
+            if (graph->verispec_kernels != kernels) {
+                graph->verispec_kernels = kernels;
+                properties_changed = true;
+            }
+`,
+  },
+  {
+    file: "ggml/src/ggml-cuda/common.cuh",
+    find: `    bool disable_due_to_gpu_arch = false;
+    bool warmup_complete = false;
+`,
+    replace: `    bool disable_due_to_gpu_arch = false;
+    bool warmup_complete = false;
+    int verispec_kernels = -1; // verispec patch: 1 when recorded batch-invariant, 0 stock
+`,
+  },
+  {
+    file: "ggml/src/ggml-cuda/ggml-cuda.cu",
+    find: `static void * ggml_backend_cuda_reg_get_proc_address(ggml_backend_reg_t reg, const char * name) {
+    GGML_UNUSED(reg);
+`,
+    replace: `// verispec patch: the calling thread's next passes run the stock kernels (true) or keep batch invariance.
+static void ggml_backend_cuda_set_stock_pass(bool stock) {
+    ggml_cuda_stock_pass = stock;
+}
+
+static void * ggml_backend_cuda_reg_get_proc_address(ggml_backend_reg_t reg, const char * name) {
+    GGML_UNUSED(reg);
+    if (strcmp(name, "ggml_backend_cuda_set_stock_pass") == 0) { // verispec patch
+        return (void *)ggml_backend_cuda_set_stock_pass;
+    }
+`,
+  },
   {
     file: "ggml/src/ggml-cuda/mmvq.cuh",
     find: `#define MMVQ_MAX_BATCH_SIZE 8 // Max. batch size for which to use MMVQ kernels.\n`,
@@ -300,21 +367,20 @@ function patched(text, file) {
 /**
  * Applies every patch to the source tree. In a git checkout each file is patched from its committed text (so an
  * older version of these patches is replaced); elsewhere (the tree sent to the GPU machine) from the text there,
- * where patches already applied are left alone. A patch that does not fit throws. Returns the files written.
+ * where patches already applied are left alone. A patch that does not fit throws before any file is written.
+ * Returns the files written.
  */
 export function applyPatches(sourceDir) {
   const git = existsSync(path.join(sourceDir, ".git"));
-  let written = 0;
+  const changed = [];
   for (const file of new Set(patches.map((p) => p.file))) {
     const full = path.join(sourceDir, file);
     const before = readFileSync(full, "utf8");
     const base = git ? execFileSync("git", ["-C", sourceDir, "show", `HEAD:${file}`], { encoding: "utf8", maxBuffer: 1 << 26 }) : before;
     const after = patched(base, file);
     if (after === null) throw new Error(`verispec's llama.cpp patches do not fit ${file} (scripts/llamaPatches.mjs)`);
-    if (after !== before) {
-      writeFileSync(full, after);
-      written++;
-    }
+    if (after !== before) changed.push([full, after]);
   }
-  return written;
+  for (const [full, after] of changed) writeFileSync(full, after);
+  return changed.length;
 }

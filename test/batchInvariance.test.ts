@@ -66,23 +66,51 @@ describe("verispec's llama.cpp patches", () => {
     assert.match(mmvq, /ggml_batch_invariant_env\(\) \? MMVQ_INVARIANT_MAX_COLUMNS : MMVQ_MAX_BATCH_SIZE/);
   });
 
+  test("a thread asking for stock passes gets every stock kernel back: each check, fusion and CUDA graphs", async () => {
+    const { applyPatches, patches } = await loadPatches();
+    const files = [...new Set(patches.map((p) => p.file))];
+    const dir = pristineCopy(files);
+    applyPatches(dir);
+    const text = (file: string) => readFileSync(path.join(dir, file), "utf8");
+    // Every file that reads the variable reads it through a check that the thread's stock pass overrides.
+    for (const file of files.filter((f) => text(f).includes('getenv("GGML_BATCH_INVARIANT")')))
+      assert.match(text(file), /return on && !ggml_cuda_stock_pass;/, file);
+    assert.match(text("ggml/src/ggml-cuda/common.cuh"), /inline thread_local bool ggml_cuda_stock_pass = false;/);
+    const cuda = text("ggml/src/ggml-cuda/ggml-cuda.cu");
+    // The binding finds the setter by this name (native/invariance.cc).
+    assert.match(cuda, /strcmp\(name, "ggml_backend_cuda_set_stock_pass"\) == 0\) \{[^}]*return \(void \*\)ggml_backend_cuda_set_stock_pass;/);
+    assert.match(readFileSync(path.join(root, "native", "invariance.cc"), "utf8"), /"ggml_backend_cuda_set_stock_pass"/);
+    // Fusion only in stock passes; a CUDA graph recorded with the other kernels is recorded again, not replayed.
+    assert.match(cuda, /if \(disable_fusion \|\| ggml_batch_invariant_env\(\)\)/);
+    assert.match(cuda, /if \(graph->verispec_kernels != kernels\) \{\s*graph->verispec_kernels = kernels;\s*properties_changed = true;/);
+  });
+
   test("a source they no longer fit is refused with the file's name", async () => {
     const { applyPatches } = await loadPatches();
-    const dir = pristineCopy(["ggml/src/ggml-cuda/softmax.cu", "ggml/src/ggml-cuda/mmvq.cuh"]);
-    // mmvq.cuh is the first file the patches touch: changed where a patch anchors, it stops the run before any other.
+    const { patches } = await loadPatches();
+    const files = [...new Set(patches.map((p) => p.file))];
+    const dir = pristineCopy(files);
+    // mmvq.cuh changed where a patch anchors: the run stops naming it, and no file is written (common.cuh, patched
+    // before it, included).
     const file = path.join(dir, "ggml/src/ggml-cuda/mmvq.cuh");
     writeFileSync(file, readFileSync(file, "utf8").replace("#define MMVQ_MAX_BATCH_SIZE 8", "#define MMVQ_MAX_BATCH_SIZE 16"));
+    const before = files.map((f) => readFileSync(path.join(dir, f), "utf8"));
     assert.throws(() => applyPatches(dir), /do not fit ggml\/src\/ggml-cuda\/mmvq\.cuh/);
+    assert.deepEqual(
+      files.map((f) => readFileSync(path.join(dir, f), "utf8")),
+      before,
+    );
   });
 });
 
-const build = (batchInvariance: boolean): NativeBuildInfo => ({
+const build = (batchInvariance: boolean, stockPasses = batchInvariance): NativeBuildInfo => ({
   systemInfo: "",
   libraryDir: "",
   backends: ["CPU"],
   rpc: false,
   gpuOffload: false,
   batchInvariance,
+  stockPasses,
 });
 
 describe("turning batch invariance on", () => {
@@ -96,6 +124,11 @@ describe("turning batch invariance on", () => {
     assert.equal(process.env.GGML_BATCH_INVARIANT, undefined);
   });
 
+  test("a CUDA backend without the stock-pass setter (older patches) is refused: prefills would run invariantly", () => {
+    assert.throws(() => enableBatchInvariance(build(true, false), true), /cannot run prefills on the stock kernels/);
+    assert.equal(process.env.GGML_BATCH_INVARIANT, undefined);
+  });
+
   test("after a session exists it is too late: llama.cpp has read its settings", () => {
     noteContextCreated();
     assert.throws(() => enableBatchInvariance(build(true), true), /before this process's first session/);
@@ -105,13 +138,13 @@ describe("turning batch invariance on", () => {
   test("turned on, it sets llama.cpp's variables, and benchmark peers get the stock environment", () => {
     const module = pathToFileURL(path.join(root, "dist", "src", "backends", "llamaCpp", "batchInvariance.js")).href;
     const script = `import(${JSON.stringify(module)}).then((m) => {
-      m.enableBatchInvariance({ batchInvariance: true }, true);
+      m.enableBatchInvariance({ batchInvariance: true, stockPasses: true }, true);
       const peer = m.stockEnvironment();
-      console.log(JSON.stringify([process.env.GGML_BATCH_INVARIANT, process.env.GGML_CUDA_DISABLE_FUSION, peer.GGML_BATCH_INVARIANT ?? null, peer.KEEP]));
+      console.log(JSON.stringify([process.env.GGML_BATCH_INVARIANT, peer.GGML_BATCH_INVARIANT ?? null, peer.KEEP]));
     })`;
     const out = execFileSync(process.execPath, ["-e", script], { env: { ...process.env, KEEP: "yes" }, encoding: "utf8" });
     // The user's own variables pass through to peers; only those set here are taken out.
-    assert.deepEqual(JSON.parse(out), ["1", "1", null, "yes"]);
+    assert.deepEqual(JSON.parse(out), ["1", null, "yes"]);
   });
 
   test("the CLI says why when the loaded llama.cpp lacks the patches", async () => {

@@ -132,6 +132,21 @@ export interface SessionOptions {
   batchSize?: number;
   /** What to summarise of each row ("argmax" by default). */
   rowSummary?: RowSummaryKind;
+  /**
+   * Whether the session's passes keep batch invariance where the backend has it on; true by default. A drafter's
+   * numbers never decide the output, so it may take the backend's fastest kernels (llama.cpp's stock ones on CUDA).
+   */
+  batchInvariant?: boolean;
+}
+
+/** How one evaluate may be computed. */
+export interface EvaluateOptions {
+  /**
+   * The pass prefills a prompt: every generation of the prompt prefills it in the same passes (all of it but its
+   * last token, which the first step carries), so its numbers need not match a pass of another shape, and a
+   * backend keeping batch invariance may take its fastest kernels for it.
+   */
+  prefill?: boolean;
 }
 
 /** Default cap on a session's context size, in tokens. */
@@ -146,7 +161,7 @@ export interface ModelSession {
   readonly batchSize: number;
   readonly vocabulary: Vocabulary;
   /** Evaluates a batch in one forward pass. Positions of each sequence must continue its cache. */
-  evaluate(batch: readonly BatchToken[]): Promise<LogitRows>;
+  evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows>;
   /** Cached length of a sequence (its last position + 1; 0 when empty). */
   sequenceLength(sequence: number): number;
   /** Removes positions [from, to) of a sequence (to the end when `to` is omitted): rolls back rejected drafts. */

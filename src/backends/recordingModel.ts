@@ -4,16 +4,19 @@
  * replaying what each session's cache held.
  */
 import { type CacheEdit, SequenceMirror } from "./cacheEdits.js";
-import type { BatchToken, LanguageModel, ModelSession, SessionOptions, TokenId } from "./languageModel.js";
+import type { BatchToken, EvaluateOptions, LanguageModel, ModelSession, SessionOptions, TokenId } from "./languageModel.js";
 
-export type RecordedCall = { session: number } & ({ kind: "evaluate"; batch: BatchToken[] } | CacheEdit);
+/** An evaluate records its batch, and `prefill` when it was asked as a prompt's prefill. */
+export type RecordedCall = { session: number } & ({ kind: "evaluate"; batch: BatchToken[]; prefill?: true } | CacheEdit);
 
 const RECORDED = new Set(["evaluate", "removeRange", "copySequence", "keepOnlySequence", "clear"]);
 
 function record(session: number, key: string, args: unknown[]): RecordedCall {
   switch (key) {
-    case "evaluate":
-      return { session, kind: "evaluate", batch: (args[0] as BatchToken[]).map((t) => ({ ...t, sequences: [...t.sequences] })) };
+    case "evaluate": {
+      const batch = (args[0] as BatchToken[]).map((t) => ({ ...t, sequences: [...t.sequences] }));
+      return (args[1] as EvaluateOptions | undefined)?.prefill ? { session, kind: "evaluate", batch, prefill: true } : { session, kind: "evaluate", batch };
+    }
     case "removeRange":
       return { session, kind: "removeRange", sequence: args[0] as number, from: args[1] as number, to: args[2] as number | undefined };
     case "copySequence":

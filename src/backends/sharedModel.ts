@@ -13,6 +13,7 @@ import { canPin, PinnedCells } from "./cellPinning.js";
 import {
   type BatchToken,
   DEFAULT_CONTEXT_SIZE,
+  type EvaluateOptions,
   type LanguageModel,
   type LogitRows,
   type ModelSession,
@@ -36,6 +37,8 @@ export interface SharedModelOptions {
   pinCells?: boolean;
   /** What the shared session summarises of each row ("argmax" by default; "top" for a drafter). */
   rowSummary?: RowSummaryKind;
+  /** Whether passes keep batch invariance where the backend has it on (SessionOptions); true by default. */
+  batchInvariant?: boolean;
 }
 
 /** Cells added per slot beyond its context when slots share a cache: tree branches briefly hold a few more. */
@@ -105,6 +108,15 @@ export class SharedModel implements LanguageModel {
     return this.schedule(parts);
   }
 
+  /**
+   * Runs one slot's prompt prefill in a pass of its own: a prefill is run in the same shape by every generation
+   * of its prompt (EvaluateOptions), which a pass merged with other slots' batches would not be.
+   */
+  async prefillAlone(session: ModelSession, batch: readonly BatchToken[]): Promise<LogitRows> {
+    const [rows] = await this.schedule([{ session, batch }], { prefill: true });
+    return rows;
+  }
+
   /** Queues one slot's batch for the next flush (after the current turn of the event loop). */
   enqueue(session: ModelSession, batch: readonly BatchToken[]): Promise<LogitRows> {
     return new Promise((resolve, reject) => {
@@ -126,13 +138,14 @@ export class SharedModel implements LanguageModel {
 
   private async openShared(): Promise<ModelSession> {
     const { slots, sequencesPerSlot } = this.options;
-    const rowSummary = this.options.rowSummary;
-    if (slots === 1) return this.model.createSession({ contextSize: this.options.contextSize, maxSequences: sequencesPerSlot, rowSummary });
+    const { rowSummary, batchInvariant } = this.options;
+    if (slots === 1) return this.model.createSession({ contextSize: this.options.contextSize, maxSequences: sequencesPerSlot, rowSummary, batchInvariant });
     const region = this.slotContext();
     const session = await this.model.createSession({
       contextSize: PinnedCells.cellsNeeded(slots, region, CELLS_PER_SLOT_MARGIN),
       maxSequences: PinnedCells.sequencesNeeded(slots, sequencesPerSlot),
       rowSummary,
+      batchInvariant,
     });
     if (this.options.pinCells !== false && canPin(session)) this.pinned = new PinnedCells(session, slots, sequencesPerSlot, region);
     return session;
@@ -152,8 +165,8 @@ export class SharedModel implements LanguageModel {
   }
 
   /** Runs validated parts after the passes already scheduled. */
-  private schedule(parts: readonly SlotPass[]): Promise<LogitRows[]> {
-    const run = this.tail.then(() => this.runParts(parts));
+  private schedule(parts: readonly SlotPass[], options?: EvaluateOptions): Promise<LogitRows[]> {
+    const run = this.tail.then(() => this.runParts(parts, options));
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -172,14 +185,14 @@ export class SharedModel implements LanguageModel {
     );
   }
 
-  private async runParts(parts: readonly SlotPass[]): Promise<LogitRows[]> {
+  private async runParts(parts: readonly SlotPass[], options?: EvaluateOptions): Promise<LogitRows[]> {
     const shared = await this.sharedSession();
     const out: LogitRows[] = [];
     for (const group of packParts(parts, shared.batchSize)) {
       const mapped = group.map((p) => ({ slot: this.slot(p.session).index, batch: this.slot(p.session).toShared(p.batch) }));
       await this.pinned?.ensureRows(this.pinned.rowsNeeded(mapped));
       const { merged, indexOf } = this.pinned ? this.pinned.arrange(mapped) : inOrder(mapped);
-      const rows = await shared.evaluate(merged);
+      const rows = await shared.evaluate(merged, options);
       this.passes++;
       const rowOf = outputRows(merged);
       const copy = out.length + group.length < parts.length;
@@ -263,9 +276,9 @@ class SlotSession implements ModelSession {
     this.vocabulary = shared.vocabulary;
   }
 
-  async evaluate(batch: readonly BatchToken[]): Promise<LogitRows> {
+  async evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows> {
     this.validate(batch);
-    return this.owner.enqueue(this, batch);
+    return options?.prefill ? this.owner.prefillAlone(this, batch) : this.owner.enqueue(this, batch);
   }
 
   validate(batch: readonly BatchToken[]): void {

@@ -1,5 +1,5 @@
 /** Plain generation with the target alone: the baseline every speedup is measured against. */
-import type { LanguageModel, LogitRows, TokenId } from "../backends/languageModel.js";
+import type { LanguageModel, TokenId } from "../backends/languageModel.js";
 import { DEFAULT_MAX_TOKENS, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
 import { OutputTracker } from "../generation/outputTracker.js";
 import { checkPromptFits, outsideFinish, prefill, promptTokens } from "../generation/prompt.js";
@@ -19,8 +19,12 @@ export async function* generateTargetOnly(
     const tokens = promptTokens(target.vocabulary, prompt);
     checkPromptFits(tokens, session, 1);
     let start = performance.now();
-    let rows = (await prefill(session, tokens)) as LogitRows;
-    let targetCalls = Math.ceil(tokens.length / session.batchSize);
+    // As the speculative loop does: the prompt but its last token in prefill passes, then that token alone, so
+    // both fill the cache in the same passes (which batch-invariant kernels need to give the same numbers).
+    await prefill(session, tokens.slice(0, -1));
+    const last = tokens.length - 1;
+    let rows = await session.evaluate([{ token: tokens[last], position: last, sequences: [0], logits: true }]);
+    let targetCalls = Math.ceil(last / session.batchSize) + 1;
     let position = tokens.length;
     for (;;) {
       const token = chooser.choose(rows, 0, tokens);

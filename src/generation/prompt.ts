@@ -38,7 +38,9 @@ export function contextFor(promptLength: number, maxTokens: number, limit: numbe
 /**
  * Evaluates the tokens in batches of the session's batch size, continuing the
  * sequence's cache, and returns the last batch's rows, whose one row is the logits
- * after the last token (undefined when `wantLogits` is false).
+ * after the last token (undefined when `wantLogits` is false). The passes are a
+ * prompt's prefill (EvaluateOptions): every way of generating prefills all of a
+ * prompt but its last token this way, and the first step's pass carries that token.
  */
 export async function prefill(session: ModelSession, tokens: readonly TokenId[], sequence = 0, wantLogits = true): Promise<LogitRows | undefined> {
   let start = session.sequenceLength(sequence);
@@ -47,7 +49,7 @@ export async function prefill(session: ModelSession, tokens: readonly TokenId[],
     const chunk = tokens.slice(i, i + session.batchSize);
     const isLast = i + session.batchSize >= tokens.length;
     const batch = chunk.map((token, j) => ({ token, position: start + j, sequences: [sequence], logits: wantLogits && isLast && j === chunk.length - 1 }));
-    const rows = await session.evaluate(batch);
+    const rows = await session.evaluate(batch, { prefill: true });
     if (rows.count > 0) last = rows;
     start += chunk.length;
   }

@@ -59,7 +59,15 @@ export class ServingEngine {
       maxWaiting: o.maxWaiting,
     });
     this.drafts =
-      o.draft && new SharedModel(o.draft, { slots: o.parallel, sequencesPerSlot: 1, contextSize: o.contextSize, pinCells: false, rowSummary: "top" });
+      o.draft &&
+      new SharedModel(o.draft, {
+        slots: o.parallel,
+        sequencesPerSlot: 1,
+        contextSize: o.contextSize,
+        pinCells: false,
+        rowSummary: "top",
+        batchInvariant: false,
+      });
   }
 
   /** Checks the job against this server and starts it; throws ApiError (400 for bad input, 429 when full). */

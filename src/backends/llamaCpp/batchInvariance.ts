@@ -3,11 +3,12 @@
  * pass over a block, so greedy speculative text equals one-token decoding on CUDA too, where stock kernels sum in
  * another order for each pass shape and near-ties then flip. It needs verispec's build of llama.cpp, whose patches
  * (scripts/llamaPatches.mjs) act under GGML_BATCH_INVARIANT=1; llama.cpp reads that once per process, at its first
- * pass, so the choice is per process. Graph fusion is turned off with it (llama.cpp fuses only one-token passes).
+ * pass, so the choice is per process. Prompt prefills and drafters still run the stock kernels (SessionOptions,
+ * EvaluateOptions; native.setStockKernels): their numbers need not match passes of other shapes.
  */
 import type { NativeBuildInfo } from "./native.js";
 
-const VARIABLES = { GGML_BATCH_INVARIANT: "1", GGML_CUDA_DISABLE_FUSION: "1" } as const;
+const VARIABLES = { GGML_BATCH_INVARIANT: "1" } as const;
 
 let enabled = false;
 let contextCreated = false;
@@ -22,6 +23,10 @@ export function enableBatchInvariance(build: NativeBuildInfo, hasGpu: boolean): 
       "batch invariance needs verispec's build of llama.cpp (npm run build:llama -- --backend cuda, then VERISPEC_LLAMA_BUILD=cuda); the loaded libraries lack its patches",
     );
   if (!hasGpu) throw new RangeError("batch invariance covers llama.cpp's CUDA kernels: it needs the model on a GPU");
+  if (!build.stockPasses)
+    throw new Error(
+      "batch invariance needs the CUDA backend of verispec's current llama.cpp patches (rebuild: npm run build:llama -- --backend cuda); the loaded one cannot run prefills on the stock kernels",
+    );
   if (contextCreated) throw new Error("batch invariance must be chosen before this process's first session (llama.cpp reads it once)");
   for (const [name, value] of Object.entries(VARIABLES)) {
     if (process.env[name] === undefined) setHere.push(name);

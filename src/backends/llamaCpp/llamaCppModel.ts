@@ -155,7 +155,7 @@ export class LlamaCppModel implements LanguageModel {
       if (this.disposed) this.native.freeContext(released);
       else this.pool.put(shape, released);
     };
-    const session = new LlamaCppSession(this.native, context, this.vocabulary, release, options.rowSummary);
+    const session = new LlamaCppSession(this.native, context, this.vocabulary, release, options.rowSummary, options.batchInvariant ?? true);
     this.sessions.add(session);
     return session;
   }

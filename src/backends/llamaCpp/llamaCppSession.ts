@@ -6,6 +6,7 @@ import { validateBatch } from "../batchValidation.js";
 import {
   addCallStats,
   type BatchToken,
+  type EvaluateOptions,
   type GreedyRun,
   type LogitRows,
   type ModelCallStats,
@@ -93,6 +94,8 @@ export class LlamaCppSession implements ModelSession {
   private evaluation = 0;
   private readonly summaryTop: number;
   private readonly statsAtStart: ModelCallStats;
+  /** The kernels the native context was last told to take (native.setStockKernels); unknown at first. */
+  private stockKernels: boolean | undefined;
 
   constructor(
     private readonly native: NativeBinding,
@@ -101,6 +104,8 @@ export class LlamaCppSession implements ModelSession {
     /** Takes the context back when the session is disposed (to free it, or to keep it for a later session). */
     private readonly release: (context: NativeContext) => void,
     rowSummary: RowSummaryKind = "argmax",
+    /** Whether passes keep batch invariance (where the process has it on) other than prompt prefills. */
+    private readonly batchInvariant = true,
   ) {
     this.summaryTop = SUMMARY_TOP[rowSummary];
     this.statsAtStart = native.contextStats(context);
@@ -110,9 +115,9 @@ export class LlamaCppSession implements ModelSession {
     this.batchSize = info.batchSize;
   }
 
-  async evaluate(batch: readonly BatchToken[]): Promise<LogitRows> {
-    const top = this.summaryTop;
-    const count = await this.decode(batch, top, 1);
+  async evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows> {
+    this.takeKernels(options?.prefill === true);
+    const count = await this.decode(batch, this.summaryTop, 1);
     return this.rowsOf(this.evaluation, count);
   }
 
@@ -120,6 +125,7 @@ export class LlamaCppSession implements ModelSession {
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`a greedy run needs a whole number of steps >= 1, got ${steps}`);
     const top = Math.max(summary ? SUMMARY_TOP[summary] : this.summaryTop, 1);
     const drafted = new Int32Array(steps);
+    this.takeKernels(false);
     await this.decode(batch, top, steps, drafted);
     const summaries = this.buffers.summaries;
     return { tokens: Array.from(drafted), summaries: Array.from({ length: steps }, (_, i) => readSummary(summaries, i * summaryStride(top), top)) };
@@ -135,8 +141,18 @@ export class LlamaCppSession implements ModelSession {
     const distributions = sampler.into && sampler.into.length >= size ? sampler.into.subarray(0, size) : new Float64Array(size);
     const drafted = new Int32Array(steps);
     // No row summaries: each step's whole distribution comes back.
+    this.takeKernels(false);
     await this.decode(batch, 0, steps, drafted, { settings, distributions });
     return { tokens: Array.from(drafted), distributions: Array.from({ length: steps }, (_, i) => distributions.subarray(i * vocabSize, (i + 1) * vocabSize)) };
+  }
+
+  /** Stock kernels for a prefill, or for every pass of a session that need not keep batch invariance. */
+  private takeKernels(prefill: boolean): void {
+    this.checkLive();
+    const stock = prefill || !this.batchInvariant;
+    if (stock === this.stockKernels) return;
+    this.native.setStockKernels(this.context, stock);
+    this.stockKernels = stock;
   }
 
   /**

@@ -50,6 +50,8 @@ export interface NativeBuildInfo {
   gpuOffload: boolean;
   /** Linked against verispec's patched llama.cpp, which can compute batch-invariantly (batchInvariance.ts). */
   batchInvariance: boolean;
+  /** Its CUDA backend lets a context take the stock kernels under batch invariance (setStockKernels). */
+  stockPasses: boolean;
 }
 
 export interface NativeLoadOptions {
@@ -103,6 +105,11 @@ export interface NativeBinding {
   buildInfo(): NativeBuildInfo;
   /** Loads a ggml backend module; returns its registry name. */
   loadBackend(path: string): string;
+  /**
+   * The context's next decodes run llama.cpp's stock kernels (true) or keep batch invariance where the process
+   * has it on (false, the default); nothing changes without verispec's patched CUDA backend (native/invariance.cc).
+   */
+  setStockKernels(context: NativeContext, stock: boolean): void;
   /** Registers an RPC server (which must answer: llama.cpp aborts otherwise); returns the names of its devices. */
   addRpcServer(endpoint: string): string[];
 }

@@ -4,7 +4,7 @@
  */
 import { validateBatch } from "../../batchValidation.js";
 import { type CacheEdit, SequenceMirror } from "../../cacheEdits.js";
-import type { BatchToken, LogitRows, ModelSession, Vocabulary } from "../../languageModel.js";
+import type { BatchToken, EvaluateOptions, LogitRows, ModelSession, Vocabulary } from "../../languageModel.js";
 import type { WorkerConnection } from "./workerConnection.js";
 import type { WorkerSessionInfo } from "./workerProtocol.js";
 
@@ -28,13 +28,13 @@ export class ProcessSession implements ModelSession {
     this.batchSize = info.batchSize;
   }
 
-  async evaluate(batch: readonly BatchToken[]): Promise<LogitRows> {
+  async evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows> {
     this.checkLive();
     validateBatch(batch, { ...this, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.mirror.length(s) });
     const edits = this.edits;
     this.edits = [];
     // Batch tokens are plain records: the IPC channel's structured clone copies them as they are.
-    const { count, logits } = await this.worker.call("evaluate", { session: this.info.session, edits, batch: [...batch] }, this.callTimeoutMs);
+    const { count, logits } = await this.worker.call("evaluate", { session: this.info.session, edits, batch: [...batch], options }, this.callTimeoutMs);
     this.mirror.addBatch(batch);
     const vocabSize = this.vocabulary.size;
     return { count, vocabSize, row: (i) => logits.subarray(i * vocabSize, (i + 1) * vocabSize) };

@@ -40,10 +40,10 @@ const handlers: Handlers = {
     sessions.set(id, s);
     return { session: id, contextSize: s.contextSize, maxSequences: s.maxSequences, batchSize: s.batchSize };
   },
-  async evaluate({ session: id, edits, batch }) {
+  async evaluate({ session: id, edits, batch, options }) {
     const s = session(id);
     for (const edit of edits) applyCacheEdit(s, edit);
-    const rows = await s.evaluate(batch);
+    const rows = await s.evaluate(batch, options);
     const logits = new Float32Array(rows.count * rows.vocabSize);
     for (let i = 0; i < rows.count; i++) logits.set(rows.row(i), i * rows.vocabSize);
     return { count: rows.count, logits };

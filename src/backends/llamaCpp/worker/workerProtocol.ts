@@ -1,6 +1,6 @@
 /** The messages between a model's owner and the worker process that runs the model (plain records, structured-cloned). */
 import type { CacheEdit } from "../../cacheEdits.js";
-import type { BatchToken, SessionOptions } from "../../languageModel.js";
+import type { BatchToken, EvaluateOptions, SessionOptions } from "../../languageModel.js";
 import type { LlamaCppLoadOptions } from "../llamaCppModel.js";
 import type { NativeBuildInfo, NativeDevice, NativeModelInfo } from "../native.js";
 
@@ -18,7 +18,7 @@ export interface WorkerCalls {
   devices: { call: { rpcServers: string[]; connectTimeoutMs: number }; result: { build: NativeBuildInfo; devices: NativeDevice[] } };
   createSession: { call: { options: SessionOptions }; result: WorkerSessionInfo };
   /** Applies the queued cache edits in order, then evaluates; the rows come back packed, row after row. */
-  evaluate: { call: { session: number; edits: CacheEdit[]; batch: BatchToken[] }; result: { count: number; logits: Float32Array } };
+  evaluate: { call: { session: number; edits: CacheEdit[]; batch: BatchToken[]; options?: EvaluateOptions }; result: { count: number; logits: Float32Array } };
   disposeSession: { call: { session: number }; result: null };
 }
 
