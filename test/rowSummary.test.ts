@@ -9,7 +9,14 @@ import type { DraftedToken } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { argmax, samplingDistribution, softmax } from "../src/sampling/distribution.js";
 import { GREEDY, samplingFrom } from "../src/sampling/samplingSettings.js";
-import { DenseDistribution, PointDistribution, rowDistribution, SummarizedDistribution } from "../src/sampling/tokenDistribution.js";
+import {
+  DenseDistribution,
+  PointDistribution,
+  rankByProbability,
+  rowDistribution,
+  SummarizedDistribution,
+  topByProbability,
+} from "../src/sampling/tokenDistribution.js";
 import { useFixturePair } from "./helpers/fixtures.js";
 
 const pair = useFixturePair();
@@ -192,4 +199,24 @@ test("the backend's sampling distribution is sampling/distribution.ts's transfor
     }
   }
   session.dispose();
+});
+
+test("a dense q's few most likely tokens, found in one pass, are the full ranking's first ones, ties to the lower id", () => {
+  // Probabilities from 6 levels over 300 tokens, so most have ties; every 7th token has none (it is never listed).
+  let s = 7;
+  const probs = Float64Array.from({ length: 300 }, (_, i) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return i % 7 === 0 ? 0 : ((s >>> 8) % 6) / 1000;
+  });
+  const ranked = rankByProbability(probs);
+  for (const n of [1, 2, 3, 5, 16, 32, 33, 400]) {
+    assert.deepEqual(topByProbability(probs, Math.min(n, 32)), ranked.slice(0, Math.min(n, 32)), `n = ${n}`);
+    // Through the distribution, asked in growing and shrinking order (a cached short ranking is extended).
+    const q = new DenseDistribution(probs);
+    assert.deepEqual(q.top(3), ranked.slice(0, 3));
+    assert.deepEqual(q.top(n), ranked.slice(0, n), `top(${n})`);
+    assert.deepEqual(q.top(2), ranked.slice(0, 2));
+  }
+  // Fewer tokens with probability > 0 than asked for: all of them.
+  assert.deepEqual(topByProbability(Float64Array.from([0, 0.5, 0, 0.5]), 3), [1, 3]);
 });
