@@ -94,6 +94,8 @@ export class AdaptivePolicy implements DraftPolicy {
   private readonly predictedAt: number[] = [];
   /** Prompt lookup's proposal on a step that drafts nothing, scored against what is emitted. */
   private readonly lookupShadow = new FreeProposalShadow();
+  /** An exploration's second block is due (see chooseLength). */
+  private exploreFollowUp = false;
 
   constructor(private readonly o: AdaptiveOptions = {}) {
     this.initialK = checkDraftLength(o.initialK ?? DEFAULT_DRAFT_LENGTH);
@@ -196,7 +198,24 @@ export class AdaptivePolicy implements DraftPolicy {
       if (rate > bestRate) [best, bestRate] = [k, rate];
     }
     if (best > 0 && this.steps - this.lastUndrafted >= DECODE_REFRESH) return 0;
-    return best > 0 ? this.drafting(best) : this.exploring();
+    if (best > 0) return this.drafting(best);
+    // Where drafting would pay at the acceptance measured if it cost less, an exploration drafts two blocks in a
+    // row: only a block that follows a drafted one prices drafting (the first pays the drafter's catch-up), and a
+    // price measured too high (a cold start) would otherwise never be measured again.
+    if (this.exploreFollowUp) {
+      this.exploreFollowUp = false;
+      return 1;
+    }
+    const k = this.exploring();
+    this.exploreFollowUp = k > 0 && this.paysIfDraftingWereFree();
+    return k;
+  }
+
+  /** Whether some draft length would beat not drafting, were drafting free (the acceptance and pass costs alone). */
+  private paysIfDraftingWereFree(): boolean {
+    const undrafted = (1 + this.othersYield) / this.passTime(1);
+    for (let k = 1; k <= this.maxK; k++) if ((this.expectedTokens(k) + this.othersYield) / this.passTime(k + 1) > undrafted) return true;
+    return false;
   }
 
   private drafting(k: number): number {

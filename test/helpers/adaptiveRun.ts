@@ -1,9 +1,9 @@
 /** Synthetic devices and block outcomes for the adaptive policy's tests, without any model. */
 import type { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
 
-/** A device: drafter ms per drafted token, and a target pass of n tokens at a step in `pass(n, step)` ms. */
+/** A device: drafter ms per drafted token (or by step), and a target pass of n tokens at a step in `pass(n, step)` ms. */
 export interface Device {
-  draftMs: number;
+  draftMs: number | ((step: number) => number);
   pass(n: number, step: number): number;
 }
 // Figures of the order measured: H200 with the 7B-shape target (4.4 ms decode, 6.5 ms for 5 tokens, drafter 1.1 ms
@@ -22,7 +22,8 @@ export function run(policy: AdaptivePolicy, device: Device, steps: number, rateA
     const rate = typeof rateAt === "number" ? rateAt : rateAt(s);
     while (accepted < k && ((s * 7 + accepted * 13) % 100) / 100 < rate) accepted++;
     // The first block after a stretch without drafting also pays the drafter's catch-up.
-    const draftMs = k * device.draftMs + (k > 0 && previous === 0 ? catchUpMs : 0);
+    const perToken = typeof device.draftMs === "number" ? device.draftMs : device.draftMs(s);
+    const draftMs = k * perToken + (k > 0 && previous === 0 ? catchUpMs : 0);
     const emitted = new Array(accepted + 1).fill(0);
     policy.observe({
       drafted: k,
