@@ -1,0 +1,98 @@
+/**
+ * A slot of a SharedModel: a ModelSession over sequences base..base+width-1 of the shared session, seen as
+ * 0..width-1. Its passes go through the owner (merged with other slots' or run alone); cache edits go straight
+ * to the shared session, except the chain's removals, which the owner turns into released cells.
+ */
+import { validateBatch } from "./batchValidation.js";
+import type { BatchToken, EvaluateOptions, LogitRows, ModelSession, Vocabulary } from "./languageModel.js";
+
+/** What a slot needs of the model that owns it (SharedModel). */
+export interface SlotOwner {
+  /** Queues the slot's batch for the next merged pass. */
+  enqueue(session: ModelSession, batch: readonly BatchToken[]): Promise<LogitRows>;
+  /** Runs the slot's prompt prefill in a pass of its own. */
+  prefillAlone(session: ModelSession, batch: readonly BatchToken[]): Promise<LogitRows>;
+  /** Gives back positions [from, to) of the slot's chain. */
+  releaseCells(shared: ModelSession, slot: number, from: number, to: number | undefined): void;
+}
+
+/** A slot: sequences base..base+width-1 of the shared session, seen as 0..width-1. */
+export class SlotSession implements ModelSession {
+  readonly maxSequences: number;
+  readonly batchSize: number;
+  readonly vocabulary: Vocabulary;
+  private readonly base: number;
+  private live = true;
+
+  constructor(
+    private readonly owner: SlotOwner,
+    private readonly shared: ModelSession,
+    readonly index: number,
+    stride: number,
+    width: number,
+    readonly contextSize: number,
+    private readonly onRelease: () => void,
+  ) {
+    this.base = index * stride;
+    this.maxSequences = width;
+    this.batchSize = shared.batchSize;
+    this.vocabulary = shared.vocabulary;
+  }
+
+  async evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows> {
+    this.validate(batch);
+    return options?.prefill ? this.owner.prefillAlone(this, batch) : this.owner.enqueue(this, batch);
+  }
+
+  validate(batch: readonly BatchToken[]): void {
+    this.checkLive();
+    const { batchSize, contextSize, maxSequences } = this;
+    validateBatch(batch, { batchSize, contextSize, maxSequences, vocabSize: this.vocabulary.size, sequenceLength: (s) => this.sequenceLength(s) });
+  }
+
+  /** The batch with this slot's sequence ids mapped to the shared session's. */
+  toShared(batch: readonly BatchToken[]): BatchToken[] {
+    this.checkLive();
+    return batch.map((t) => ({ ...t, sequences: t.sequences.map((s) => this.base + s) }));
+  }
+
+  sequenceLength(sequence: number): number {
+    return this.shared.sequenceLength(this.id(sequence));
+  }
+
+  removeRange(sequence: number, from: number, to?: number): void {
+    if (sequence === 0) this.owner.releaseCells(this.shared, this.index, from, to);
+    else this.shared.removeRange(this.id(sequence), from, to);
+  }
+
+  copySequence(source: number, destination: number): void {
+    this.shared.copySequence(this.id(source), this.id(destination));
+  }
+
+  keepOnlySequence(sequence: number): void {
+    this.id(sequence);
+    for (let s = 0; s < this.maxSequences; s++) if (s !== sequence && this.sequenceLength(s) > 0) this.removeRange(s, 0);
+  }
+
+  clear(): void {
+    for (let s = 0; s < this.maxSequences; s++) if (this.sequenceLength(s) > 0) this.removeRange(s, 0);
+  }
+
+  dispose(): void {
+    if (!this.live) return;
+    this.clear();
+    this.live = false;
+    this.onRelease();
+  }
+
+  private id(sequence: number): number {
+    this.checkLive();
+    if (!Number.isInteger(sequence) || sequence < 0 || sequence >= this.maxSequences)
+      throw new RangeError(`sequence ${sequence} is outside this slot's 0..${this.maxSequences - 1}`);
+    return this.base + sequence;
+  }
+
+  private checkLive(): void {
+    if (!this.live) throw new Error("the slot has been released");
+  }
+}
