@@ -10,11 +10,17 @@ interface InfoFlags extends PlacementFlags {
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
+function invariance(build: NativeBuildInfo): string {
+  if (!build.batchInvariance) return "not in these libraries (verispec's CUDA build has it)";
+  if (!build.stockPasses) return "patched, but no CUDA backend with stock prefills is loaded (it needs verispec's current CUDA build)";
+  return "available (verispec's patched llama.cpp; prefills and drafters keep the stock kernels)";
+}
+
 function describe(build: NativeBuildInfo, devices: NativeDevice[]): string {
   return [
     `llama.cpp libraries: ${build.libraryDir}`,
     `backends: ${build.backends.join(", ")} (GPU offload: ${build.gpuOffload ? "yes" : "no"}, RPC: ${build.rpc ? "loaded" : "not loaded"})`,
-    `batch invariance (--batch-invariant): ${build.batchInvariance ? "available (verispec's patched llama.cpp)" : "not in these libraries (verispec's CUDA build has it)"}`,
+    `batch invariance (--batch-invariant): ${invariance(build)}`,
     `CPU features: ${build.systemInfo}`,
     "devices:",
     ...devices.map(
