@@ -43,12 +43,12 @@ const MIXED = ["chain", "tree", "adaptive", "cascade"];
  * 8 greedy requests (prompts, policies and drafters all different) through a scheduler with `slots` slots: each
  * returns exactly its target-only tokens, and every step is one target pass carrying several requests' blocks.
  */
-async function checkConcurrentGreedy(targetModel: LanguageModel, draftModel: LanguageModel, slots: number) {
+async function checkConcurrentGreedy(targetModel: LanguageModel, draftModel: LanguageModel, slots: number, promptInStep?: number) {
   const prompts = fixturePrompts(8, 11);
   const expected = await Promise.all(prompts.map((p) => targetOnlyTokens(targetModel, p, { maxTokens: 40 })));
   const target = new RecordingModel(targetModel);
   const drafts = new SharedModel(draftModel, { slots, sequencesPerSlot: 1 });
-  const scheduler = new SpeculativeScheduler(target, { slots, sequencesPerSlot: SEQUENCES_PER_SLOT });
+  const scheduler = new SpeculativeScheduler(target, { slots, sequencesPerSlot: SEQUENCES_PER_SLOT, promptInStep });
   const streams = prompts.map((prompt, i) =>
     scheduler.submit({
       prompt,
@@ -61,8 +61,14 @@ async function checkConcurrentGreedy(targetModel: LanguageModel, draftModel: Lan
   const results = await drain(streams);
   for (const [i, r] of results.entries()) assert.deepEqual(r.tokens, expected[i], `request ${i} (${MIXED[i % MIXED.length]}) differs from target-only`);
   // Every target call of the run is either one step's single pass (prompts join the first) or a pass without logits: a prompt prefilled alone, or placeholder rows of the pinned cells.
-  const prefills = target.evaluations.filter((e) => e.batch.every((t) => !t.logits)).length;
-  assert.equal(target.evaluations.length, prefills + scheduler.stats.steps, "one target pass per step");
+  const prefills = target.evaluations.filter((e) => e.prefill || e.batch.every((t) => !t.logits));
+  assert.equal(target.evaluations.length, prefills.length + scheduler.stats.steps, "one target pass per step");
+  // A prompt prefilled alone is a pass of its own: one slot's sequences only (SharedModel.prefillAlone).
+  for (const p of prefills.filter((e) => e.prefill)) {
+    const slotsIn = new Set(p.batch.flatMap((t) => t.sequences.map((s) => Math.floor(s / SEQUENCES_PER_SLOT))));
+    assert.equal(slotsIn.size, 1, "a prefill pass holds one slot's tokens");
+  }
+  if (promptInStep === 0) assert.ok(prefills.filter((e) => e.prefill).length >= prompts.length - 1, "prompts were prefilled alone");
   assert.ok(scheduler.stats.requestSteps / scheduler.stats.steps > Math.min(slots, 8) / 2, "steps carry several requests' blocks");
   const drafterCalls = results.reduce((n, r) => n + r.steps.reduce((m, e) => m + e.drafterCalls, 0), 0);
   assert.ok(drafts.passes < drafterCalls / (slots >= 4 ? 2 : 1), `drafters share passes (${drafts.passes} passes for ${drafterCalls} drafter calls)`);
@@ -80,6 +86,8 @@ test("n-gram: 8 concurrent greedy requests, mixed policies and drafters, each eq
 test("GGUF fixtures: 8 concurrent greedy requests, mixed policies and drafters, each equal their target-only output", async () => {
   const { target, draft } = await loadFixturePair();
   await checkConcurrentGreedy(target, draft, 8);
+  // Every prompt prefilled alone (but its last token), in passes of their own among the other slots' steps.
+  await checkConcurrentGreedy(target, draft, 4, 0);
   target.dispose();
   draft.dispose();
 });
