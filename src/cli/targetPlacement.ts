@@ -45,7 +45,7 @@ export function addPlacementOptions(command: Command): Command {
     .option("--f32-cache", "keep the target's KV cache in float32: batch-shape rounding differences then stay tiny instead of being rounded to float16")
     .option(
       "--batch-invariant",
-      "GPU: compute every token the same way whatever the pass's size, so greedy text equals target-only decoding bit for bit (verispec's CUDA build of llama.cpp; passes cost more)",
+      "GPU: after the prompt's prefill, compute every target token the same way whatever the pass's size, so greedy text equals target-only decoding bit for bit (verispec's CUDA build of llama.cpp; passes cost a little more)",
     )
     .option("--gpu-layers <n>", "target layers to offload to the GPU (default: all)", nonNegativeInteger)
     .option("--target-rpc <host:port,...>", "put the target's layers on these llama.cpp RPC servers (ggml-rpc-server); the drafter stays local", endpoints)
