@@ -153,10 +153,11 @@ void run_steps(DecodeWork &w) {
 
 void run_decode(DecodeWork &w) {
   w.started = Clock::now();
-  set_stock_pass(w.stock);
+  // The worker thread's choice is invariant kernels unless a decode asks for the stock ones, and is put back after.
+  if (w.stock) set_stock_pass(true);
   decode_once(w, 0);
   if (w.drafted) run_steps(w);
-  set_stock_pass(false);
+  if (w.stock) set_stock_pass(false);
   w.finished = Clock::now();
 }
 

@@ -3,8 +3,6 @@
 // ask for the stock kernels instead, for passes whose numbers need not match other shapes: a prompt's prefill,
 // which every generation of the prompt runs in the same shape, and a drafter's passes, which never decide the
 // output. The choice is per thread in the backend, so the worker thread sets it before each llama_decode.
-#include <atomic>
-
 #include "binding.h"
 
 namespace verispec {
@@ -14,24 +12,21 @@ namespace {
 using SetStockPass = void (*)(bool);
 
 // The patched CUDA backend's setter; null without CUDA or without the patches (then there is nothing to choose).
-// Looked up until found: backends may be registered after the first call.
-SetStockPass stock_pass_setter() {
-  static std::atomic<SetStockPass> found{nullptr};
-  SetStockPass setter = found.load();
-  if (setter) return setter;
+SetStockPass find_stock_pass_setter() {
   ggml_backend_reg_t reg = ggml_backend_reg_by_name("CUDA");
-  setter = reg ? (SetStockPass)ggml_backend_reg_get_proc_address(reg, "ggml_backend_cuda_set_stock_pass") : nullptr;
-  if (setter) found.store(setter);
-  return setter;
+  return reg ? (SetStockPass)ggml_backend_reg_get_proc_address(reg, "ggml_backend_cuda_set_stock_pass") : nullptr;
 }
 
 }  // namespace
 
+// Decodes run once a model is loaded, when every backend is registered: the setter is looked up once for them.
 void set_stock_pass(bool stock) {
-  if (SetStockPass setter = stock_pass_setter()) setter(stock);
+  static const SetStockPass setter = find_stock_pass_setter();
+  if (setter) setter(stock);
 }
 
-bool stock_pass_available() { return stock_pass_setter() != nullptr; }
+// Asked any time (before a model is loaded too): looked up each time.
+bool stock_pass_available() { return find_stock_pass_setter() != nullptr; }
 
 // setStockKernels(ctx, stock): the context's next decodes run llama.cpp's stock kernels (true) or keep batch
 // invariance where the process has it on (false, the default).

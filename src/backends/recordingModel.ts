@@ -15,7 +15,7 @@ function record(session: number, key: string, args: unknown[]): RecordedCall {
   switch (key) {
     case "evaluate": {
       const batch = (args[0] as BatchToken[]).map((t) => ({ ...t, sequences: [...t.sequences] }));
-      return (args[1] as EvaluateOptions | undefined)?.prefill ? { session, kind: "evaluate", batch, prefill: true } : { session, kind: "evaluate", batch };
+      return { session, kind: "evaluate", batch, ...((args[1] as EvaluateOptions | undefined)?.prefill && { prefill: true }) };
     }
     case "removeRange":
       return { session, kind: "removeRange", sequence: args[0] as number, from: args[1] as number, to: args[2] as number | undefined };

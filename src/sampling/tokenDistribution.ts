@@ -23,9 +23,9 @@ export interface TokenDistribution {
 
 /** A distribution held as a whole vector; entropy and ranking are computed when first asked for. */
 export class DenseDistribution implements TokenDistribution {
-  /** The most likely tokens, most likely first: all with probability > 0, or the first `rankedUpTo` of them. */
+  /** The most likely tokens, most likely first: all with probability > 0 (`rankedAll`), or the first few of them. */
   private ranked: TokenId[] | undefined;
-  private rankedUpTo = 0;
+  private rankedAll = false;
   private h: number | undefined;
 
   constructor(private readonly probs: Float64Array) {}
@@ -51,9 +51,9 @@ export class DenseDistribution implements TokenDistribution {
     if (n === 1) return this.probs.length ? [argmax(this.probs)] : [];
     // The verifier asks for a few (a margin, a tree's alternatives): one pass keeps them, where ranking the whole
     // vocabulary cost about 1 ms a row in JavaScript at 8,192 tokens.
-    if (this.ranked === undefined || (this.ranked.length < n && this.rankedUpTo < n)) {
-      this.ranked = n <= FEW_TOP_TOKENS ? topByProbability(this.probs, n) : rankByProbability(this.probs);
-      this.rankedUpTo = n <= FEW_TOP_TOKENS ? n : Number.POSITIVE_INFINITY;
+    if (this.ranked === undefined || (this.ranked.length < n && !this.rankedAll)) {
+      this.rankedAll = n > FEW_TOP_TOKENS;
+      this.ranked = this.rankedAll ? rankByProbability(this.probs) : topByProbability(this.probs, n);
     }
     return this.ranked.slice(0, n);
   }

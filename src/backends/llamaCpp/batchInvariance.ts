@@ -8,12 +8,12 @@
  */
 import type { NativeBuildInfo } from "./native.js";
 
-const VARIABLES = { GGML_BATCH_INVARIANT: "1" } as const;
+const VARIABLE = "GGML_BATCH_INVARIANT";
 
 let enabled = false;
 let contextCreated = false;
-/** The variables this module set (not those the user had set already). */
-const setHere: string[] = [];
+/** Whether this module set the variable (rather than the user). */
+let setHere = false;
 
 /** Turns batch invariance on for this process; throws where it cannot hold. */
 export function enableBatchInvariance(build: NativeBuildInfo, hasGpu: boolean): void {
@@ -28,10 +28,8 @@ export function enableBatchInvariance(build: NativeBuildInfo, hasGpu: boolean): 
       "batch invariance needs the CUDA backend of verispec's current llama.cpp patches (rebuild: npm run build:llama -- --backend cuda); the loaded one cannot run prefills on the stock kernels",
     );
   if (contextCreated) throw new Error("batch invariance must be chosen before this process's first session (llama.cpp reads it once)");
-  for (const [name, value] of Object.entries(VARIABLES)) {
-    if (process.env[name] === undefined) setHere.push(name);
-    process.env[name] = value;
-  }
+  setHere = process.env[VARIABLE] === undefined;
+  process.env[VARIABLE] = "1";
   enabled = true;
 }
 
@@ -43,6 +41,6 @@ export function noteContextCreated(): void {
 /** The environment for a child process that must run llama.cpp's stock kernels (a benchmark peer). */
 export function stockEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of setHere) delete env[name];
+  if (setHere) delete env[VARIABLE];
   return env;
 }

@@ -83,6 +83,15 @@ class BatchBuffers {
   }
 }
 
+/** One decode: row summaries of `top` tokens, a run of `steps` (greedy into `drafted`, or `sampled`), a prefill. */
+interface DecodeRequest {
+  top: number;
+  steps: number;
+  drafted?: Int32Array;
+  sampled?: { settings: Float64Array; distributions: Float64Array };
+  prefill?: boolean;
+}
+
 export class LlamaCppSession implements ModelSession {
   readonly contextSize: number;
   readonly maxSequences: number;
@@ -116,8 +125,7 @@ export class LlamaCppSession implements ModelSession {
   }
 
   async evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows> {
-    this.takeKernels(options?.prefill === true);
-    const count = await this.decode(batch, this.summaryTop, 1);
+    const count = await this.decode(batch, { top: this.summaryTop, steps: 1, prefill: options?.prefill });
     return this.rowsOf(this.evaluation, count);
   }
 
@@ -125,8 +133,7 @@ export class LlamaCppSession implements ModelSession {
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`a greedy run needs a whole number of steps >= 1, got ${steps}`);
     const top = Math.max(summary ? SUMMARY_TOP[summary] : this.summaryTop, 1);
     const drafted = new Int32Array(steps);
-    this.takeKernels(false);
-    await this.decode(batch, top, steps, drafted);
+    await this.decode(batch, { top, steps, drafted });
     const summaries = this.buffers.summaries;
     return { tokens: Array.from(drafted), summaries: Array.from({ length: steps }, (_, i) => readSummary(summaries, i * summaryStride(top), top)) };
   }
@@ -141,32 +148,22 @@ export class LlamaCppSession implements ModelSession {
     const distributions = sampler.into && sampler.into.length >= size ? sampler.into.subarray(0, size) : new Float64Array(size);
     const drafted = new Int32Array(steps);
     // No row summaries: each step's whole distribution comes back.
-    this.takeKernels(false);
-    await this.decode(batch, 0, steps, drafted, { settings, distributions });
+    await this.decode(batch, { top: 0, steps, drafted, sampled: { settings, distributions } });
     return { tokens: Array.from(drafted), distributions: Array.from({ length: steps }, (_, i) => distributions.subarray(i * vocabSize, (i + 1) * vocabSize)) };
-  }
-
-  /** Stock kernels for a prefill, or for every pass of a session that need not keep batch invariance. */
-  private takeKernels(prefill: boolean): void {
-    this.checkLive();
-    const stock = prefill || !this.batchInvariant;
-    if (stock === this.stockKernels) return;
-    this.native.setStockKernels(this.context, stock);
-    this.stockKernels = stock;
   }
 
   /**
    * Validates and stages a batch and decodes it (a run of `steps` when `drafted` is given: greedy, or sampled
-   * with `sampled`); returns the rows asked for.
+   * with `sampled`); returns the rows asked for. A prefill, and every pass of a session that need not keep batch
+   * invariance, takes the stock kernels.
    */
-  private async decode(
-    batch: readonly BatchToken[],
-    top: number,
-    steps: number,
-    drafted?: Int32Array,
-    sampled?: { settings: Float64Array; distributions: Float64Array },
-  ): Promise<number> {
+  private async decode(batch: readonly BatchToken[], { top, steps, drafted, sampled, prefill }: DecodeRequest): Promise<number> {
     this.checkLive();
+    const stock = prefill === true || !this.batchInvariant;
+    if (stock !== this.stockKernels) {
+      this.native.setStockKernels(this.context, stock);
+      this.stockKernels = stock;
+    }
     const { batchSize, contextSize, maxSequences } = this;
     validateBatch(batch, {
       batchSize,
