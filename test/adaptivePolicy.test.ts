@@ -182,6 +182,7 @@ test("prompt lookup is scored while adaptive drafts nothing, so it drafts again 
         qx: block.tokens.map(() => 1),
         verifiedTokens: k + 1,
         passTokens: k + 1,
+        passPrefill: 0,
         draftMs: 0.001 * k,
         verifyMs: CPU.pass(k + 1, step),
         emitted,
@@ -193,4 +194,27 @@ test("prompt lookup is scored while adaptive drafts nothing, so it drafts again 
   const unscored = await stepsUntilDrafting(false);
   assert.ok(scored <= 16, `drafting resumed at step ${scored} (without the shadow: ${unscored})`);
   assert.ok(unscored >= 3 * scored, `without the shadow it resumed at step ${unscored}, with it at ${scored}`);
+});
+
+test("a shared pass that also prefilled a new request's prompt does not price verification", () => {
+  // The H200's 7B-shape target in a shared pass: 10 tokens of blocks in 8 ms, 20 in 9 ms (0.1 ms a token).
+  // A pass that also wrote a joining request's 150-token prompt took 30 ms: priced, it would bend the line to
+  // about 0.15 ms a token, and drafting at high concurrency would look dearer than it is.
+  const outcome = (passTokens: number, passPrefill: number, verifyMs: number) => ({
+    drafted: 3,
+    accepted: 2,
+    qx: [0.9, 0.9, 0.9],
+    verifiedTokens: 4,
+    passTokens,
+    passPrefill,
+    draftMs: 0.3,
+    verifyMs,
+    emitted: [1, 2, 3],
+  });
+  const policy = new AdaptivePolicy();
+  for (let i = 0; i < 20; i++) policy.observe(outcome(10 + 10 * (i % 2), 0, 8 + (i % 2)));
+  const before = policy.cost.verifyTime(40);
+  assert.ok(Math.abs(before - 11) < 0.05, `40 tokens ${before}`);
+  policy.observe(outcome(170, 150, 30));
+  assert.equal(policy.cost.verifyTime(40), before);
 });

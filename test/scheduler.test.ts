@@ -70,6 +70,12 @@ async function checkConcurrentGreedy(targetModel: LanguageModel, draftModel: Lan
   }
   if (promptInStep === 0) assert.ok(prefills.filter((e) => e.prefill).length >= prompts.length - 1, "prompts were prefilled alone");
   assert.ok(scheduler.stats.requestSteps / scheduler.stats.steps > Math.min(slots, 8) / 2, "steps carry several requests' blocks");
+  // Every request was admitted once; its first step joins others' (one step takes at most `slots` newcomers, and
+  // with every slot free at once at least slots of them).
+  const { admissions, joinSteps, passMs, joinPassMs } = scheduler.stats;
+  assert.equal(admissions, prompts.length);
+  assert.ok(joinSteps >= Math.ceil(prompts.length / slots) && joinSteps < prompts.length, `${joinSteps} steps carried a new request`);
+  assert.ok(joinPassMs <= passMs);
   const drafterCalls = results.reduce((n, r) => n + r.steps.reduce((m, e) => m + e.drafterCalls, 0), 0);
   assert.ok(drafts.passes < drafterCalls / (slots >= 4 ? 2 : 1), `drafters share passes (${drafts.passes} passes for ${drafterCalls} drafter calls)`);
   assert.equal(drafts.freeSlots, slots, "every drafter slot is free afterwards");

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
 import { runLoad } from "../src/bench/serveLoad.js";
-import { percentile, summarizeLevel, withSpeedups } from "../src/bench/serveSummary.js";
+import { percentile, serverSteps, summarizeLevel, withSpeedups } from "../src/bench/serveSummary.js";
+import { emptySchedulerStats } from "../src/decoding/scheduler.js";
 import { chatTemplateFrom } from "../src/server/chatTemplate.js";
 import { VerispecServer } from "../src/server/httpServer.js";
 import { ServingEngine } from "../src/server/servingEngine.js";
@@ -83,6 +84,38 @@ test("level summaries: throughput over the wall time, percentiles, speedups agai
     withSpeedups([one, level]).map((l) => l.speedupOverConcurrency1),
     [1, 2],
   );
+});
+
+test("a level's steps: the scheduler's counters over the level, per step", () => {
+  const before = { ...emptySchedulerStats(), steps: 10, passMs: 50, joinSteps: 1, joinPassMs: 9 };
+  // 4 steps in the level: 10 requests (2.5 a step), 40 tokens (10 a step); 2 admissions in 6 ms (1.5 a step); one
+  // step carried a new prompt, its pass 20 ms, so the other three passes took (44 - 20) / 3 = 8 ms each.
+  const after = {
+    ...before,
+    steps: 14,
+    requestSteps: 10,
+    passTokens: 40,
+    admissions: 2,
+    admitMs: 6,
+    planMs: 8,
+    passMs: 94,
+    settleMs: 2,
+    joinSteps: 2,
+    joinPassMs: 29,
+  };
+  assert.deepEqual(serverSteps(before, after), {
+    steps: 4,
+    requests: 2.5,
+    passTokens: 10,
+    stepMs: 1.5 + 2 + 11 + 0.5,
+    planMs: 2,
+    passMs: 11,
+    settleMs: 0.5,
+    admitMs: 1.5,
+    joinSteps: 1,
+    joinPassMs: 20,
+    otherPassMs: 8,
+  });
 });
 
 async function waitForIdle(url: string): Promise<unknown> {

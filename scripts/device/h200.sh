@@ -4,6 +4,7 @@
 # node, stripped), .device/node-include (N-API headers), .device/llama-src.tar.xz (node-llama-cpp's bundled
 # llama.cpp source, trimmed), .device/app.tar.xz (dist/ and the few runtime packages), .device/humaneval.jsonl.
 #   bash scripts/device/h200.sh setup    # Node, llama.cpp with CUDA for sm_90 + its tools, the binding, the 7B cost-equivalent target
+#   bash scripts/device/h200.sh pack_build  # the CUDA build into $OUT, to carry to a later machine as .device/cuda-build.tar.xz.*
 #   bash scripts/device/h200.sh probe    # devices, llama.cpp's pass-cost curve, a first GPU generation   (writes $OUT)
 #   bash scripts/device/h200.sh profile  # where a step's time goes, CUDA graphs on and off              (writes $OUT)
 #   bash scripts/device/h200.sh head_to_head ["policies"] [secs] # verispec beside llama.cpp's programs, 20 x 3, one run (writes $OUT)
@@ -17,6 +18,7 @@
 #   bash scripts/device/h200.sh serve_lookup         # serve, adaptive with and without lookup first, target alone (writes $OUT)
 #   bash scripts/device/h200.sh serve_scaling [n]    # serve at concurrency 1..8, n requests a level         (writes $OUT)
 #   bash scripts/device/h200.sh invariant ["policies"] [secs] [repeats] [folder] # --batch-invariant: identity and speed (writes $OUT)
+#   bash scripts/device/h200.sh serve_diagnose       # where a served step's time goes, by concurrency       (writes $OUT)
 #   bash scripts/device/h200.sh serve_peer # llama-server (same source, model, draft, slots) under the same load
 # Each phase is idempotent: on a machine still warm from an earlier call, setup only unpacks the new app.
 set -euo pipefail
@@ -27,6 +29,8 @@ TARGET_7B=/opt/verispec-models/target-7b.gguf
 DRAFT=models/verispec-draft.gguf
 OUT=${OUT:-/tmp/out}
 export VERISPEC_LLAMA_BUILD=cuda VERISPEC_NODE_INCLUDE=$NODE_HOME/include/node
+# llama.cpp's programs find the build's libraries wherever the tree lies (a carried build: pack_build).
+export LD_LIBRARY_PATH=$PWD/native/.llama-build/cuda/bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 setup() {
   if [ ! -x $NODE ]; then
@@ -36,6 +40,12 @@ setup() {
   fi
   tar -xJf .device/app.tar.xz
   if [ ! -f native/.llama-src/CMakeLists.txt ]; then mkdir -p native/.llama-src && tar -xJf .device/llama-src.tar.xz -C native/.llama-src; fi
+  if [ ! -f native/.llama-build/cuda/verispec_llama.node ] && ls .device/cuda-build.tar.xz.* >/dev/null 2>&1; then
+    # A build made on an earlier machine (pack_build): its libraries and programs, then the binding against them.
+    mkdir -p native/.llama-build/cuda/bin && cat .device/cuda-build.tar.xz.* | tar -xJ -C native/.llama-build/cuda/bin
+    $NODE scripts/buildLlama.mjs --backend cuda --binding-only >/tmp/build.log 2>&1 || { tail -20 /tmp/build.log; exit 1; }
+    echo "the binding built against the carried CUDA build"
+  fi
   if [ ! -f native/.llama-build/cuda/verispec_llama.node ]; then
     local start=$SECONDS
     # llama-server too, as the serving peer; if it does not build, the rest still does.
@@ -49,6 +59,16 @@ setup() {
     mkdir -p "$(dirname $TARGET_7B)"
     $NODE dist/src/cli/main.js embed-target --source models/verispec-target.gguf --shape 7b --out $TARGET_7B
   fi
+}
+
+# The CUDA build's libraries and programs into $OUT in pieces the device tool brings back (at most 15 MiB each):
+# carried in .device/ as cuda-build.tar.xz.*, a later machine's setup skips the build (unless the patches changed).
+pack_build() {
+  mkdir -p "$OUT"
+  local bin=native/.llama-build/cuda/bin
+  (cd $bin && ls lib*.so* llama-bench llama-simple llama-speculative-simple llama-server 2>/dev/null | tar -cf - -T - | xz -T16 -6) |
+    split -b 15M -d - "$OUT/cuda-build.tar.xz."
+  ls -la "$OUT"/cuda-build.tar.xz.*
 }
 
 probe() {
@@ -242,6 +262,21 @@ serve_scaling() {
   local load="--prompts .device/humaneval.jsonl --limit 40 --requests $n --concurrency 1,2,4,8 --max-tokens 128 --threads 8 --no-figures"
   timeout 200 $NODE dist/src/cli/main.js bench-serve $load $v --policy adaptive --out "$OUT/serve-h200-adaptive-lookup-$n" || true
   timeout 200 $NODE dist/src/cli/main.js bench-serve $load $v --draft none --policy chain --out "$OUT/serve-h200-target-only-$n" || true
+}
+
+# Where a served step's time goes by concurrency (bench-serve's step table): the target's pass-cost curve up to
+# 192 tokens, adaptive with lookup first at 1, 2, 4, 8 (64 requests a level), the target alone and chain k = 8 at
+# 1 and 8; everything in $OUT/diagnose.tar (the device tool brings back few files).
+serve_diagnose() {
+  mkdir -p "$OUT/diagnose"
+  local d=$OUT/diagnose v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
+  local load="--prompts .device/humaneval.jsonl --limit 40 --max-tokens 128 --threads 8 --no-figures"
+  native/.llama-build/cuda/bin/llama-bench -m $TARGET_7B -ngl 99 -p 1,2,4,8,16,24,32,48,64,96,128,192 -n 0 -d 256 -r 3 -o md >"$d/pass-cost-curve.md" 2>/dev/null || true
+  cat "$d/pass-cost-curve.md"
+  timeout 150 $NODE dist/src/cli/main.js bench-serve $load --requests 64 --concurrency 1,2,4,8 $v --policy adaptive --out "$d/adaptive-lookup-64" 2>&1 | grep -v '^\[' || true
+  timeout 100 $NODE dist/src/cli/main.js bench-serve $load --requests 64 --concurrency 1,8 $v --draft none --policy chain --out "$d/target-only-64" 2>&1 | grep -v '^\[' || true
+  timeout 60 $NODE dist/src/cli/main.js bench-serve $load --requests 32 --concurrency 1,8 $v --policy chain --k 8 --out "$d/chain8-lookup-32" 2>&1 | grep -v '^\[' || true
+  tar -cf "$OUT/diagnose.tar" -C "$OUT" diagnose && rm -rf "$d"
 }
 
 # Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).

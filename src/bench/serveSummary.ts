@@ -1,5 +1,46 @@
 /** Summaries of a serving benchmark per concurrency level, its figure and its report. */
+import type { SchedulerStats } from "../decoding/scheduler.js";
 import type { RequestRecord } from "./serveLoad.js";
+
+/** A level's steps as the server's scheduler counted them (a server in the bench's own process); means per step. */
+export interface LevelSteps {
+  steps: number;
+  /** Requests in a step's pass, and the pass's tokens. */
+  requests: number;
+  passTokens: number;
+  /** Wall time of a step: planning (drafting), the target pass, settling, and admissions spread over the steps. */
+  stepMs: number;
+  planMs: number;
+  passMs: number;
+  settleMs: number;
+  admitMs: number;
+  /** Steps whose pass carried a new request's prompt, their mean pass time, and the other passes' mean. */
+  joinSteps: number;
+  joinPassMs: number;
+  otherPassMs: number;
+}
+
+/** The difference of the scheduler's counters over a level, as means per step. */
+export function serverSteps(before: SchedulerStats, after: SchedulerStats): LevelSteps {
+  const d = (k: keyof SchedulerStats) => after[k] - before[k];
+  const steps = d("steps");
+  const per = (k: keyof SchedulerStats) => (steps > 0 ? d(k) / steps : 0);
+  const joins = d("joinSteps");
+  const others = steps - joins;
+  return {
+    steps,
+    requests: per("requestSteps"),
+    passTokens: per("passTokens"),
+    stepMs: per("planMs") + per("passMs") + per("settleMs") + per("admitMs"),
+    planMs: per("planMs"),
+    passMs: per("passMs"),
+    settleMs: per("settleMs"),
+    admitMs: per("admitMs"),
+    joinSteps: joins,
+    joinPassMs: joins > 0 ? d("joinPassMs") / joins : 0,
+    otherPassMs: others > 0 ? (d("passMs") - d("joinPassMs")) / others : 0,
+  };
+}
 
 export interface LevelSummary {
   concurrency: number;
@@ -17,6 +58,8 @@ export interface LevelSummary {
   /** Gaps between streamed chunks (a chunk is one step's text, one or more tokens). */
   itlP50Ms: number;
   itlP99Ms: number;
+  /** Where the server's steps spent their time, when it ran in the bench's process. */
+  steps?: LevelSteps;
 }
 
 export function percentile(values: readonly number[], p: number): number {
@@ -114,6 +157,47 @@ export function serveReport(meta: { title: string; command: string; notes: strin
 <body><h1>${escapeHtml(meta.title)}</h1><p><code>${escapeHtml(meta.command)}</code></p>${meta.notes.map((n) => `<p>${escapeHtml(n)}</p>`).join("")}
 <table id="levels"><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr>${rows.map((r) => `<tr>${r}</tr>`).join("")}</table>
 <p>Times in ms. ITL: gaps between streamed chunks (a chunk carries one step's tokens).</p>
-<figure>${svg}</figure></body></html>
+${stepsTable(levels)}<figure>${svg}</figure></body></html>
+`;
+}
+
+/** The server's steps per level (means per step, ms), when it ran in the bench's process. */
+function stepsTable(levels: readonly LevelSummary[]): string {
+  const measured = levels.filter((l) => l.steps);
+  if (measured.length === 0) return "";
+  const head = [
+    "concurrency",
+    "steps",
+    "requests",
+    "pass tokens",
+    "step",
+    "plan",
+    "pass",
+    "settle",
+    "admit",
+    "steps with a new prompt",
+    "their pass",
+    "other passes",
+  ];
+  const rows = measured.map(({ concurrency, steps: t }) =>
+    [
+      concurrency,
+      t!.steps,
+      t!.requests.toFixed(2),
+      t!.passTokens.toFixed(1),
+      t!.stepMs,
+      t!.planMs,
+      t!.passMs,
+      t!.settleMs,
+      t!.admitMs,
+      t!.joinSteps,
+      t!.joinPassMs,
+      t!.otherPassMs,
+    ]
+      .map((v) => `<td>${typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : v}</td>`)
+      .join(""),
+  );
+  return `<h2>Where a step's time went (the server's scheduler, ms per step)</h2>
+<table id="steps"><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr>${rows.map((r) => `<tr>${r}</tr>`).join("")}</table>
 `;
 }

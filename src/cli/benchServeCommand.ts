@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import { stringify } from "csv-stringify/sync";
 import { readPromptFile } from "../bench/promptFile.js";
 import { runLoad } from "../bench/serveLoad.js";
-import { type LevelSummary, serveReport, serveSpec, summarizeLevel, withSpeedups } from "../bench/serveSummary.js";
+import { type LevelSummary, serveReport, serverSteps, serveSpec, summarizeLevel, withSpeedups } from "../bench/serveSummary.js";
 import { VerispecServer } from "../server/httpServer.js";
 import { finiteNumber, positiveInteger } from "./optionParsers.js";
 import { addPolicyOptions, type PolicyFlags } from "./policyFlags.js";
@@ -41,8 +41,8 @@ async function startServer(f: BenchServeFlags, parallel: number) {
   const engine = loadEngine({ ...f, parallel, queue: parallel, modelName: "bench" });
   const server = new VerispecServer(engine, { host: "127.0.0.1", port: 0 });
   const { url } = await server.listen();
-  await engine;
-  return { url, model: "bench", close: () => server.close() };
+  const { scheduler } = await engine;
+  return { url, model: "bench", scheduler, close: () => server.close() };
 }
 
 async function slotsFree(url: string): Promise<boolean> {
@@ -66,6 +66,7 @@ async function runBenchServe(f: BenchServeFlags): Promise<void> {
     await runLoad({ url, model, prompts, requests: Math.min(2, f.requests), concurrency: 1, maxTokens: 8, body }); // warm-up
     const rssBefore = process.memoryUsage().rss;
     for (const concurrency of levels) {
+      const before = own && { ...own.scheduler.stats };
       const { records, wallMs } = await runLoad({
         url,
         model,
@@ -78,10 +79,11 @@ async function runBenchServe(f: BenchServeFlags): Promise<void> {
         body,
       });
       const s = summarizeLevel(concurrency, records, wallMs);
+      if (before) s.steps = serverSteps(before, own.scheduler.stats);
       summaries.push(s);
       for (const r of records) rows.push({ ...r, gapsMs: r.gapsMs.map((g) => g.toFixed(2)).join(" ") });
       process.stderr.write(
-        `concurrency ${concurrency}: ${s.tokensPerSecond.toFixed(1)} tokens/s, TTFT p50 ${s.ttftP50Ms.toFixed(0)} ms, errors ${s.errors}, aborted ${s.aborted}\n`,
+        `concurrency ${concurrency}: ${s.tokensPerSecond.toFixed(1)} tokens/s, TTFT p50 ${s.ttftP50Ms.toFixed(0)} ms, errors ${s.errors}, aborted ${s.aborted}${stepLine(s)}\n`,
       );
     }
     const free = await waitFree(url);
@@ -107,6 +109,14 @@ async function runBenchServe(f: BenchServeFlags): Promise<void> {
   } finally {
     await own?.close();
   }
+}
+
+/** Where a step's time went at this level, when the server ran in this process. */
+function stepLine(s: LevelSummary): string {
+  const t = s.steps;
+  if (!t) return "";
+  const f = (x: number) => x.toFixed(2);
+  return `; a step ${f(t.stepMs)} ms (plan ${f(t.planMs)}, pass ${f(t.passMs)} over ${t.passTokens.toFixed(1)} tokens, settle ${f(t.settleMs)}, admit ${f(t.admitMs)}), ${t.requests.toFixed(2)} requests; ${t.joinSteps} steps carried a new prompt, their pass ${f(t.joinPassMs)} ms`;
 }
 
 async function waitFree(url: string): Promise<boolean> {

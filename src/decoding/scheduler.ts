@@ -35,13 +35,31 @@ export const DEFAULT_PROMPT_IN_STEP = 256;
 /** Raised by `submit` when every slot is busy and the waiting line is full. */
 export class QueueFullError extends Error {}
 
-/** Counters over the scheduler's life. */
+/** Counters over the scheduler's life (times in ms, summed over steps: divide by `steps` for a step's mean). */
 export interface SchedulerStats {
   steps: number;
   /** Requests per step, summed (steps x mean batch of requests). */
   requestSteps: number;
   /** Tokens in target passes, summed. */
   passTokens: number;
+  /** Requests given a slot (their prefill of what does not join a step, and their drafter's start). */
+  admissions: number;
+  /** Admitting: opening slots, prefills of prompt parts that do not join a step, drafters' starts. */
+  admitMs: number;
+  /** Planning every request's block (the drafters' passes), from the step's start to its target pass. */
+  planMs: number;
+  /** The shared target pass. */
+  passMs: number;
+  /** Judging, rolling back and emitting every request's block. */
+  settleMs: number;
+  /** Steps whose pass carried a newly admitted request's prompt, and those passes' time. */
+  joinSteps: number;
+  joinPassMs: number;
+}
+
+/** A fresh set of counters. */
+export function emptySchedulerStats(): SchedulerStats {
+  return { steps: 0, requestSteps: 0, passTokens: 0, admissions: 0, admitMs: 0, planMs: 0, passMs: 0, settleMs: 0, joinSteps: 0, joinPassMs: 0 };
 }
 
 interface Planned {
@@ -53,7 +71,7 @@ interface Planned {
 const EVENT_LOOP_TURN_MS = 2;
 
 export class SpeculativeScheduler {
-  readonly stats: SchedulerStats = { steps: 0, requestSteps: 0, passTokens: 0 };
+  readonly stats: SchedulerStats = emptySchedulerStats();
   private readonly target: SharedModel;
   private readonly waiting: ActiveRequest[] = [];
   private readonly active = new Set<ActiveRequest>();
@@ -121,8 +139,11 @@ export class SpeculativeScheduler {
   private async admitWaiting(): Promise<void> {
     const admitted: ActiveRequest[] = [];
     while (this.waiting.length > 0 && this.target.freeSlots > admitted.length) admitted.push(this.waiting.shift()!);
+    if (admitted.length === 0) return;
     this.holding += admitted.length;
+    const start = performance.now();
     await Promise.all(admitted.map((r) => this.admit(r)));
+    this.stats.admitMs += performance.now() - start;
   }
 
   private async admit(r: ActiveRequest): Promise<void> {
@@ -142,7 +163,9 @@ export class SpeculativeScheduler {
       // One after the other: on a CPU both models' thread pools want every core, and two pools sharing
       // them wait on each other at every graph node's barrier.
       await r.drafter?.start(r.context);
+      r.joining = true;
       this.active.add(r);
+      this.stats.admissions++;
     } catch (error) {
       this.end(r, error);
     }
@@ -151,6 +174,7 @@ export class SpeculativeScheduler {
   /** Plan every request, one target pass for all, settle each. */
   private async step(): Promise<void> {
     const requests = [...this.active];
+    const planning = performance.now();
     const planned = (await Promise.all(requests.map((r) => this.plan(r)))).filter((p): p is Planned => p !== undefined);
     if (planned.length === 0) return;
     const start = performance.now();
@@ -159,11 +183,30 @@ export class SpeculativeScheduler {
       return undefined;
     });
     if (!rows) return;
-    const pass = { ms: performance.now() - start, tokens: planned.reduce((n, p) => n + p.plan.layout.batch.length, 0), requests: planned.length };
-    this.stats.steps++;
-    this.stats.requestSteps += planned.length;
-    this.stats.passTokens += pass.tokens;
+    const settling = performance.now();
+    const pass = {
+      ms: settling - start,
+      tokens: planned.reduce((n, p) => n + p.plan.layout.batch.length, 0),
+      prefill: planned.reduce((n, p) => n + p.plan.prefill, 0),
+      requests: planned.length,
+    };
+    const joined = planned.some((p) => p.request.joining);
     for (const [i, p] of planned.entries()) this.settle(p, rows[i], pass);
+    this.count(pass, { planMs: start - planning, settleMs: performance.now() - settling, joined });
+  }
+
+  private count(pass: { ms: number; tokens: number; requests: number }, step: { planMs: number; settleMs: number; joined: boolean }): void {
+    const s = this.stats;
+    s.steps++;
+    s.requestSteps += pass.requests;
+    s.passTokens += pass.tokens;
+    s.planMs += step.planMs;
+    s.passMs += pass.ms;
+    s.settleMs += step.settleMs;
+    if (step.joined) {
+      s.joinSteps++;
+      s.joinPassMs += pass.ms;
+    }
   }
 
   private async plan(r: ActiveRequest): Promise<Planned | undefined> {
@@ -176,6 +219,7 @@ export class SpeculativeScheduler {
   }
 
   private settle({ request, plan }: Planned, rows: Parameters<typeof settleStep>[2], pass: Parameters<typeof settleStep>[3]): void {
+    request.joining = false;
     try {
       const event = settleStep(request, plan, rows, pass);
       request.events.push(event);

@@ -20,6 +20,8 @@ import type { ActiveRequest } from "./generationRequest.js";
 export interface PlannedStep {
   block: DraftBlock;
   layout: BlockLayout;
+  /** Context tokens the pass writes before the block's root, verifying nothing (a new request's prompt). */
+  prefill: number;
   draftMs: number;
   drafterCalls: number;
 }
@@ -29,6 +31,8 @@ export interface PassReport {
   ms: number;
   /** Tokens of every request in the pass. */
   tokens: number;
+  /** Of them, those that only wrote context (PlannedStep.prefill, summed). */
+  prefill: number;
   /** Requests in the pass. */
   requests: number;
 }
@@ -41,8 +45,9 @@ export async function planStep(r: ActiveRequest): Promise<PlannedStep> {
   const callsBefore = r.drafter?.calls ?? 0;
   const context = { tokens: r.context, constraints: r.judge.constraints, shadow: r.spec.shadow ?? false, sharedPass: r.sharedPass };
   const block = r.drafter ? await r.policy.draft(r.drafter, r.draftLimit(), { ...context, endsGeneration: (d) => r.endsWith(d) }) : { ...NO_DRAFT, tokens: [] };
+  const prefill = r.context.length - 1 - r.slot.sequenceLength(0);
   const layout = layOutBlock(r.slot, r.context, block);
-  return { block, layout, draftMs: performance.now() - start, drafterCalls: (r.drafter?.calls ?? 0) - callsBefore };
+  return { block, layout, prefill, draftMs: performance.now() - start, drafterCalls: (r.drafter?.calls ?? 0) - callsBefore };
 }
 
 /** The tokens a step emits: the accepted chain prefix, the winning sibling if any, then the bonus token. */
@@ -69,12 +74,13 @@ export function settleStep(r: ActiveRequest, plan: PlannedStep, rows: LogitRows,
     qx: block.tokens.map((t, i) => block.q[i].prob(t)),
     verifiedTokens: layout.batch.length,
     passTokens: pass.tokens,
+    passPrefill: pass.prefill,
     draftMs: plan.draftMs,
     verifyMs: pass.ms,
     emitted,
   };
   r.policy.observe(outcome);
-  r.sharedPass = { tokens: pass.tokens - layout.batch.length, requests: pass.requests - 1 };
+  r.sharedPass = { tokens: pass.tokens - pass.prefill - (layout.batch.length - plan.prefill), requests: pass.requests - 1 };
   const out = r.tracker.pushStep(emitted, outsideFinish(r.spec.signal, r.context.length, r.slot.contextSize) ?? (r.cancelled ? "aborted" : undefined));
   const targetCalls = r.targetCalls;
   r.targetCalls = 1;

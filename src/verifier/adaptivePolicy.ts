@@ -155,7 +155,8 @@ export class AdaptivePolicy implements DraftPolicy {
     if (this.previousDrafted > 0) this.current.draft.record(o.drafted, o.draftMs);
     this.previousDrafted = o.drafted;
     // A generation's first pass pays one-off costs (a fresh context's first decode; on this CPU 22 ms against 7).
-    if (this.steps > 1) this.cost.recordVerify(o.passTokens, o.verifyMs);
+    // Nor does a pass that also prefilled another request's prompt: its time is mostly that prefill's.
+    if (this.steps > 1 && o.passPrefill === 0) this.cost.recordVerify(o.passTokens, o.verifyMs);
     this.current.agreement.record(o.qx, o.accepted);
     this.lookupShadow.observe(o.emitted, this.memory.source("lookup", this.exploreEvery).agreement);
     this.running.record(o.drafted, o.accepted);

@@ -6,7 +6,7 @@ import type { Constraints } from "../generation/constraints.js";
 
 /** Other requests' part of a shared target pass. */
 export interface SharedPassLoad {
-  /** Their tokens in the pass. */
+  /** Their tokens in the pass, less what only wrote a new request's prompt (a one-off). */
   tokens: number;
   /** How many requests they were. */
   requests: number;
@@ -22,6 +22,11 @@ export interface BlockOutcome {
   verifiedTokens: number;
   /** Tokens of the whole target pass, other requests' blocks included (= verifiedTokens when the pass was not shared). */
   passTokens: number;
+  /**
+   * Tokens of the pass that only wrote context, verifying nothing: the prompts of requests admitted into this step
+   * (DEFAULT_PROMPT_IN_STEP). A pass with them is a prefill as much as a verification, and prices neither.
+   */
+  passPrefill: number;
   draftMs: number;
   verifyMs: number;
   /** The tokens the step emitted (kept drafts, then the bonus token). */

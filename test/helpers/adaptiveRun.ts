@@ -31,6 +31,7 @@ export function run(policy: AdaptivePolicy, device: Device, steps: number, rateA
       qx: new Array(k).fill(0.9),
       verifiedTokens: k + 1,
       passTokens: k + 1,
+      passPrefill: 0,
       draftMs,
       verifyMs: device.pass(k + 1, s),
       emitted,
