@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { emptyCallStats } from "../src/backends/languageModel.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
 import { runLoad } from "../src/bench/serveLoad.js";
-import { percentile, serverSteps, summarizeLevel, withSpeedups } from "../src/bench/serveSummary.js";
+import { nativeCalls, percentile, serverSteps, summarizeLevel, withSpeedups } from "../src/bench/serveSummary.js";
 import { emptySchedulerStats } from "../src/decoding/scheduler.js";
 import { chatTemplateFrom } from "../src/server/chatTemplate.js";
 import { VerispecServer } from "../src/server/httpServer.js";
@@ -116,6 +117,10 @@ test("a level's steps: the scheduler's counters over the level, per step", () =>
     joinPassMs: 20,
     otherPassMs: 8,
   });
+  // A model's native calls over those 4 steps: 8 calls of 24 tokens in all, hand-offs both ways (1 + 1 ms).
+  const calls = { ...emptyCallStats(), calls: 10, tokens: 30, decodeMs: 20, rowsMs: 2, queueMs: 3, returnMs: 3 };
+  const later = { ...calls, calls: 18, tokens: 54, decodeMs: 36, rowsMs: 4, queueMs: 4, returnMs: 4 };
+  assert.deepEqual(nativeCalls(calls, later, 4), { calls: 2, tokens: 6, decodeMs: 4, rowsMs: 0.5, handoffMs: 0.5 });
 });
 
 async function waitForIdle(url: string): Promise<unknown> {

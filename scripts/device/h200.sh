@@ -18,6 +18,7 @@
 #   bash scripts/device/h200.sh serve_lookup         # serve, adaptive with and without lookup first, target alone (writes $OUT)
 #   bash scripts/device/h200.sh serve_scaling [n]    # serve at concurrency 1..8, n requests a level         (writes $OUT)
 #   bash scripts/device/h200.sh invariant ["policies"] [secs] [repeats] [folder] # --batch-invariant: identity and speed (writes $OUT)
+#   bash scripts/device/h200.sh pass_shapes          # a pass's cost when its shape repeats or changes      (writes $OUT)
 #   bash scripts/device/h200.sh serve_diagnose       # where a served step's time goes, by concurrency       (writes $OUT)
 #   bash scripts/device/h200.sh serve_peer # llama-server (same source, model, draft, slots) under the same load
 # Each phase is idempotent: on a machine still warm from an earlier call, setup only unpacks the new app.
@@ -277,6 +278,30 @@ serve_diagnose() {
   timeout 100 $NODE dist/src/cli/main.js bench-serve $load --requests 64 --concurrency 1,8 $v --draft none --policy chain --out "$d/target-only-64" 2>&1 | grep -v '^\[' || true
   timeout 60 $NODE dist/src/cli/main.js bench-serve $load --requests 32 --concurrency 1,8 $v --policy chain --k 8 --out "$d/chain8-lookup-32" 2>&1 | grep -v '^\[' || true
   tar -cf "$OUT/diagnose.tar" -C "$OUT" diagnose && rm -rf "$d"
+}
+
+# What a pass costs when its shape repeats (a CUDA graph replayed) and when it changes, drafter and target, with
+# llama.cpp's CUDA graphs on and off (bench/passShapes.ts); then serving at concurrency 1 and 8 with graphs off.
+pass_shapes() {
+  mkdir -p "$OUT"
+  local f=$OUT/pass-shapes.jsonl
+  for graphs in on off; do
+    local env=()
+    [ $graphs = off ] && env=(GGML_CUDA_DISABLE_GRAPHS=1)
+    env "${env[@]}" $NODE dist/bench/passShapes.js --model $DRAFT --sizes 1,2,4,8,16 --summary top --passes 200 | sed "s/^{/{\"graphs\":\"$graphs\",/" | tee -a $f
+    env "${env[@]}" $NODE dist/bench/passShapes.js --model $TARGET_7B --sizes 1,8,16,28,48 --passes 60 | sed "s/^{/{\"graphs\":\"$graphs\",/" | tee -a $f
+  done
+}
+
+# Serving at concurrency 1 and 8 with the native split per step: adaptive (and at 8 with CUDA graphs off), chain k = 8.
+serve_probe() {
+  mkdir -p "$OUT/probe"
+  local d=$OUT/probe v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
+  local load="--prompts .device/humaneval.jsonl --limit 40 --max-tokens 128 --threads 8 --no-figures"
+  timeout 100 $NODE dist/src/cli/main.js bench-serve $load --requests 64 --concurrency 1,8 $v --policy adaptive --out "$d/adaptive-lookup-64" 2>&1 | grep -v '^\[' || true
+  timeout 60 $NODE dist/src/cli/main.js bench-serve $load --requests 32 --concurrency 8 $v --policy chain --k 8 --out "$d/chain8-lookup-32" 2>&1 | grep -v '^\[' || true
+  GGML_CUDA_DISABLE_GRAPHS=1 timeout 60 $NODE dist/src/cli/main.js bench-serve $load --requests 64 --concurrency 8 $v --policy adaptive --out "$d/adaptive-nographs-64" 2>&1 | grep -v '^\[' || true
+  tar -cf "$OUT/probe.tar" -C "$OUT" probe && rm -rf "$d"
 }
 
 # Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).

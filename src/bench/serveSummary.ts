@@ -1,4 +1,5 @@
 /** Summaries of a serving benchmark per concurrency level, its figure and its report. */
+import { addCallStats, type ModelCallStats } from "../backends/languageModel.js";
 import type { SchedulerStats } from "../decoding/scheduler.js";
 import type { RequestRecord } from "./serveLoad.js";
 
@@ -18,6 +19,25 @@ export interface LevelSteps {
   joinSteps: number;
   joinPassMs: number;
   otherPassMs: number;
+  /** The models' native calls per step (backends that report them): the target's, and the shared drafter's. */
+  target?: NativeCalls;
+  draft?: NativeCalls;
+}
+
+/** A model's native calls per step: how many, inside the forward pass, row work, and hand-offs between threads. */
+export interface NativeCalls {
+  calls: number;
+  tokens: number;
+  decodeMs: number;
+  rowsMs: number;
+  handoffMs: number;
+}
+
+/** A model's calls between two readings of its stats, per step. */
+export function nativeCalls(before: ModelCallStats, after: ModelCallStats, steps: number): NativeCalls {
+  const d = addCallStats(after, before, -1);
+  const per = (x: number) => (steps > 0 ? x / steps : 0);
+  return { calls: per(d.calls), tokens: per(d.tokens), decodeMs: per(d.decodeMs), rowsMs: per(d.rowsMs), handoffMs: per(d.queueMs + d.returnMs) };
 }
 
 /** The difference of the scheduler's counters over a level, as means per step. */

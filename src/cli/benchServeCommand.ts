@@ -8,9 +8,11 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { stringify } from "csv-stringify/sync";
+import type { ModelCallStats } from "../backends/languageModel.js";
 import { readPromptFile } from "../bench/promptFile.js";
 import { runLoad } from "../bench/serveLoad.js";
-import { type LevelSummary, serveReport, serverSteps, serveSpec, summarizeLevel, withSpeedups } from "../bench/serveSummary.js";
+import { type LevelSummary, type NativeCalls, nativeCalls, serveReport, serverSteps, serveSpec, summarizeLevel, withSpeedups } from "../bench/serveSummary.js";
+import type { SchedulerStats } from "../decoding/scheduler.js";
 import { VerispecServer } from "../server/httpServer.js";
 import { finiteNumber, positiveInteger } from "./optionParsers.js";
 import { addPolicyOptions, type PolicyFlags } from "./policyFlags.js";
@@ -41,8 +43,23 @@ async function startServer(f: BenchServeFlags, parallel: number) {
   const engine = loadEngine({ ...f, parallel, queue: parallel, modelName: "bench" });
   const server = new VerispecServer(engine, { host: "127.0.0.1", port: 0 });
   const { url } = await server.listen();
-  const { scheduler } = await engine;
-  return { url, model: "bench", scheduler, close: () => server.close() };
+  const { scheduler, o } = await engine;
+  const reading = (): Reading => ({ steps: { ...scheduler.stats }, target: o.target.callStats?.(), draft: o.draft?.callStats?.() });
+  return { url, model: "bench", reading, close: () => server.close() };
+}
+
+/** The in-process server's counters at one moment: its scheduler's, and its models' native calls. */
+interface Reading {
+  steps: SchedulerStats;
+  target?: ModelCallStats;
+  draft?: ModelCallStats;
+}
+
+/** Where the server's steps spent a level's time, from readings before and after it. */
+function levelSteps(before: Reading, after: Reading): LevelSummary["steps"] {
+  const s = serverSteps(before.steps, after.steps);
+  const native = (a?: ModelCallStats, b?: ModelCallStats) => (a && b ? nativeCalls(a, b, s.steps) : undefined);
+  return { ...s, target: native(before.target, after.target), draft: native(before.draft, after.draft) };
 }
 
 async function slotsFree(url: string): Promise<boolean> {
@@ -66,7 +83,7 @@ async function runBenchServe(f: BenchServeFlags): Promise<void> {
     await runLoad({ url, model, prompts, requests: Math.min(2, f.requests), concurrency: 1, maxTokens: 8, body }); // warm-up
     const rssBefore = process.memoryUsage().rss;
     for (const concurrency of levels) {
-      const before = own && { ...own.scheduler.stats };
+      const before = own?.reading();
       const { records, wallMs } = await runLoad({
         url,
         model,
@@ -79,7 +96,7 @@ async function runBenchServe(f: BenchServeFlags): Promise<void> {
         body,
       });
       const s = summarizeLevel(concurrency, records, wallMs);
-      if (before) s.steps = serverSteps(before, own.scheduler.stats);
+      if (before) s.steps = levelSteps(before, own!.reading());
       summaries.push(s);
       for (const r of records) rows.push({ ...r, gapsMs: r.gapsMs.map((g) => g.toFixed(2)).join(" ") });
       process.stderr.write(
@@ -116,7 +133,9 @@ function stepLine(s: LevelSummary): string {
   const t = s.steps;
   if (!t) return "";
   const f = (x: number) => x.toFixed(2);
-  return `; a step ${f(t.stepMs)} ms (plan ${f(t.planMs)}, pass ${f(t.passMs)} over ${t.passTokens.toFixed(1)} tokens, settle ${f(t.settleMs)}, admit ${f(t.admitMs)}), ${t.requests.toFixed(2)} requests; ${t.joinSteps} steps carried a new prompt, their pass ${f(t.joinPassMs)} ms`;
+  const native = (name: string, n?: NativeCalls) =>
+    n ? `; ${name}: ${f(n.calls)} calls, ${n.tokens.toFixed(1)} tokens, decode ${f(n.decodeMs)}, rows ${f(n.rowsMs)}, hand-offs ${f(n.handoffMs)}` : "";
+  return `; a step ${f(t.stepMs)} ms (plan ${f(t.planMs)}, pass ${f(t.passMs)} over ${t.passTokens.toFixed(1)} tokens, settle ${f(t.settleMs)}, admit ${f(t.admitMs)}), ${t.requests.toFixed(2)} requests; ${t.joinSteps} steps carried a new prompt, their pass ${f(t.joinPassMs)} ms, the others ${f(t.otherPassMs)}${native("target", t.target)}${native("drafter", t.draft)}`;
 }
 
 async function waitFree(url: string): Promise<boolean> {
