@@ -16,8 +16,10 @@ double ms_between(Clock::time_point from, Clock::time_point to) {
 }
 
 // A decode request, validated and staged into the context's llama_batch. A run (steps > 1) goes on after the
-// batch: it appends the next token after the last row (its argmax, or a draw from its sampling distribution)
-// and decodes it, steps - 1 times, in the same call.
+// batch: it appends the next token after each output row (its argmax, or a draw from its sampling distribution)
+// at the next position of that row's sequences and decodes them together, steps - 1 times, in the same call.
+// Each output row is the last token of its own sequences (a sampled run has one row); step s of row r is
+// summarized into row s * rows + r and its token goes to drafted[s * rows + r].
 struct DecodeWork {
   Context *c = nullptr;
   double *summaries = nullptr;
@@ -25,7 +27,7 @@ struct DecodeWork {
   std::vector<int32_t> output_index;  // batch indices whose logits are summarized, in order
   int32_t steps = 1;
   bool stock = false;  // the context's stock_kernels when the decode was asked for
-  int32_t *drafted = nullptr;  // a run: the token after each step
+  int32_t *drafted = nullptr;  // a run: the token after each step of each row
   // A sampled run: the sampler, one uniform per step (drawn by the caller's rng), and the distribution each
   // token is drawn from (steps x n_vocab); null for a greedy run.
   SamplerSettings sampler;
@@ -131,23 +133,37 @@ int32_t next_token(DecodeWork &w, int32_t step, int32_t index) {
   return token;
 }
 
-// A run: the token after the last row becomes a one-token batch at the next position of the same sequences.
+// A run: the token after each output row goes, at the next position of the row's sequences, into a batch of one
+// token per row (row r at batch index r), decoded together.
 void run_steps(DecodeWork &w) {
   llama_batch &b = w.c->batch;
-  int32_t last = b.n_tokens - 1;
+  const int32_t rows = (int32_t)w.output_index.size();
+  // The rows' last positions and sequences, taken before the batch is overwritten.
+  std::vector<int32_t> pos(rows), n_seq(rows);
+  std::vector<std::vector<llama_seq_id>> seqs(rows);
+  for (int32_t r = 0; r < rows; r++) {
+    int32_t i = w.output_index[r];
+    pos[r] = b.pos[i];
+    n_seq[r] = b.n_seq_id[i];
+    seqs[r].assign(b.seq_id[i], b.seq_id[i] + b.n_seq_id[i]);
+  }
   for (int32_t step = 0; step < w.steps && w.status == 0; step++) {
-    int32_t token = next_token(w, step, last);
-    w.drafted[step] = token;
+    std::vector<int32_t> tokens(rows);
+    for (int32_t r = 0; r < rows; r++) {
+      tokens[r] = next_token(w, step * rows + r, w.output_index[r]);
+      w.drafted[step * rows + r] = tokens[r];
+    }
     if (step + 1 == w.steps) break;
-    b.token[0] = token;
-    b.pos[0] = b.pos[last] + 1;
-    b.n_seq_id[0] = b.n_seq_id[last];
-    for (int32_t k = 0; k < b.n_seq_id[0]; k++) b.seq_id[0][k] = b.seq_id[last][k];
-    b.logits[0] = 1;
-    b.n_tokens = 1;
-    last = 0;
-    w.output_index.assign(1, 0);
-    decode_once(w, step + 1);
+    for (int32_t r = 0; r < rows; r++) {
+      b.token[r] = tokens[r];
+      b.pos[r] = ++pos[r];
+      b.n_seq_id[r] = n_seq[r];
+      for (int32_t k = 0; k < n_seq[r]; k++) b.seq_id[r][k] = seqs[r][k];
+      b.logits[r] = 1;
+      w.output_index[r] = r;
+    }
+    b.n_tokens = rows;
+    decode_once(w, (size_t)(step + 1) * rows);
   }
 }
 
@@ -209,16 +225,30 @@ void complete_decode(napi_env env, napi_status, void *data) {
 
 namespace {
 
-// A greedy run's extra arguments (steps, drafted): checked against the staged batch; returns an error or "".
+// Whether batch tokens i and j share a sequence.
+bool share_sequence(const llama_batch &b, int32_t i, int32_t j) {
+  for (int32_t k = 0; k < b.n_seq_id[i]; k++)
+    for (int32_t l = 0; l < b.n_seq_id[j]; l++)
+      if (b.seq_id[i][k] == b.seq_id[j][l]) return true;
+  return false;
+}
+
+// A run's extra arguments (steps, drafted): checked against the staged batch; returns an error or "". Each output
+// row must be the last token of its sequences, and no two rows may share one.
 std::string stage_greedy(napi_env env, const std::vector<napi_value> &a, DecodeWork &w, size_t n_summaries) {
   size_t n_drafted;
   w.steps = get_i32(env, a[8]);
-  if (!get_typed(env, a[9], napi_int32_array, &w.drafted, &n_drafted)) return "a greedy run expects an Int32Array for the drafted tokens";
-  llama_batch &b = w.c->batch;
-  if (w.steps < 1 || (size_t)w.steps > n_drafted) return "a greedy run needs 1 to drafted.length steps";
-  if (w.top > 0 && n_summaries < (size_t)w.steps * summary_stride(w.top)) return "a run needs room for a summary per step";
-  if (w.output_index.size() != 1 || w.output_index[0] != b.n_tokens - 1) return "a greedy run asks for the logits of the batch's last token only";
-  if (b.pos[b.n_tokens - 1] + w.steps - 1 >= (int32_t)llama_n_ctx(w.c->ctx)) return "a greedy run would go past the context";
+  if (!get_typed(env, a[9], napi_int32_array, &w.drafted, &n_drafted)) return "a run expects an Int32Array for the drafted tokens";
+  const llama_batch &b = w.c->batch;
+  const size_t rows = w.output_index.size();
+  if (rows < 1) return "a run asks for the logits of at least one token";
+  if (w.steps < 1 || (size_t)w.steps * rows > n_drafted) return "a run needs 1 to drafted.length / rows steps";
+  if (w.top > 0 && n_summaries < (size_t)w.steps * rows * summary_stride(w.top)) return "a run needs room for a summary per step and row";
+  for (int32_t i : w.output_index) {
+    for (int32_t j = i + 1; j < b.n_tokens; j++)
+      if (share_sequence(b, i, j)) return "each row of a run must be the last token of its sequences, and rows may not share a sequence";
+    if (b.pos[i] + w.steps - 1 >= (int32_t)llama_n_ctx(w.c->ctx)) return "a run would go past the context";
+  }
   return "";
 }
 
@@ -244,8 +274,8 @@ std::string stage_sampler(napi_env env, const std::vector<napi_value> &a, Decode
 
 // decode(ctx, tokens, positions, seqOffsets, seqIds, outputs, top, summaries[, steps, drafted[, sampler,
 // distributions]]) -> Promise<rows>, on a worker thread; summaries (when top > 0) gets one row summary per output
-// row. With steps and drafted, a run: the token after the batch goes into drafted[0] and is decoded, and so on,
-// for `steps` tokens; summaries then holds the summary before each drafted token. The token is the row's argmax
+// row. With steps and drafted, a run: the token after each output row r goes into drafted[r] and is decoded, and
+// so on, for `steps` tokens a row (drafted[s * rows + r]); summaries then holds the summary before each drafted token. The token is the row's argmax
 // (a greedy run), or with sampler and distributions a draw from its sampling distribution (see stage_sampler).
 napi_value DecodeAsync(napi_env env, napi_callback_info info) {
   auto a = get_args(env, info, 12);
@@ -264,6 +294,7 @@ napi_value DecodeAsync(napi_env env, napi_callback_info info) {
     get_typed(env, a[7], napi_float64_array, &unused, &n_summaries);
     err = stage_greedy(env, a, *w, n_summaries);
     if (err.empty() && a.size() > 10) err = a.size() == 12 ? stage_sampler(env, a, *w) : "a sampled run needs 12 arguments";
+    if (err.empty() && w->distributions && w->output_index.size() != 1) err = "a sampled run continues one row";
     // A greedy run reads each token from its row's summary.
     if (err.empty() && !w->distributions && w->top < 1) err = "a greedy run needs a summary per step (top >= 1)";
   }

@@ -47,14 +47,15 @@ async function checkConcurrentGreedy(targetModel: LanguageModel, draftModel: Lan
   const prompts = fixturePrompts(8, 11);
   const expected = await Promise.all(prompts.map((p) => targetOnlyTokens(targetModel, p, { maxTokens: 40 })));
   const target = new RecordingModel(targetModel);
-  const drafts = new SharedModel(draftModel, { slots, sequencesPerSlot: 1 });
+  // The drafter shared as the server shares it: cells not pinned, so greedy runs of its slots merge (sharedRuns.ts).
+  const drafts = new SharedModel(draftModel, { slots, sequencesPerSlot: 1, pinCells: false, rowSummary: "top", batchInvariant: false });
   const scheduler = new SpeculativeScheduler(target, { slots, sequencesPerSlot: SEQUENCES_PER_SLOT, promptInStep });
   const streams = prompts.map((prompt, i) =>
     scheduler.submit({
       prompt,
       maxTokens: 40,
       policy: POLICIES[MIXED[i % MIXED.length]](2 + (i % 4)),
-      drafter: i === 7 ? new PromptLookupDrafter(targetModel.vocabulary.size) : new ModelDrafter(drafts, GREEDY),
+      drafter: i === 7 ? new PromptLookupDrafter(targetModel.vocabulary.size) : new ModelDrafter(drafts, GREEDY, { shared: true }),
       releaseDrafter: true,
     }),
   );

@@ -20,7 +20,8 @@
 #   bash scripts/device/h200.sh invariant ["policies"] [secs] [repeats] [folder] # --batch-invariant: identity and speed (writes $OUT)
 #   bash scripts/device/h200.sh pass_shapes          # a pass's cost when its shape repeats or changes      (writes $OUT)
 #   bash scripts/device/h200.sh serve_diagnose       # where a served step's time goes, by concurrency       (writes $OUT)
-#   bash scripts/device/h200.sh serve_peer # llama-server (same source, model, draft, slots) under the same load
+#   bash scripts/device/h200.sh serve_final          # serve by concurrency: adaptive, chain k = 8, the target alone (writes $OUT)
+#   bash scripts/device/h200.sh serve_peer [n] [k]   # llama-server (same source, model, draft, slots) under the same load
 # Each phase is idempotent: on a machine still warm from an earlier call, setup only unpacks the new app.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -172,20 +173,39 @@ serve() {
   timeout 120 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --draft none --policy chain --out "$OUT/serve-h200-target-only" || true
 }
 
-# llama-server from the same source as a peer: the same model, draft (k up to 4), 8 slots, the same load.
+# llama-server from the same source as a peer: the same model, draft (k up to <k>, 4 by default), 8 slots, and
+# either serve_common's load or, with <n>, serve_scaling's (n requests a level); into $OUT/peer.tar with <n>.
 serve_peer() {
   mkdir -p "$OUT"
-  local bin=native/.llama-build/cuda/bin
+  local bin=native/.llama-build/cuda/bin n=${1:-} k=${2:-4}
   [ -x $bin/llama-server ] || { echo "llama-server was not built"; return 0; }
+  local load dir=$OUT
+  if [ -n "$n" ]; then
+    load="--prompts .device/humaneval.jsonl --limit 40 --requests $n --concurrency 1,2,4,8 --max-tokens 128 --threads 8 --no-figures"
+    dir=$OUT/peer && mkdir -p $dir
+  else load=$(serve_common); fi
   for mode in spec target-only; do
     local draft_args=()
-    [ $mode = spec ] && draft_args=(-md $DRAFT -ngld 99 --spec-draft-n-max 4)
-    $bin/llama-server -m $TARGET_7B -ngl 99 "${draft_args[@]}" -np 8 -c 8192 --host 127.0.0.1 --port 8090 --no-webui >"$OUT/llama-server-$mode.log" 2>&1 &
+    [ $mode = spec ] && draft_args=(-md $DRAFT -ngld 99 --spec-draft-n-max $k)
+    $bin/llama-server -m $TARGET_7B -ngl 99 "${draft_args[@]}" -np 8 -c 8192 --host 127.0.0.1 --port 8090 --no-webui >"$dir/llama-server-$mode.log" 2>&1 &
     local pid=$!
     $NODE -e 'const t=Date.now();(async()=>{for(;;){try{if((await fetch("http://127.0.0.1:8090/health")).ok)return}catch{}if(Date.now()-t>120000)process.exit(1);await new Promise(r=>setTimeout(r,500))}})()' || echo "llama-server did not come up"
-    timeout 150 $NODE dist/src/cli/main.js bench-serve $(serve_common) --url http://127.0.0.1:8090 --model llama-server --out "$OUT/serve-h200-llama-server-$mode" || true
+    timeout 150 $NODE dist/src/cli/main.js bench-serve $load --url http://127.0.0.1:8090 --model llama-server --out "$dir/llama-server-$mode-${n:-16}" 2>&1 | grep -v '^\[' || true
     kill $pid; sleep 2
   done
+  if [ -n "$n" ]; then tar -cf "$OUT/peer.tar" -C "$OUT" peer && rm -rf "$dir"; fi
+}
+
+# verispec serve by concurrency, 64 requests a level (serve_scaling's load): adaptive with lookup first (the CLI's
+# default), chain k = 8 with lookup first, and the target alone; into $OUT/final.tar.
+serve_final() {
+  mkdir -p "$OUT/final"
+  local d=$OUT/final v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
+  local load="--prompts .device/humaneval.jsonl --limit 40 --requests 64 --concurrency 1,2,4,8 --max-tokens 128 --threads 8 --no-figures"
+  timeout 120 $NODE dist/src/cli/main.js bench-serve $load $v --policy adaptive --out "$d/adaptive-lookup-64" 2>&1 | grep -v '^\[' || true
+  timeout 110 $NODE dist/src/cli/main.js bench-serve $load $v --policy chain --k 8 --out "$d/chain8-lookup-64" 2>&1 | grep -v '^\[' || true
+  timeout 150 $NODE dist/src/cli/main.js bench-serve $load $v --draft none --policy chain --out "$d/target-only-64" 2>&1 | grep -v '^\[' || true
+  tar -cf "$OUT/final.tar" -C "$OUT" final && rm -rf "$d"
 }
 
 # A quick look after changes: 8 prompts x 1, target-only, chain k=4 and adaptive (a bench variant's

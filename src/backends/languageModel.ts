@@ -186,6 +186,12 @@ export interface ModelSession {
    */
   continueGreedy?(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun>;
   /**
+   * Greedy runs of several sequences in one call (optional): each token of the batch that asks for logits is the
+   * last of its own sequences (no two share one), and a run of `steps` goes on after each, one token per run
+   * decoded together at every step. runs[r] is the run after the r-th of those tokens.
+   */
+  continueGreedyRows?(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun[]>;
+  /**
    * The same with sampling (optional): evaluates the batch, then `steps` times draws the next token from the
    * last row's sampling distribution with the next uniform, and evaluates it (all but the last drawn token).
    */

@@ -4,7 +4,9 @@
  * `keepOnlySequence` stay inside the slot. Passes of several slots go into ONE backend evaluate:
  * - `evaluateTogether` merges the parts a scheduler hands over (the target's step);
  * - a slot's own `evaluate` joins every other slot's evaluate asked for in the same turn of the event loop
- *   (drafters stepping side by side), flushed in one pass.
+ *   (drafters stepping side by side), flushed in one pass;
+ * - a slot's greedy run (`continueGreedy`, where the backend runs several rows at once and cells are not
+ *   pinned) joins the other slots' runs of that turn in one backend call (sharedRuns.ts).
  * Rows a pass returns are views that stay valid until this shared session's next pass.
  */
 
@@ -13,14 +15,17 @@ import {
   type BatchToken,
   DEFAULT_CONTEXT_SIZE,
   type EvaluateOptions,
+  type GreedyRun,
   type LanguageModel,
   type LogitRows,
   type ModelSession,
   type RowSummaryKind,
+  type RunSummaryKind,
   type SamplingTransform,
   type SessionOptions,
   type Vocabulary,
 } from "./languageModel.js";
+import { canRunRows, checkRunBatch, packParts, type RunPart, runTogether } from "./sharedRuns.js";
 import { SlotSession } from "./slotSession.js";
 
 export interface SharedModelOptions {
@@ -55,6 +60,12 @@ interface Pending extends SlotPass {
   reject(error: unknown): void;
 }
 
+interface PendingRun extends RunPart {
+  summary: RunSummaryKind | undefined;
+  resolve(run: GreedyRun): void;
+  reject(error: unknown): void;
+}
+
 export class SharedModel implements LanguageModel {
   readonly name: string;
   readonly vocabulary: Vocabulary;
@@ -67,6 +78,7 @@ export class SharedModel implements LanguageModel {
   private readonly free: number[];
   private readonly held = new Set<ModelSession>();
   private queue: Pending[] = [];
+  private runQueue: PendingRun[] = [];
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -97,7 +109,8 @@ export class SharedModel implements LanguageModel {
       throw new RangeError(`a slot holds ${contextSize} tokens of context; ${options.contextSize} were asked for`);
     const index = this.free.pop();
     if (index === undefined) throw new Error(`all ${this.options.slots} slots are in use`);
-    const slot = new SlotSession(this, shared, index, this.options.sequencesPerSlot, width, contextSize, () => this.release(slot, index));
+    const geometry = { index, stride: this.options.sequencesPerSlot, width, contextSize, runs: !this.pinned && canRunRows(shared) };
+    const slot = new SlotSession(this, shared, geometry, () => this.release(slot, index));
     this.held.add(slot);
     return slot;
   }
@@ -122,6 +135,17 @@ export class SharedModel implements LanguageModel {
     return new Promise((resolve, reject) => {
       if (this.queue.length === 0) setImmediate(() => this.flush());
       this.queue.push({ session, batch, resolve, reject });
+    });
+  }
+
+  /** Queues one slot's greedy run for the next flush of runs, merged with the other slots'. */
+  enqueueRun(session: ModelSession, batch: readonly BatchToken[], steps: number, summary: RunSummaryKind | undefined): Promise<GreedyRun> {
+    checkRunBatch(batch);
+    const slot = this.slot(session);
+    const part = { batch: slot.toShared(batch), steps, summary, release: (from: number) => slot.removeRange(0, from) };
+    return new Promise((resolve, reject) => {
+      if (this.runQueue.length === 0) setImmediate(() => this.flushRuns());
+      this.runQueue.push({ ...part, resolve, reject });
     });
   }
 
@@ -166,9 +190,31 @@ export class SharedModel implements LanguageModel {
 
   /** Runs validated parts after the passes already scheduled. */
   private schedule(parts: readonly SlotPass[], options?: EvaluateOptions): Promise<LogitRows[]> {
-    const run = this.tail.then(() => this.runParts(parts, options));
+    return this.after(() => this.runParts(parts, options));
+  }
+
+  /** Starts a job on the shared session once the ones before it are done. */
+  private after<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(job);
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** Every queued run, by summary kind, in one backend call each (more when they exceed its batch size). */
+  private flushRuns(): void {
+    const parts = this.runQueue;
+    this.runQueue = [];
+    for (const summary of new Set(parts.map((p) => p.summary))) {
+      const group = parts.filter((p) => p.summary === summary);
+      this.after(() => this.runGroup(group, summary)).then(
+        (runs) => {
+          for (const [i, p] of group.entries()) p.resolve(runs[i]);
+        },
+        (error) => {
+          for (const p of group) p.reject(error);
+        },
+      );
+    }
   }
 
   private flush(): void {
@@ -183,6 +229,14 @@ export class SharedModel implements LanguageModel {
         for (const p of parts) p.reject(error);
       },
     );
+  }
+
+  private async runGroup(group: readonly RunPart[], summary: RunSummaryKind | undefined): Promise<GreedyRun[]> {
+    const shared = await this.sharedSession();
+    if (!canRunRows(shared)) throw new Error("the shared session cannot run several rows at once");
+    const runs = await runTogether(shared, group, summary);
+    this.passes += packParts(group, shared.batchSize).length;
+    return runs;
   }
 
   private async runParts(parts: readonly SlotPass[], options?: EvaluateOptions): Promise<LogitRows[]> {
@@ -214,21 +268,6 @@ export class SharedModel implements LanguageModel {
     this.held.delete(slot);
     this.free.push(index);
   }
-}
-
-/** Groups parts, in order, into passes of at most `batchSize` tokens (a part is never split). */
-function packParts(parts: readonly SlotPass[], batchSize: number): SlotPass[][] {
-  const groups: SlotPass[][] = [];
-  let size = Infinity;
-  for (const p of parts) {
-    if (size + p.batch.length > batchSize) {
-      groups.push([]);
-      size = 0;
-    }
-    groups.at(-1)!.push(p);
-    size += p.batch.length;
-  }
-  return groups;
 }
 
 /** The parts merged as they come. */

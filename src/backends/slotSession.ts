@@ -4,7 +4,7 @@
  * to the shared session, except the chain's removals, which the owner turns into released cells.
  */
 import { validateBatch } from "./batchValidation.js";
-import type { BatchToken, EvaluateOptions, LogitRows, ModelSession, Vocabulary } from "./languageModel.js";
+import type { BatchToken, EvaluateOptions, GreedyRun, LogitRows, ModelSession, RunSummaryKind, Vocabulary } from "./languageModel.js";
 
 /** What a slot needs of the model that owns it (SharedModel). */
 export interface SlotOwner {
@@ -14,6 +14,20 @@ export interface SlotOwner {
   prefillAlone(session: ModelSession, batch: readonly BatchToken[]): Promise<LogitRows>;
   /** Gives back positions [from, to) of the slot's chain. */
   releaseCells(shared: ModelSession, slot: number, from: number, to: number | undefined): void;
+  /** Queues the slot's greedy run for the next merged run of every slot's. */
+  enqueueRun(session: ModelSession, batch: readonly BatchToken[], steps: number, summary: RunSummaryKind | undefined): Promise<GreedyRun>;
+}
+
+/** Where a slot lies in the shared session, and what it offers. */
+export interface SlotGeometry {
+  index: number;
+  /** Sequences between one slot's first and the next's. */
+  stride: number;
+  /** Sequences the slot uses (its width). */
+  width: number;
+  contextSize: number;
+  /** Whether the slot offers greedy runs (merged with the other slots'). */
+  runs: boolean;
 }
 
 /** A slot: sequences base..base+width-1 of the shared session, seen as 0..width-1. */
@@ -21,22 +35,34 @@ export class SlotSession implements ModelSession {
   readonly maxSequences: number;
   readonly batchSize: number;
   readonly vocabulary: Vocabulary;
+  readonly index: number;
+  readonly contextSize: number;
+  /** A greedy run, merged with the other slots' runs of the same turn (when the slot offers runs). */
+  readonly continueGreedy?: (batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind) => Promise<GreedyRun>;
   private readonly base: number;
   private live = true;
 
   constructor(
     private readonly owner: SlotOwner,
     private readonly shared: ModelSession,
-    readonly index: number,
-    stride: number,
-    width: number,
-    readonly contextSize: number,
+    geometry: SlotGeometry,
     private readonly onRelease: () => void,
   ) {
-    this.base = index * stride;
-    this.maxSequences = width;
+    this.index = geometry.index;
+    this.contextSize = geometry.contextSize;
+    this.base = geometry.index * geometry.stride;
+    this.maxSequences = geometry.width;
     this.batchSize = shared.batchSize;
     this.vocabulary = shared.vocabulary;
+    if (geometry.runs) this.continueGreedy = (batch, steps, summary) => this.run(batch, steps, summary);
+  }
+
+  private run(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun> {
+    this.validate(batch);
+    const last = batch[batch.length - 1];
+    if (!Number.isInteger(steps) || steps < 1 || last.position + steps - 1 >= this.contextSize)
+      throw new RangeError(`a run of ${steps} steps after position ${last.position} does not fit the slot's ${this.contextSize} tokens`);
+    return this.owner.enqueueRun(this, batch, steps, summary);
   }
 
   async evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows> {

@@ -48,6 +48,12 @@ export interface Drafter {
    * drafter that can draft a run more cheaply than token by token (a greedy model drafter, in one native call).
    */
   nextRun?(n: number, options?: RunOptions): Promise<DraftedToken[]>;
+  /**
+   * Whether its runs are merged with other requests' (a draft model shared by a server's slots), where a step of a
+   * run costs about the same for one request as for all: a policy that cuts drafting early then asks for the
+   * whole run and cuts it afterwards, rather than paying a merged pass and a hop to JavaScript per token.
+   */
+  readonly runsAreShared?: boolean;
   /** Who will draft the next block (asked before it is drafted); drafters of one source need not say. */
   nextSource?(): DraftSource;
   /**

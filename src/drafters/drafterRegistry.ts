@@ -35,12 +35,14 @@ export interface DrafterSettings {
    * context's last `lookupFirst` tokens (or more) did not occur earlier (LookupFirstDrafter). Off by default.
    */
   lookupFirst?: number;
+  /** With a draft model: it is shared with other requests' drafters (ModelDrafterOptions.shared). */
+  sharedModel?: boolean;
 }
 
 /** A fresh drafter for one generation against `target`. */
 export function createDrafter(source: DrafterSource, target: LanguageModel, s: DrafterSettings): Drafter {
   if ("model" in source) {
-    const model = new ModelDrafter(source.model, s.sampling, { contextSize: s.contextSize, constraints: s.constraints });
+    const model = new ModelDrafter(source.model, s.sampling, { contextSize: s.contextSize, constraints: s.constraints, shared: s.sharedModel });
     return s.lookupFirst === undefined ? model : new LookupFirstDrafter(model, target.vocabulary.size, s.lookupFirst);
   }
   const make = MODEL_FREE[source.name];

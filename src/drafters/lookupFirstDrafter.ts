@@ -38,6 +38,11 @@ export class LookupFirstDrafter implements Drafter {
     return this.model.calls;
   }
 
+  /** The draft model's (prompt lookup's proposals cost nothing either way). */
+  get runsAreShared(): boolean {
+    return this.model.runsAreShared ?? false;
+  }
+
   async start(context: readonly TokenId[]): Promise<void> {
     await Promise.all([this.lookup.start(context), this.model.start(context)]);
     this.source = undefined;

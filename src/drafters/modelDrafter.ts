@@ -23,6 +23,8 @@ export interface ModelDrafterOptions {
   contextSize?: number;
   /** The generation's constraints, applied to q as they are to p. */
   constraints?: Constraints;
+  /** The model is shared with other requests' drafters (a server's SharedModel), whose runs merge with this one's. */
+  shared?: boolean;
 }
 
 /** Mixed into the sampling seed so the drafter's draws are independent of the acceptance draws. */
@@ -91,6 +93,12 @@ export class ModelDrafter implements Drafter {
     const drafted = this.choose(rows);
     this.tokens.push(drafted.token);
     return drafted;
+  }
+
+  /** Whether runs merge with other requests' (Drafter.runsAreShared): a shared model whose slots run natively. */
+  get runsAreShared(): boolean {
+    const session = this.session;
+    return (this.options.shared ?? false) && session !== undefined && !this.options.constraints?.active && this.runOf(session, true) !== undefined;
   }
 
   /** Without constraints, on a backend with runs (greedy or sampled): n tokens in one call; else token by token. */

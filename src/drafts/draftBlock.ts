@@ -4,7 +4,7 @@
  * which turn the chain into a tree verified in the same target pass.
  */
 import type { TokenId } from "../backends/languageModel.js";
-import type { Drafter, Drawn } from "../drafters/drafter.js";
+import type { DraftedToken, Drafter, Drawn } from "../drafters/drafter.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
 /** An alternative to the chain's token at `depth`: a child of the chain token before it (of the root at depth 0). */
@@ -30,15 +30,16 @@ export interface DraftBlock {
 /** Decides whether a drafted token is worth verifying; returns the name of the stage that cuts it, or undefined to keep it. */
 export type DraftFilter = (block: DraftBlock, q: TokenDistribution, token: TokenId) => string | undefined;
 
-/** Without a verifier filter the whole chain is asked for at once (one call for drafters that can), then cut after a token that ends generation. */
-async function draftRun(drafter: Drafter, block: DraftBlock, length: number, context: ChainDraftContext): Promise<DraftBlock> {
-  for (const next of length > 0 ? await drafter.nextRun!(length, { signals: context.signals }) : []) {
-    block.tokens.push(next.token);
-    block.q.push(next.q);
-    block.drawn.push(next.drawn);
-    if (context.endsGeneration?.(block.tokens)) break;
-  }
-  return block;
+/**
+ * Where the drafted tokens come from: the whole chain asked for at once (one call for drafters that can) without a
+ * verifier filter, or with one where the drafter's runs are shared (a whole run then costs about what stopping
+ * at the cut would); else token by token, so that a cut also saves the drafter's calls.
+ */
+async function tokenSource(drafter: Drafter, length: number, context: ChainDraftContext, filtered: boolean): Promise<() => Promise<DraftedToken | undefined>> {
+  if (!drafter.nextRun || (filtered && !drafter.runsAreShared)) return () => drafter.next();
+  const run = length > 0 ? await drafter.nextRun(length, { signals: context.signals }) : [];
+  let i = 0;
+  return async () => run[i++];
 }
 
 /** What chain drafting needs from the step's context (a subset of the policies' DraftContext). */
@@ -59,9 +60,9 @@ export interface ChainDraftContext {
 export async function draftChain(drafter: Drafter, length: number, context: ChainDraftContext = {}, filter?: DraftFilter): Promise<DraftBlock> {
   const shadow = context.shadow ?? false;
   const block: DraftBlock = { tokens: [], q: [], drawn: [] };
-  if (!filter && drafter.nextRun) return draftRun(drafter, block, length, context);
+  const draw = await tokenSource(drafter, length, context, filter !== undefined);
   while (block.tokens.length + (block.shadow?.tokens.length ?? 0) < length) {
-    const next = await drafter.next();
+    const next = await draw();
     if (!next) break;
     if (block.shadow) {
       block.shadow.tokens.push(next.token);

@@ -139,6 +139,11 @@ export class ServingEngine {
     if (use === "none") return undefined;
     if (use === "model" && !this.drafts) throw invalidField("verispec.draft", "this server has no draft model (try 'prompt-lookup' or 'none')");
     const source = use === "model" ? { model: this.drafts! } : { name: use };
-    return createDrafter(source, this.o.target, { sampling: job.sampling, contextSize: this.o.contextSize, lookupFirst: this.o.lookupFirst });
+    return createDrafter(source, this.o.target, {
+      sampling: job.sampling,
+      contextSize: this.o.contextSize,
+      lookupFirst: this.o.lookupFirst,
+      sharedModel: true,
+    });
   }
 }

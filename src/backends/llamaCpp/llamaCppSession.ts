@@ -130,12 +130,22 @@ export class LlamaCppSession implements ModelSession {
   }
 
   async continueGreedy(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun> {
+    const [run] = await this.continueGreedyRows(batch, steps, summary);
+    return run;
+  }
+
+  async continueGreedyRows(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun[]> {
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`a greedy run needs a whole number of steps >= 1, got ${steps}`);
+    const rows = batch.reduce((n, t) => n + (t.logits ? 1 : 0), 0);
     const top = Math.max(summary ? SUMMARY_TOP[summary] : this.summaryTop, 1);
-    const drafted = new Int32Array(steps);
+    const drafted = new Int32Array(steps * rows);
     await this.decode(batch, { top, steps, drafted });
     const summaries = this.buffers.summaries;
-    return { tokens: Array.from(drafted), summaries: Array.from({ length: steps }, (_, i) => readSummary(summaries, i * summaryStride(top), top)) };
+    const stride = summaryStride(top);
+    return Array.from({ length: rows }, (_, r) => {
+      const at = Array.from({ length: steps }, (_, s) => s * rows + r);
+      return { tokens: at.map((i) => drafted[i]), summaries: at.map((i) => readSummary(summaries, i * stride, top)) };
+    });
   }
 
   async continueSampled(batch: readonly BatchToken[], steps: number, sampler: RunSampler): Promise<SampledRun> {
