@@ -1,11 +1,10 @@
 // Builds llama.cpp in full from the source bundled with node-llama-cpp (the same release as its prebuilt
 // libraries), then verispec's binding against that build:
-//   node scripts/buildLlama.mjs [--backend cpu|cuda] [--cuda-arch 90] [--tools] [--server] [--jobs N] [--binding-only]
+//   node scripts/buildLlama.mjs [--backend cpu|cuda] [--cuda-arch 90] [--tools] [--server] [--jobs N]
 // cuda: CUDA for the given architecture (node-llama-cpp's CUDA package only JIT-compiles PTX for Hopper).
 // cpu: for this machine's CPU. --tools also builds llama.cpp's llama-simple, llama-speculative-simple and
 // llama-bench, the benchmark peers. Everything lands in native/.llama-build/<backend>/ (git-ignored); a second
-// run only rebuilds what changed; --binding-only builds the binding against libraries already there (a GPU
-// machine given a build made on an earlier one: scripts/device/h200.sh pack_build). The binding built here (native/.llama-build/<backend>/verispec_llama.node) is
+// run only rebuilds what changed. The binding built here (native/.llama-build/<backend>/verispec_llama.node) is
 // the one loaded when VERISPEC_LLAMA_BUILD=<backend> (src/backends/llamaCpp/native.ts). It is compiled with g++
 // directly against Node's headers (N-API needs nothing else), so a machine with Node but no npm can build it.
 import { existsSync, readdirSync } from "node:fs";
@@ -21,7 +20,6 @@ const { values } = parseArgs({
     tools: { type: "boolean", default: false },
     server: { type: "boolean", default: false },
     jobs: { type: "string", default: String(os.availableParallelism()) },
-    "binding-only": { type: "boolean", default: false },
   },
 });
 
@@ -58,7 +56,6 @@ const options = ["-DGGML_BACKEND_DL=OFF", "-DGGML_OPENMP=OFF", ...backendOptions
 const tools = values.tools ? ["llama-simple", "llama-speculative-simple", "llama-bench"] : [];
 // llama-server as a serving peer: its web UI is not built (no network to fetch or build it).
 const server = values.server ? ["-DLLAMA_BUILD_SERVER=ON", "-DLLAMA_USE_PREBUILT_UI=OFF", "-DLLAMA_BUILD_UI=OFF"] : [];
-if (!values["binding-only"])
-  cmakeBuild(buildDir, [...options, ...server], ["llama", "ggml-rpc-server", ...tools, ...(values.server ? ["llama-server"] : [])], values.jobs, values.server);
+cmakeBuild(buildDir, [...options, ...server], ["llama", "ggml-rpc-server", ...tools, ...(values.server ? ["llama-server"] : [])], values.jobs, values.server);
 buildAddon();
 console.log(`llama.cpp (${values.backend}) and the binding are built in ${path.relative(root, buildDir)}`);

@@ -4,7 +4,6 @@
 # node, stripped), .device/node-include (N-API headers), .device/llama-src.tar.xz (node-llama-cpp's bundled
 # llama.cpp source, trimmed), .device/app.tar.xz (dist/ and the few runtime packages), .device/humaneval.jsonl.
 #   bash scripts/device/h200.sh setup    # Node, llama.cpp with CUDA for sm_90 + its tools, the binding, the 7B cost-equivalent target
-#   bash scripts/device/h200.sh pack_build  # the CUDA build into $OUT, to carry to a later machine as .device/cuda-build.tar.xz.*
 #   bash scripts/device/h200.sh probe    # devices, llama.cpp's pass-cost curve, a first GPU generation   (writes $OUT)
 #   bash scripts/device/h200.sh profile  # where a step's time goes, CUDA graphs on and off              (writes $OUT)
 #   bash scripts/device/h200.sh head_to_head ["policies"] [secs] # verispec beside llama.cpp's programs, 20 x 3, one run (writes $OUT)
@@ -31,7 +30,7 @@ TARGET_7B=/opt/verispec-models/target-7b.gguf
 DRAFT=models/verispec-draft.gguf
 OUT=${OUT:-/tmp/out}
 export VERISPEC_LLAMA_BUILD=cuda VERISPEC_NODE_INCLUDE=$NODE_HOME/include/node
-# llama.cpp's programs find the build's libraries wherever the tree lies (a carried build: pack_build).
+# llama.cpp's programs find the build's libraries wherever the tree lies.
 export LD_LIBRARY_PATH=$PWD/native/.llama-build/cuda/bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 setup() {
@@ -42,12 +41,6 @@ setup() {
   fi
   tar -xJf .device/app.tar.xz
   if [ ! -f native/.llama-src/CMakeLists.txt ]; then mkdir -p native/.llama-src && tar -xJf .device/llama-src.tar.xz -C native/.llama-src; fi
-  if [ ! -f native/.llama-build/cuda/verispec_llama.node ] && ls .device/cuda-build.tar.xz.* >/dev/null 2>&1; then
-    # A build made on an earlier machine (pack_build): its libraries and programs, then the binding against them.
-    mkdir -p native/.llama-build/cuda/bin && cat .device/cuda-build.tar.xz.* | tar -xJ -C native/.llama-build/cuda/bin
-    $NODE scripts/buildLlama.mjs --backend cuda --binding-only >/tmp/build.log 2>&1 || { tail -20 /tmp/build.log; exit 1; }
-    echo "the binding built against the carried CUDA build"
-  fi
   if [ ! -f native/.llama-build/cuda/verispec_llama.node ]; then
     local start=$SECONDS
     # llama-server too, as the serving peer; if it does not build, the rest still does.
@@ -61,16 +54,6 @@ setup() {
     mkdir -p "$(dirname $TARGET_7B)"
     $NODE dist/src/cli/main.js embed-target --source models/verispec-target.gguf --shape 7b --out $TARGET_7B
   fi
-}
-
-# The CUDA build's libraries and programs into $OUT in pieces the device tool brings back (at most 15 MiB each):
-# carried in .device/ as cuda-build.tar.xz.*, a later machine's setup skips the build (unless the patches changed).
-pack_build() {
-  mkdir -p "$OUT"
-  local bin=native/.llama-build/cuda/bin
-  (cd $bin && ls lib*.so* llama-bench llama-simple llama-speculative-simple llama-server 2>/dev/null | tar -cf - -T - | xz -T16 -6) |
-    split -b 15M -d - "$OUT/cuda-build.tar.xz."
-  ls -la "$OUT"/cuda-build.tar.xz.*
 }
 
 probe() {
