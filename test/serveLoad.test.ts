@@ -4,6 +4,8 @@
  * request by request, then every slot free; and the level summary's arithmetic on a hand-made record set.
  */
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { emptyCallStats } from "../src/backends/languageModel.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
@@ -72,12 +74,17 @@ test("level summaries: throughput over the wall time, percentiles, speedups agai
     ttftMs,
     gapsMs,
     totalMs: 0,
+    retried: false,
     ...extra,
   });
   // 30 + 10 tokens (an aborted request's count too) over 2 s: 20 tokens/s; the errored one is left out of the percentiles.
-  const level = summarizeLevel(2, [rec(0, 30, 100, [5, 7]), rec(1, 10, 300, [9], { aborted: true }), rec(2, 0, 0, [], { error: "HTTP 500" })], 2000);
+  const level = summarizeLevel(
+    2,
+    [rec(0, 30, 100, [5, 7], { retried: true }), rec(1, 10, 300, [9], { aborted: true }), rec(2, 0, 0, [], { error: "HTTP 500" })],
+    2000,
+  );
   assert.equal(level.tokensPerSecond, 20);
-  assert.deepEqual([level.errors, level.aborted, level.ttftP50Ms, level.itlP99Ms], [1, 1, 100, 7]);
+  assert.deepEqual([level.errors, level.aborted, level.retried, level.ttftP50Ms, level.itlP99Ms], [1, 1, 1, 100, 7]);
   // Nearest-rank percentiles: p50 of 1..4 is 2, p99 is 4.
   assert.deepEqual([percentile([4, 1, 3, 2], 50), percentile([4, 1, 3, 2], 99), percentile([], 50)], [2, 4, 0]);
   const one = summarizeLevel(1, [rec(0, 10, 50, [])], 1000);
@@ -121,6 +128,47 @@ test("a level's steps: the scheduler's counters over the level, per step", () =>
   const calls = { ...emptyCallStats(), calls: 10, tokens: 30, decodeMs: 20, rowsMs: 2, queueMs: 3, returnMs: 3 };
   const later = { ...calls, calls: 18, tokens: 54, decodeMs: 36, rowsMs: 4, queueMs: 4, returnMs: 4 };
   assert.deepEqual(nativeCalls(calls, later, 4), { calls: 2, tokens: 6, decodeMs: 4, rowsMs: 0.5, handoffMs: 0.5 });
+});
+
+test("a request lost to a kept-alive connection the server closed is sent once more; a server that keeps dropping it is an error", async () => {
+  // A server that drops the first `drops` requests it gets without answering (as llama-server's HTTP library
+  // closes a kept-alive connection between requests), and answers the others with 3 completion tokens.
+  const serve = async (drops: number) => {
+    let seen = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        if (seen++ < drops) req.socket.destroy();
+        else res.end(JSON.stringify({ choices: [{ text: "abc" }], usage: { completion_tokens: 3 } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const { records } = await runLoad({
+      url: `http://127.0.0.1:${port}`,
+      model: "m",
+      prompts: ["p"],
+      requests: 2,
+      concurrency: 1,
+      maxTokens: 3,
+      streamShare: 0,
+    });
+    server.close();
+    return records;
+  };
+  // One drop: the first request goes again and succeeds; the second never needed to.
+  const once = await serve(1);
+  assert.deepEqual(
+    once.map((r) => [r.retried, r.error, r.completionTokens]),
+    [
+      [true, undefined, 3],
+      [false, undefined, 3],
+    ],
+  );
+  // Two drops: the first request fails its retry too, an error that says why; the second is answered.
+  const twice = await serve(2);
+  assert.match(twice[0].error ?? "", /fetch failed \((UND_ERR_SOCKET|ECONNRESET)/);
+  assert.deepEqual([twice[0].retried, twice[1].error, twice[1].completionTokens], [true, undefined, 3]);
 });
 
 async function waitForIdle(url: string): Promise<unknown> {

@@ -1,7 +1,9 @@
 /**
  * Bounded load on an OpenAI-compatible server: N requests, at most `concurrency` in flight, each timed from
  * the client's side (time to first token and the gaps between streamed chunks). A share of the clients may
- * stream, and a share may hang up mid-stream (they count as aborted, not as errors).
+ * stream, and a share may hang up mid-stream (they count as aborted, not as errors). A request whose kept-alive
+ * connection the server had just closed (it fails at once, before any response: the server never read it) is
+ * sent once more, and marked as retried.
  */
 
 export interface LoadOptions {
@@ -31,6 +33,8 @@ export interface RequestRecord {
   /** Gaps between streamed chunks, ms (each chunk is one step's text: one or more tokens). */
   gapsMs: number[];
   totalMs: number;
+  /** Sent again after the server closed the kept-alive connection it first went on. */
+  retried: boolean;
 }
 
 /** Whether request i of a run gets a property with this share (spread evenly, repeatable). */
@@ -64,6 +68,7 @@ async function oneRequest(o: LoadOptions, index: number): Promise<RequestRecord>
     ttftMs: 0,
     gapsMs: [],
     totalMs: 0,
+    retried: false,
   };
   const abort = new AbortController();
   const start = performance.now();
@@ -77,7 +82,12 @@ async function oneRequest(o: LoadOptions, index: number): Promise<RequestRecord>
       ...o.body,
     };
     const headers = { "content-type": "application/json", ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}) };
-    const res = await fetch(`${o.url}/v1/completions`, { method: "POST", headers, body: JSON.stringify(body), signal: abort.signal });
+    const send = () => fetch(`${o.url}/v1/completions`, { method: "POST", headers, body: JSON.stringify(body), signal: abort.signal });
+    const res = await send().catch((error) => {
+      if (!closedBeforeResponse(error)) throw error;
+      record.retried = true;
+      return send();
+    });
     if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
     if (!streamed) {
       const json = (await res.json()) as { usage: { completion_tokens: number } };
@@ -85,10 +95,23 @@ async function oneRequest(o: LoadOptions, index: number): Promise<RequestRecord>
       record.ttftMs = performance.now() - start;
     } else await readStream(res.body, record, start, abortAfterFirst ? abort : undefined);
   } catch (error) {
-    if (!record.aborted) record.error = error instanceof Error ? error.message : String(error);
+    if (!record.aborted) record.error = describe(error);
   }
   record.totalMs = performance.now() - start;
   return record;
+}
+
+/** Whether fetch failed because the server closed the connection before any response (a kept-alive one it dropped). */
+function closedBeforeResponse(error: unknown): boolean {
+  const code = error instanceof Error ? (error.cause as { code?: string } | undefined)?.code : undefined;
+  return code === "UND_ERR_SOCKET" || code === "ECONNRESET";
+}
+
+/** An error's message, with its cause's (fetch's own message, "fetch failed", says nothing of why). */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  return cause ? `${error.message} (${[cause.code, cause.message].filter(Boolean).join(": ")})` : error.message;
 }
 
 async function readStream(body: ReadableStream<Uint8Array>, record: RequestRecord, start: number, hangUp: AbortController | undefined): Promise<void> {

@@ -67,6 +67,8 @@ export interface LevelSummary {
   requests: number;
   errors: number;
   aborted: number;
+  /** Requests sent again after the server closed their kept-alive connection (serveLoad.ts). */
+  retried: number;
   completionTokens: number;
   wallSeconds: number;
   /** All requests' completion tokens over the level's wall time. */
@@ -98,6 +100,7 @@ export function summarizeLevel(concurrency: number, records: readonly RequestRec
     requests: records.length,
     errors: records.filter((r) => r.error).length,
     aborted: records.filter((r) => r.aborted).length,
+    retried: records.filter((r) => r.retried).length,
     completionTokens: tokens,
     wallSeconds: wallMs / 1000,
     tokensPerSecond: tokens / (wallMs / 1000),
@@ -155,13 +158,14 @@ function escapeHtml(s: string): string {
 
 /** A single-file report: what ran, the table, the figure. */
 export function serveReport(meta: { title: string; command: string; notes: string[] }, levels: readonly LevelSummary[], svg: string): string {
-  const head = ["concurrency", "requests", "errors", "aborted", "tokens/s", "x conc. 1", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99"];
+  const head = ["concurrency", "requests", "errors", "aborted", "retried", "tokens/s", "x conc. 1", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99"];
   const rows = levels.map((l) =>
     [
       l.concurrency,
       l.requests,
       l.errors,
       l.aborted,
+      l.retried ?? 0,
       l.tokensPerSecond.toFixed(1),
       l.speedupOverConcurrency1?.toFixed(2) ?? "-",
       l.ttftP50Ms.toFixed(0),
@@ -176,7 +180,7 @@ export function serveReport(meta: { title: string; command: string; notes: strin
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head>
 <body><h1>${escapeHtml(meta.title)}</h1><p><code>${escapeHtml(meta.command)}</code></p>${meta.notes.map((n) => `<p>${escapeHtml(n)}</p>`).join("")}
 <table id="levels"><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr>${rows.map((r) => `<tr>${r}</tr>`).join("")}</table>
-<p>Times in ms. ITL: gaps between streamed chunks (a chunk carries one step's tokens).</p>
+<p>Times in ms. ITL: gaps between streamed chunks (a chunk carries one step's tokens). Retried: requests sent again after the server closed their kept-alive connection before answering.</p>
 ${stepsTable(levels)}<figure>${svg}</figure></body></html>
 `;
 }

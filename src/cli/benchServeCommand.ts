@@ -100,7 +100,7 @@ async function runBenchServe(f: BenchServeFlags): Promise<void> {
       summaries.push(s);
       for (const r of records) rows.push({ ...r, gapsMs: r.gapsMs.map((g) => g.toFixed(2)).join(" ") });
       process.stderr.write(
-        `concurrency ${concurrency}: ${s.tokensPerSecond.toFixed(1)} tokens/s, TTFT p50 ${s.ttftP50Ms.toFixed(0)} ms, errors ${s.errors}, aborted ${s.aborted}${stepLine(s)}\n`,
+        `concurrency ${concurrency}: ${s.tokensPerSecond.toFixed(1)} tokens/s, TTFT p50 ${s.ttftP50Ms.toFixed(0)} ms, errors ${s.errors}, aborted ${s.aborted}${s.retried ? `, retried ${s.retried}` : ""}${stepLine(s)}\n`,
       );
     }
     const free = await waitFree(url);
