@@ -153,7 +153,8 @@ test("a request lost to a kept-alive connection the server closed is sent once m
       maxTokens: 3,
       streamShare: 0,
     });
-    server.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
     return records;
   };
   // One drop: the first request goes again and succeeds; the second never needed to.
