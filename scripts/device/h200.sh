@@ -145,6 +145,18 @@ peers() {
     --policies "target-only,chain:4,adaptive:4,heuristic:4,cascade:4,adaptive+head:4" --out "$OUT/gpu-h200-more" 2>&1 | grep -v '^\[' || true
 }
 
+# One bench-serve into <dir> within <secs>, its progress bars left out: served <dir> <secs> <bench-serve options...>.
+served() {
+  local dir=$1 secs=$2
+  shift 2
+  timeout "$secs" $NODE dist/src/cli/main.js bench-serve "$@" --out "$dir" 2>&1 | grep -v '^\[' || true
+}
+
+# The folder <name> under $OUT into $OUT/<name>.tar (the device tool brings back few files), then removed.
+tar_out() {
+  tar -cf "$OUT/$1.tar" -C "$OUT" "$1" && rm -rf "${OUT:?}/$1"
+}
+
 # verispec serve (8 slots, the 7B cost-equivalent target) under bounded load: adaptive, and the target alone.
 serve_common() {
   echo --prompts .device/humaneval.jsonl --limit 32 --requests 16 --concurrency 1,2,4,8 --max-tokens 128 --threads 8 --no-figures
@@ -152,8 +164,8 @@ serve_common() {
 serve() {
   mkdir -p "$OUT"
   local v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
-  timeout 150 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --policy adaptive --out "$OUT/serve-h200" || true
-  timeout 120 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --draft none --policy chain --out "$OUT/serve-h200-target-only" || true
+  served "$OUT/serve-h200" 150 $(serve_common) $v --policy adaptive
+  served "$OUT/serve-h200-target-only" 120 $(serve_common) $v --draft none --policy chain
 }
 
 # llama-server from the same source as a peer: the same model, draft (k up to <k>, 4 by default), 8 slots, and
@@ -173,10 +185,10 @@ serve_peer() {
     $bin/llama-server -m $TARGET_7B -ngl 99 "${draft_args[@]}" -np 8 -c 8192 --host 127.0.0.1 --port 8090 --no-webui >"$dir/llama-server-$mode.log" 2>&1 &
     local pid=$!
     $NODE -e 'const t=Date.now();(async()=>{for(;;){try{if((await fetch("http://127.0.0.1:8090/health")).ok)return}catch{}if(Date.now()-t>120000)process.exit(1);await new Promise(r=>setTimeout(r,500))}})()' || echo "llama-server did not come up"
-    timeout 150 $NODE dist/src/cli/main.js bench-serve $load --url http://127.0.0.1:8090 --model llama-server --out "$dir/llama-server-$mode-${n:-16}" 2>&1 | grep -v '^\[' || true
+    served "$dir/llama-server-$mode-${n:-16}" 150 $load --url http://127.0.0.1:8090 --model llama-server
     kill $pid; sleep 2
   done
-  if [ -n "$n" ]; then tar -cf "$OUT/peer.tar" -C "$OUT" peer && rm -rf "$dir"; fi
+  if [ -n "$n" ]; then tar_out peer; fi
 }
 
 # verispec serve by concurrency, 64 requests a level (serve_scaling's load): adaptive with lookup first (the CLI's
@@ -185,10 +197,10 @@ serve_final() {
   mkdir -p "$OUT/final"
   local d=$OUT/final v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
   local load="--prompts .device/humaneval.jsonl --limit 40 --requests 64 --concurrency 1,2,4,8 --max-tokens 128 --threads 8 --no-figures"
-  timeout 120 $NODE dist/src/cli/main.js bench-serve $load $v --policy adaptive --out "$d/adaptive-lookup-64" 2>&1 | grep -v '^\[' || true
-  timeout 110 $NODE dist/src/cli/main.js bench-serve $load $v --policy chain --k 8 --out "$d/chain8-lookup-64" 2>&1 | grep -v '^\[' || true
-  timeout 150 $NODE dist/src/cli/main.js bench-serve $load $v --draft none --policy chain --out "$d/target-only-64" 2>&1 | grep -v '^\[' || true
-  tar -cf "$OUT/final.tar" -C "$OUT" final && rm -rf "$d"
+  served "$d/adaptive-lookup-64" 120 $load $v --policy adaptive
+  served "$d/chain8-lookup-64" 110 $load $v --policy chain --k 8
+  served "$d/target-only-64" 150 $load $v --draft none --policy chain
+  tar_out final
 }
 
 # A quick look after changes: 8 prompts x 1, target-only, chain k=4 and adaptive (a bench variant's
@@ -252,9 +264,9 @@ sampled() {
 serve_lookup() {
   mkdir -p "$OUT"
   local v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
-  timeout 140 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --policy adaptive --out "$OUT/serve-h200-adaptive-lookup" || true
-  timeout 140 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --policy adaptive --no-lookup-first --out "$OUT/serve-h200-adaptive" || true
-  timeout 110 $NODE dist/src/cli/main.js bench-serve $(serve_common) $v --draft none --policy chain --out "$OUT/serve-h200-target-only" || true
+  served "$OUT/serve-h200-adaptive-lookup" 140 $(serve_common) $v --policy adaptive
+  served "$OUT/serve-h200-adaptive" 140 $(serve_common) $v --policy adaptive --no-lookup-first
+  served "$OUT/serve-h200-target-only" 110 $(serve_common) $v --draft none --policy chain
 }
 
 # Serving throughput by concurrency with <n> requests per level (default 64: 8 per slot at concurrency 8, so the
@@ -264,8 +276,8 @@ serve_scaling() {
   mkdir -p "$OUT"
   local n=${1:-64} v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
   local load="--prompts .device/humaneval.jsonl --limit 40 --requests $n --concurrency 1,2,4,8 --max-tokens 128 --threads 8 --no-figures"
-  timeout 200 $NODE dist/src/cli/main.js bench-serve $load $v --policy adaptive --out "$OUT/serve-h200-adaptive-lookup-$n" || true
-  timeout 200 $NODE dist/src/cli/main.js bench-serve $load $v --draft none --policy chain --out "$OUT/serve-h200-target-only-$n" || true
+  served "$OUT/serve-h200-adaptive-lookup-$n" 200 $load $v --policy adaptive
+  served "$OUT/serve-h200-target-only-$n" 200 $load $v --draft none --policy chain
 }
 
 # Where a served step's time goes by concurrency (bench-serve's step table): the target's pass-cost curve up to
@@ -277,10 +289,10 @@ serve_diagnose() {
   local load="--prompts .device/humaneval.jsonl --limit 40 --max-tokens 128 --threads 8 --no-figures"
   native/.llama-build/cuda/bin/llama-bench -m $TARGET_7B -ngl 99 -p 1,2,4,8,16,24,32,48,64,96,128,192 -n 0 -d 256 -r 3 -o md >"$d/pass-cost-curve.md" 2>/dev/null || true
   cat "$d/pass-cost-curve.md"
-  timeout 150 $NODE dist/src/cli/main.js bench-serve $load --requests 64 --concurrency 1,2,4,8 $v --policy adaptive --out "$d/adaptive-lookup-64" 2>&1 | grep -v '^\[' || true
-  timeout 100 $NODE dist/src/cli/main.js bench-serve $load --requests 64 --concurrency 1,8 $v --draft none --policy chain --out "$d/target-only-64" 2>&1 | grep -v '^\[' || true
-  timeout 60 $NODE dist/src/cli/main.js bench-serve $load --requests 32 --concurrency 1,8 $v --policy chain --k 8 --out "$d/chain8-lookup-32" 2>&1 | grep -v '^\[' || true
-  tar -cf "$OUT/diagnose.tar" -C "$OUT" diagnose && rm -rf "$d"
+  served "$d/adaptive-lookup-64" 150 $load --requests 64 --concurrency 1,2,4,8 $v --policy adaptive
+  served "$d/target-only-64" 100 $load --requests 64 --concurrency 1,8 $v --draft none --policy chain
+  served "$d/chain8-lookup-32" 60 $load --requests 32 --concurrency 1,8 $v --policy chain --k 8
+  tar_out diagnose
 }
 
 # What a pass costs when its shape repeats (a CUDA graph replayed) and when it changes, drafter and target, with
@@ -301,10 +313,10 @@ serve_probe() {
   mkdir -p "$OUT/probe"
   local d=$OUT/probe v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
   local load="--prompts .device/humaneval.jsonl --limit 40 --max-tokens 128 --threads 8 --no-figures"
-  timeout 100 $NODE dist/src/cli/main.js bench-serve $load --requests 64 --concurrency 1,8 $v --policy adaptive --out "$d/adaptive-lookup-64" 2>&1 | grep -v '^\[' || true
-  timeout 60 $NODE dist/src/cli/main.js bench-serve $load --requests 32 --concurrency 8 $v --policy chain --k 8 --out "$d/chain8-lookup-32" 2>&1 | grep -v '^\[' || true
-  GGML_CUDA_DISABLE_GRAPHS=1 timeout 60 $NODE dist/src/cli/main.js bench-serve $load --requests 64 --concurrency 8 $v --policy adaptive --out "$d/adaptive-nographs-64" 2>&1 | grep -v '^\[' || true
-  tar -cf "$OUT/probe.tar" -C "$OUT" probe && rm -rf "$d"
+  served "$d/adaptive-lookup-64" 100 $load --requests 64 --concurrency 1,8 $v --policy adaptive
+  served "$d/chain8-lookup-32" 60 $load --requests 32 --concurrency 8 $v --policy chain --k 8
+  GGML_CUDA_DISABLE_GRAPHS=1 served "$d/adaptive-nographs-64" 60 $load --requests 64 --concurrency 8 $v --policy adaptive
+  tar_out probe
 }
 
 # Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).

@@ -66,8 +66,6 @@ export class ActiveRequest {
   session: ModelSession | undefined;
   /** Target calls to report with the next step event (the prefill's go with the first). */
   targetCalls = 0;
-  /** Admitted, its first step (which carries what of the prompt was not prefilled) not yet settled. */
-  joining = false;
   /** What other requests put into the last shared pass. */
   sharedPass: SharedPassLoad = { tokens: 0, requests: 0 };
 

@@ -163,7 +163,6 @@ export class SpeculativeScheduler {
       // One after the other: on a CPU both models' thread pools want every core, and two pools sharing
       // them wait on each other at every graph node's barrier.
       await r.drafter?.start(r.context);
-      r.joining = true;
       this.active.add(r);
       this.stats.admissions++;
     } catch (error) {
@@ -190,7 +189,8 @@ export class SpeculativeScheduler {
       prefill: planned.reduce((n, p) => n + p.plan.prefill, 0),
       requests: planned.length,
     };
-    const joined = planned.some((p) => p.request.joining);
+    // A request that has emitted nothing yet is at its first step, which carries what of its prompt was not prefilled.
+    const joined = planned.some((p) => p.request.tracker.tokens.length === 0);
     for (const [i, p] of planned.entries()) this.settle(p, rows[i], pass);
     this.count(pass, { planMs: start - planning, settleMs: performance.now() - settling, joined });
   }
@@ -219,7 +219,6 @@ export class SpeculativeScheduler {
   }
 
   private settle({ request, plan }: Planned, rows: Parameters<typeof settleStep>[2], pass: Parameters<typeof settleStep>[3]): void {
-    request.joining = false;
     try {
       const event = settleStep(request, plan, rows, pass);
       request.events.push(event);

@@ -45,8 +45,9 @@ export async function planStep(r: ActiveRequest): Promise<PlannedStep> {
   const callsBefore = r.drafter?.calls ?? 0;
   const context = { tokens: r.context, constraints: r.judge.constraints, shadow: r.spec.shadow ?? false, sharedPass: r.sharedPass };
   const block = r.drafter ? await r.policy.draft(r.drafter, r.draftLimit(), { ...context, endsGeneration: (d) => r.endsWith(d) }) : { ...NO_DRAFT, tokens: [] };
-  const prefill = r.context.length - 1 - r.slot.sequenceLength(0);
   const layout = layOutBlock(r.slot, r.context, block);
+  // The batch opens at the first context token the slot does not hold; those before the root only write context.
+  const prefill = r.context.length - 1 - layout.batch[0].position;
   return { block, layout, prefill, draftMs: performance.now() - start, drafterCalls: (r.drafter?.calls ?? 0) - callsBefore };
 }
 
