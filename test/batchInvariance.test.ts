@@ -147,6 +147,26 @@ describe("turning batch invariance on", () => {
     assert.deepEqual(JSON.parse(out), ["1", null, "yes"]);
   });
 
+  test("whether it is on: turned on here, or set in the environment the way llama.cpp reads it (atoi != 0)", () => {
+    const module = pathToFileURL(path.join(root, "dist", "src", "backends", "llamaCpp", "batchInvariance.js")).href;
+    const script = `import(${JSON.stringify(module)}).then((m) => {
+      const before = m.batchInvarianceOn();
+      if (process.env.ENABLE) m.enableBatchInvariance({ batchInvariance: true, stockPasses: true }, true);
+      console.log(JSON.stringify([before, m.batchInvarianceOn()]));
+    })`;
+    const on = (env: Record<string, string>) => {
+      const clean = { ...process.env };
+      delete clean.GGML_BATCH_INVARIANT;
+      return JSON.parse(execFileSync(process.execPath, ["-e", script], { env: { ...clean, ...env }, encoding: "utf8" }));
+    };
+    assert.deepEqual(on({}), [false, false]);
+    assert.deepEqual(on({ ENABLE: "1" }), [false, true]);
+    assert.deepEqual(on({ GGML_BATCH_INVARIANT: "1" }), [true, true]);
+    // "0" and text atoi reads as 0 leave llama.cpp's kernels stock.
+    assert.deepEqual(on({ GGML_BATCH_INVARIANT: "0" }), [false, false]);
+    assert.deepEqual(on({ GGML_BATCH_INVARIANT: "yes" }), [false, false]);
+  });
+
   test("the CLI says why when the loaded llama.cpp lacks the patches", async () => {
     const r = await runCli(["generate", "--max-tokens", "4", "--batch-invariant", "--target-only", "--prompt", "def f():"]);
     assert.equal(r.code, 1, r.stderr);

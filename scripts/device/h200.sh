@@ -19,8 +19,9 @@
 #   bash scripts/device/h200.sh invariant ["policies"] [secs] [repeats] [folder] # --batch-invariant: identity and speed (writes $OUT)
 #   bash scripts/device/h200.sh pass_shapes          # a pass's cost when its shape repeats or changes      (writes $OUT)
 #   bash scripts/device/h200.sh serve_diagnose       # where a served step's time goes, by concurrency       (writes $OUT)
-#   bash scripts/device/h200.sh serve_final          # serve by concurrency: adaptive, chain k = 8, the target alone (writes $OUT)
+#   bash scripts/device/h200.sh serve_final [variants] [name] # serve by concurrency: adaptive, chain k = 8, the target alone (writes $OUT)
 #   bash scripts/device/h200.sh serve_peer [n] [k]   # llama-server (same source, model, draft, slots) under the same load
+#   bash scripts/device/h200.sh served_pass          # a served pass and a joining prompt's share of it, by cache layout (writes $OUT)
 # Each phase is idempotent: on a machine still warm from an earlier call, setup only unpacks the new app.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -191,16 +192,23 @@ serve_peer() {
   if [ -n "$n" ]; then tar_out peer; fi
 }
 
-# verispec serve by concurrency, 64 requests a level (serve_scaling's load): adaptive with lookup first (the CLI's
-# default), chain k = 8 with lookup first, and the target alone; into $OUT/final.tar.
+# verispec serve by concurrency, 64 requests a level (serve_scaling's load): the variants named (default all three:
+# adaptive with lookup first, the CLI's default; chain k = 8 with lookup first; the target alone); into
+# $OUT/<name>.tar (default final).
 serve_final() {
-  mkdir -p "$OUT/final"
-  local d=$OUT/final v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
+  local variants=${1:-adaptive,chain8,target-only} name=${2:-final}
+  mkdir -p "$OUT/$name"
+  local d=$OUT/$name v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
   local load="--prompts .device/humaneval.jsonl --limit 40 --requests 64 --concurrency 1,2,4,8 --max-tokens 128 --threads 8 --no-figures"
-  served "$d/adaptive-lookup-64" 120 $load $v --policy adaptive
-  served "$d/chain8-lookup-64" 110 $load $v --policy chain --k 8
-  served "$d/target-only-64" 150 $load $v --draft none --policy chain
-  tar_out final
+  for variant in ${variants//,/ }; do
+    case $variant in
+      adaptive) served "$d/adaptive-lookup-64" 120 $load $v --policy adaptive ;;
+      chain8) served "$d/chain8-lookup-64" 110 $load $v --policy chain --k 8 ;;
+      target-only) served "$d/target-only-64" 150 $load $v --draft none --policy chain ;;
+      *) echo "unknown variant $variant" ;;
+    esac
+  done
+  tar_out "$name"
 }
 
 # A quick look after changes: 8 prompts x 1, target-only, chain k=4 and adaptive (a bench variant's
@@ -317,6 +325,21 @@ serve_probe() {
   served "$d/chain8-lookup-32" 60 $load --requests 32 --concurrency 8 $v --policy chain --k 8
   GGML_CUDA_DISABLE_GRAPHS=1 served "$d/adaptive-nographs-64" 60 $load --requests 64 --concurrency 8 $v --policy adaptive
   tar_out probe
+}
+
+# A served pass through the server's shared cache (bench/servedPass.ts): 7 slots verifying chains of 6 tokens, with
+# and without a joining 107-token prompt, cells pinned and not, beside the same tokens in one sequence, at depths 200
+# and 400; then serving at concurrency 1 and 8. Everything in $OUT/served.tar. (Session 10 also ran it with a
+# patch letting flash attention stop at each tile's last unmasked cell in short passes: no gain, not kept.)
+served_pass() {
+  mkdir -p "$OUT/served"
+  local d=$OUT/served v="--target $TARGET_7B --draft $DRAFT --device gpu --context 1024"
+  local load="--prompts .device/humaneval.jsonl --limit 40 --requests 64 --concurrency 1,8 --max-tokens 128 --threads 8 --no-figures"
+  for depth in 200 400; do
+    $NODE dist/bench/servedPass.js --model $TARGET_7B --depth $depth --passes 30 | grep '^{' | tee -a "$d/served-pass.jsonl"
+  done
+  served "$d/adaptive" 100 $load $v --policy adaptive
+  tar_out served
 }
 
 # Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).

@@ -160,6 +160,13 @@ export interface ModelSession {
   readonly maxSequences: number;
   readonly batchSize: number;
   readonly vocabulary: Vocabulary;
+  /**
+   * False where a token's logits depend on what else its pass holds, because the pass's size picks other kernels
+   * (llama.cpp's stock CUDA kernels): slots sharing such a session gain nothing from fixed cells
+   * (cellPinning.ts). True or absent where only the cells' order could change them (the CPU; CUDA with batch
+   * invariance).
+   */
+  readonly logitsIndependentOfBatch?: boolean;
   /** Evaluates a batch in one forward pass. Positions of each sequence must continue its cache. */
   evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows>;
   /** Cached length of a sequence (its last position + 1; 0 when empty). */

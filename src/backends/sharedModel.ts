@@ -37,7 +37,9 @@ export interface SharedModelOptions {
   contextSize?: number;
   /**
    * Keep each slot's cache cells in position order (cellPinning.ts), so its logits do not depend on the other
-   * slots; true by default. A drafter, whose numbers never decide the output, can do without.
+   * slots. By default only where that is so: not where the session's logits depend on the pass's size anyway
+   * (ModelSession.logitsIndependentOfBatch false: stock CUDA kernels). true pins wherever the backend can;
+   * false never (a drafter, whose numbers never decide the output, can do without).
    */
   pinCells?: boolean;
   /** What the shared session summarises of each row ("argmax" by default; "top" for a drafter). */
@@ -171,7 +173,9 @@ export class SharedModel implements LanguageModel {
       rowSummary,
       batchInvariant,
     });
-    if (this.options.pinCells !== false && canPin(session)) this.pinned = new PinnedCells(session, slots, sequencesPerSlot, region);
+    // Fixed cells keep a request's numbers from depending on the other slots only where the pass's size cannot.
+    const pin = this.options.pinCells ?? session.logitsIndependentOfBatch !== false;
+    if (pin && canPin(session)) this.pinned = new PinnedCells(session, slots, sequencesPerSlot, region);
     return session;
   }
 

@@ -33,6 +33,13 @@ export function enableBatchInvariance(build: NativeBuildInfo, hasGpu: boolean): 
   enabled = true;
 }
 
+/** Whether this process's CUDA passes compute batch-invariantly: turned on here, or by the environment it started with. */
+export function batchInvarianceOn(): boolean {
+  // llama.cpp's check: atoi(value) != 0.
+  const value = Number.parseInt(process.env[VARIABLE] ?? "0", 10);
+  return enabled || (Number.isFinite(value) && value !== 0);
+}
+
 /** Called before every context is created: from then on the choice is made for this process. */
 export function noteContextCreated(): void {
   contextCreated = true;

@@ -12,7 +12,7 @@ import {
   type ModelSession,
   type SessionOptions,
 } from "../languageModel.js";
-import { enableBatchInvariance, noteContextCreated } from "./batchInvariance.js";
+import { batchInvarianceOn, enableBatchInvariance, noteContextCreated } from "./batchInvariance.js";
 import { ContextPool } from "./contextPool.js";
 import { LlamaCppSession } from "./llamaCppSession.js";
 import { LlamaCppVocabulary } from "./llamaCppVocabulary.js";
@@ -94,6 +94,8 @@ export class LlamaCppModel implements LanguageModel {
   readonly f32Cache: boolean;
   private disposed = false;
   private vocabularyOnly = false;
+  /** Whether passes run on this process's GPU (rather than its CPU or RPC servers). */
+  private onGpu = false;
   private readonly sessions = new Set<LlamaCppSession>();
   /** Contexts of disposed sessions, kept for the next session of the same shape. */
   private readonly pool: ContextPool;
@@ -134,6 +136,8 @@ export class LlamaCppModel implements LanguageModel {
     }
     const loaded = new LlamaCppModel(native, model, file, native.modelInfo(model), threads, options.f32Cache ?? false);
     loaded.vocabularyOnly = nativeOptions.vocabOnly ?? false;
+    const onGpu: boolean = gpuLayers !== 0 && !options.rpcServers && native.devices().some((d) => d.type === "gpu" || d.type === "igpu");
+    loaded.onGpu = onGpu;
     return loaded;
   }
 
@@ -155,7 +159,10 @@ export class LlamaCppModel implements LanguageModel {
       if (this.disposed) this.native.freeContext(released);
       else this.pool.put(shape, released);
     };
-    const session = new LlamaCppSession(this.native, context, this.vocabulary, release, options.rowSummary, options.batchInvariant ?? true);
+    const invariant = options.batchInvariant ?? true;
+    // The CPU's kernels do not depend on a pass's size; CUDA's do, unless batch invariance is on for this session.
+    const independent = !this.onGpu || (batchInvarianceOn() && invariant);
+    const session = new LlamaCppSession(this.native, context, this.vocabulary, release, options.rowSummary, invariant, independent);
     this.sessions.add(session);
     return session;
   }

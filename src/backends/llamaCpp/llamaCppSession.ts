@@ -115,6 +115,8 @@ export class LlamaCppSession implements ModelSession {
     rowSummary: RowSummaryKind = "argmax",
     /** Whether passes keep batch invariance (where the process has it on) other than prompt prefills. */
     private readonly batchInvariant = true,
+    /** ModelSession.logitsIndependentOfBatch: false for stock CUDA passes. */
+    readonly logitsIndependentOfBatch = true,
   ) {
     this.summaryTop = SUMMARY_TOP[rowSummary];
     this.statsAtStart = native.contextStats(context);
