@@ -2,47 +2,23 @@
  * Slots pin their cache cells (cellPinning.ts) only where that keeps a request's numbers independent of the
  * other slots: on the CPU (and CUDA with batch invariance) a token's logits depend on nothing but its cells'
  * order; with stock CUDA kernels the pass's size changes them anyway, and pinning would only cost attention
- * over every slot's rows. The second case stands in for a stock CUDA session on this CPU machine: the real
- * session, reporting `logitsIndependentOfBatch: false`.
+ * over every slot's rows. CUDA sessions are stood in for on this CPU machine by the real session reporting
+ * their PassNumerics.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { BatchToken, LanguageModel, ModelSession } from "../src/backends/languageModel.js";
+import type { BatchToken, PassNumerics } from "../src/backends/languageModel.js";
 import { SharedModel } from "../src/backends/sharedModel.js";
 import { useFixturePair } from "./helpers/fixtures.js";
+import { reportingNumerics } from "./helpers/passNumerics.js";
 
 const pair = useFixturePair();
-
-/** The model, its sessions reporting `independent` and the last one kept for the test to look into. */
-function reporting(model: LanguageModel, independent: boolean | undefined): { model: LanguageModel; opened: ModelSession[] } {
-  const opened: ModelSession[] = [];
-  const wrap = (s: ModelSession): ModelSession =>
-    new Proxy(s, {
-      get(target, key) {
-        if (key === "logitsIndependentOfBatch") return independent;
-        const value = Reflect.get(target, key, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-  const wrapped: LanguageModel = {
-    name: model.name,
-    vocabulary: model.vocabulary,
-    trainContextSize: model.trainContextSize,
-    createSession: async (o) => {
-      const s = wrap(await model.createSession(o));
-      opened.push(s);
-      return s;
-    },
-    dispose: () => undefined,
-  };
-  return { model: wrapped, opened };
-}
 
 const prompt = (n: number): BatchToken[] => Array.from({ length: n }, (_, i) => ({ token: 5 + i, position: i, sequences: [0], logits: i === n - 1 }));
 
 /** Two slots' prompts in one pass; the shared session's sequences afterwards: each slot's chain, then the rest. */
-async function afterOnePass(independent: boolean | undefined, pinCells?: boolean): Promise<number[]> {
-  const { model, opened } = reporting(pair.target, independent);
+async function afterOnePass(numerics: PassNumerics | undefined, pinCells?: boolean): Promise<number[]> {
+  const { model, opened } = reportingNumerics(pair.target, numerics);
   const shared = new SharedModel(model, { slots: 2, sequencesPerSlot: 1, contextSize: 128, pinCells });
   const slots = [await shared.createSession(), await shared.createSession()];
   await shared.evaluateTogether([
@@ -56,15 +32,15 @@ async function afterOnePass(independent: boolean | undefined, pinCells?: boolean
   return lengths;
 }
 
-test("the CPU's sessions say their logits do not depend on the pass's size", async () => {
+test("the CPU's sessions say their logits depend on nothing but the cells' order", async () => {
   const session = await pair.target.createSession({ contextSize: 64 });
-  assert.equal(session.logitsIndependentOfBatch, true);
+  assert.equal(session.passNumerics, "cell-order");
   session.dispose();
 });
 
 test("slots of a session whose logits do not depend on the pass's size pin their cells", async () => {
-  for (const independent of [true, undefined]) {
-    const lengths = await afterOnePass(independent);
+  for (const numerics of ["cell-order", "cell-order-prefill-apart", undefined] as const) {
+    const lengths = await afterOnePass(numerics);
     // Sequences: chains 0 and 1, placeholders 2 and 3, growers 4 and 5 (PinnedCells.sequencesNeeded(2, 1) = 6).
     // The placeholders hold the first 64 rows (one growth) but the cells the chains took, so they reach row 64.
     assert.deepEqual(lengths, [5, 3, 64, 64, 0, 0]);
@@ -72,13 +48,13 @@ test("slots of a session whose logits do not depend on the pass's size pin their
 });
 
 test("slots of a session whose logits depend on the pass's size anyway leave cells free", async () => {
-  const lengths = await afterOnePass(false);
+  const lengths = await afterOnePass("pass-size");
   // Only the two chains hold cells (the session still has the six sequences a pinned one would use): no
   // placeholders, so a pass attends over the tokens held and no more.
   assert.deepEqual(lengths, [5, 3, 0, 0, 0, 0]);
 });
 
 test("pinCells: true pins regardless (a benchmark comparing layouts), false never", async () => {
-  assert.deepEqual(await afterOnePass(false, true), [5, 3, 64, 64, 0, 0]);
-  assert.deepEqual(await afterOnePass(true, false), [5, 3, 0, 0, 0, 0]);
+  assert.deepEqual(await afterOnePass("pass-size", true), [5, 3, 64, 64, 0, 0]);
+  assert.deepEqual(await afterOnePass("cell-order", false), [5, 3, 0, 0, 0, 0]);
 });

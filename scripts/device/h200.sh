@@ -22,6 +22,7 @@
 #   bash scripts/device/h200.sh serve_final [variants] [name] # serve by concurrency: adaptive, chain k = 8, the target alone (writes $OUT)
 #   bash scripts/device/h200.sh serve_peer [n] [k]   # llama-server (same source, model, draft, slots) under the same load
 #   bash scripts/device/h200.sh served_pass          # a served pass and a joining prompt's share of it, by cache layout (writes $OUT)
+#   bash scripts/device/h200.sh served_identity      # greedy text under concurrency against each request alone and the target alone (writes $OUT)
 # Each phase is idempotent: on a machine still warm from an earlier call, setup only unpacks the new app.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -340,6 +341,18 @@ served_pass() {
   done
   served "$d/adaptive" 100 $load $v --policy adaptive
   tar_out served
+}
+
+# Greedy exactness under concurrency through the server's engine (bench/servedIdentity.ts): 24 prompts, 128
+# tokens, 8 slots, adaptive / chain / tree / cascade taking turns; each concurrent text against the same request
+# served alone and against the target alone; with --batch-invariant, then with the stock kernels; into
+# $OUT/served-identity.jsonl.
+served_identity() {
+  mkdir -p "$OUT"
+  local args="--target $TARGET_7B --draft $DRAFT --prompts .device/humaneval.jsonl --limit 24 --max-tokens 128 --slots 8 --device gpu --threads 8"
+  for mode in --batch-invariant ""; do
+    timeout 200 $NODE dist/bench/servedIdentity.js $args $mode 2>&1 | grep '^{' | tee -a "$OUT/served-identity.jsonl" || true
+  done
 }
 
 # Greedy identity with the target's KV cache in float32 (20 prompts x 1 repeat).

@@ -14,7 +14,7 @@
  * The price: every pass attends over S times the horizon's cells and placeholders are computed as it grows
  * (on the H200, 7B cost-equivalent target: a pass of 7 slots' 6-token chains 12.2 ms against 11.4 with free
  * cells; bench/servedPass.ts). Sessions whose logits depend on the pass's size anyway (stock CUDA kernels:
- * ModelSession.logitsIndependentOfBatch) gain nothing from it and are not pinned (SharedModel).
+ * ModelSession.passNumerics) gain nothing from it and are not pinned (SharedModel).
  */
 import type { BatchToken, ModelSession } from "./languageModel.js";
 

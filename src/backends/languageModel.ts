@@ -154,19 +154,27 @@ export const DEFAULT_CONTEXT_SIZE = 4096;
 /** Default most tokens per evaluate call. */
 export const DEFAULT_BATCH_SIZE = 512;
 
+/**
+ * What else a token's logits depend on, beyond its own sequence's tokens:
+ * - "cell-order": only the order of the cache cells its pass reads (llama.cpp on the CPU; the n-gram backend,
+ *   not even that): slots sharing a cache pin their cells (cellPinning.ts) and then give every request the
+ *   numbers it gets alone;
+ * - "cell-order-prefill-apart": the same, except that a prompt's prefill (EvaluateOptions.prefill) runs other
+ *   kernels than the other passes (CUDA with batch invariance: stock prefills), so a prompt's tokens give the
+ *   same numbers only when prefilled, in passes of their own, as every generation of it prefills them;
+ * - "pass-size": the pass's size picks the kernels (llama.cpp's stock CUDA kernels): a request's numbers depend
+ *   on the others' blocks whatever the cells, so pinning would buy nothing.
+ */
+export type PassNumerics = "cell-order" | "cell-order-prefill-apart" | "pass-size";
+
 /** A KV cache over a model, holding one or more sequences. */
 export interface ModelSession {
   readonly contextSize: number;
   readonly maxSequences: number;
   readonly batchSize: number;
   readonly vocabulary: Vocabulary;
-  /**
-   * False where a token's logits depend on what else its pass holds, because the pass's size picks other kernels
-   * (llama.cpp's stock CUDA kernels): slots sharing such a session gain nothing from fixed cells
-   * (cellPinning.ts). True or absent where only the cells' order could change them (the CPU; CUDA with batch
-   * invariance).
-   */
-  readonly logitsIndependentOfBatch?: boolean;
+  /** What a token's logits depend on besides its own sequence (PassNumerics); absent: "cell-order". */
+  readonly passNumerics?: PassNumerics;
   /** Evaluates a batch in one forward pass. Positions of each sequence must continue its cache. */
   evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows>;
   /** Cached length of a sequence (its last position + 1; 0 when empty). */

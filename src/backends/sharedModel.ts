@@ -38,8 +38,8 @@ export interface SharedModelOptions {
   /**
    * Keep each slot's cache cells in position order (cellPinning.ts), so its logits do not depend on the other
    * slots. By default only where that is so: not where the session's logits depend on the pass's size anyway
-   * (ModelSession.logitsIndependentOfBatch false: stock CUDA kernels). true pins wherever the backend can;
-   * false never (a drafter, whose numbers never decide the output, can do without).
+   * (ModelSession.passNumerics "pass-size": stock CUDA kernels). true pins wherever the backend can; false never
+   * (a drafter, whose numbers never decide the output, can do without).
    */
   pinCells?: boolean;
   /** What the shared session summarises of each row ("argmax" by default; "top" for a drafter). */
@@ -174,7 +174,7 @@ export class SharedModel implements LanguageModel {
       batchInvariant,
     });
     // Fixed cells keep a request's numbers from depending on the other slots only where the pass's size cannot.
-    const pin = this.options.pinCells ?? session.logitsIndependentOfBatch !== false;
+    const pin = this.options.pinCells ?? session.passNumerics !== "pass-size";
     if (pin && canPin(session)) this.pinned = new PinnedCells(session, slots, sequencesPerSlot, region);
     return session;
   }

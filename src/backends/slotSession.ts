@@ -4,7 +4,7 @@
  * to the shared session, except the chain's removals, which the owner turns into released cells.
  */
 import { validateBatch } from "./batchValidation.js";
-import type { BatchToken, EvaluateOptions, GreedyRun, LogitRows, ModelSession, RunSummaryKind, Vocabulary } from "./languageModel.js";
+import type { BatchToken, EvaluateOptions, GreedyRun, LogitRows, ModelSession, PassNumerics, RunSummaryKind, Vocabulary } from "./languageModel.js";
 
 /** What a slot needs of the model that owns it (SharedModel). */
 export interface SlotOwner {
@@ -37,6 +37,7 @@ export class SlotSession implements ModelSession {
   readonly vocabulary: Vocabulary;
   readonly index: number;
   readonly contextSize: number;
+  readonly passNumerics?: PassNumerics;
   /** A greedy run, merged with the other slots' runs of the same turn (when the slot offers runs). */
   readonly continueGreedy?: (batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind) => Promise<GreedyRun>;
   private readonly base: number;
@@ -54,6 +55,7 @@ export class SlotSession implements ModelSession {
     this.maxSequences = geometry.width;
     this.batchSize = shared.batchSize;
     this.vocabulary = shared.vocabulary;
+    this.passNumerics = shared.passNumerics;
     if (geometry.runs) this.continueGreedy = (batch, steps, summary) => this.run(batch, steps, summary);
   }
 

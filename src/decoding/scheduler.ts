@@ -5,7 +5,7 @@
  * cache, joins at the next step, and leaves when it finishes, fails, is aborted or its reader goes away,
  * freeing its slot within that step. `generateSpeculative` drives it with a single request.
  */
-import type { LanguageModel } from "../backends/languageModel.js";
+import type { LanguageModel, ModelSession } from "../backends/languageModel.js";
 import { SharedModel } from "../backends/sharedModel.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { checkPromptFits, prefill } from "../generation/prompt.js";
@@ -24,7 +24,9 @@ export interface SchedulerOptions {
   /**
    * Prompt tokens a new request may bring into its first step's shared pass (the rest is prefilled on its own
    * when it is admitted): with several slots, a new prompt then costs the others one larger pass rather than a
-   * pass of its own. DEFAULT_PROMPT_IN_STEP with more than one slot, 0 (a separate prefill) with one.
+   * pass of its own. DEFAULT_PROMPT_IN_STEP with more than one slot, 0 (a separate prefill) with one, and where
+   * a prefill runs other kernels than the other passes (PassNumerics "cell-order-prefill-apart": a prompt is then
+   * prefilled alone, as its target-only generation prefills it, or its numbers would differ).
    */
   promptInStep?: number;
 }
@@ -154,7 +156,7 @@ export class SpeculativeScheduler {
     try {
       r.session = await this.target.createSession({ maxSequences: r.policy.maxSequences, contextSize: r.spec.contextSize });
       checkPromptFits(r.context, r.session, 1);
-      const inStep = this.options.promptInStep ?? (this.target.options.slots > 1 ? DEFAULT_PROMPT_IN_STEP : 0);
+      const inStep = this.options.promptInStep ?? this.defaultPromptInStep(r.session);
       const alone = r.context.slice(0, Math.max(0, r.context.length - 1 - inStep));
       // The last prompt token's row is not read, but asking for it sizes llama.cpp's buffers for passes with outputs
       // now: the first step's pass would otherwise pay that (10-20 ms on this CPU for a 1-token pass, against 2-3).
@@ -168,6 +170,10 @@ export class SpeculativeScheduler {
     } catch (error) {
       this.end(r, error);
     }
+  }
+
+  private defaultPromptInStep(slot: ModelSession): number {
+    return this.target.options.slots > 1 && slot.passNumerics !== "cell-order-prefill-apart" ? DEFAULT_PROMPT_IN_STEP : 0;
   }
 
   /** Plan every request, one target pass for all, settle each. */

@@ -10,6 +10,7 @@ import {
   type LanguageModel,
   type ModelCallStats,
   type ModelSession,
+  type PassNumerics,
   type SessionOptions,
 } from "../languageModel.js";
 import { batchInvarianceOn, enableBatchInvariance, noteContextCreated } from "./batchInvariance.js";
@@ -160,11 +161,15 @@ export class LlamaCppModel implements LanguageModel {
       else this.pool.put(shape, released);
     };
     const invariant = options.batchInvariant ?? true;
-    // The CPU's kernels do not depend on a pass's size; CUDA's do, unless batch invariance is on for this session.
-    const independent = !this.onGpu || (batchInvarianceOn() && invariant);
-    const session = new LlamaCppSession(this.native, context, this.vocabulary, release, options.rowSummary, invariant, independent);
+    const session = new LlamaCppSession(this.native, context, this.vocabulary, release, options.rowSummary, invariant, this.passNumerics(invariant));
     this.sessions.add(session);
     return session;
+  }
+
+  /** The CPU's kernels do not depend on a pass's size; CUDA's do, unless batch invariance is on for the session. */
+  private passNumerics(invariantSession: boolean): PassNumerics {
+    if (!this.onGpu) return "cell-order";
+    return batchInvarianceOn() && invariantSession ? "cell-order-prefill-apart" : "pass-size";
   }
 
   callStats(): ModelCallStats {

@@ -11,6 +11,7 @@ import {
   type LogitRows,
   type ModelCallStats,
   type ModelSession,
+  type PassNumerics,
   type RowSummary,
   type RowSummaryKind,
   type RunSampler,
@@ -115,8 +116,7 @@ export class LlamaCppSession implements ModelSession {
     rowSummary: RowSummaryKind = "argmax",
     /** Whether passes keep batch invariance (where the process has it on) other than prompt prefills. */
     private readonly batchInvariant = true,
-    /** ModelSession.logitsIndependentOfBatch: false for stock CUDA passes. */
-    readonly logitsIndependentOfBatch = true,
+    readonly passNumerics: PassNumerics = "cell-order",
   ) {
     this.summaryTop = SUMMARY_TOP[rowSummary];
     this.statsAtStart = native.contextStats(context);

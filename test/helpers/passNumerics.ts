@@ -1,0 +1,29 @@
+import type { LanguageModel, ModelSession, PassNumerics } from "../../src/backends/languageModel.js";
+
+/**
+ * The model with its sessions reporting `numerics` (undefined: nothing): how this CPU machine stands in for CUDA
+ * sessions, stock or batch-invariant. `opened` keeps every session opened, for the test to look into.
+ */
+export function reportingNumerics(model: LanguageModel, numerics: PassNumerics | undefined): { model: LanguageModel; opened: ModelSession[] } {
+  const opened: ModelSession[] = [];
+  const wrap = (s: ModelSession): ModelSession =>
+    new Proxy(s, {
+      get(target, key) {
+        if (key === "passNumerics") return numerics;
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  const wrapped: LanguageModel = {
+    name: model.name,
+    vocabulary: model.vocabulary,
+    trainContextSize: model.trainContextSize,
+    createSession: async (o) => {
+      const s = wrap(await model.createSession(o));
+      opened.push(s);
+      return s;
+    },
+    dispose: () => undefined,
+  };
+  return { model: wrapped, opened };
+}
