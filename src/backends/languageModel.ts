@@ -156,9 +156,10 @@ export const DEFAULT_BATCH_SIZE = 512;
 
 /**
  * What else a token's logits depend on, beyond its own sequence's tokens:
- * - "cell-order": only the order of the cache cells its pass reads (llama.cpp on the CPU; the n-gram backend,
- *   not even that): slots sharing a cache pin their cells (cellPinning.ts) and then give every request the
- *   numbers it gets alone;
+ * - "cell-order": the order of the cache cells its pass reads, the largest effect (llama.cpp on the CPU; the
+ *   n-gram backend, not even that): slots sharing a cache pin their cells (cellPinning.ts). On the CPU a pass's
+ *   size still moves some models' logits a little (ggml-cpu's flash attention takes a tiled path from 64 query
+ *   rows and splits the cells of a one-token pass over 512 of them, each summing in another order);
  * - "cell-order-prefill-apart": the same, except that a prompt's prefill (EvaluateOptions.prefill) runs other
  *   kernels than the other passes (CUDA with batch invariance: stock prefills), so a prompt's tokens give the
  *   same numbers only when prefilled, in passes of their own, as every generation of it prefills them;
