@@ -137,8 +137,7 @@ export class LlamaCppModel implements LanguageModel {
     }
     const loaded = new LlamaCppModel(native, model, file, native.modelInfo(model), threads, options.f32Cache ?? false);
     loaded.vocabularyOnly = nativeOptions.vocabOnly ?? false;
-    const onGpu: boolean = gpuLayers !== 0 && !options.rpcServers && native.devices().some((d) => d.type === "gpu" || d.type === "igpu");
-    loaded.onGpu = onGpu;
+    loaded.onGpu = gpuLayers !== 0 && !options.rpcServers && native.devices().some((d) => d.type === "gpu" || d.type === "igpu");
     return loaded;
   }
 
@@ -166,7 +165,7 @@ export class LlamaCppModel implements LanguageModel {
     return session;
   }
 
-  /** The CPU's kernels do not depend on a pass's size; CUDA's do, unless batch invariance is on for the session. */
+  /** A session's PassNumerics: CUDA's stock kernels change with a pass's size; batch invariance keeps all but prefills alike. */
   private passNumerics(invariantSession: boolean): PassNumerics {
     if (!this.onGpu) return "cell-order";
     return batchInvarianceOn() && invariantSession ? "cell-order-prefill-apart" : "pass-size";

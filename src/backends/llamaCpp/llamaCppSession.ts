@@ -116,6 +116,7 @@ export class LlamaCppSession implements ModelSession {
     rowSummary: RowSummaryKind = "argmax",
     /** Whether passes keep batch invariance (where the process has it on) other than prompt prefills. */
     private readonly batchInvariant = true,
+    /** What its logits depend on besides their sequence (ModelSession.passNumerics). */
     readonly passNumerics: PassNumerics = "cell-order",
   ) {
     this.summaryTop = SUMMARY_TOP[rowSummary];
