@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import type { BatchToken, ModelSession, RowSummaryKind } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
+import { meanAndMedian } from "./passTimes.js";
 
 const { values: a } = parseArgs({
   options: {
@@ -46,11 +47,6 @@ async function prefill(session: ModelSession): Promise<void> {
   for (let i = 0; i < tokens.length; i += session.batchSize) await session.evaluate(tokens.slice(i, i + session.batchSize));
 }
 
-function stats(times: number[]) {
-  const sorted = [...times].sort((x, y) => x - y);
-  return { meanMs: times.reduce((s, t) => s + t, 0) / times.length, p50Ms: sorted[Math.floor(sorted.length / 2)] };
-}
-
 async function measure(file: string): Promise<void> {
   const model = await LlamaCppModel.load(file, { threads: Number(a.threads), device: a.device === "cpu" ? "cpu" : "gpu" });
   const session = await model.createSession({ contextSize: S * (P + 64), maxSequences: S, rowSummary: a.summary as RowSummaryKind });
@@ -63,7 +59,7 @@ async function measure(file: string): Promise<void> {
         const ms = await timedPass(session, size);
         if (i >= 5) times.push(ms);
       }
-      console.log(JSON.stringify({ model: model.name, device: a.device, sequences: S, depth: P, tokens: n, mode, passes: PASSES, ...stats(times) }));
+      console.log(JSON.stringify({ model: model.name, device: a.device, sequences: S, depth: P, tokens: n, mode, passes: PASSES, ...meanAndMedian(times) }));
     }
   }
   session.dispose();

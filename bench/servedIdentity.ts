@@ -10,10 +10,10 @@
  *        [--max-tokens 128] [--slots 8] [--policies adaptive:8,chain:4,tree:4,cascade:4] [--device gpu]
  *        [--batch-invariant] [--threads 8] [--context 1024]
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { TokenId } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
+import { readPromptFile } from "../src/bench/promptFile.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { DEFAULT_LOOKUP_FIRST_MIN_MATCH } from "../src/drafters/lookupFirstDrafter.js";
 import { promptTokens } from "../src/generation/prompt.js";
@@ -45,11 +45,9 @@ const threads = Number(a.threads);
 
 const target = await LlamaCppModel.load(a.target, { threads, device, batchInvariant: a["batch-invariant"] });
 const draft = await LlamaCppModel.load(a.draft, { threads, device });
-const prompts = readFileSync(a.prompts, "utf8")
-  .split("\n")
-  .filter((line) => line.trim())
+const prompts = readPromptFile(a.prompts)
   .slice(0, Number(a.limit))
-  .map((line) => promptTokens(target.vocabulary, JSON.parse(line).prompt as string));
+  .map((p) => promptTokens(target.vocabulary, p));
 
 const expected: TokenId[][] = [];
 for (const p of prompts) expected.push((await collectGeneration(generateTargetOnly(target, p, { maxTokens: MAX_TOKENS }))).tokens);

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import type { BatchToken, ModelSession } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { SharedModel, type SlotPass } from "../src/backends/sharedModel.js";
+import { meanAndMedian } from "./passTimes.js";
 
 const { values: a } = parseArgs({
   options: {
@@ -33,11 +34,6 @@ const [SLOTS, CHAIN, DEPTH, PROMPT, PASSES, CONTEXT] = [a.slots, a.chain, a.dept
 const tokensAt = (from: number, n: number, logits: (i: number) => boolean, seq = 0): BatchToken[] =>
   Array.from({ length: n }, (_, i) => ({ token: 1 + (((from + i) * 7 + seq) % 97), position: from + i, sequences: [seq], logits: logits(i) }));
 
-function stats(times: number[]) {
-  const sorted = [...times].sort((x, y) => x - y);
-  return { meanMs: +(times.reduce((s, t) => s + t, 0) / times.length).toFixed(3), p50Ms: +sorted[Math.floor(sorted.length / 2)].toFixed(3) };
-}
-
 /** Runs `pass` PASSES times after 5 warm-up passes; wall and llama_decode times. */
 async function timed(model: LlamaCppModel, pass: () => Promise<void>) {
   const wall: number[] = [];
@@ -50,8 +46,8 @@ async function timed(model: LlamaCppModel, pass: () => Promise<void>) {
     wall.push(performance.now() - start);
     decode.push(model.callStats().decodeMs - before);
   }
-  const w = stats(wall);
-  const d = stats(decode);
+  const w = meanAndMedian(wall);
+  const d = meanAndMedian(decode);
   return { wallMeanMs: w.meanMs, wallP50Ms: w.p50Ms, decodeMeanMs: d.meanMs, decodeP50Ms: d.p50Ms };
 }
 

@@ -37,7 +37,6 @@ export class SlotSession implements ModelSession {
   readonly vocabulary: Vocabulary;
   readonly index: number;
   readonly contextSize: number;
-  readonly passNumerics?: PassNumerics;
   /** A greedy run, merged with the other slots' runs of the same turn (when the slot offers runs). */
   readonly continueGreedy?: (batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind) => Promise<GreedyRun>;
   private readonly base: number;
@@ -55,8 +54,12 @@ export class SlotSession implements ModelSession {
     this.maxSequences = geometry.width;
     this.batchSize = shared.batchSize;
     this.vocabulary = shared.vocabulary;
-    this.passNumerics = shared.passNumerics;
     if (geometry.runs) this.continueGreedy = (batch, steps, summary) => this.run(batch, steps, summary);
+  }
+
+  /** The shared session's: a slot computes in its passes. */
+  get passNumerics(): PassNumerics | undefined {
+    return this.shared.passNumerics;
   }
 
   private run(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun> {
