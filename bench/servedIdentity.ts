@@ -15,7 +15,7 @@ import type { TokenId } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { readPromptFile } from "../src/bench/promptFile.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
-import { DEFAULT_LOOKUP_FIRST_MIN_MATCH } from "../src/drafters/lookupFirstDrafter.js";
+import { DEFAULT_FREE_SOURCES } from "../src/drafters/drafterRegistry.js";
 import { promptTokens } from "../src/generation/prompt.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
@@ -63,7 +63,7 @@ const engine = new ServingEngine({
   contextSize: Number(a.context),
   policy: "adaptive",
   policyOptions: { k: 4 },
-  lookupFirst: DEFAULT_LOOKUP_FIRST_MIN_MATCH,
+  freeSources: { free: DEFAULT_FREE_SOURCES },
 });
 const policies = (a.policies ?? "").split(",").map((p) => {
   const [name, k] = p.split(":");

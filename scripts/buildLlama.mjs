@@ -53,7 +53,7 @@ function buildAddon() {
 // Backends linked in (no modules to find at run time); OpenMP off, since the binding gives each context a
 // thread pool that sleeps between graphs and OpenMP's workers would spin.
 const options = ["-DGGML_BACKEND_DL=OFF", "-DGGML_OPENMP=OFF", ...backendOptions[values.backend]];
-const tools = values.tools ? ["llama-simple", "llama-speculative-simple", "llama-bench"] : [];
+const tools = values.tools ? ["llama-completion", "llama-simple", "llama-speculative-simple", "llama-bench"] : [];
 // llama-server as a serving peer: its web UI is not built (no network to fetch or build it).
 const server = values.server ? ["-DLLAMA_BUILD_SERVER=ON", "-DLLAMA_USE_PREBUILT_UI=OFF", "-DLLAMA_BUILD_UI=OFF"] : [];
 cmakeBuild(buildDir, [...options, ...server], ["llama", "ggml-rpc-server", ...tools, ...(values.server ? ["llama-server"] : [])], values.jobs, values.server);

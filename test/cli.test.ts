@@ -5,14 +5,20 @@ import { test } from "node:test";
 import { runCli } from "./helpers/cli.js";
 import { fixtureDir, fixturePair } from "./helpers/fixtures.js";
 
-test("--target without --draft generates with the target alone; with --draft it speculates; --json is one object", async () => {
+test("--target without --draft drafts by suffix and lookup; --target-only is the target alone; with --draft it speculates; --json is one object", async () => {
   const m = fixturePair();
-  const alone = await runCli(["generate", "--target", m.target, "--prompt", "the cat", "--max-tokens", "8", "--threads", "1", "--json"]);
+  const alone = await runCli(["generate", "--target", m.target, "--target-only", "--prompt", "the cat", "--max-tokens", "8", "--threads", "1", "--json"]);
   assert.equal(alone.code, 0, alone.stderr);
-  assert.match(alone.stderr, /generating with the target alone/);
   const a = JSON.parse(alone.stdout);
   assert.equal(a.mode, "target-only");
   assert.equal(a.metrics.tokens, 8);
+  const free = await runCli(["generate", "--target", m.target, "--prompt", "the cat", "--max-tokens", "8", "--threads", "1", "--json"]);
+  assert.equal(free.code, 0, free.stderr);
+  const f = JSON.parse(free.stdout);
+  // The default policy is adaptive; with no draft model the drafter is both free sources.
+  assert.equal(f.mode, "adaptive k=4, suffix+prompt-lookup");
+  assert.equal(f.draft, "ngram");
+  assert.equal(f.text, a.text, "greedy speculative text equals the target's own");
   const spec = await runCli([
     "generate",
     "--target",
@@ -31,7 +37,8 @@ test("--target without --draft generates with the target alone; with --draft it 
   ]);
   assert.equal(spec.code, 0, spec.stderr);
   const s = JSON.parse(spec.stdout);
-  assert.equal(s.mode, "tree k=4");
+  // The model drafter is named after its file.
+  assert.equal(s.mode, `tree k=4, suffix+prompt-lookup+${path.basename(m.draft, ".gguf")}`);
   assert.equal(s.text, a.text, "greedy speculative text equals the target's own");
 });
 

@@ -9,8 +9,10 @@ import { test } from "node:test";
 import type { SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import type { Drafter } from "../src/drafters/drafter.js";
-import { LookupFirstDrafter } from "../src/drafters/lookupFirstDrafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import { MultiSourceDrafter } from "../src/drafters/multiSourceDrafter.js";
+import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
+import { SuffixDrafter } from "../src/drafters/suffixDrafter.js";
 import { GREEDY, type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { ChainPolicy } from "../src/verifier/chainPolicy.js";
 import { brokenRule } from "./helpers/brokenRule.js";
@@ -68,21 +70,36 @@ test("a greedy drafter under a sampled target: the output still follows the targ
   assert.ok(r.pValue > 0.01, `chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
 });
 
-// Lookup first (any 1-token match): blocks copied from the context (one-hot proposals) and blocks the model
-// samples, mixed within runs; both are exact, so the mix is too.
-test("prompt lookup first, the sampling model otherwise: the output still follows the target distribution", async (t) => {
+// Free sources first (suffix and lookup, any 1-token match): blocks copied from the context (one-hot proposals) and
+// blocks the model samples, mixed within runs; both are exact, so the mix is too.
+test("free sources first (suffix, prompt lookup), the sampling model otherwise: the output still follows the target distribution", async (t) => {
   const settings = SETTINGS["temperature 1.0"];
-  const drafters: LookupFirstDrafter[] = [];
-  const lookupFirst: DrafterFor = (sampling) => {
-    const d = new LookupFirstDrafter(new ModelDrafter(draftModel, sampling), draftModel.vocabulary.size, 1);
+  const drafters: MultiSourceDrafter[] = [];
+  const freeFirst: DrafterFor = (sampling) => {
+    const V = draftModel.vocabulary.size;
+    const d = new MultiSourceDrafter([new SuffixDrafter(V, { minMatch: 1 }), new PromptLookupDrafter(V, 3, 1)], new ModelDrafter(draftModel, sampling));
     drafters.push(d);
     return d;
   };
-  const r = chiSquareTest(await observed(settings, undefined, lookupFirst), exactDistribution(settings), RUNS);
-  const lookupBlocks = drafters.reduce((n, d) => n + d.blocks.lookup, 0);
-  t.diagnostic(`lookup first: ${lookupBlocks} lookup blocks; chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toFixed(4)}`);
-  assert.ok(lookupBlocks > RUNS / 10, `lookup drafted blocks (${lookupBlocks})`);
+  const r = chiSquareTest(await observed(settings, undefined, freeFirst), exactDistribution(settings), RUNS);
+  const freeBlocks = drafters.reduce((n, d) => n + d.blocks.suffix + d.blocks.lookup, 0);
+  t.diagnostic(`free sources first: ${freeBlocks} free blocks; chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toFixed(4)}`);
+  assert.ok(freeBlocks > RUNS / 10, `free sources drafted blocks (${freeBlocks})`);
   assert.ok(r.pValue > 0.01, `chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
+});
+
+// Suffix drafting alone (no model): after the first token, the context "abc" + x repeats x where x is a, b or c, and
+// the suffix drafter proposes what followed it. One-hot proposals: accepted with probability p(x), else the residual.
+test("suffix drafting alone follows the target distribution, and the broken rule fails with it", async (t) => {
+  const settings = SETTINGS["temperature 1.0"];
+  const suffix: DrafterFor = () => new SuffixDrafter(draftModel.vocabulary.size, { minMatch: 1 });
+  const r = chiSquareTest(await observed(settings, undefined, suffix), exactDistribution(settings), RUNS);
+  t.diagnostic(`suffix: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toFixed(4)}`);
+  assert.ok(r.pValue > 0.01, `chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
+  // Accepting x only when p(x) >= q(x) = 1 rejects almost every drafted token, and x is then never emitted in its place.
+  const broken = chiSquareTest(await observed(settings, brokenRule, suffix), exactDistribution(settings), RUNS);
+  t.diagnostic(`suffix, broken rule: chi-square ${broken.statistic.toFixed(1)} on ${broken.dof} dof, p = ${broken.pValue.toExponential(2)}`);
+  assert.ok(broken.pValue < 0.01, `the broken rule must be detected: p = ${broken.pValue}`);
 });
 
 test("a drafter that calls its argmax choice a draw from q (the mistake the drawn kind prevents) fails the same test", async (t) => {

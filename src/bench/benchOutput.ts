@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { summarizeRows } from "./benchSummary.js";
+import { bestByTemperature, summarizeRows } from "./benchSummary.js";
 import type { BenchRow, BenchSummary } from "./benchTypes.js";
 
 export const OUTPUT_FILES = { csv: "results.csv", json: "summary.json", svg: "summary.svg", png: "summary.png", html: "report.html" };
@@ -23,7 +23,8 @@ export function machineDetails(): BenchSummary["machine"] {
  * (a GPU machine with Node alone) can run benchmarks and `verispec bench-report` draws them elsewhere.
  */
 export async function writeOutputs(dir: string, rows: readonly BenchRow[], meta: Omit<BenchSummary, "variants">, figures = true): Promise<BenchSummary> {
-  const summary: BenchSummary = { ...meta, variants: summarizeRows(rows) };
+  const variants = summarizeRows(rows);
+  const summary: BenchSummary = { ...meta, variants, best: bestByTemperature(variants) };
   writeFileSync(path.join(dir, OUTPUT_FILES.json), `${JSON.stringify(summary, null, 2)}\n`);
   if (!figures) return summary;
   const { renderSvg, summarySpec, svgToPng } = await import("./benchFigures.js");

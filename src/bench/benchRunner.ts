@@ -9,8 +9,9 @@ import { addCallStats, emptyCallStats, type LanguageModel } from "../backends/la
 import type { NodeLlamaCppPeers, PeerKind } from "../backends/llamaCpp/nodeLlamaCppPeers.js";
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
-import { createDrafter } from "../drafters/drafterRegistry.js";
-import { DEFAULT_LOOKUP_FIRST_MIN_MATCH } from "../drafters/lookupFirstDrafter.js";
+import { createDrafter, type DrafterSource } from "../drafters/drafterRegistry.js";
+import { Constraints } from "../generation/constraints.js";
+import { copyRate } from "../metrics/copyRate.js";
 import { collectGeneration, type GenerationMetrics } from "../metrics/generationMetrics.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
 import type { AcceptanceScorer } from "../verifier/acceptanceScorer.js";
@@ -32,6 +33,8 @@ export interface BenchPlan {
   repeats: number;
   maxTokens: number;
   seed: number;
+  /** Repetition penalty of every variant (1: off). */
+  repetitionPenalty: number;
   /** Options for each policy beyond k. */
   policyOptions: Omit<PolicyOptions, "k">;
   /** The acceptance head for variants named "<policy>+head". */
@@ -81,14 +84,20 @@ async function runVerispec(plan: BenchPlan, v: BenchVariant, prompt: string, see
   return { ...result, ...split };
 }
 
+/** What drafts a variant: the draft model (with its free sources first), or the free sources alone (prompt lookup without either). */
+function drafterSource(plan: BenchPlan, v: BenchVariant): DrafterSource {
+  if (plan.draft && !v.noModel) return { model: plan.draft };
+  return v.free.length > 0 ? { free: v.free } : { name: "prompt-lookup" };
+}
+
 async function generateVerispec(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number): Promise<Omit<Measured, keyof CallSplit>> {
   const sampling = samplingFrom({ temperature: v.temperature, seed });
-  const options = { maxTokens: plan.maxTokens, sampling };
+  const constraints = new Constraints({ repetitionPenalty: plan.repetitionPenalty });
+  const options = { maxTokens: plan.maxTokens, sampling, constraints };
   let run: Awaited<ReturnType<typeof collectGeneration>>;
   if (v.policy === TARGET_ONLY) run = await collectGeneration(generateTargetOnly(plan.target, prompt, options));
   else {
-    const lookupFirst = v.lookupFirst ? DEFAULT_LOOKUP_FIRST_MIN_MATCH : undefined;
-    const drafter = createDrafter(plan.draft ? { model: plan.draft } : { name: "prompt-lookup" }, plan.target, { sampling, lookupFirst });
+    const drafter = createDrafter(drafterSource(plan, v), plan.target, { sampling, constraints, free: v.free });
     try {
       if (v.head && !plan.head) throw new Error(`variant ${v.id} needs --head`);
       const policy = createPolicy(v.basePolicy, {
@@ -118,6 +127,7 @@ async function generateVerispec(plan: BenchPlan, v: BenchVariant, prompt: string
     verifySeconds: m.verifySeconds,
     acceptanceByPosition: positionsColumn(m, run.steps),
     output: createHash("sha1").update(Int32Array.from(run.tokens)).digest("hex").slice(0, 16),
+    copyRate: copyRate(plan.target.vocabulary.tokenize(prompt, true), run.tokens),
   };
 }
 
@@ -145,6 +155,7 @@ function peerRow(tokens: number, seconds: number, drafted: number, accepted: num
     handoffSeconds: unknown,
     acceptanceByPosition: "",
     output: "",
+    copyRate: unknown,
   };
 }
 
@@ -157,10 +168,8 @@ async function runNodeLlamaCpp(plan: BenchPlan, v: BenchVariant, prompt: string,
 
 async function runLlamaCppTool(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number): Promise<Measured> {
   if (!plan.tools) throw new Error(`variant ${v.id} needs llama.cpp's tools (--llama-tools)`);
-  const r =
-    v.policy === LLAMACPP_SPEC
-      ? await plan.tools.speculative(prompt, plan.maxTokens, v.k, seed)
-      : await plan.tools.targetOnly(prompt, plan.target.vocabulary.tokenize(prompt, true).length, plan.maxTokens);
+  const g = { prompt, maxTokens: plan.maxTokens, temperature: v.temperature, seed, repetitionPenalty: plan.repetitionPenalty };
+  const r = v.spec ? await plan.tools.speculative(g, v.spec, v.k) : await plan.tools.targetOnly(g);
   return peerRow(r.tokens, r.seconds, r.drafted, r.accepted);
 }
 
@@ -185,16 +194,35 @@ async function warmUp(plan: BenchPlan): Promise<void> {
   await runVerispec(short, { id: "warm-up", ...parseBenchPolicy("chain"), k: 4, temperature: 0 }, prompt, plan.seed);
 }
 
-/** Runs the plan; returns the rows (also handed to onRow one by one). Stops early, cleanly, when the signal aborts. */
+/** A short unrecorded generation of the target alone (see runBench). */
+async function rewarm(plan: BenchPlan, prompt: string): Promise<void> {
+  await runVerispec(
+    { ...plan, maxTokens: Math.min(plan.maxTokens, 16) },
+    { id: "warm-up", ...parseBenchPolicy(TARGET_ONLY), k: 0, temperature: 0 },
+    prompt,
+    plan.seed,
+  );
+}
+
+/**
+ * Runs the plan; returns the rows (also handed to onRow one by one). Stops early, cleanly, when the signal aborts.
+ * A verispec variant that follows one of llama.cpp's programs first runs a short unrecorded generation: a peer's
+ * process takes the cores and caches, and verispec's first decodes after it ran 30-50% slower on 2 cores,
+ * which would charge the variant for the peer (a peer's own timing starts after its process has loaded its model).
+ */
 export async function runBench(plan: BenchPlan): Promise<BenchRow[]> {
   await warmUp(plan);
   const rows: BenchRow[] = [];
+  let afterPeer = false;
   for (let repeat = 0; repeat < plan.repeats; repeat++) {
     for (const [p, prompt] of plan.prompts.entries()) {
       for (const v of plan.variants) {
         if (plan.signal?.aborted) return rows;
         const seed = plan.seed + 1000 * repeat + p;
-        const measured = await (RUNNERS[v.policy] ?? runVerispec)(plan, v, prompt, seed);
+        const runner = RUNNERS[v.basePolicy];
+        if (!runner && afterPeer) await rewarm(plan, prompt);
+        afterPeer = runner === runLlamaCppTool;
+        const measured = await (runner ?? runVerispec)(plan, v, prompt, seed);
         const row: BenchRow = { variant: v.id, policy: v.policy, k: v.k, temperature: v.temperature, repeat, prompt: p, seed, ...measured };
         rows.push(row);
         plan.onRow(row);

@@ -1,5 +1,15 @@
 /** The summary of a benchmark run, computed from its raw rows alone (so it can be recomputed from the CSV). */
-import { type BenchRow, type StepTimeSplit, TARGET_ONLY, type VariantSummary } from "./benchTypes.js";
+import {
+  type BenchRow,
+  type BestAtTemperature,
+  LLAMACPP_SPEC,
+  LLAMACPP_TARGET_ONLY,
+  PEER_DRAFT,
+  PEER_LOOKUP,
+  type StepTimeSplit,
+  TARGET_ONLY,
+  type VariantSummary,
+} from "./benchTypes.js";
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const finite = (xs: number[]) => xs.filter(Number.isFinite);
@@ -106,7 +116,41 @@ function summarizeVariant(rows: BenchRow[], baseline: number | undefined, target
     boundTokensPerSecond: bound?.tokensPerSecond ?? null,
     identicalToTargetOnly: identity(rows, targetOnly),
     stepMs: stepTimeSplit(rows),
+    copyRate: weightedCopyRate(rows),
   };
+}
+
+/** The copy rate over the rows' tokens (null where no row knows it: peers). */
+function weightedCopyRate(rows: BenchRow[]): number | null {
+  const known = rows.filter((r) => Number.isFinite(r.copyRate));
+  const tokens = sum(known.map((r) => r.tokens));
+  return tokens > 0 ? sum(known.map((r) => r.copyRate * r.tokens)) / tokens : null;
+}
+
+const LLAMACPP = [LLAMACPP_TARGET_ONLY, LLAMACPP_SPEC];
+const NODE_LLAMA_CPP = [PEER_DRAFT, PEER_LOOKUP];
+
+/** Per temperature: the fastest verispec variant against the fastest llama.cpp one, and the two targets alone. */
+export function bestByTemperature(variants: readonly VariantSummary[]): BestAtTemperature[] {
+  const isLlama = (v: VariantSummary) => LLAMACPP.some((p) => v.policy.startsWith(p));
+  const temperatures = [...new Set(variants.map((v) => v.temperature))];
+  return temperatures.map((temperature) => {
+    const at = variants.filter((v) => v.temperature === temperature && !NODE_LLAMA_CPP.includes(v.policy));
+    const fastest = (vs: VariantSummary[]) => vs.reduce<VariantSummary | undefined>((b, v) => (!b || v.tokensPerSecond > b.tokensPerSecond ? v : b), undefined);
+    const ours = fastest(at.filter((v) => !isLlama(v)));
+    const theirs = fastest(at.filter(isLlama));
+    const alone = at.find((v) => v.policy === TARGET_ONLY);
+    const theirsAlone = at.find((v) => v.policy === LLAMACPP_TARGET_ONLY);
+    const pick = (v: VariantSummary | undefined) => (v ? { variant: v.variant, tokensPerSecond: v.tokensPerSecond } : null);
+    return {
+      temperature,
+      verispec: pick(ours),
+      llamacpp: pick(theirs),
+      ratio: ours && theirs ? ours.tokensPerSecond / theirs.tokensPerSecond : null,
+      targetOnlyRatio: alone && theirsAlone ? alone.tokensPerSecond / theirsAlone.tokensPerSecond : null,
+      copyRate: alone?.copyRate ?? null,
+    };
+  });
 }
 
 /** One summary per variant, in first-seen order; speedups are against target-only at the same temperature. */

@@ -1,13 +1,23 @@
 /** Records shared by the benchmark modules: variants of the matrix, raw rows, and the summary. */
+import type { FreeSourceName } from "../drafters/drafterRegistry.js";
 
 /** Variants that are not verispec policies. */
 export const TARGET_ONLY = "target-only";
 /** node-llama-cpp's own speculative decoding, as peers on the same models and thread count. */
 export const PEER_DRAFT = "nlc-draft";
 export const PEER_LOOKUP = "nlc-lookup";
-/** llama.cpp's own llama-simple and llama-speculative-simple, built from the same source. */
+/** llama.cpp's own llama-completion and llama-speculative-simple, built from the same source. */
 export const LLAMACPP_TARGET_ONLY = "llamacpp-target-only";
 export const LLAMACPP_SPEC = "llamacpp-spec";
+
+/** A llamacpp-spec variant's configuration: llama-speculative-simple's --spec-type list and --spec-* options. */
+export interface SpecConfig {
+  types: string[];
+  /** llama-speculative-simple's long options without their "--", with their values. */
+  options: [string, string][];
+  /** Written with brackets and no ":k": the types' own default lengths (the variant's k is 0). */
+  defaults: boolean;
+}
 
 export interface BenchVariant {
   /** Unique label, e.g. "chain k=4 T=0". */
@@ -18,8 +28,12 @@ export interface BenchVariant {
   basePolicy: string;
   /** Runs with the loaded acceptance head ("+head"). */
   head: boolean;
-  /** Drafts with prompt lookup first, the draft model otherwise ("+lookup": LookupFirstDrafter). */
-  lookupFirst: boolean;
+  /** Free sources that draft before the draft model where they match ("+suffix", "+lookup"). */
+  free: FreeSourceName[];
+  /** Leaves the draft model out ("+nomodel"): the free sources draft alone. */
+  noModel: boolean;
+  /** llama.cpp's speculative configuration (llamacpp-spec variants). */
+  spec?: SpecConfig;
   /** Draft length (0 where it does not apply). */
   k: number;
   temperature: number;
@@ -58,6 +72,8 @@ export interface BenchRow {
   acceptanceByPosition: string;
   /** A hash of the generated token ids (empty for peers that do not give them): greedy rows must match target-only's. */
   output: string;
+  /** Share of the generated tokens that continue a 4-gram which occurred earlier in the prompt or output (NaN for peers). */
+  copyRate: number;
 }
 
 export const CSV_COLUMNS: (keyof BenchRow)[] = [
@@ -86,6 +102,7 @@ export const CSV_COLUMNS: (keyof BenchRow)[] = [
   "handoffSeconds",
   "acceptanceByPosition",
   "output",
+  "copyRate",
 ];
 
 export interface VariantSummary {
@@ -120,6 +137,21 @@ export interface VariantSummary {
   identicalToTargetOnly: { identical: number; compared: number } | null;
   /** Where a step's time went, in ms per step (verispec variants on native backends; null otherwise). */
   stepMs: StepTimeSplit | null;
+  /** Share of generated tokens that continue a 4-gram seen earlier in the prompt or output (null for peers). */
+  copyRate: number | null;
+}
+
+/** The fastest verispec variant and the fastest llama.cpp variant at one temperature, and their ratio. */
+export interface BestAtTemperature {
+  temperature: number;
+  verispec: { variant: string; tokensPerSecond: number } | null;
+  llamacpp: { variant: string; tokensPerSecond: number } | null;
+  /** verispec's best over llama.cpp's best. */
+  ratio: number | null;
+  /** verispec's target alone over llama.cpp's (llamacpp-target-only). */
+  targetOnlyRatio: number | null;
+  /** The target alone's copy rate at this temperature (how much its text repeats itself). */
+  copyRate: number | null;
 }
 
 /**
@@ -154,9 +186,15 @@ export interface BenchSummary {
     placement?: { rpcServers: string[]; tensorSplit?: number[]; addedLatencyMs: number };
     /** verispec's variants computed batch-invariantly (--batch-invariant); llama.cpp's programs never. */
     batchInvariant?: boolean;
+    /** The repetition penalty of every variant (1: off). */
+    repetitionPenalty?: number;
+    /** The llama.cpp libraries verispec ran on: node-llama-cpp's prebuilt ones, or a build from the bundled source. */
+    llamaBuild?: string;
   };
   complete: boolean;
   variants: VariantSummary[];
+  /** Per temperature: verispec's best against llama.cpp's best in this run. */
+  best?: BestAtTemperature[];
 }
 
 export interface ModelDetails {

@@ -1,38 +1,80 @@
-/** The benchmark matrix from the command line: policies x draft lengths x temperatures. */
+/**
+ * The benchmark matrix from the command line: policies x draft lengths x temperatures.
+ *
+ * A verispec variant is a policy with modifiers: `+head` (cascade, adaptive: the loaded acceptance head),
+ * `+suffix` and `+lookup` (those sources at no model cost draft a block before the draft model, where they match),
+ * `+nomodel` (no draft model: the free sources alone). `adaptive+suffix+lookup` is the CLI's default.
+ * llama.cpp's own speculative decoding is `llamacpp-spec[<types>|<option>=<value>|...]`: its --spec-type list
+ * (`ngram-mod`, `ngram-mod,draft-simple`, ...; draft-simple when none is given) and any of llama-speculative-simple's
+ * long options without their dashes (`spec-ngram-mod-n-match=12`, `poll=0`). A name written "name:k" runs at that draft length only (for
+ * llama.cpp, its types' length option: draft n-max, ngram-mod n-max, the ngram maps' m-gram size); plain names
+ * take every --k, except llama.cpp written with brackets, which then runs at its own defaults.
+ */
+import type { FreeSourceName } from "../drafters/drafterRegistry.js";
 import { POLICY_NAMES } from "../verifier/policyRegistry.js";
-import { type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
+import { type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, type SpecConfig, TARGET_ONLY } from "./benchTypes.js";
 
-/** Suffix of policy names that run with the loaded acceptance head (--head). */
+/** Modifiers of verispec policy names. */
 export const WITH_HEAD = "+head";
-/** Suffix of policy names that draft with prompt lookup first and the draft model otherwise. */
-export const WITH_LOOKUP = "+lookup";
+const MODIFIERS = ["head", "suffix", "lookup", "nomodel"] as const;
 /** Policies that can use a head. */
 const HEAD_POLICIES = ["cascade", "adaptive"];
 /** Variants that are not verispec policies (and take no modifiers). */
 const OTHER_VARIANTS = [TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, LLAMACPP_TARGET_ONLY, LLAMACPP_SPEC];
 
-/** Every name --policies accepts, modifiers aside (verispec policies take +head where listed, and +lookup). */
-export const BENCH_POLICY_NAMES = [TARGET_ONLY, ...POLICY_NAMES, ...HEAD_POLICIES.map((p) => p + WITH_HEAD), ...OTHER_VARIANTS.slice(1)];
+/** Every name --policies accepts, modifiers aside. */
+export const BENCH_POLICY_NAMES = [TARGET_ONLY, ...POLICY_NAMES, ...OTHER_VARIANTS.slice(1)];
 
-type ParsedPolicy = Pick<BenchVariant, "policy" | "basePolicy" | "head" | "lookupFirst">;
+/** llama.cpp's speculative types that need no weights beyond the target's, and those that need a draft model. */
+export const LLAMACPP_FREE_TYPES = ["ngram-simple", "ngram-map-k", "ngram-map-k4v", "ngram-mod", "ngram-cache"];
+const LLAMACPP_DRAFT_TYPES = ["draft-simple"];
 
-/** Splits "adaptive+head+lookup" into the policy and its modifiers; refuses names and modifiers it does not know. */
-export function parseBenchPolicy(name: string): ParsedPolicy {
-  const [basePolicy, ...modifiers] = name.split("+");
-  const known = OTHER_VARIANTS.includes(basePolicy) ? modifiers.length === 0 : POLICY_NAMES.includes(basePolicy);
-  const head = modifiers.includes(WITH_HEAD.slice(1));
-  const lookupFirst = modifiers.includes(WITH_LOOKUP.slice(1));
-  const valid = known && modifiers.length === Number(head) + Number(lookupFirst) && (!head || HEAD_POLICIES.includes(basePolicy));
-  if (!valid) throw new RangeError(`unknown policy "${name}"; known policies: ${BENCH_POLICY_NAMES.join(", ")} (verispec policies also with ${WITH_LOOKUP})`);
-  return { policy: name, basePolicy, head, lookupFirst };
+type ParsedPolicy = Pick<BenchVariant, "policy" | "basePolicy" | "head" | "free" | "noModel" | "spec">;
+
+function unknown(name: string): RangeError {
+  return new RangeError(
+    `unknown policy "${name}"; known policies: ${BENCH_POLICY_NAMES.join(", ")} (verispec policies also with +suffix, +lookup, +nomodel; ` +
+      `cascade and adaptive with +head; llamacpp-spec[<types>|<option>=<value>])`,
+  );
 }
 
-/** Peers that only decode greedily: at other temperatures they are left out. */
-const GREEDY_ONLY = [LLAMACPP_TARGET_ONLY, LLAMACPP_SPEC];
+/** `llamacpp-spec[ngram-mod,draft-simple|ngram-mod-n-match=12]`: the types and options in the brackets. */
+function parseSpec(name: string): ParsedPolicy {
+  const m = name.match(/^llamacpp-spec(?:\[([^\]]*)\])?$/);
+  if (!m) throw unknown(name);
+  const [types = "", ...options] = (m[1] ?? "").split("|");
+  const list = types ? types.split(",") : ["draft-simple"];
+  if (list.some((t) => !LLAMACPP_FREE_TYPES.includes(t) && !LLAMACPP_DRAFT_TYPES.includes(t))) throw unknown(name);
+  const flags: [string, string][] = options.map((o) => {
+    const [key, value] = o.split("=");
+    if (!/^[a-z0-9-]+$/.test(key ?? "") || value === undefined || value === "") throw unknown(name);
+    return [key, value];
+  });
+  const spec: SpecConfig = { types: list, options: flags, defaults: m[1] !== undefined };
+  return { policy: name, basePolicy: LLAMACPP_SPEC, head: false, free: [], noModel: false, spec };
+}
+
+/** Splits "adaptive+head+suffix" into the policy and its modifiers; refuses names and modifiers it does not know. */
+export function parseBenchPolicy(name: string): ParsedPolicy {
+  if (name.startsWith(LLAMACPP_SPEC)) return parseSpec(name);
+  const [basePolicy, ...modifiers] = name.split("+");
+  const none = { policy: name, basePolicy, head: false, free: [], noModel: false };
+  if (OTHER_VARIANTS.includes(basePolicy)) {
+    if (modifiers.length > 0) throw unknown(name);
+    return none;
+  }
+  if (!POLICY_NAMES.includes(basePolicy)) throw unknown(name);
+  if (modifiers.some((m) => !MODIFIERS.includes(m as (typeof MODIFIERS)[number])) || new Set(modifiers).size !== modifiers.length) throw unknown(name);
+  const head = modifiers.includes("head");
+  if (head && !HEAD_POLICIES.includes(basePolicy)) throw unknown(name);
+  const free = (["suffix", "lookup"] as const).filter((s) => modifiers.includes(s)) as FreeSourceName[];
+  return { ...none, head, free, noModel: modifiers.includes("nomodel") };
+}
 
 /** Variants that draft with a length k (the others run once per temperature). */
-function usesK(policy: string): boolean {
-  return policy !== TARGET_ONLY && policy !== PEER_LOOKUP && policy !== LLAMACPP_TARGET_ONLY;
+function usesK(p: ParsedPolicy): boolean {
+  if (p.spec) return true;
+  return p.policy !== TARGET_ONLY && p.policy !== PEER_LOOKUP && p.policy !== LLAMACPP_TARGET_ONLY;
 }
 
 /**
@@ -41,27 +83,37 @@ function usesK(policy: string): boolean {
  */
 export function benchVariants(policies: readonly string[], ks: readonly number[], temperatures: readonly number[]): BenchVariant[] {
   const entries = policies.map((p) => {
-    const [name, k] = p.split(":");
-    return { parsed: parseBenchPolicy(name), ks: k === undefined ? ks : [Number(k)] };
+    const colon = p.lastIndexOf(":");
+    const [name, k] = colon > p.lastIndexOf("]") ? [p.slice(0, colon), p.slice(colon + 1)] : [p, undefined];
+    const parsed = parseBenchPolicy(name);
+    const lengths = k !== undefined ? [Number(k)] : parsed.spec?.defaults ? [0] : ks;
+    return { parsed, ks: lengths };
   });
-  if (entries.some((e) => e.ks.length === 0 || e.ks.some((k) => !Number.isInteger(k) || k < 1 || k > 64)))
+  if (entries.some((e) => e.ks.length === 0 || e.ks.some((k) => !Number.isInteger(k) || k < 0 || k > 64 || (k === 0 && !e.parsed.spec?.defaults))))
     throw new RangeError("draft lengths (--k, or policy:k) are whole numbers from 1 to 64");
   if (temperatures.length === 0 || temperatures.some((t) => !(t >= 0) || !Number.isFinite(t))) throw new RangeError("--temperatures takes numbers >= 0");
   const out: BenchVariant[] = [];
   for (const temperature of temperatures) {
     for (const { parsed, ks: lengths } of entries) {
-      const policy = parsed.policy;
-      if (temperature !== 0 && GREEDY_ONLY.includes(policy)) continue;
-      for (const k of usesK(policy) ? lengths : [0]) out.push({ id: `${policy}${k ? ` k=${k}` : ""} T=${temperature}`, ...parsed, k, temperature });
+      for (const k of usesK(parsed) ? lengths : [0]) out.push({ id: `${parsed.policy}${k ? ` k=${k}` : ""} T=${temperature}`, ...parsed, k, temperature });
     }
   }
   return out;
 }
 
-/** Parses a comma-separated list of numbers or names. */
+/** Parses a comma-separated list of numbers or names (commas inside brackets belong to the name). */
 export function splitList(value: string): string[] {
-  return value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const out: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (const c of value) {
+    if (c === "[") depth++;
+    if (c === "]") depth = Math.max(0, depth - 1);
+    if (c === "," && depth === 0) {
+      out.push(current);
+      current = "";
+    } else current += c;
+  }
+  out.push(current);
+  return out.map((s) => s.trim()).filter(Boolean);
 }

@@ -1,32 +1,40 @@
 /**
  * llama.cpp's own programs as benchmark peers, built from the same source (`npm run build:llama -- --tools`):
- * llama-simple (the target alone, greedy) and llama-speculative-simple (a draft model, k tokens a block).
- * Each generation is one process; its time is the one the program prints, which leaves out model loading
- * and, like verispec's own figures, includes the prompt's prefill (llama-speculative-simple prints the two
- * apart; they are added). On the CPU the target alone runs as llama-bench's prompt-plus-generation test
- * instead (`-pg P,N -t threads`, P the prompt's length), because llama-simple cannot be given a thread count
- * (its default of 4 would overload a 2-core machine).
+ * llama-completion (the target alone) and llama-speculative-simple (every speculative type of its toolbox, single or
+ * chained: the n-gram family with no extra weights, draft-simple with the draft model). Each generation is one
+ * process, sampled as verispec samples (temperature alone: top-k, top-p and min-p off; the same repetition
+ * penalty over the last 64 tokens), with the same threads.
+ *
+ * A generation's time leaves out what a process pays once, as verispec's figures do (its models and contexts are
+ * loaded and warm): it is llama-completion's prompt prefill, sampling and decoding for the target alone, and
+ * llama-speculative-simple's decoding plus the same prompt's prefill as llama-completion measures it for the
+ * speculative types (llama-speculative-simple's own "encoded" time also counts setting up its drafters:
+ * ngram-mod's 16 MiB table costs about 40 ms a process on a 2-core CPU, which a server pays once). Tokens are
+ * what the programs report, at most the asked-for count: llama-speculative-simple's n-gram drafters ignore the
+ * token budget and may go past it by most of a block, whose tokens nobody asked for (the pass that made them
+ * is still timed).
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { stockEnvironment } from "../backends/llamaCpp/batchInvariance.js";
+import type { SpecConfig } from "./benchTypes.js";
 
 const execFileAsync = promisify(execFile);
 /** Peers run llama.cpp's stock kernels even where this process computes batch-invariantly. */
-const run = (file: string, args: string[], o: { maxBuffer: number }) => execFileAsync(file, args, { ...o, env: stockEnvironment() });
+const run = (file: string, args: string[]) => execFileAsync(file, args, { maxBuffer: 1 << 26, env: stockEnvironment() });
 
 export interface ToolRun {
   tokens: number;
   seconds: number;
-  /** llama-speculative-simple's draft statistics (0 for llama-simple). */
+  /** llama-speculative-simple's draft statistics (0 for the target alone). */
   drafted: number;
   accepted: number;
 }
 
 export interface LlamaCppToolsOptions {
-  /** The folder holding llama-simple and llama-speculative-simple. */
+  /** The folder holding llama-completion and llama-speculative-simple. */
   binDir: string;
   target: string;
   draft?: string;
@@ -35,6 +43,26 @@ export interface LlamaCppToolsOptions {
   threads: number;
 }
 
+/** What a generation asks for, as verispec's variants get it. */
+export interface ToolGeneration {
+  prompt: string;
+  maxTokens: number;
+  temperature: number;
+  seed: number;
+  repetitionPenalty: number;
+}
+
+/** Each speculative type's draft-length option (the variant's k). */
+const LENGTH_OPTION: Record<string, string> = {
+  "draft-simple": "draft-n-max",
+  "ngram-mod": "ngram-mod-n-max",
+  "ngram-simple": "ngram-simple-size-m",
+  "ngram-map-k": "ngram-map-k-size-m",
+  "ngram-map-k4v": "ngram-map-k4v-size-m",
+};
+
+const TOOLS = ["llama-completion", "llama-speculative-simple"];
+
 function number(output: string, pattern: RegExp, what: string): number {
   const m = output.match(pattern);
   if (!m) throw new Error(`llama.cpp printed no ${what}; its output ended: ${output.slice(-400)}`);
@@ -42,43 +70,61 @@ function number(output: string, pattern: RegExp, what: string): number {
 }
 
 export class LlamaCppTools {
+  /** The prompt prefill's seconds by prompt, as llama-completion measures it. */
+  private readonly prefills = new Map<string, number>();
+
   constructor(private readonly o: LlamaCppToolsOptions) {
-    for (const tool of ["llama-simple", "llama-speculative-simple", "llama-bench"])
+    for (const tool of TOOLS)
       if (!existsSync(path.join(o.binDir, tool))) throw new Error(`${tool} is not in ${o.binDir}; build it with \`npm run build:llama -- --tools\``);
   }
 
-  /** The target alone, greedy. */
-  async targetOnly(prompt: string, promptTokens: number, maxTokens: number): Promise<ToolRun> {
-    if (this.o.gpuLayers === 0) return this.benchTargetOnly(promptTokens, maxTokens);
-    const args = ["-m", this.o.target, "-n", String(maxTokens), "-ngl", String(this.o.gpuLayers), prompt];
-    const { stderr } = await run(path.join(this.o.binDir, "llama-simple"), args, { maxBuffer: 1 << 26 });
-    const tokens = number(stderr, /decoded (\d+) tokens in/, "decoded token count");
-    return { tokens, seconds: number(stderr, /decoded \d+ tokens in ([\d.]+) s/, "decode time"), drafted: 0, accepted: 0 };
+  /** Options every generation shares: threads, layers, context, sampling as verispec's. */
+  private common(g: ToolGeneration): string[] {
+    const sampling = g.temperature > 0 ? ["--temp", String(g.temperature), "--top-k", "0", "--top-p", "1", "--min-p", "0"] : ["--temp", "0"];
+    return [
+      ...["-m", this.o.target, "-n", String(g.maxTokens), "--seed", String(g.seed), "-t", String(this.o.threads), "-ngl", String(this.o.gpuLayers)],
+      ...["-c", "4096", "--no-mmap", "--repeat-penalty", String(g.repetitionPenalty), "--repeat-last-n", "64", ...sampling],
+    ];
   }
 
-  /** llama-bench's prompt-plus-generation test (its speed counts both), on the CPU with the given threads. */
-  private async benchTargetOnly(promptTokens: number, maxTokens: number): Promise<ToolRun> {
-    const t = String(this.o.threads);
-    const args = ["-m", this.o.target, "-p", "0", "-n", "0", "-pg", `${promptTokens},${maxTokens}`, "-t", t, "-ngl", "0", "-r", "1", "-o", "json"];
-    const { stdout } = await run(path.join(this.o.binDir, "llama-bench"), args, { maxBuffer: 1 << 26 });
-    const [result] = JSON.parse(stdout) as { n_prompt: number; n_gen: number; avg_ts: number }[];
-    if (!result?.avg_ts) throw new Error(`llama-bench printed no speed: ${stdout.slice(-400)}`);
-    return { tokens: result.n_gen, seconds: (result.n_prompt + result.n_gen) / result.avg_ts, drafted: 0, accepted: 0 };
+  /** The target alone: llama-completion's prefill, sampling and decoding. */
+  async targetOnly(g: ToolGeneration): Promise<ToolRun> {
+    const out = await this.completion(g);
+    const ms = number(out, /prompt eval time =\s+([\d.]+) ms/, "prompt eval time") + number(out, /sampling time =\s+([\d.]+) ms/, "sampling time");
+    const evalMs = number(out, /:\s+eval time =\s+([\d.]+) ms/, "eval time");
+    const runs = number(out, /:\s+eval time =\s+[\d.]+ ms \/\s+(\d+) runs/, "eval runs");
+    return { tokens: runs + 1, seconds: (ms + evalMs) / 1000, drafted: 0, accepted: 0 };
   }
 
-  /** Speculative decoding with the draft model, at most k drafted tokens a block, greedy. */
-  async speculative(prompt: string, maxTokens: number, k: number, seed: number): Promise<ToolRun> {
-    if (!this.o.draft) throw new Error("llamacpp-spec needs a draft model");
-    const g = String(this.o.gpuLayers);
-    const args = ["-m", this.o.target, "-md", this.o.draft, "-p", prompt, "-n", String(maxTokens), "--temp", "0", "--seed", String(seed)];
-    // --no-mmap reads the weights at load, outside the timed decode (as llama-bench's warm-up run does for it).
-    args.push("--spec-type", "draft-simple", "--spec-draft-n-max", String(k), "-ngl", g, "-ngld", g, "-t", String(this.o.threads), "-c", "4096", "--no-mmap");
-    const { stdout, stderr } = await run(path.join(this.o.binDir, "llama-speculative-simple"), args, { maxBuffer: 1 << 26 });
+  private async completion(g: ToolGeneration, maxTokens = g.maxTokens): Promise<string> {
+    const args = [...this.common({ ...g, maxTokens }), "-no-cnv", "--no-display-prompt", "-p", g.prompt];
+    const { stdout, stderr } = await run(path.join(this.o.binDir, "llama-completion"), args);
+    return stdout + stderr;
+  }
+
+  /** The prompt's prefill as llama-completion measures it (once per prompt). */
+  private async prefill(g: ToolGeneration): Promise<number> {
+    if (!this.prefills.has(g.prompt)) {
+      const out = await this.completion(g, 1);
+      this.prefills.set(g.prompt, number(out, /prompt eval time =\s+([\d.]+) ms/, "prompt eval time") / 1000);
+    }
+    return this.prefills.get(g.prompt)!;
+  }
+
+  /** Speculative decoding with the configuration's types and options, at draft length k (0: the types' defaults). */
+  async speculative(g: ToolGeneration, spec: SpecConfig, k: number): Promise<ToolRun> {
+    const args = [...this.common(g), "-p", g.prompt, "--spec-type", spec.types.join(",")];
+    if (spec.types.some((t) => t.startsWith("draft-"))) {
+      if (!this.o.draft) throw new Error(`llamacpp-spec[${spec.types.join(",")}] needs a draft model`);
+      args.push("-md", this.o.draft, "-ngld", String(this.o.gpuLayers), "--spec-draft-threads", String(this.o.threads));
+    }
+    if (k > 0) for (const t of spec.types) if (LENGTH_OPTION[t]) args.push(`--spec-${LENGTH_OPTION[t]}`, String(k));
+    for (const [key, value] of spec.options) args.push(`--${key}`, value);
+    const { stdout, stderr } = await run(path.join(this.o.binDir, "llama-speculative-simple"), args);
     const out = stdout + stderr;
     return {
-      tokens: number(out, /decoded\s+(\d+) tokens in/, "decoded token count"),
-      seconds:
-        number(out, /encoded\s+\d+ tokens in\s+([\d.]+) seconds/, "prefill time") + number(out, /decoded\s+\d+ tokens in\s+([\d.]+) seconds/, "decode time"),
+      tokens: Math.min(g.maxTokens, number(out, /decoded\s+(\d+) tokens in/, "decoded token count")),
+      seconds: (await this.prefill(g)) + number(out, /decoded\s+\d+ tokens in\s+([\d.]+) seconds/, "decode time"),
       drafted: number(out, /n_drafted\s*=\s*(\d+)/, "n_drafted"),
       accepted: number(out, /n_accept\s*=\s*(\d+)/, "n_accept"),
     };

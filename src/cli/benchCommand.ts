@@ -20,7 +20,7 @@ import { readPromptFile } from "../bench/promptFile.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 import { packageRoot } from "../util/packageRoot.js";
 import { loadHead } from "../verifier/head/headModel.js";
-import { integer, nonNegativeNumber, positiveInteger } from "./optionParsers.js";
+import { integer, nonNegativeNumber, positiveInteger, positiveNumber } from "./optionParsers.js";
 import { policyOptionsFrom } from "./policyFlags.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
@@ -37,6 +37,7 @@ interface BenchFlags extends PlacementFlags {
   maxTokens: number;
   threads?: number;
   seed: number;
+  repetitionPenalty: number;
   out: string;
   head?: string;
   addedLatency?: number;
@@ -120,6 +121,7 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
       repeats: f.repeats,
       maxTokens: f.maxTokens,
       seed: f.seed,
+      repetitionPenalty: f.repetitionPenalty,
       policyOptions: policyOptionsFrom({ k: 0 }),
       head,
       signal: abort.signal,
@@ -140,6 +142,8 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
     seed: f.seed,
     ...(m.placement ? { placement: m.placement } : {}),
     ...(f.batchInvariant ? { batchInvariant: true } : {}),
+    repetitionPenalty: f.repetitionPenalty,
+    llamaBuild: process.env.VERISPEC_LLAMA_BUILD ? `native/.llama-build/${process.env.VERISPEC_LLAMA_BUILD}` : "node-llama-cpp prebuilt",
   };
   const meta = {
     createdAt: new Date().toISOString(),
@@ -157,7 +161,7 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
 /** `verispec bench-report <dir>`: the summary, figure and report again from a run's results.csv and summary.json. */
 async function runBenchReport(dir: string): Promise<void> {
   const previous = JSON.parse(readFileSync(path.join(dir, OUTPUT_FILES.json), "utf8")) as BenchSummary;
-  const { variants: _, ...meta } = previous;
+  const { variants: _, best: __, ...meta } = previous;
   await writeOutputs(dir, readBenchCsv(path.join(dir, OUTPUT_FILES.csv)), meta);
   process.stderr.write(`wrote ${Object.values(OUTPUT_FILES).join(", ")} to ${dir}\n`);
 }
@@ -182,10 +186,14 @@ export function registerBench(program: Command): void {
     .option("--max-tokens <n>", "tokens per generation", positiveInteger, 64)
     .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
     .option("--seed <s>", "base seed (row seed = base + 1000 * repeat + prompt)", integer, 0)
+    .option("--repetition-penalty <x>", "penalise the last 64 tokens in every variant, llama.cpp's too (1 = off)", positiveNumber, 1)
     .option("--out <dir>", "output folder", "bench-results")
     .option("--head <file>", `acceptance head for the policies named with ${WITH_HEAD} (cascade${WITH_HEAD}, adaptive${WITH_HEAD})`);
   addPlacementOptions(command)
-    .option("--llama-tools <dir>", "folder of llama.cpp's llama-simple and llama-speculative-simple, for the llamacpp-* variants (default: the build in use)")
+    .option(
+      "--llama-tools <dir>",
+      "folder of llama.cpp's llama-completion and llama-speculative-simple, for the llamacpp-* variants (default: the build in use)",
+    )
     .option("--no-figures", "write results.csv and summary.json only (verispec bench-report draws the figures and report later)")
     .option("--added-latency <ms>", "with --target-rpc: add this round-trip delay to every server link, through a delay proxy", nonNegativeNumber)
     .action(runBenchCommand);

@@ -14,7 +14,7 @@ import { runLoad } from "../bench/serveLoad.js";
 import { type LevelSummary, type NativeCalls, nativeCalls, serveReport, serverSteps, serveSpec, summarizeLevel, withSpeedups } from "../bench/serveSummary.js";
 import type { SchedulerStats } from "../decoding/scheduler.js";
 import { VerispecServer } from "../server/httpServer.js";
-import { finiteNumber, positiveInteger } from "./optionParsers.js";
+import { finiteNumber, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
 import { addPolicyOptions, type PolicyFlags } from "./policyFlags.js";
 import { loadEngine } from "./serveCommand.js";
 import { addPlacementOptions, type PlacementFlags } from "./targetPlacement.js";
@@ -34,6 +34,7 @@ interface BenchServeFlags extends PlacementFlags, PolicyFlags {
   abortShare: number;
   context?: number;
   threads?: number;
+  suffixCorpus: number;
   out: string;
   figures: boolean;
 }
@@ -183,7 +184,7 @@ export function registerBenchServe(program: Command): void {
     .option("--url <url>", "an already running server (default: start one in this process)")
     .option("--model <id>", "model id to ask the --url server for")
     .option("--target <model>", "target GGUF model for the in-process server (default: the embedded target)")
-    .option("--draft <model>", "draft GGUF model, prompt-lookup or none (default: the embedded drafter)")
+    .option("--draft <model>", "draft GGUF model, a drafter without one (suffix, prompt-lookup, ngram) or none (default: the embedded drafter)")
     .requiredOption("--prompts <file>", "prompts (JSONL with prompt or turns, or plain lines)")
     .option("--limit <n>", "use the first n prompts", positiveInteger)
     .option("--requests <n>", "requests per concurrency level", positiveInteger, 32)
@@ -194,6 +195,7 @@ export function registerBenchServe(program: Command): void {
     .option("--abort-share <x>", "share of streamed requests whose client hangs up after the first chunk", finiteNumber, 0)
     .option("--context <n>", "context of each slot", positiveInteger)
     .option("--threads <n>", "CPU threads", positiveInteger)
+    .option("--suffix-corpus <tokens>", "the in-process server keeps this many tokens of earlier requests for suffix drafting (0: off)", nonNegativeInteger, 0)
     .option("--no-figures", "write results.csv and summary.json only")
     .requiredOption("--out <dir>", "output folder");
   addPlacementOptions(addPolicyOptions(command, "adaptive")).action(runBenchServe);

@@ -15,7 +15,7 @@ import { createPolicy } from "../verifier/policyRegistry.js";
 import { type AdaptiveCacheKey, adaptiveCacheDir, loadAdaptiveMemory, saveAdaptiveMemory } from "./adaptiveCache.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
 import { collect, finiteNumber, integer, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
-import { addPolicyOptions, lookupFirstFrom, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
+import { addPolicyOptions, freeSourcesFrom, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
 /** The prompt used when none is given: the start of a Python module, which the embedded pair continues at length. */
@@ -69,15 +69,15 @@ function keepMeasurements(key: AdaptiveCacheKey, memory: AdaptiveMemory): void {
 async function runGenerate(f: GenerateFlags): Promise<void> {
   const sampling = samplingFrom({ temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed });
   const policyOptions = policyOptionsWithHead(f);
-  // A target of your own without a drafter is generated from alone (the baseline).
-  const targetOnly = f.targetOnly || (f.target !== undefined && f.draft === undefined);
+  // A target of your own without a drafter drafts with the sources that need no model (suffix, prompt lookup).
+  const targetOnly = f.targetOnly === true;
+  const draft = f.draft ?? (f.target !== undefined ? "ngram" : undefined);
   const targetPlacement = targetLoadOptions(f, f.threads);
   const drafterPlacement = drafterLoadOptions(f, f.threads);
-  const pair = await loadModelPair({ target: f.target, draft: f.draft, threads: f.threads, targetPlacement, drafterPlacement }, !targetOnly);
+  const pair = await loadModelPair({ target: f.target, draft, threads: f.threads, targetPlacement, drafterPlacement }, !targetOnly);
   const cacheKey = { target: pair.targetName, draft: pair.draftName, placement: { targetPlacement, drafterPlacement, threads: f.threads } };
   const memory = !targetOnly && f.adaptiveCache ? loadAdaptiveMemory(cacheKey) : undefined;
   const policy = createPolicy(f.policy, { ...policyOptions, adaptiveMemory: memory });
-  if (targetOnly && !f.targetOnly) process.stderr.write("verispec: no --draft given for this --target: generating with the target alone\n");
   const constraints = new Constraints({
     repetitionPenalty: f.repetitionPenalty,
     bannedNgrams: (f.ban ?? []).map((text) => pair.target.vocabulary.tokenize(text)),
@@ -85,7 +85,7 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
   // Sized to the job unless --context says (both models' sessions): creating a large context is most of a short generation.
   const contextLimit = Math.min(pair.target.trainContextSize, DEFAULT_CONTEXT_SIZE);
   const contextSize = f.context ?? contextFor(promptTokens(pair.target.vocabulary, f.prompt).length, f.maxTokens, contextLimit);
-  const drafter = targetOnly ? undefined : createDrafter(pair, { sampling, contextSize, constraints, lookupFirst: lookupFirstFrom(f) });
+  const drafter = targetOnly ? undefined : createDrafter(pair, { sampling, contextSize, constraints, ...freeSourcesFrom(f) });
   const options = { maxTokens: f.maxTokens, sampling, stop: f.stop, contextSize, policy, constraints, shadow: f.shadow };
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -106,7 +106,7 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
     // Only adaptive measures into the memory: other policies leave no file behind.
     if (memory && policy instanceof AdaptivePolicy) keepMeasurements(cacheKey, memory);
     const finish = steps.at(-1)?.finish;
-    const mode = drafter ? `${policy.name} k=${f.k}` : "target-only";
+    const mode = drafter ? `${policy.name} k=${f.k}, ${drafter.name}` : "target-only";
     if (f.json) process.stdout.write(`${JSON.stringify({ text, finish, mode, target: pair.targetName, draft: pair.draftName, sampling, metrics }, null, 2)}\n`);
     else process.stderr.write(`\n\n[${mode}; target ${pair.targetName}; draft ${pair.draftName}]\n${formatMetrics(metrics, finish)}\n`);
   } finally {
@@ -123,7 +123,7 @@ export function registerGenerate(program: Command): void {
     .option("--target <model>", "target GGUF model: a path, hf:<user>/<repo>/<file>.gguf or a URL (default: the embedded target)")
     .option(
       "--draft <model>",
-      `draft GGUF model, or a drafter without one: ${MODEL_FREE_DRAFTERS.join(", ")} (default: the embedded drafter; with a --target of your own: none, target alone)`,
+      `draft GGUF model, or a drafter without one: ${MODEL_FREE_DRAFTERS.join(", ")} (default: the embedded drafter; with a --target of your own: ngram, suffix drafting and prompt lookup)`,
     )
     .option("--target-only", "generate with the target alone (the baseline)")
     .option("--prompt <text>", "prompt text", DEFAULT_PROMPT)

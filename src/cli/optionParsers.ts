@@ -31,6 +31,12 @@ export function nonNegativeNumber(value: string): number {
   return n;
 }
 
+export function positiveNumber(value: string): number {
+  const n = finiteNumber(value);
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
+  return n;
+}
+
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }

@@ -1,6 +1,7 @@
 /** The draft-policy options shared by `generate` and `serve`, and the policy settings they give. */
 import { type Command, Option } from "commander";
-import { DEFAULT_LOOKUP_FIRST_MIN_MATCH } from "../drafters/lookupFirstDrafter.js";
+import { DEFAULT_FREE_MIN_MATCH } from "../drafters/drafter.js";
+import { DEFAULT_FREE_SOURCES, type DrafterSettings } from "../drafters/drafterRegistry.js";
 import { ADAPTIVE_DEFAULTS } from "../verifier/adaptivePolicy.js";
 import { CASCADE_DEFAULTS } from "../verifier/cascadePolicy.js";
 import { DEFAULT_DRAFT_LENGTH } from "../verifier/draftPolicy.js";
@@ -20,11 +21,11 @@ export interface PolicyFlags {
   minAgreement?: number;
   maxK?: number;
   head?: string;
-  /** Prompt lookup first: the shortest match that drafts a block instead of the draft model; false: off. */
+  /** Free sources first (suffix, prompt lookup): the shortest match that drafts a block instead of the draft model; false: off. */
   lookupFirst: number | false;
 }
 
-export function addPolicyOptions(command: Command, defaultPolicy = "chain"): Command {
+export function addPolicyOptions(command: Command, defaultPolicy = "adaptive"): Command {
   return command
     .option("--k <n>", "draft length (initial length for adaptive policies)", positiveInteger, DEFAULT_DRAFT_LENGTH)
     .addOption(new Option("--policy <name>", "draft policy").choices(POLICY_NAMES).default(defaultPolicy))
@@ -38,9 +39,9 @@ export function addPolicyOptions(command: Command, defaultPolicy = "chain"): Com
     .option("--head <file>", "learned acceptance head (train-head) for the cascade's stage 3 and the adaptive policy")
     .option(
       "--lookup-first <n>",
-      "with a draft model: draft a block by prompt lookup when the context's last n tokens occurred earlier, by the model otherwise",
+      "with a draft model: sources at no model cost (suffix drafting, prompt lookup) may draft a block where the context's last n tokens occurred earlier; the model drafts the others",
       positiveInteger,
-      DEFAULT_LOOKUP_FIRST_MIN_MATCH,
+      DEFAULT_FREE_MIN_MATCH,
     )
     .option("--no-lookup-first", "with a draft model: let the model draft every block");
 }
@@ -55,9 +56,9 @@ export function policyOptionsFrom(f: Partial<PolicyFlags> & Pick<PolicyFlags, "k
   };
 }
 
-/** The LookupFirstDrafter's minimum match from the command line (undefined: the draft model alone). */
-export function lookupFirstFrom(f: Pick<PolicyFlags, "lookupFirst">): number | undefined {
-  return f.lookupFirst === false ? undefined : f.lookupFirst;
+/** The free sources that draft before a draft model, and their shortest match, from the command line (none: the model alone). */
+export function freeSourcesFrom(f: Pick<PolicyFlags, "lookupFirst">): Pick<DrafterSettings, "free" | "freeMinMatch"> {
+  return f.lookupFirst === false ? { free: [] } : { free: DEFAULT_FREE_SOURCES, freeMinMatch: f.lookupFirst };
 }
 
 /** The same, with the learned head loaded when --head names one. */

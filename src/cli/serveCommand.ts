@@ -2,14 +2,15 @@
 import type { Command } from "commander";
 import { DEFAULT_CONTEXT_SIZE } from "../backends/languageModel.js";
 import { resolveModelReference } from "../backends/llamaCpp/modelResolution.js";
-import { MODEL_FREE_DRAFTERS } from "../drafters/drafterRegistry.js";
+import { isModelFreeDrafter, MODEL_FREE_DRAFTERS } from "../drafters/drafterRegistry.js";
 import { chatTemplateFor } from "../server/chatTemplate.js";
 import { VerispecServer } from "../server/httpServer.js";
+import type { DraftChoice } from "../server/requestParsing.js";
 import { ServingEngine } from "../server/servingEngine.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 import { type LoadedPair, loadModelPair } from "./modelPair.js";
 import { finiteNumber, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
-import { addPolicyOptions, lookupFirstFrom, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
+import { addPolicyOptions, freeSourcesFrom, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
 /** What loading a serving engine needs from the command line (`serve`, and `bench-serve`'s own server). */
@@ -21,6 +22,7 @@ export interface EngineFlags extends PlacementFlags, PolicyFlags {
   context?: number;
   threads?: number;
   modelName?: string;
+  suffixCorpus: number;
 }
 
 interface ServeFlags extends EngineFlags {
@@ -37,6 +39,13 @@ function modelId(f: EngineFlags): string {
 }
 
 /** Loads the pair and makes the engine; closing the engine frees the models. */
+/** What requests draft with unless they choose: the draft model, the drafter named without one, none, or both free sources. */
+function defaultDraftOf(pair: LoadedPair, draft: string | undefined): DraftChoice {
+  if (pair.draft) return "model";
+  if (draft === "none") return "none";
+  return draft !== undefined && isModelFreeDrafter(draft) ? (draft as DraftChoice) : "ngram";
+}
+
 export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
   const withDraft = f.draft !== "none";
   const pair: LoadedPair = await loadModelPair(
@@ -54,7 +63,7 @@ export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
   const engine = new ServingEngine({
     target: pair.target,
     draft: pair.draft,
-    defaultDraft: pair.draft ? "model" : f.draft === "prompt-lookup" ? "prompt-lookup" : "none",
+    defaultDraft: defaultDraftOf(pair, f.draft),
     modelId: modelId(f),
     chatTemplate: chatTemplateFor(templateFile, pair.target.vocabulary),
     parallel: f.parallel,
@@ -62,7 +71,8 @@ export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
     contextSize,
     policy: f.policy,
     policyOptions: policyOptionsWithHead(f),
-    lookupFirst: lookupFirstFrom(f),
+    freeSources: freeSourcesFrom(f),
+    corpusTokens: f.suffixCorpus,
   });
   const close = engine.close.bind(engine);
   engine.close = async () => {
@@ -100,7 +110,10 @@ export function registerServe(program: Command): void {
     .command("serve")
     .description("serve the models over an OpenAI-compatible HTTP API (completions, chat, streaming); concurrent requests share every target pass")
     .option("--target <model>", "target GGUF model (default: the embedded target)")
-    .option("--draft <model>", `draft GGUF model, ${MODEL_FREE_DRAFTERS.join(", ")}, or none (default: the embedded drafter; none with a --target of your own)`)
+    .option(
+      "--draft <model>",
+      `draft GGUF model, a drafter without one (${MODEL_FREE_DRAFTERS.join(", ")}), or none (default: the embedded drafter; ngram with a --target of your own)`,
+    )
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on (0: any free one)", nonNegativeInteger, 8080)
     .option("--api-key <key>", "require Authorization: Bearer <key> on every route but /health")
@@ -109,6 +122,12 @@ export function registerServe(program: Command): void {
     .option("--context <n>", "context of each slot in tokens (default: the model's, at most 4096)", positiveInteger)
     .option("--timeout <s>", "longest a generation may run, in seconds", finiteNumber)
     .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
-    .option("--model-name <name>", "the model id clients pass (default: the target file's name)");
+    .option("--model-name <name>", "the model id clients pass (default: the target file's name)")
+    .option(
+      "--suffix-corpus <tokens>",
+      "keep this many tokens of earlier prompts and outputs, shared by all requests, for suffix drafting: an answer that repeats an earlier one drafts from its start (0: off; a client can then time whether a text was asked before)",
+      nonNegativeInteger,
+      0,
+    );
   addPlacementOptions(addPolicyOptions(command, "adaptive")).action(runServe);
 }

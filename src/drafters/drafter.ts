@@ -21,9 +21,28 @@ export interface DraftedToken {
 /**
  * Who drafts a block, for drafters that choose per block (LookupFirstDrafter): a policy that learns what drafting
  * costs and how often it is accepted keeps those measurements per source. "model": a draft model's forward
- * passes; "lookup": tokens copied from the context, at no model cost.
+ * passes; "lookup": tokens copied from the context, at no model cost; "suffix": the suffix drafter's walk over
+ * the context (and a corpus of earlier generations), at no model cost either.
  */
-export type DraftSource = "model" | "lookup";
+export type DraftSource = "model" | "lookup" | "suffix";
+
+/** The shortest match a source drafting at no model cost (prompt lookup, suffix) drafts from; 3 tokens by default. */
+export const DEFAULT_FREE_MIN_MATCH = 3;
+
+/** What a source drafting at no model cost would propose: its tokens and each one's confidence (its q(x)). */
+export interface FreeProposal {
+  source: DraftSource;
+  tokens: readonly TokenId[];
+  confidence: readonly number[];
+}
+
+/** The sources a block may be drafted from (Drafter.candidates). */
+export interface DraftCandidates {
+  /** Free sources that have something to propose. */
+  free: FreeProposal[];
+  /** Whether a draft model could draft the block. */
+  model: boolean;
+}
 
 /** What the policy asking for a run needs besides the tokens. */
 export interface RunOptions {
@@ -57,11 +76,13 @@ export interface Drafter {
   /** Who will draft the next block (asked before it is drafted); drafters of one source need not say. */
   nextSource?(): DraftSource;
   /**
-   * Up to n tokens that a source drafting at no model cost (prompt lookup) would propose for the next block,
-   * looked at without drafting them; none where it has nothing. A policy that drafts nothing this step can
-   * still learn how often the target would have agreed (AdaptivePolicy).
+   * The sources that could draft the next block, for a policy that chooses (AdaptivePolicy): each source that drafts
+   * at no model cost with what it would propose (up to n tokens, looked at without drafting them), and whether a
+   * draft model could draft it instead. A drafter of one source need not say.
    */
-  freeProposal?(n: number): readonly TokenId[];
+  candidates?(n: number): DraftCandidates;
+  /** Has the next block drafted by this source, one of the candidates (else the drafter's own choice). */
+  useSource?(source: DraftSource): void;
   /**
    * Closes the block: the first `keptDrafts` tokens this drafter proposed were
    * accepted, and `appended` follows them (the bonus token, preceded by an
@@ -70,4 +91,18 @@ export interface Drafter {
    */
   commit(keptDrafts: number, appended: readonly TokenId[]): void;
   dispose(): void;
+}
+
+/** A drafter at no model cost (prompt lookup, suffix): it says whether it has a match and what it would propose. */
+export interface FreeDrafter extends Drafter {
+  nextSource(): DraftSource;
+  /** Whether it has anything to draft for the next block. */
+  hasMatch(): boolean;
+  /** What it would draft for the next block, up to n tokens, looked at without drafting them. */
+  proposal(n: number): FreeProposal;
+}
+
+/** A lone free drafter's candidates: its proposal where it has a match, and no model. */
+export function freeCandidates(d: FreeDrafter, n: number): DraftCandidates {
+  return { free: d.hasMatch() ? [d.proposal(n)] : [], model: false };
 }

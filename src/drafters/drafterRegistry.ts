@@ -1,51 +1,86 @@
 /**
  * How a drafter is made, by name: drafters that need no model of their own are registered here, and any
- * other --draft value names a draft model. One place decides, for the CLI and the benchmark alike.
+ * other --draft value names a draft model. One place decides, for the CLI, the server and the benchmark alike.
  */
 import type { LanguageModel } from "../backends/languageModel.js";
 import type { Constraints } from "../generation/constraints.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
-import type { Drafter } from "./drafter.js";
-import { LookupFirstDrafter } from "./lookupFirstDrafter.js";
+import { DEFAULT_FREE_MIN_MATCH, type Drafter, type FreeDrafter } from "./drafter.js";
 import { ModelDrafter } from "./modelDrafter.js";
+import { MultiSourceDrafter } from "./multiSourceDrafter.js";
 import { PromptLookupDrafter } from "./promptLookupDrafter.js";
+import type { SuffixCorpus } from "./suffixCorpus.js";
+import { SuffixDrafter } from "./suffixDrafter.js";
 
-/** Drafters without a model, by the name --draft takes. */
-const MODEL_FREE: Record<string, (target: LanguageModel) => Drafter> = {
-  "prompt-lookup": (target) => new PromptLookupDrafter(target.vocabulary.size),
+/** The sources that draft at no model cost, by name. */
+export type FreeSourceName = "suffix" | "lookup";
+
+/** What a free source is made with. */
+interface FreeSettings {
+  vocabSize: number;
+  minMatch: number;
+  corpus?: SuffixCorpus;
+}
+
+const FREE: Record<FreeSourceName, (s: FreeSettings) => FreeDrafter> = {
+  suffix: (s) => new SuffixDrafter(s.vocabSize, { minMatch: s.minMatch, corpus: s.corpus }),
+  lookup: (s) => new PromptLookupDrafter(s.vocabSize, Math.max(s.minMatch, 3), s.minMatch),
+};
+
+/** Drafters without a model, by the name --draft takes: each free source alone, or both ("ngram"). */
+const MODEL_FREE: Record<string, readonly FreeSourceName[]> = {
+  suffix: ["suffix"],
+  "prompt-lookup": ["lookup"],
+  ngram: ["suffix", "lookup"],
 };
 
 /** The names of drafters that need no model. */
 export const MODEL_FREE_DRAFTERS = Object.keys(MODEL_FREE);
+
+/** Free sources that draft before a draft model by default: suffix drafting, then prompt lookup. */
+export const DEFAULT_FREE_SOURCES: readonly FreeSourceName[] = ["suffix", "lookup"];
 
 /** Whether a --draft value names a drafter without a model (rather than a draft model). */
 export function isModelFreeDrafter(name: string): boolean {
   return name in MODEL_FREE;
 }
 
-/** What drafts: a draft model, or a drafter without one, by name. */
-export type DrafterSource = { model: LanguageModel } | { name: string };
+/** What drafts: a draft model, a drafter without one by name, or free sources alone. */
+export type DrafterSource = { model: LanguageModel } | { name: string } | { free: readonly FreeSourceName[] };
 
 export interface DrafterSettings {
   sampling: SamplingSettings;
   contextSize?: number;
   constraints?: Constraints;
   /**
-   * With a draft model: try prompt lookup first, and let the model draft only the blocks for which the
-   * context's last `lookupFirst` tokens (or more) did not occur earlier (LookupFirstDrafter). Off by default.
+   * With a draft model: the free sources that draft a block before the model, where they find a match of at least
+   * `freeMinMatch` tokens (and among which an adaptive policy chooses by cost and acceptance). None by default.
    */
-  lookupFirst?: number;
+  free?: readonly FreeSourceName[];
+  /** Shortest match a free source drafts from; DEFAULT_FREE_MIN_MATCH (3) by default. */
+  freeMinMatch?: number;
+  /** Earlier generations the suffix source drafts from too (a server's shared corpus). */
+  corpus?: SuffixCorpus;
   /** With a draft model: it is shared with other requests' drafters (ModelDrafterOptions.shared). */
   sharedModel?: boolean;
+}
+
+function freeDrafters(names: readonly FreeSourceName[], target: LanguageModel, s: DrafterSettings): FreeDrafter[] {
+  const settings = { vocabSize: target.vocabulary.size, minMatch: s.freeMinMatch ?? DEFAULT_FREE_MIN_MATCH, corpus: s.corpus };
+  if (!Number.isInteger(settings.minMatch) || settings.minMatch < 1)
+    throw new RangeError(`the free sources' match must be a whole number of tokens >= 1, got ${settings.minMatch}`);
+  return names.map((n) => FREE[n](settings));
 }
 
 /** A fresh drafter for one generation against `target`. */
 export function createDrafter(source: DrafterSource, target: LanguageModel, s: DrafterSettings): Drafter {
   if ("model" in source) {
     const model = new ModelDrafter(source.model, s.sampling, { contextSize: s.contextSize, constraints: s.constraints, shared: s.sharedModel });
-    return s.lookupFirst === undefined ? model : new LookupFirstDrafter(model, target.vocabulary.size, s.lookupFirst);
+    return s.free && s.free.length > 0 ? new MultiSourceDrafter(freeDrafters(s.free, target, s), model) : model;
   }
-  const make = MODEL_FREE[source.name];
-  if (!make) throw new RangeError(`unknown drafter "${source.name}"; drafters without a model: ${MODEL_FREE_DRAFTERS.join(", ")}`);
-  return make(target);
+  const names = "free" in source ? source.free : MODEL_FREE[source.name];
+  if (!names || names.length === 0)
+    throw new RangeError(`unknown drafter "${"name" in source ? source.name : ""}"; drafters without a model: ${MODEL_FREE_DRAFTERS.join(", ")}`);
+  const free = freeDrafters(names, target, s);
+  return free.length === 1 ? free[0] : new MultiSourceDrafter(free);
 }

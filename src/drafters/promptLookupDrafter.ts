@@ -6,14 +6,14 @@
  */
 import type { TokenId } from "../backends/languageModel.js";
 import { PointDistribution } from "../sampling/tokenDistribution.js";
-import type { DraftedToken, Drafter, DraftSource } from "./drafter.js";
+import { type DraftCandidates, type DraftedToken, type DraftSource, type FreeDrafter, type FreeProposal, freeCandidates } from "./drafter.js";
 
 /** Longest n-gram to match; 3 by default. */
 export const DEFAULT_LOOKUP_MAX_NGRAM = 3;
 /** Shortest n-gram to match; 1 by default. */
 export const DEFAULT_LOOKUP_MIN_NGRAM = 1;
 
-export class PromptLookupDrafter implements Drafter {
+export class PromptLookupDrafter implements FreeDrafter {
   readonly name = "prompt-lookup";
   readonly calls = 0;
   private tokens: TokenId[] = [];
@@ -51,13 +51,18 @@ export class PromptLookupDrafter implements Drafter {
     return "lookup";
   }
 
-  /** The continuation `next` would draft, up to n tokens, without drafting it (it may run into itself). */
-  freeProposal(n: number): TokenId[] {
-    if (!this.hasMatch()) return [];
-    const t = this.tokens;
-    const out: TokenId[] = [];
-    for (let at = this.cursor!; out.length < n; at++) out.push(at < t.length ? t[at] : out[at - t.length]);
-    return out;
+  /** The continuation `next` would draft, up to n tokens, without drafting it (it may run into itself); one-hot, so each token's q(x) is 1. */
+  proposal(n: number): FreeProposal {
+    const tokens: TokenId[] = [];
+    if (this.hasMatch()) {
+      const t = this.tokens;
+      for (let at = this.cursor!; tokens.length < n; at++) tokens.push(at < t.length ? t[at] : tokens[at - t.length]);
+    }
+    return { source: "lookup", tokens, confidence: tokens.map(() => 1) };
+  }
+
+  candidates(n: number): DraftCandidates {
+    return freeCandidates(this, n);
   }
 
   async next(): Promise<DraftedToken | undefined> {

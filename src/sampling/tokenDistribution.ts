@@ -169,3 +169,48 @@ export function rowDistribution(rows: LogitRows, i: number): TokenDistribution {
   const s = rows.summary?.(i);
   return s && Number.isFinite(s.logSumExp) ? new SummarizedDistribution(s, rows.vocabSize) : denseSoftmax(rows.row(i));
 }
+
+/**
+ * A few listed tokens with their probabilities, the rest of the mass spread evenly over the vocabulary: what a
+ * drafter without a model (the suffix drafter) knows of the next token, as a confidence for the verifier's
+ * signals. Its proposals are one-hot (drawn "argmax"), so this q never enters an acceptance rule.
+ */
+export class SparseDistribution implements TokenDistribution {
+  private readonly rest: number;
+
+  constructor(
+    private readonly listed: readonly { token: TokenId; prob: number }[],
+    readonly size: number,
+  ) {
+    const mass = listed.reduce((m, t) => m + t.prob, 0);
+    if (!(mass <= 1 + 1e-9) || listed.some((t) => !(t.prob >= 0))) throw new RangeError("listed probabilities must be >= 0 and sum to at most 1");
+    this.rest = Math.max(0, 1 - mass) / size;
+  }
+
+  prob(token: TokenId): number {
+    return (this.listed.find((t) => t.token === token)?.prob ?? 0) + this.rest;
+  }
+
+  get entropy(): number {
+    let h = 0;
+    for (const t of this.listed) {
+      const p = t.prob + this.rest;
+      if (p > 0) h -= p * Math.log(p);
+    }
+    const unlisted = this.size - this.listed.length;
+    return this.rest > 0 ? h - unlisted * this.rest * Math.log(this.rest) : h;
+  }
+
+  top(n: number): TokenId[] {
+    return [...this.listed]
+      .sort((a, b) => b.prob - a.prob || a.token - b.token)
+      .slice(0, n)
+      .map((t) => t.token);
+  }
+
+  dense(): Float64Array {
+    const out = new Float64Array(this.size).fill(this.rest);
+    for (const t of this.listed) out[t.token] += t.prob;
+    return out;
+  }
+}

@@ -14,9 +14,12 @@ export interface ChatMessage {
   content: string;
 }
 
-/** Which drafter a request uses: the server's draft model, prompt lookup, or none (the target alone). */
-export type DraftChoice = "model" | "prompt-lookup" | "none";
-export const DRAFT_CHOICES: readonly DraftChoice[] = ["model", "prompt-lookup", "none"];
+/**
+ * Which drafter a request uses: the server's draft model (with the free sources first, as the server is set up), a
+ * drafter without a model (suffix, prompt-lookup, ngram: both), or none (the target alone).
+ */
+export type DraftChoice = "model" | "suffix" | "prompt-lookup" | "ngram" | "none";
+export const DRAFT_CHOICES: readonly DraftChoice[] = ["model", "suffix", "prompt-lookup", "ngram", "none"];
 
 export interface GenerationJob {
   kind: "completion" | "chat";

@@ -8,7 +8,8 @@ import type { LanguageModel, TokenId } from "../backends/languageModel.js";
 import { SharedModel } from "../backends/sharedModel.js";
 import { QueueFullError, SpeculativeScheduler } from "../decoding/scheduler.js";
 import type { Drafter } from "../drafters/drafter.js";
-import { createDrafter } from "../drafters/drafterRegistry.js";
+import { createDrafter, type DrafterSettings } from "../drafters/drafterRegistry.js";
+import { SuffixCorpus } from "../drafters/suffixCorpus.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { PromptError, promptTokens } from "../generation/prompt.js";
 import { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
@@ -33,8 +34,13 @@ export interface EngineOptions {
   maxWaiting: number;
   /** Context of each slot, in tokens. */
   contextSize: number;
-  /** With the draft model: prompt lookup first, for matches of at least this many tokens (LookupFirstDrafter). */
-  lookupFirst?: number;
+  /** With the draft model: the sources at no model cost that draft before it (suffix, prompt lookup), and their shortest match. */
+  freeSources?: Pick<DrafterSettings, "free" | "freeMinMatch">;
+  /**
+   * Tokens of earlier requests' prompts and outputs kept for suffix drafting, shared by every request (0 or
+   * undefined: none): an answer that repeats an earlier one is drafted from its start.
+   */
+  corpusTokens?: number;
   /** Policy and k of requests that do not choose (and the policies' other settings). */
   policy: string;
   policyOptions: PolicyOptions;
@@ -49,6 +55,8 @@ export interface RunningGeneration {
 export class ServingEngine {
   readonly scheduler: SpeculativeScheduler;
   private readonly drafts: SharedModel | undefined;
+  /** Earlier requests' texts for suffix drafting (EngineOptions.corpusTokens). */
+  readonly corpus: SuffixCorpus | undefined;
 
   constructor(readonly o: EngineOptions) {
     const budget = o.policyOptions.tree?.budget ?? DEFAULT_TREE_BUDGET;
@@ -58,6 +66,7 @@ export class ServingEngine {
       contextSize: o.contextSize,
       maxWaiting: o.maxWaiting,
     });
+    this.corpus = o.corpusTokens ? new SuffixCorpus(o.corpusTokens) : undefined;
     this.drafts =
       o.draft &&
       new SharedModel(o.draft, {
@@ -142,7 +151,8 @@ export class ServingEngine {
     return createDrafter(source, this.o.target, {
       sampling: job.sampling,
       contextSize: this.o.contextSize,
-      lookupFirst: this.o.lookupFirst,
+      ...this.o.freeSources,
+      corpus: this.corpus,
       sharedModel: true,
     });
   }

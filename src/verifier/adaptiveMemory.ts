@@ -34,7 +34,7 @@ export interface AdaptiveMemoryRecord {
 }
 
 const RECORD_VERSION = 1;
-const DRAFT_SOURCES: readonly DraftSource[] = ["model", "lookup"];
+const DRAFT_SOURCES: readonly DraftSource[] = ["model", "lookup", "suffix"];
 
 export class AdaptiveMemory {
   /** The target's pass cost by pass size (whoever drafted). */

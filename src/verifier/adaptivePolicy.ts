@@ -17,8 +17,14 @@
  * measured, it exits below the fixed `minCumulative` instead.
  * With a scorer loaded, the per-position acceptance a_j of E(k) is the running
  * mean of the scorer's predictions at position j, in place of the bucketed counts.
+ *
+ * Sources that draft at no model cost (suffix drafting, prompt lookup) show their whole proposal before drafting
+ * (Drafter.candidates), each token with a confidence that this run calibrates against what the target accepted
+ * (AgreementTracker): their length is the prefix of the proposal with the best expected tokens per second, up to
+ * `maxFreeK` tokens, and the block goes to whichever source (or none) promises the most. A free source that does
+ * not draft a step is still scored against the text that follows (FreeProposalShadow), at no cost.
  */
-import type { Drafter, DraftSource } from "../drafters/drafter.js";
+import type { DraftCandidates, Drafter, DraftSource, FreeProposal } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
 import type { AcceptanceScorer } from "./acceptanceScorer.js";
 import { AdaptiveMemory, DEFAULT_EXPLORE_EVERY, type SourceMemory } from "./adaptiveMemory.js";
@@ -30,8 +36,10 @@ import { FreeProposalShadow } from "./freeProposalShadow.js";
 export interface AdaptiveOptions {
   /** Length used until the costs are measured; DEFAULT_DRAFT_LENGTH (4) by default. */
   initialK?: number;
-  /** Longest draft considered; 8 by default. */
+  /** Longest draft considered from a draft model; 8 by default. */
   maxK?: number;
+  /** Longest draft considered from a source at no model cost (suffix, lookup); 64 by default. */
+  maxFreeK?: number;
   /** Early exit below this cumulative acceptance estimate; 0.25 by default. */
   minCumulative?: number;
   /** Draft at least one token every this many steps; 8 by default. */
@@ -45,7 +53,9 @@ export interface AdaptiveOptions {
   memory?: AdaptiveMemory;
 }
 
-export const ADAPTIVE_DEFAULTS = { maxK: 8, minCumulative: 0.25, exploreEvery: DEFAULT_EXPLORE_EVERY };
+export const ADAPTIVE_DEFAULTS = { maxK: 8, maxFreeK: 64, minCumulative: 0.25, exploreEvery: DEFAULT_EXPLORE_EVERY };
+/** Tokens of a free proposal followed while it drafts nothing (decided within as many steps at most). */
+const SHADOW_TOKENS = 8;
 /**
  * The longest gap between explorations of a drafter that costs something: once it has not paid for hundreds
  * of steps, in this run or (with a kept memory) the runs before it, opening and catching it up again costs
@@ -60,6 +70,15 @@ const MAX_FREE_EXPLORE_GAP = 128;
  * costs about one block's gain in 32 steps.
  */
 const DECODE_REFRESH = 32;
+/**
+ * When no block has been drafted for this many steps, a likely free proposal is drafted anyway (its prefix with
+ * cumulative acceptance >= REFRESH_CUMULATIVE, at most REFRESH_TOKENS), so the price of a larger pass stays
+ * measured: one pass priced too high (a stall) would otherwise keep every free draft off, and no pass would come
+ * to correct it.
+ */
+const PASS_REFRESH = 64;
+const REFRESH_CUMULATIVE = 0.5;
+const REFRESH_TOKENS = 16;
 /** A source whose drafted token costs at most this share of a decode drafts for free. */
 const FREE_DRAFT_SHARE = 0.05;
 
@@ -73,12 +92,15 @@ export class AdaptivePolicy implements DraftPolicy {
   private readonly running = new RunningAcceptance();
   private readonly initialK: number;
   private readonly maxK: number;
+  private readonly maxFreeK: number;
   private readonly minCumulative: number;
   private readonly exploreEvery: number;
   private steps = 0;
   private previousDrafted = 0;
   /** The last step that drafted nothing (a decode, the price of not drafting, measured). */
   private lastUndrafted = 0;
+  /** The last step that drafted something (a larger pass, measured). */
+  private lastDrafted = 0;
   /** Tokens other requests add to the shared pass this block joins: the block's cost is the pass's at load + its size. */
   private load = 0;
   /**
@@ -92,14 +114,15 @@ export class AdaptivePolicy implements DraftPolicy {
   readonly chosen: number[] = [];
   /** With a scorer: moving average of its predictions per draft position. */
   private readonly predictedAt: number[] = [];
-  /** Prompt lookup's proposal on a step that drafts nothing, scored against what is emitted. */
-  private readonly lookupShadow = new FreeProposalShadow();
+  /** Each free source's proposal on a step it does not draft, scored against what is emitted. */
+  private readonly shadows = new Map<DraftSource, FreeProposalShadow>();
   /** An exploration's second block is due (see chooseLength). */
   private exploreFollowUp = false;
 
   constructor(private readonly o: AdaptiveOptions = {}) {
     this.initialK = checkDraftLength(o.initialK ?? DEFAULT_DRAFT_LENGTH);
     this.maxK = checkDraftLength(o.maxK ?? ADAPTIVE_DEFAULTS.maxK);
+    this.maxFreeK = checkDraftLength(o.maxFreeK ?? ADAPTIVE_DEFAULTS.maxFreeK);
     this.minCumulative = o.minCumulative ?? ADAPTIVE_DEFAULTS.minCumulative;
     this.exploreEvery = o.exploreEvery ?? ADAPTIVE_DEFAULTS.exploreEvery;
     this.memory = o.memory ?? new AdaptiveMemory();
@@ -114,10 +137,16 @@ export class AdaptivePolicy implements DraftPolicy {
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
     this.load = context.sharedPass?.tokens ?? 0;
     this.othersYield = (context.sharedPass?.requests ?? 0) * this.meanEmitted;
-    this.source = drafter.nextSource?.() ?? "model";
-    const k = Math.min(this.chooseLength(), limit);
+    // A drafter that offers no candidates drafts from its one source, priced as a model's drafts are.
+    const candidates = drafter.candidates?.(this.maxFreeK) ?? { free: [], model: true };
+    const choice = drafter.candidates ? this.choose(candidates, limit) : this.ownSource(drafter.nextSource?.() ?? "model");
+    this.source = choice.source;
+    const k = Math.min(choice.k, limit);
     this.chosen.push(k);
-    if (k === 0 && this.source === "lookup") this.lookupShadow.follow(drafter.freeProposal?.(this.maxK) ?? []);
+    if (k > 0) drafter.useSource?.(choice.source);
+    for (const p of candidates.free) if (k === 0 || p.source !== choice.source) this.shadow(p.source).follow(p, SHADOW_TOKENS);
+    // A free source's length is chosen from its whole proposal; a model's tokens are judged one by one as they come.
+    if (candidates.free.some((p) => p.source === choice.source)) return draftChain(drafter, k, context);
     let cumulative = 1;
     let expected = 1;
     return draftChain(drafter, k, context, (block, q, x) => {
@@ -129,6 +158,76 @@ export class AdaptivePolicy implements DraftPolicy {
       expected += cumulative;
       return undefined;
     });
+  }
+
+  /**
+   * Who drafts this block and how many tokens: the free proposal with the best expected rate where one beats not
+   * drafting (and the model's best, where it has measured one), else the model's choice (chooseLength).
+   */
+  private choose(c: DraftCandidates, limit: number): { source: DraftSource; k: number } {
+    const idle: DraftSource = c.model ? "model" : (c.free[0]?.source ?? "model");
+    if (this.steps === 2 && !this.cost.measured(this.load + 1)) return { source: idle, k: 0 };
+    let free: { source: DraftSource; k: number; rate: number } | undefined;
+    for (const p of c.free) {
+      const f = this.freeLength(p, limit);
+      if (f.k > 0 && (!free || f.rate > free.rate)) free = { source: p.source, ...f };
+    }
+    const modelBetter = free && c.model && this.readyFor("model") && this.bestModelRate() > free.rate;
+    if (free && !modelBetter) return this.steps - this.lastUndrafted >= DECODE_REFRESH && this.cost.ready ? { source: idle, k: 0 } : free;
+    const refresh = !free && this.cost.ready && this.steps - this.lastDrafted >= PASS_REFRESH ? this.refreshingDraft(c.free, limit) : undefined;
+    if (refresh) return refresh;
+    return c.model ? this.ownSource("model") : { source: idle, k: 0 };
+  }
+
+  private ownSource(source: DraftSource): { source: DraftSource; k: number } {
+    this.source = source;
+    return { source, k: this.chooseLength() };
+  }
+
+  /** The prefix of a free proposal with the best expected tokens per ms (0 tokens: a decode), by calibrated confidence. */
+  private freeLength(p: FreeProposal, limit: number): { k: number; rate: number } {
+    const m = this.memory.source(p.source, this.exploreEvery);
+    const n = Math.min(limit, p.tokens.length, this.maxFreeK);
+    let expected = 1 + this.othersYield;
+    let alive = 1;
+    let best = { k: 0, rate: expected / this.passTime(1) };
+    for (let k = 1; k <= n; k++) {
+      alive *= m.agreement.estimate(p.confidence[k - 1]);
+      // Until passes are priced, a free token is worth drafting while it is likely enough.
+      if (!this.cost.ready && alive < this.minCumulative) break;
+      expected += alive;
+      const rate = expected / (m.draft.time(k) + this.passTime(k + 1));
+      if (rate > best.rate || !this.cost.ready) best = { k, rate };
+    }
+    return best;
+  }
+
+  /** The likeliest free proposal's prefix with cumulative acceptance >= REFRESH_CUMULATIVE (see PASS_REFRESH), if any. */
+  private refreshingDraft(proposals: readonly FreeProposal[], limit: number): { source: DraftSource; k: number } | undefined {
+    let best: { source: DraftSource; k: number } | undefined;
+    for (const p of proposals) {
+      const agreement = this.memory.source(p.source, this.exploreEvery).agreement;
+      let k = 0;
+      for (let alive = 1; k < Math.min(limit, p.tokens.length, REFRESH_TOKENS); k++) {
+        alive *= agreement.estimate(p.confidence[k]);
+        if (alive < REFRESH_CUMULATIVE) break;
+      }
+      if (k > (best?.k ?? 0)) best = { source: p.source, k };
+    }
+    return best;
+  }
+
+  /** The model's best expected rate over its draft lengths (no side effects: what chooseLength weighs). */
+  private bestModelRate(): number {
+    const draft = this.memory.source("model", this.exploreEvery).draft;
+    let best = 0;
+    for (let k = 1; k <= this.maxK; k++) best = Math.max(best, (this.expectedTokens(k, "model") + this.othersYield) / (draft.time(k) + this.passTime(k + 1)));
+    return best;
+  }
+
+  private shadow(source: DraftSource): FreeProposalShadow {
+    if (!this.shadows.has(source)) this.shadows.set(source, new FreeProposalShadow());
+    return this.shadows.get(source)!;
   }
 
   /** Whether one more drafted token (the block holds n, its cumulative acceptance is c) raises expected tokens per second. */
@@ -148,6 +247,7 @@ export class AdaptivePolicy implements DraftPolicy {
   observe(o: BlockOutcome): void {
     this.steps++;
     if (o.drafted === 0) this.lastUndrafted = this.steps;
+    else this.lastDrafted = this.steps;
     this.memory.stepped(o.drafted > 0 ? this.source : undefined);
     // A block drafted right after one that drafted nothing first catches the drafter up on every token since
     // (a one-off cost, or the prompt on the first step): only blocks that follow a drafted block price drafting.
@@ -158,14 +258,18 @@ export class AdaptivePolicy implements DraftPolicy {
     // Nor does a pass that also prefilled another request's prompt: its time is mostly that prefill's.
     if (this.steps > 1 && o.passPrefill === 0) this.cost.recordVerify(o.passTokens, o.verifyMs);
     this.current.agreement.record(o.qx, o.accepted);
-    this.lookupShadow.observe(o.emitted, this.memory.source("lookup", this.exploreEvery).agreement);
+    for (const [source, shadow] of this.shadows) shadow.observe(o.emitted, this.memory.source(source, this.exploreEvery).agreement);
     this.running.record(o.drafted, o.accepted);
     this.meanEmitted += 0.1 * (o.accepted + 1 - this.meanEmitted);
   }
 
   /** Whether the pass cost and this block's source's drafting cost have been measured. */
   private get ready(): boolean {
-    return this.cost.ready && this.current.draft.ready;
+    return this.readyFor(this.source);
+  }
+
+  private readyFor(source: DraftSource): boolean {
+    return this.cost.ready && this.memory.source(source, this.exploreEvery).draft.ready;
   }
 
   /** Predicted time of the shared pass when this block holds n tokens. */
@@ -173,9 +277,9 @@ export class AdaptivePolicy implements DraftPolicy {
     return this.cost.verifyTime(this.load + n);
   }
 
-  /** Expected tokens emitted by a block of k drafted tokens (the bonus included). */
-  expectedTokens(k: number): number {
-    const measured = this.current.agreement.positionRates(k);
+  /** Expected tokens emitted by a block of k drafted tokens (the bonus included) from a source (this block's by default). */
+  expectedTokens(k: number, source = this.source): number {
+    const measured = this.memory.source(source, this.exploreEvery).agreement.positionRates(k);
     let total = 1;
     let alive = 1;
     for (let i = 0; i < k; i++) {

@@ -100,6 +100,9 @@ export class CostModel {
       else this.decode += this.memory * (Math.min(ms, MAX_OUTLIER * this.decode) - this.decode);
       return;
     }
+    // A pass stalled by something else on the machine counts as at most MAX_OUTLIER times its predicted cost: an
+    // estimate left high keeps drafting off, and then no pass of that size comes to correct it.
+    if (this.ready) ms = Math.min(ms, MAX_OUTLIER * this.verifyTime(tokens));
     const keep = 1 - this.memory;
     this.sw = this.sw * keep + 1;
     this.sn = this.sn * keep + tokens;
