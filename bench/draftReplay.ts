@@ -65,7 +65,7 @@ async function passCosts(target: LlamaCppModel, depth: number): Promise<Record<n
 }
 
 async function record(): Promise<Recording> {
-  const target = await LlamaCppModel.load(embeddedModelPaths().target, { threads: Number(a.threads) });
+  const target = await LlamaCppModel.load(embeddedModelPaths().target, { threads: Number(a.threads), decodeOn: "caller" });
   const prompts = readPromptFile(a.prompts!)
     .slice(0, Number(a.limit))
     .map((p) => p.trimEnd());

@@ -23,7 +23,8 @@ ggml_threadpool *sleeping_threadpool(int32_t n_threads) {
   auto make = cpu_backend_fn<threadpool_new_fn>("ggml_threadpool_new");
   if (!make || n_threads < 2) return nullptr;
   ggml_threadpool_params params = ggml_threadpool_params_default(n_threads);
-  params.poll = 0;
+  const char *poll = getenv("VERISPEC_POLL");
+  params.poll = poll ? atoi(poll) : 0;
   return make(&params);
 }
 
@@ -67,6 +68,7 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   p.kv_unified = true;
   if (get_bool(env, args[5])) p.type_k = p.type_v = GGML_TYPE_F32;
   p.no_perf = true;
+  if (const char *fa = getenv("VERISPEC_FA")) p.flash_attn_type = (llama_flash_attn_type)atoi(fa);
   take_last_error();
   llama_context *ctx = llama_init_from_model(m->model, p);
   if (!ctx) {

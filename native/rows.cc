@@ -297,4 +297,27 @@ napi_value SamplingRow(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// sampleRow(ctx, row, temperature, topK, topP, u) -> token: the token u picks by inverse CDF in id order from the
+// distribution samplingRow would give (draw_token, sampling/distribution.ts's sampleFrom rule), without handing the
+// distribution to JavaScript: what sampling the target alone needs per token.
+napi_value SampleRow(napi_env env, napi_callback_info info) {
+  auto a = get_args(env, info, 6);
+  if (a.size() < 6) return throw_error(env, "sampleRow needs 6 arguments");
+  Context *c = live_context(env, a[0]);
+  if (!c) return nullptr;
+  int32_t row = get_i32(env, a[1]), top_k = get_i32(env, a[3]);
+  double temperature = 1, top_p = 1, u = 0;
+  napi_get_value_double(env, a[2], &temperature);
+  napi_get_value_double(env, a[4], &top_p);
+  napi_get_value_double(env, a[5], &u);
+  if (!(temperature > 0) || top_k < 0 || !(top_p > 0 && top_p <= 1)) return throw_error(env, "sampleRow needs temperature > 0, topK >= 0 and 0 < topP <= 1");
+  if (!(u >= 0 && u < 1)) return throw_error(env, "sampleRow's uniform must lie in [0, 1)");
+  const float *logits = last_row(env, c, row);
+  if (!logits) return nullptr;
+  thread_local std::vector<double> probs;
+  probs.resize(c->n_vocab);
+  sampling_distribution(logits, c->n_vocab, {temperature, top_k, top_p}, probs.data());
+  return make_i32(env, draw_token(probs.data(), c->n_vocab, u));
+}
+
 }  // namespace verispec

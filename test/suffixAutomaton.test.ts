@@ -69,7 +69,7 @@ test("the walk drafts what most often followed the longest repeated suffix, and 
   const first = walk.step()!;
   // After "0 1 2": 3 twice, 4 once.
   assert.deepEqual([first.token, first.match, first.share], [3, 3, 2 / 3]);
-  assert.deepEqual(first.alternatives, [{ token: 4, share: 1 / 3 }]);
+  assert.deepEqual(walk.alternatives(first), [{ token: 4, share: 1 / 3 }]);
   // "0 1 2 3" was followed by 0 both times.
   assert.equal(walk.step()!.token, 0);
 

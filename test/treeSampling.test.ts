@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { acceptsToken, residual } from "../src/acceptance/speculativeSampling.js";
-import { type SampledTreeRule, withoutToken } from "../src/acceptance/treeAcceptance.js";
+import { withoutMass } from "../src/acceptance/speculativeSampling.js";
+import type { SampledTreeRule } from "../src/acceptance/treeAcceptance.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { sampleFrom } from "../src/sampling/distribution.js";
@@ -47,7 +48,7 @@ const brokenRule: SampledTreeRule = (block, layout, p, rng) => {
     for (const [j, s] of (block.siblings ?? []).entries()) {
       if (s.depth !== d) continue;
       if (rng.next() < r[s.token]) return { accepted: d + 1, bonus: sampleFrom(p(layout.siblingRow[j]), rng), sibling: j };
-      r = withoutToken(r, s.token);
+      r = withoutMass(r, s.token);
     }
     return { accepted: d, bonus: sampleFrom(residual(pd, block.q[d]), rng) };
   }

@@ -2,13 +2,26 @@
 import type { TokenId } from "../backends/languageModel.js";
 import type { Sibling } from "../drafts/draftBlock.js";
 
+/** A proposal that puts all its mass on one token (a token chosen by argmax, or copied from the context). */
+export interface OneHot {
+  readonly oneHot: TokenId;
+}
+
+/** A drafted token's proposal distribution: the whole vector q, or one-hot (kept as the token alone). */
+export type Proposal = Float64Array | OneHot;
+
+/** The proposal's probability of token x. */
+export function proposalAt(q: Proposal, x: TokenId): number {
+  return q instanceof Float64Array ? q[x] : x === q.oneHot ? 1 : 0;
+}
+
 /**
- * A block with each drafted token's proposal distribution as a whole vector: q where the token was drawn from
- * q, one-hot where it was chosen by argmax. What speculative sampling's min(1, p/q) and residual work on.
+ * A block with each drafted token's proposal distribution: q where the token was drawn from q, one-hot where it
+ * was chosen by argmax. What speculative sampling's min(1, p/q) and residual work on.
  */
 export interface ProposedBlock {
   tokens: readonly TokenId[];
-  q: readonly Float64Array[];
+  q: readonly Proposal[];
   siblings?: readonly Sibling[];
 }
 

@@ -17,7 +17,7 @@ import type { BlockLayout } from "../drafts/treeLayout.js";
 import { sampleFrom } from "../sampling/distribution.js";
 import type { Random } from "../sampling/random.js";
 import type { BlockVerdict, ProposedBlock } from "./acceptanceTypes.js";
-import { acceptsToken, residual } from "./speculativeSampling.js";
+import { acceptsToken, residual, withoutMass } from "./speculativeSampling.js";
 
 function siblingsAt(block: { siblings?: readonly Sibling[] }, depth: number): number[] {
   return (block.siblings ?? []).flatMap((s, j) => (s.depth === depth ? [j] : []));
@@ -34,15 +34,6 @@ export function acceptGreedyTree(block: Pick<DraftBlock, "tokens" | "siblings">,
   }
 }
 
-/** r without token s, renormalised (p itself if nothing is left). */
-export function withoutToken(r: Float64Array, s: TokenId): Float64Array {
-  const rest = 1 - r[s];
-  if (rest <= 0) return r;
-  const out = new Float64Array(r.length);
-  for (let i = 0; i < r.length; i++) out[i] = i === s ? 0 : r[i] / rest;
-  return out;
-}
-
 /** A rule deciding a sampled tree; `acceptSampledTree` is the lossless one. */
 export type SampledTreeRule = (block: ProposedBlock, layout: BlockLayout, p: (row: number) => Float64Array, rng: Random) => BlockVerdict;
 
@@ -55,7 +46,7 @@ export const acceptSampledTree: SampledTreeRule = (block, layout, p, rng) => {
     for (const j of siblingsAt(block, d)) {
       const s = block.siblings![j].token;
       if (rng.next() < r[s]) return { accepted: d + 1, bonus: sampleFrom(p(layout.siblingRow[j]), rng), sibling: j };
-      r = withoutToken(r, s);
+      r = withoutMass(r, s);
     }
     return { accepted: d, bonus: sampleFrom(r, rng) };
   }

@@ -79,6 +79,11 @@ export interface LogitRows {
    * row overwrites). Optional: see `rowSamplingDistribution` for the fallback.
    */
   samplingDistribution?(i: number, s: SamplingTransform): Float64Array;
+  /**
+   * The token the uniform u picks from row i's sampling distribution by inverse CDF in id order (sampleFrom's
+   * rule), drawn by the backend without handing the distribution over. Optional, like samplingDistribution.
+   */
+  sampleToken?(i: number, s: SamplingTransform, u: number): TokenId;
 }
 
 /**

@@ -19,15 +19,15 @@ import { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
 import { createPolicy, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { type BenchRow, type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
 import { parseBenchPolicy } from "./benchVariants.js";
-import type { LlamaCppTools } from "./llamaCppTools.js";
+import type { LlamaCppPeer } from "./llamaCppTools.js";
 
 export interface BenchPlan {
   target: LanguageModel;
   /** The draft model; without one, verispec's variants draft by prompt lookup. */
   draft?: LanguageModel;
   peers?: NodeLlamaCppPeers;
-  /** llama.cpp's own programs, for the llamacpp-* variants. */
-  tools?: LlamaCppTools;
+  /** llama.cpp's own programs or servers, for the llamacpp-* variants. */
+  tools?: LlamaCppPeer;
   prompts: readonly string[];
   variants: readonly BenchVariant[];
   repeats: number;

@@ -63,13 +63,25 @@ const LENGTH_OPTION: Record<string, string> = {
 
 const TOOLS = ["llama-completion", "llama-speculative-simple"];
 
+/** The options that set each of the configuration's types to draft length k (none for k = 0: their defaults). */
+export function lengthOptions(spec: SpecConfig, k: number): string[] {
+  return k > 0 ? spec.types.flatMap((t) => (LENGTH_OPTION[t] ? [`--spec-${LENGTH_OPTION[t]}`, String(k)] : [])) : [];
+}
+
+/** llama.cpp's peers, run as programs (LlamaCppTools) or through llama-server (LlamaServerPeers). */
+export interface LlamaCppPeer {
+  targetOnly(g: ToolGeneration): Promise<ToolRun>;
+  speculative(g: ToolGeneration, spec: SpecConfig, k: number): Promise<ToolRun>;
+  close(): Promise<void>;
+}
+
 function number(output: string, pattern: RegExp, what: string): number {
   const m = output.match(pattern);
   if (!m) throw new Error(`llama.cpp printed no ${what}; its output ended: ${output.slice(-400)}`);
   return Number(m[1]);
 }
 
-export class LlamaCppTools {
+export class LlamaCppTools implements LlamaCppPeer {
   /** The prompt prefill's seconds by prompt, as llama-completion measures it. */
   private readonly prefills = new Map<string, number>();
 
@@ -86,6 +98,8 @@ export class LlamaCppTools {
       ...["-c", "4096", "--no-mmap", "--repeat-penalty", String(g.repetitionPenalty), "--repeat-last-n", "64", ...sampling],
     ];
   }
+
+  async close(): Promise<void> {}
 
   /** The target alone: llama-completion's prefill, sampling and decoding. */
   async targetOnly(g: ToolGeneration): Promise<ToolRun> {
@@ -118,7 +132,7 @@ export class LlamaCppTools {
       if (!this.o.draft) throw new Error(`llamacpp-spec[${spec.types.join(",")}] needs a draft model`);
       args.push("-md", this.o.draft, "-ngld", String(this.o.gpuLayers), "--spec-draft-threads", String(this.o.threads));
     }
-    if (k > 0) for (const t of spec.types) if (LENGTH_OPTION[t]) args.push(`--spec-${LENGTH_OPTION[t]}`, String(k));
+    args.push(...lengthOptions(spec, k));
     for (const [key, value] of spec.options) args.push(`--${key}`, value);
     const { stdout, stderr } = await run(path.join(this.o.binDir, "llama-speculative-simple"), args);
     const out = stdout + stderr;

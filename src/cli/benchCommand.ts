@@ -1,7 +1,7 @@
 /** `verispec bench`: runs the benchmark matrix and writes CSV, JSON, figures and an HTML report. */
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { LlamaCppModel } from "../backends/llamaCpp/llamaCppModel.js";
 import { openLlamaCppModel } from "../backends/llamaCpp/openModel.js";
 import { physicalCoreCount } from "../backends/llamaCpp/threads.js";
@@ -16,6 +16,7 @@ import { LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP } from "..
 import { BENCH_POLICY_NAMES, benchVariants, splitList, WITH_HEAD } from "../bench/benchVariants.js";
 import { type DelayProxyHandle, startDelayProxy } from "../bench/delayProxy.js";
 import { LlamaCppTools } from "../bench/llamaCppTools.js";
+import { LlamaServerPeers } from "../bench/llamaServerPeers.js";
 import { readPromptFile } from "../bench/promptFile.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 import { packageRoot } from "../util/packageRoot.js";
@@ -42,6 +43,7 @@ interface BenchFlags extends PlacementFlags {
   head?: string;
   addedLatency?: number;
   llamaTools?: string;
+  llamaPeer: "server" | "program";
   figures: boolean;
 }
 
@@ -68,9 +70,10 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
   const draftFile = f.draft ?? (f.target ? undefined : embedded.draft);
   const threads = f.threads ?? physicalCoreCount();
   const proxies = await delayProxies(f);
-  const placement = targetLoadOptions({ ...f, targetRpc: proxies.length > 0 ? proxies.map((p) => p.endpoint) : f.targetRpc }, threads);
+  // One generation at a time: passes run on this thread, without hand-offs to a worker (as `generate` runs them).
+  const placement = targetLoadOptions({ ...f, targetRpc: proxies.length > 0 ? proxies.map((p) => p.endpoint) : f.targetRpc }, threads, "caller");
   const target = await openLlamaCppModel(targetFile, placement);
-  const draft = draftFile ? await LlamaCppModel.load(draftFile, drafterLoadOptions(f, threads)) : undefined;
+  const draft = draftFile ? await LlamaCppModel.load(draftFile, drafterLoadOptions(f, threads, "caller")) : undefined;
   if (draft) checkCompatibleVocabularies(target.vocabulary, draft.vocabulary);
   const needsPeers = variants.some((v) => v.policy === PEER_DRAFT || v.policy === PEER_LOOKUP);
   if (needsPeers && f.targetRpc)
@@ -80,11 +83,11 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
     ? await (await import("../backends/llamaCpp/nodeLlamaCppPeers.js")).NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize)
     : undefined;
   const needsTools = variants.some((v) => v.policy === LLAMACPP_TARGET_ONLY || v.policy === LLAMACPP_SPEC);
-  const tools = needsTools
-    ? new LlamaCppTools({ binDir: f.llamaTools ?? defaultToolsDir(), target: targetFile, draft: draftFile, gpuLayers: f.device === "cpu" ? 0 : 99, threads })
-    : undefined;
+  const toolOptions = { binDir: f.llamaTools ?? defaultToolsDir(), target: targetFile, draft: draftFile, gpuLayers: f.device === "cpu" ? 0 : 99, threads };
+  const tools = needsTools ? (f.llamaPeer === "program" ? new LlamaCppTools(toolOptions) : new LlamaServerPeers(toolOptions)) : undefined;
   const models = { target: details(target, targetFile), draft: draft && draftFile ? details(draft, draftFile) : null };
   const dispose = async () => {
+    await tools?.close();
     await peers?.dispose();
     draft?.dispose();
     target.dispose();
@@ -192,7 +195,12 @@ export function registerBench(program: Command): void {
   addPlacementOptions(command)
     .option(
       "--llama-tools <dir>",
-      "folder of llama.cpp's llama-completion and llama-speculative-simple, for the llamacpp-* variants (default: the build in use)",
+      "folder of llama.cpp's llama-server (or llama-completion and llama-speculative-simple), for the llamacpp-* variants (default: the build in use)",
+    )
+    .addOption(
+      new Option("--llama-peer <how>", "run llama.cpp's variants through one llama-server per configuration, or as a program per generation")
+        .choices(["server", "program"])
+        .default("server"),
     )
     .option("--no-figures", "write results.csv and summary.json only (verispec bench-report draws the figures and report later)")
     .option("--added-latency <ms>", "with --target-rpc: add this round-trip delay to every server link, through a delay proxy", nonNegativeNumber)

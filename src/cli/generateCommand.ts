@@ -72,8 +72,9 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
   // A target of your own without a drafter drafts with the sources that need no model (suffix, prompt lookup).
   const targetOnly = f.targetOnly === true;
   const draft = f.draft ?? (f.target !== undefined ? "ngram" : undefined);
-  const targetPlacement = targetLoadOptions(f, f.threads);
-  const drafterPlacement = drafterLoadOptions(f, f.threads);
+  // One generation, nothing else to do meanwhile: passes run on this thread, without hand-offs to a worker.
+  const targetPlacement = targetLoadOptions(f, f.threads, "caller");
+  const drafterPlacement = drafterLoadOptions(f, f.threads, "caller");
   const pair = await loadModelPair({ target: f.target, draft, threads: f.threads, targetPlacement, drafterPlacement }, !targetOnly);
   const cacheKey = { target: pair.targetName, draft: pair.draftName, placement: { targetPlacement, drafterPlacement, threads: f.threads } };
   const memory = !targetOnly && f.adaptiveCache ? loadAdaptiveMemory(cacheKey) : undefined;

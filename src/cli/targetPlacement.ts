@@ -1,5 +1,6 @@
 /** Where the target runs: the command-line options shared by `generate` and `bench` (local, or llama.cpp RPC servers). */
 import { type Command, InvalidArgumentError, Option } from "commander";
+import type { DecodeThread } from "../backends/llamaCpp/llamaCppModel.js";
 import { parseRpcEndpoints } from "../backends/llamaCpp/rpc/rpcEndpoints.js";
 import { DEFAULT_CALL_TIMEOUT_MS, type ProcessModelOptions } from "../backends/llamaCpp/worker/processModel.js";
 import { nonNegativeInteger } from "./optionParsers.js";
@@ -58,10 +59,11 @@ export function addPlacementOptions(command: Command): Command {
 }
 
 /** Load options for the target; threads apply to its local part. */
-export function targetLoadOptions(f: PlacementFlags, threads: number | undefined): ProcessModelOptions {
+export function targetLoadOptions(f: PlacementFlags, threads: number | undefined, decodeOn: DecodeThread = "worker"): ProcessModelOptions {
   if (!f.targetRpc && (f.tensorSplit || f.rpcTimeout)) throw new RangeError("--tensor-split and --rpc-timeout need --target-rpc");
   return {
     threads,
+    decodeOn,
     device: f.device,
     gpuLayers: f.gpuLayers,
     f32Cache: f.f32Cache,
@@ -73,6 +75,6 @@ export function targetLoadOptions(f: PlacementFlags, threads: number | undefined
 }
 
 /** Load options for the drafter: always local, on the device asked for. */
-export function drafterLoadOptions(f: PlacementFlags, threads: number | undefined): ProcessModelOptions {
-  return { threads, device: f.draftDevice ?? f.device };
+export function drafterLoadOptions(f: PlacementFlags, threads: number | undefined, decodeOn: DecodeThread = "worker"): ProcessModelOptions {
+  return { threads, device: f.draftDevice ?? f.device, decodeOn };
 }

@@ -14,7 +14,7 @@ import type { Constraints } from "../generation/constraints.js";
 import { argmax, samplingDistribution } from "../sampling/distribution.js";
 import type { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
-import { PointDistribution, rowArgmax, rowSamplingDistribution } from "../sampling/tokenDistribution.js";
+import { rowArgmax, rowSamplingDistribution } from "../sampling/tokenDistribution.js";
 
 export interface JudgeSettings {
   sampling: SamplingSettings;
@@ -89,12 +89,17 @@ export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonl
   const computed = new Map<number, Float64Array>();
   const p = (r: number) => computed.get(r) ?? computed.set(r, targetSampling(v, block, context, o, r)).get(r)!;
   const proposed = asProposed(block);
-  return tree ? o.treeRule(proposed, v.layout, p, o.rng!) : o.chainRule(proposed.tokens, proposed.q, (i) => p(parents[i]), o.rng!);
+  if (tree) return o.treeRule(proposed, v.layout, p, o.rng!);
+  // The bonus after a fully accepted chain is a plain draw from p, which the backend makes without handing p over.
+  const s = o.sampling;
+  const draw =
+    o.constraints.active || !v.rows.sampleToken ? undefined : (i: number, rng: Random) => v.rows.sampleToken!(parents[i], s, rng.next());
+  return o.chainRule(proposed.tokens, proposed.q, (i) => p(parents[i]), o.rng!, draw);
 }
 
-/** The block with each token's proposal distribution as a vector: q, or one-hot at tokens chosen by argmax. */
+/** The block with each token's proposal: q as a vector, or one-hot (the token alone) where it was chosen by argmax. */
 export function asProposed(block: DraftBlock): ProposedBlock {
-  const q = block.q.map((qi, i) => (block.drawn[i] === "argmax" ? new PointDistribution(block.tokens[i], qi.size) : qi).dense());
+  const q = block.q.map((qi, i) => (block.drawn[i] === "argmax" ? { oneHot: block.tokens[i] } : qi.dense()));
   return { tokens: block.tokens, q, siblings: block.siblings };
 }
 

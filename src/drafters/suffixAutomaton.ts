@@ -119,6 +119,27 @@ export class SuffixAutomaton {
     return out;
   }
 
+  /**
+   * The token that most often followed the state's substrings (the latest on a tie; negative tokens, which separate
+   * documents, never), the state it leads to, its count and the count of every token that followed; undefined
+   * where none did. One pass over the state's transitions, nothing allocated but the answer.
+   */
+  bestContinuation(state: number): { token: TokenId; next: number; count: number; total: number } | undefined {
+    const c = this.c;
+    let token = NONE;
+    let next = NONE;
+    let total = 0;
+    const consider = (t: TokenId, target: number) => {
+      if (t < 0) return;
+      const n = c.count[target];
+      total += n;
+      if (next === NONE || n > c.count[next] || (n === c.count[next] && c.lastEnd[target] > c.lastEnd[next])) [token, next] = [t, target];
+    };
+    if (state === ROOT) for (const [t, target] of this.rootNext) consider(t, target);
+    else for (let e = c.firstEdge[state]; e !== NONE; e = c.edgeNext[e]) consider(c.edgeToken[e], c.edgeTarget[e]);
+    return next === NONE ? undefined : { token, next, count: c.count[next], total };
+  }
+
   /** Whether any token followed the state's substrings. */
   hasContinuation(state: number): boolean {
     return state === ROOT ? this.rootNext.size > 0 : this.c.firstEdge[state] !== NONE;

@@ -53,7 +53,7 @@ interface Match {
 export class SuffixDrafter implements FreeDrafter {
   readonly name = "suffix";
   readonly calls = 0;
-  private own = new SuffixAutomaton(OWN_CAPACITY);
+  private own = new SuffixAutomaton(0);
   /** This block's drafted tokens (not in the automaton until accepted). */
   private drafted: TokenId[] = [];
   private walk: SuffixWalk | undefined;
@@ -109,9 +109,11 @@ export class SuffixDrafter implements FreeDrafter {
     const step = this.block()?.step();
     if (!step) return undefined;
     this.drafted.push(step.token);
-    const listed = [step, ...step.alternatives].map((s) => ({ token: s.token, prob: suffixConfidence({ share: s.share, match: step.match }) }));
-    // The listed confidences sum to at most m / (m + 1) <= 1.
-    return { token: step.token, q: new SparseDistribution(listed, this.vocabSize), drawn: "argmax" };
+    // The continuations' confidences sum to m / (m + 1): their shares sum to 1.
+    const walk = this.walk!;
+    const first = { token: step.token, prob: suffixConfidence(step) };
+    const others = () => walk.alternatives(step).map((s) => ({ token: s.token, prob: suffixConfidence({ share: s.share, match: step.match }) }));
+    return { token: step.token, q: new SparseDistribution(first, step.match / (step.match + 1), others, this.vocabSize), drawn: "argmax" };
   }
 
   async nextRun(n: number): Promise<DraftedToken[]> {

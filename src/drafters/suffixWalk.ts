@@ -7,7 +7,7 @@
  * round, and a walk whose evidence runs out stops.
  */
 import type { TokenId } from "../backends/languageModel.js";
-import type { Continuation, SuffixAutomaton } from "./suffixAutomaton.js";
+import type { SuffixAutomaton } from "./suffixAutomaton.js";
 
 /** A drafted token, with what supports it. */
 export interface SuffixStep {
@@ -16,20 +16,8 @@ export interface SuffixStep {
   match: number;
   /** Share of the matched suffix's continuations that were this token. */
   share: number;
-  /** The other tokens that followed the matched suffix, with their shares, most frequent first. */
-  alternatives: { token: TokenId; share: number }[];
-}
-
-/** A state's continuations by tokens (negative tokens separate documents and are never drafted). */
-function usable(a: SuffixAutomaton, state: number): Continuation[] {
-  return a.hasContinuation(state) ? a.continuations(state).filter((c) => c.token >= 0) : [];
-}
-
-/** The token to draft among a state's continuations: the most frequent, the latest on a tie. */
-function best(continuations: readonly Continuation[]): Continuation | undefined {
-  let chosen: Continuation | undefined;
-  for (const c of continuations) if (!chosen || c.count > chosen.count || (c.count === chosen.count && c.lastEnd > chosen.lastEnd)) chosen = c;
-  return chosen;
+  /** The automaton's state of the matched suffix (whose other continuations are the alternatives). */
+  from: number;
 }
 
 export class SuffixWalk {
@@ -48,22 +36,26 @@ export class SuffixWalk {
   /** The next token, or undefined where no suffix of at least minMatch tokens was ever followed by one. */
   step(): SuffixStep | undefined {
     const a = this.automaton;
-    let continuations = this.length >= this.minMatch ? usable(a, this.state) : [];
-    while (continuations.length === 0 && this.length >= this.minMatch) {
+    let best = this.length >= this.minMatch ? a.bestContinuation(this.state) : undefined;
+    while (!best && this.length >= this.minMatch) {
       this.state = a.suffixLink(this.state);
       this.length = this.state < 0 ? 0 : a.stateLength(this.state);
-      if (this.length >= this.minMatch) continuations = usable(a, this.state);
+      if (this.length >= this.minMatch) best = a.bestContinuation(this.state);
     }
-    const chosen = best(continuations);
-    if (!chosen) return undefined;
-    const total = continuations.reduce((n, c) => n + c.count, 0);
-    const alternatives = continuations
-      .filter((c) => c !== chosen)
-      .sort((x, y) => y.count - x.count || y.lastEnd - x.lastEnd)
-      .map((c) => ({ token: c.token, share: c.count / total }));
-    const step = { token: chosen.token, match: this.length, share: chosen.count / total, alternatives };
-    this.state = chosen.state;
+    if (!best) return undefined;
+    const step = { token: best.token, match: this.length, share: best.count / best.total, from: this.state };
+    this.state = best.next;
     this.length++;
     return step;
+  }
+
+  /** The other tokens that followed a step's matched suffix, with their shares, most frequent first (the latest on a tie). */
+  alternatives(step: SuffixStep): { token: TokenId; share: number }[] {
+    const continuations = this.automaton.continuations(step.from).filter((c) => c.token >= 0);
+    const total = continuations.reduce((n, c) => n + c.count, 0);
+    return continuations
+      .filter((c) => c.token !== step.token)
+      .sort((x, y) => y.count - x.count || y.lastEnd - x.lastEnd)
+      .map((c) => ({ token: c.token, share: c.count / total }));
   }
 }

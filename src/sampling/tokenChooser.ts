@@ -27,6 +27,8 @@ class RandomChooser implements TokenChooser {
   ) {}
 
   choose(rows: LogitRows, i: number, context: readonly TokenId[]): TokenId {
+    // The backend draws where it can: the same rule, without the distribution crossing into JavaScript.
+    if (!this.constraints.active && rows.sampleToken) return rows.sampleToken(i, this.settings, this.rng.next());
     const p = this.constraints.active
       ? samplingDistribution(this.constraints.apply(rows.row(i), context), this.settings)
       : rowSamplingDistribution(rows, i, this.settings);

@@ -173,31 +173,43 @@ export function rowDistribution(rows: LogitRows, i: number): TokenDistribution {
 /**
  * A few listed tokens with their probabilities, the rest of the mass spread evenly over the vocabulary: what a
  * drafter without a model (the suffix drafter) knows of the next token, as a confidence for the verifier's
- * signals. Its proposals are one-hot (drawn "argmax"), so this q never enters an acceptance rule.
+ * signals. Its proposals are one-hot (drawn "argmax"), so this q never enters an acceptance rule. The first listed
+ * token (the drafted one) and the listed mass are given; the others are listed only when asked about (most
+ * policies read the drafted token's probability alone).
  */
 export class SparseDistribution implements TokenDistribution {
   private readonly rest: number;
+  private others: readonly { token: TokenId; prob: number }[] | undefined;
 
   constructor(
-    private readonly listed: readonly { token: TokenId; prob: number }[],
+    private readonly first: { token: TokenId; prob: number },
+    /** The mass of every listed token, the first included (at most 1). */
+    listedMass: number,
+    private readonly listOthers: () => readonly { token: TokenId; prob: number }[],
     readonly size: number,
   ) {
-    const mass = listed.reduce((m, t) => m + t.prob, 0);
-    if (!(mass <= 1 + 1e-9) || listed.some((t) => !(t.prob >= 0))) throw new RangeError("listed probabilities must be >= 0 and sum to at most 1");
-    this.rest = Math.max(0, 1 - mass) / size;
+    if (!(listedMass <= 1 + 1e-9) || !(first.prob >= 0) || first.prob > listedMass + 1e-9) throw new RangeError("listed probabilities must be >= 0 and sum to at most 1");
+    this.rest = Math.max(0, 1 - listedMass) / size;
+  }
+
+  private get listed(): readonly { token: TokenId; prob: number }[] {
+    this.others ??= this.listOthers();
+    return [this.first, ...this.others];
   }
 
   prob(token: TokenId): number {
+    if (token === this.first.token) return this.first.prob + this.rest;
     return (this.listed.find((t) => t.token === token)?.prob ?? 0) + this.rest;
   }
 
   get entropy(): number {
     let h = 0;
-    for (const t of this.listed) {
+    const listed = this.listed;
+    for (const t of listed) {
       const p = t.prob + this.rest;
       if (p > 0) h -= p * Math.log(p);
     }
-    const unlisted = this.size - this.listed.length;
+    const unlisted = this.size - listed.length;
     return this.rest > 0 ? h - unlisted * this.rest * Math.log(this.rest) : h;
   }
 

@@ -76,9 +76,9 @@ const DECODE_REFRESH = 32;
  * measured: one pass priced too high (a stall) would otherwise keep every free draft off, and no pass would come
  * to correct it.
  */
-const PASS_REFRESH = 64;
+const PASS_REFRESH = 128;
 const REFRESH_CUMULATIVE = 0.5;
-const REFRESH_TOKENS = 16;
+const REFRESH_TOKENS = 4;
 /** A source whose drafted token costs at most this share of a decode drafts for free. */
 const FREE_DRAFT_SHARE = 0.05;
 

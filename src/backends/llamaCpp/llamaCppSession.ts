@@ -93,6 +93,17 @@ interface DecodeRequest {
   prefill?: boolean;
 }
 
+/** How a session's passes run (see LlamaCppLoadOptions). */
+export interface LlamaCppSessionOptions {
+  rowSummary?: RowSummaryKind;
+  /** Whether passes keep batch invariance (where the process has it on) other than prompt prefills; true by default. */
+  batchInvariant?: boolean;
+  /** What its logits depend on besides their sequence (ModelSession.passNumerics); "cell-order" by default. */
+  passNumerics?: PassNumerics;
+  /** The thread passes run on; "worker" by default. */
+  decodeOn?: "worker" | "caller";
+}
+
 export class LlamaCppSession implements ModelSession {
   readonly contextSize: number;
   readonly maxSequences: number;
@@ -106,6 +117,9 @@ export class LlamaCppSession implements ModelSession {
   private readonly statsAtStart: ModelCallStats;
   /** The kernels the native context was last told to take (native.setStockKernels); unknown at first. */
   private stockKernels: boolean | undefined;
+  private readonly batchInvariant: boolean;
+  readonly passNumerics: PassNumerics;
+  private readonly decodeOnCaller: boolean;
 
   constructor(
     private readonly native: NativeBinding,
@@ -113,13 +127,12 @@ export class LlamaCppSession implements ModelSession {
     readonly vocabulary: Vocabulary,
     /** Takes the context back when the session is disposed (to free it, or to keep it for a later session). */
     private readonly release: (context: NativeContext) => void,
-    rowSummary: RowSummaryKind = "argmax",
-    /** Whether passes keep batch invariance (where the process has it on) other than prompt prefills. */
-    private readonly batchInvariant = true,
-    /** What its logits depend on besides their sequence (ModelSession.passNumerics). */
-    readonly passNumerics: PassNumerics = "cell-order",
+    o: LlamaCppSessionOptions = {},
   ) {
-    this.summaryTop = SUMMARY_TOP[rowSummary];
+    this.summaryTop = SUMMARY_TOP[o.rowSummary ?? "argmax"];
+    this.batchInvariant = o.batchInvariant ?? true;
+    this.passNumerics = o.passNumerics ?? "cell-order";
+    this.decodeOnCaller = o.decodeOn === "caller";
     this.statsAtStart = native.contextStats(context);
     const info = native.contextInfo(context);
     this.contextSize = info.contextSize;
@@ -200,8 +213,9 @@ export class LlamaCppSession implements ModelSession {
       top,
       b.summaries,
     ] as const;
-    if (sampled) await this.native.decode(...args, steps, drafted, sampled.settings, sampled.distributions);
-    else await (drafted ? this.native.decode(...args, steps, drafted) : this.native.decode(...args));
+    const decode = this.decodeOnCaller ? this.native.decodeSync : this.native.decode;
+    if (sampled) await decode(...args, steps, drafted, sampled.settings, sampled.distributions);
+    else await (drafted ? decode(...args, steps, drafted) : decode(...args));
     return count;
   }
 
@@ -223,6 +237,10 @@ export class LlamaCppSession implements ModelSession {
         if (!copied[i]) this.native.copyRow(this.context, i, logits, i * vocabSize);
         copied[i] = 1;
         return logits.subarray(i * vocabSize, (i + 1) * vocabSize);
+      },
+      sampleToken: (i, s, u) => {
+        check(i);
+        return this.native.sampleRow(this.context, i, s.temperature, s.topK, s.topP, u);
       },
       samplingDistribution: (i, s) => {
         check(i);

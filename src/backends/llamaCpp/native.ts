@@ -90,8 +90,12 @@ export interface NativeBinding {
     /** A sampled run: steps x vocabulary, the distribution each token was drawn from. */
     distributions?: Float64Array,
   ): Promise<number>;
+  /** The same decode on the calling thread: returns the rows (or the run's steps), or throws. */
+  decodeSync(...args: Parameters<NativeBinding["decode"]>): number;
   /** The sampling distribution (temperature, top-k, top-p) at output row `row` of the last decode, into out. */
   samplingRow(context: NativeContext, row: number, temperature: number, topK: number, topP: number, out: Float64Array): void;
+  /** The token uniform u picks from that distribution by inverse CDF in id order (sampling/distribution.ts's sampleFrom). */
+  sampleRow(context: NativeContext, row: number, temperature: number, topK: number, topP: number, u: number): number;
   /** Copies output row `row` of the context's last decode into out[offset..]. */
   copyRow(context: NativeContext, row: number, out: Float32Array, offset: number): void;
   /** Time split of the context's decode calls so far. */
