@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { acceptsToken, residual } from "../src/acceptance/speculativeSampling.js";
-import { withoutMass } from "../src/acceptance/speculativeSampling.js";
+import { acceptsToken, residual, withoutMass } from "../src/acceptance/speculativeSampling.js";
 import type { SampledTreeRule } from "../src/acceptance/treeAcceptance.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";

@@ -18,7 +18,7 @@ if [ ! -f .device/llama-src.tar.xz ]; then
   for b in vulkan sycl metal cann opencl webgpu hexagon openvino zdnn musa; do skip+=("ggml/src/ggml-$b"); done
   tar -C native/.llama-src "${skip[@]/#/--exclude=./}" -cJf .device/llama-src.tar.xz .
 fi
-cp ../shared/bench/humaneval.jsonl .device/
+cp ../shared/bench/humaneval.jsonl ../shared/bench/mt-bench.jsonl .device/
 # Runtime packages only, their ESM builds; the figure libraries stay here (verispec bench-report draws later).
 packages=(@huggingface commander cli-progress string-width strip-ansi ansi-regex emoji-regex is-fullwidth-code-point csv-parse csv-stringify)
 tar -cJf .device/app.tar.xz --exclude='dist/test' --exclude='*/dist/cjs' --exclude='*/dist/umd' --exclude='*/dist/iife' \

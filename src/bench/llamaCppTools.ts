@@ -41,6 +41,8 @@ export interface LlamaCppToolsOptions {
   /** Layers on the GPU for both models (99: all). */
   gpuLayers: number;
   threads: number;
+  /** Context of each generation, in tokens: the target's training context, at most 4096 (as verispec sizes its own). */
+  contextSize: number;
 }
 
 /** What a generation asks for, as verispec's variants get it. */
@@ -95,7 +97,7 @@ export class LlamaCppTools implements LlamaCppPeer {
     const sampling = g.temperature > 0 ? ["--temp", String(g.temperature), "--top-k", "0", "--top-p", "1", "--min-p", "0"] : ["--temp", "0"];
     return [
       ...["-m", this.o.target, "-n", String(g.maxTokens), "--seed", String(g.seed), "-t", String(this.o.threads), "-ngl", String(this.o.gpuLayers)],
-      ...["-c", "4096", "--no-mmap", "--repeat-penalty", String(g.repetitionPenalty), "--repeat-last-n", "64", ...sampling],
+      ...["-c", String(this.o.contextSize), "--no-mmap", "--repeat-penalty", String(g.repetitionPenalty), "--repeat-last-n", "64", ...sampling],
     ];
   }
 

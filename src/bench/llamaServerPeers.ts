@@ -63,7 +63,10 @@ class PeerServer {
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) throw new Error(`llama-server exited (${this.child.exitCode}): ${this.log.slice(-8).join(" | ")}`);
-      const ok = await fetch(`${this.url}/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${this.url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -73,7 +76,15 @@ class PeerServer {
 
   async complete(g: ToolGeneration): Promise<Timings> {
     const sampling = g.temperature > 0 ? { temperature: g.temperature, top_k: 0, top_p: 1, min_p: 0 } : { temperature: 0 };
-    const body = { prompt: g.prompt, n_predict: g.maxTokens, seed: g.seed, repeat_penalty: g.repetitionPenalty, repeat_last_n: 64, cache_prompt: false, ...sampling };
+    const body = {
+      prompt: g.prompt,
+      n_predict: g.maxTokens,
+      seed: g.seed,
+      repeat_penalty: g.repetitionPenalty,
+      repeat_last_n: 64,
+      cache_prompt: false,
+      ...sampling,
+    };
     const response = await fetch(`${this.url}/completion`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     if (!response.ok) throw new Error(`llama-server answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
     return ((await response.json()) as { timings: Timings }).timings;
@@ -119,7 +130,19 @@ export class LlamaServerPeers implements LlamaCppPeer {
   private async generate(g: ToolGeneration, extra: string[]): Promise<ToolRun> {
     const key = extra.join(" ");
     if (!this.servers.has(key)) {
-      const common = ["-m", this.o.target, "-c", "4096", "-np", "1", "-t", String(this.o.threads), "-ngl", String(this.o.gpuLayers), "--no-mmap"];
+      const common = [
+        "-m",
+        this.o.target,
+        "-c",
+        String(this.o.contextSize),
+        "-np",
+        "1",
+        "-t",
+        String(this.o.threads),
+        "-ngl",
+        String(this.o.gpuLayers),
+        "--no-mmap",
+      ];
       this.servers.set(key, PeerServer.start(this.binary, [...common, ...extra]));
     }
     const t = await (await this.servers.get(key)!).complete(g);

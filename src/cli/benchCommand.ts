@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { type Command, Option } from "commander";
+import { DEFAULT_CONTEXT_SIZE } from "../backends/languageModel.js";
 import { LlamaCppModel } from "../backends/llamaCpp/llamaCppModel.js";
 import { openLlamaCppModel } from "../backends/llamaCpp/openModel.js";
 import { physicalCoreCount } from "../backends/llamaCpp/threads.js";
@@ -83,7 +84,15 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
     ? await (await import("../backends/llamaCpp/nodeLlamaCppPeers.js")).NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize)
     : undefined;
   const needsTools = variants.some((v) => v.policy === LLAMACPP_TARGET_ONLY || v.policy === LLAMACPP_SPEC);
-  const toolOptions = { binDir: f.llamaTools ?? defaultToolsDir(), target: targetFile, draft: draftFile, gpuLayers: f.device === "cpu" ? 0 : 99, threads };
+  const contextSize = Math.min(target.trainContextSize, DEFAULT_CONTEXT_SIZE);
+  const toolOptions = {
+    binDir: f.llamaTools ?? defaultToolsDir(),
+    target: targetFile,
+    draft: draftFile,
+    gpuLayers: f.device === "cpu" ? 0 : 99,
+    threads,
+    contextSize,
+  };
   const tools = needsTools ? (f.llamaPeer === "program" ? new LlamaCppTools(toolOptions) : new LlamaServerPeers(toolOptions)) : undefined;
   const models = { target: details(target, targetFile), draft: draft && draftFile ? details(draft, draftFile) : null };
   const dispose = async () => {

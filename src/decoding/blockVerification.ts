@@ -92,8 +92,7 @@ export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonl
   if (tree) return o.treeRule(proposed, v.layout, p, o.rng!);
   // The bonus after a fully accepted chain is a plain draw from p, which the backend makes without handing p over.
   const s = o.sampling;
-  const draw =
-    o.constraints.active || !v.rows.sampleToken ? undefined : (i: number, rng: Random) => v.rows.sampleToken!(parents[i], s, rng.next());
+  const draw = o.constraints.active || !v.rows.sampleToken ? undefined : (i: number, rng: Random) => v.rows.sampleToken!(parents[i], s, rng.next());
   return o.chainRule(proposed.tokens, proposed.q, (i) => p(parents[i]), o.rng!, draw);
 }
 

@@ -188,7 +188,8 @@ export class SparseDistribution implements TokenDistribution {
     private readonly listOthers: () => readonly { token: TokenId; prob: number }[],
     readonly size: number,
   ) {
-    if (!(listedMass <= 1 + 1e-9) || !(first.prob >= 0) || first.prob > listedMass + 1e-9) throw new RangeError("listed probabilities must be >= 0 and sum to at most 1");
+    if (!(listedMass <= 1 + 1e-9) || !(first.prob >= 0) || first.prob > listedMass + 1e-9)
+      throw new RangeError("listed probabilities must be >= 0 and sum to at most 1");
     this.rest = Math.max(0, 1 - listedMass) / size;
   }
 
