@@ -145,3 +145,43 @@ test("the thread count defaults to the physical core count", async () => {
   m.dispose();
   await assert.rejects(LlamaCppModel.load(fixturePair().target, { threads: 0 }), /threads must be a positive integer/);
 });
+
+test("passes on the calling thread give the same logits as passes on a worker, and a bad batch is refused there too", async () => {
+  const caller = await LlamaCppModel.load(fixturePair().target, { threads: 1, decodeOn: "caller" });
+  try {
+    const prompt = [5, 9, 100, 7, 42, 3];
+    const worker = await target.createSession();
+    const direct = await caller.createSession();
+    assert.equal(maxDiff(await lastLogits(worker, chain(prompt, 0, [0])), await lastLogits(direct, chain(prompt, 0, [0]))), 0);
+    await assert.rejects(() => direct.evaluate(chain([1], 5000, [0])), /position 5000 does not fit the context/);
+    worker.dispose();
+    direct.dispose();
+  } finally {
+    caller.dispose();
+  }
+});
+
+test("the backend's draw from a row (sampleToken) is the token sampleFrom picks from its sampling distribution", async () => {
+  const s = await target.createSession();
+  const rows = await s.evaluate(chain([5, 9, 100, 7], 0, [0]));
+  // Uniforms across [0, 1), the edges included: each picks the same token both ways, by inverse CDF in id order.
+  for (const settings of [
+    { temperature: 0.8, topK: 0, topP: 1 },
+    { temperature: 1.3, topK: 5, topP: 0.9 },
+  ])
+    for (let i = 0; i < 200; i++) {
+      const u = i / 200;
+      const p = rows.samplingDistribution!(3, settings);
+      let cumulative = 0;
+      let want = 0;
+      for (let t = 0; t < p.length; t++) {
+        if (p[t] <= 0) continue;
+        cumulative += p[t];
+        want = t;
+        if (u < cumulative) break;
+      }
+      assert.equal(rows.sampleToken!(3, settings, u), want, `u = ${u}, ${JSON.stringify(settings)}`);
+    }
+  assert.throws(() => rows.sampleToken!(3, { temperature: 0.8, topK: 0, topP: 1 }, 1), /uniform must lie in \[0, 1\)/);
+  s.dispose();
+});

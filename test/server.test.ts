@@ -14,7 +14,7 @@ import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
 import { chatTemplateFrom } from "../src/server/chatTemplate.js";
 import { type ServerOptions, VerispecServer } from "../src/server/httpServer.js";
-import { ServingEngine } from "../src/server/servingEngine.js";
+import { type EngineOptions, ServingEngine } from "../src/server/servingEngine.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
 
 const MODEL = "verispec-target";
@@ -24,7 +24,7 @@ const PROMPTS = ["def add(a, b):", "import os\n\n\ndef main():", "class Stack:\n
 let target: LanguageModel;
 let draft: LanguageModel;
 
-function engineFor(parallel: number, maxWaiting = 16): ServingEngine {
+function engineFor(parallel: number, maxWaiting = 16, extra: Partial<EngineOptions> = {}): ServingEngine {
   return new ServingEngine({
     target,
     draft,
@@ -35,6 +35,7 @@ function engineFor(parallel: number, maxWaiting = 16): ServingEngine {
     contextSize: CONTEXT,
     policy: "chain",
     policyOptions: { k: 4, tree: { budget: 4 } },
+    ...extra,
   });
 }
 
@@ -211,6 +212,28 @@ test("a generation past the request timeout ends with a timeout error", async ()
     s.client.completions.create({ model: MODEL, prompt: PROMPTS[0], max_tokens: 250, temperature: 0 }),
     (e: unknown) => e instanceof OpenAI.APIError && e.status === 408 && /request timeout/.test(e.message),
   );
+  await s.server.close();
+});
+
+test("with a suffix corpus, an answer asked for again is drafted from its start, and is still the target's own text", async () => {
+  const engine = engineFor(1, 16, { corpusTokens: 4096, policyOptions: { k: 16 } });
+  const s = await serve(Promise.resolve(engine));
+  type Timed = { choices: { text: string }[]; timings: { draft_n: number; draft_n_accepted: number } };
+  const ask = async () =>
+    (await s.client.completions.create({
+      model: MODEL,
+      prompt: PROMPTS[1],
+      max_tokens: 48,
+      temperature: 0,
+      verispec: { draft: "suffix" },
+    } as OpenAI.CompletionCreateParamsNonStreaming)) as unknown as Timed;
+  const first = await ask();
+  const second = await ask();
+  assert.equal(second.choices[0].text, first.choices[0].text);
+  assert.equal(first.choices[0].text, await targetOnlyText(PROMPTS[1], 48));
+  // The first drafts only where its own text repeats; the second has the first's prompt and answer to draft from.
+  assert.ok(second.timings.draft_n_accepted > first.timings.draft_n_accepted + 10, `${JSON.stringify(first.timings)} then ${JSON.stringify(second.timings)}`);
+  assert.equal(engine.corpus?.size, 2);
   await s.server.close();
 });
 
