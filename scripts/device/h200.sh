@@ -5,6 +5,7 @@
 # llama.cpp source, trimmed), .device/app.tar.xz (dist/ and the few runtime packages), the prompt files.
 #   bash scripts/device/h200.sh setup                  # Node, llama.cpp with CUDA for sm_90 (tools, llama-server), the binding, the 7B target
 #   bash scripts/device/h200.sh bench <workload> [s]   # verispec's variants beside llama.cpp's toolbox, one run   (writes $OUT/<workload>.tar)
+#   STOCK=1 bash scripts/device/h200.sh bench ...      # the same with llama.cpp's stock CUDA kernels for verispec too (<workload>-stock.tar)
 #   bash scripts/device/h200.sh serve [n]              # verispec serve beside llama-server's best speculative setting (writes $OUT/serve.tar)
 # The models, the workloads and the variants are defined once, below. Each phase is idempotent: on a machine still
 # warm from an earlier call, setup only unpacks the new app.
@@ -31,7 +32,7 @@ declare -A WORKLOADS=(
 
 # verispec's variants (adaptive with both free sources and the model is the CLI's default), and llama.cpp's toolbox
 # at its defaults and at settings that did well (draft model, n-gram types, chains), all through llama-server.
-VERISPEC="target-only,adaptive+suffix+lookup,chain+suffix+lookup:8,tree+suffix+lookup:4"
+VERISPEC="target-only,adaptive+suffix+lookup,chain+suffix+lookup:8,${VERISPEC_EXTRA:-tree+suffix+lookup:4}"
 LLAMACPP="llamacpp-target-only,llamacpp-spec[draft-simple],llamacpp-spec[draft-simple]:8,llamacpp-spec[ngram-mod]"
 LLAMACPP+=",llamacpp-spec[ngram-mod|spec-ngram-mod-n-match=8|spec-ngram-mod-n-min=4]:32"
 LLAMACPP+=",llamacpp-spec[ngram-mod,draft-simple]:8,llamacpp-spec[ngram-simple,draft-simple|spec-ngram-simple-size-n=3]:8"
@@ -60,18 +61,20 @@ tar_out() {
   tar -cf "$OUT/$1.tar" -C "$OUT" "$1" && rm -rf "${OUT:?}/$1"
 }
 
-# One run of every variant on a workload, 2 repeats, greedy identity under --batch-invariant; SIGINT after <secs>
-# keeps the generations finished (the variants take turns within each prompt).
+# One run of every variant on a workload, 2 repeats, greedy identity under --batch-invariant (STOCK=1: stock
+# kernels, as llama.cpp's programs always run); SIGINT after <secs> keeps the generations finished (the variants
+# take turns within each prompt).
 bench() {
-  local workload=$1 secs=${2:-540}
+  local workload=$1 secs=${2:-540} invariant=--batch-invariant name=$1
+  [ "${STOCK:-}" = 1 ] && invariant="" && name=$1-stock
   mkdir -p "$OUT"
   timeout -s INT "$secs" $NODE dist/src/cli/main.js bench $MODELS ${WORKLOADS[$workload]} --max-tokens 128 --repeats 2 \
-    --batch-invariant --llama-peer server --no-figures --policies "$VERISPEC,$LLAMACPP" --out "$OUT/$workload" 2>&1 | grep -v '^\[' || true
+    $invariant --llama-peer server --no-figures --policies "$VERISPEC,$LLAMACPP" --out "$OUT/$name" 2>&1 | grep -v '^\[' || true
   $NODE -e '
     const s = JSON.parse(require("fs").readFileSync(process.argv[1] + "/summary.json", "utf8"));
     for (const v of s.variants) console.log(`${v.variant}: ${v.tokensPerSecond.toFixed(1)} t/s, ${(v.meanAcceptedPerBlock ?? NaN).toFixed(2)}/block${v.identicalToTargetOnly ? `, identical ${v.identicalToTargetOnly.identical}/${v.identicalToTargetOnly.compared}` : ""}`);
-    for (const b of s.best ?? []) console.log(`T=${b.temperature}: ${b.verispec?.variant} / ${b.llamacpp?.variant} = ${b.ratio?.toFixed(3)}`);' "$OUT/$workload"
-  tar_out "$workload"
+    for (const b of s.best ?? []) console.log(`T=${b.temperature}: ${b.verispec?.variant} / ${b.llamacpp?.variant} = ${b.ratio?.toFixed(3)}`);' "$OUT/$name"
+  tar_out "$name"
 }
 
 # verispec serve (8 slots; adaptive, the default) and llama-server with the draft model and n-gram drafting first

@@ -20,9 +20,11 @@ import {
   type LogitRows,
   type ModelSession,
   type RowSummaryKind,
+  type RunSampler,
   type RunSummaryKind,
   type SamplingTransform,
   type SessionOptions,
+  type TokenId,
   type Vocabulary,
 } from "./languageModel.js";
 import { canRunRows, checkRunBatch, packParts, type RunPart, runTogether } from "./sharedRuns.js";
@@ -134,6 +136,28 @@ export class SharedModel implements LanguageModel {
    */
   private alone(parts: readonly SlotPass[]): boolean {
     return this.options.slots === 1 && parts.length === 1 && this.queue.length === 0 && this.runQueue.length === 0 && this.settledShared !== undefined;
+  }
+
+  /**
+   * The target's own next tokens, `steps` of them, in one backend call (a greedy run, or a sampled one with the
+   * given sampler's uniforms), after a lone slot's batch: what a step that drafts nothing decodes token by token,
+   * without a return to JavaScript between the tokens. Only where canRunAlone says so.
+   */
+  async runAlone(part: SlotPass, steps: number, sampler?: RunSampler): Promise<TokenId[]> {
+    if (!this.canRunAlone(part, sampler !== undefined)) throw new Error("this pass cannot run alone");
+    const shared = this.settledShared!;
+    this.slot(part.session);
+    const tokens = await this.after(async () =>
+      sampler ? (await shared.continueSampled!(part.batch, steps, sampler)).tokens : (await shared.continueGreedy!(part.batch, steps, "argmax")).tokens,
+    );
+    this.passes += steps;
+    return tokens;
+  }
+
+  /** Whether a lone slot's pass can be a run (runAlone): one slot, nothing else scheduled, a backend that runs. */
+  canRunAlone(part: SlotPass, sampled: boolean): boolean {
+    const shared = this.alone([part]) ? this.settledShared : undefined;
+    return shared !== undefined && (sampled ? shared.continueSampled !== undefined : shared.continueGreedy !== undefined);
   }
 
   private async evaluateAlone(part: SlotPass): Promise<LogitRows[]> {

@@ -10,7 +10,7 @@ import { SharedModel } from "../backends/sharedModel.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { checkPromptFits, prefill } from "../generation/prompt.js";
 import { ActiveRequest, type GenerationRequest } from "./generationRequest.js";
-import { type PlannedStep, planStep, settleStep } from "./speculativeStep.js";
+import { type PlannedStep, planStep, settleRun, settleStep } from "./speculativeStep.js";
 
 export interface SchedulerOptions {
   /** Requests generating at once; 1 by default. */
@@ -183,6 +183,7 @@ export class SpeculativeScheduler {
     const planned = (await Promise.all(requests.map((r) => this.plan(r)))).filter((p): p is Planned => p !== undefined);
     if (planned.length === 0) return;
     const start = performance.now();
+    if (planned.length === 1 && (await this.runStep(planned[0], start - planning))) return;
     const rows = await this.target.evaluateTogether(planned.map((p) => ({ session: p.request.slot, batch: p.plan.layout.batch }))).catch((error) => {
       for (const p of planned) this.end(p.request, error);
       return undefined;
@@ -199,6 +200,35 @@ export class SpeculativeScheduler {
     const joined = planned.some((p) => p.request.tracker.tokens.length === 0);
     for (const [i, p] of planned.entries()) this.settle(p, rows[i], pass);
     this.count(pass, { planMs: start - planning, settleMs: performance.now() - settling, joined });
+  }
+
+  /**
+   * A lone request's step that drafts nothing and asks for a run (DraftBlock.run): the target's own next tokens in
+   * one backend call, where the backend can and no constraint needs the rows in JavaScript; false if it did not run.
+   * A sampled run draws each token with the next uniform of the request's rng, as a step of its own would.
+   */
+  private async runStep({ request: r, plan }: Planned, planMs: number): Promise<boolean> {
+    // Within the token budget and the context, as any block.
+    const steps = Math.min(plan.block.run ?? 0, r.draftLimit() + 1);
+    const s = r.judge.sampling;
+    const part = { session: r.slot, batch: plan.layout.batch };
+    if (steps < 2 || plan.block.tokens.length > 0 || r.judge.constraints.active || !this.target.canRunAlone(part, s.mode === "sample")) return false;
+    const start = performance.now();
+    const joined = r.tracker.tokens.length === 0;
+    try {
+      const sampler = s.mode === "sample" ? { transform: s, uniforms: Float64Array.from({ length: steps }, () => r.judge.rng!.next()) } : undefined;
+      const tokens = await this.target.runAlone(part, steps, sampler);
+      const settling = performance.now();
+      const pass = { ms: settling - start, tokens: plan.layout.batch.length + steps - 1, prefill: plan.prefill, requests: 1 };
+      for (const event of settleRun(r, plan, tokens, pass)) {
+        r.events.push(event);
+        if (event.finish) this.end(r);
+      }
+      this.count(pass, { planMs, settleMs: performance.now() - settling, joined });
+    } catch (error) {
+      this.end(r, error);
+    }
+    return true;
   }
 
   private count(pass: { ms: number; tokens: number; requests: number }, step: { planMs: number; settleMs: number; joined: boolean }): void {

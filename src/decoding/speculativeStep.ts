@@ -51,6 +51,51 @@ export async function planStep(r: ActiveRequest): Promise<PlannedStep> {
   return { block, layout, prefill, draftMs: performance.now() - start, drafterCalls: (r.drafter?.calls ?? 0) - callsBefore };
 }
 
+/**
+ * Settles a run (PlannedStep with block.run: the target's own `tokens`, decoded one after the other in one call):
+ * as many one-token steps as it decoded, each its own event, until one ends the generation. The slot already holds
+ * every token but the last, as after any step.
+ */
+export function settleRun(r: ActiveRequest, plan: PlannedStep, tokens: readonly TokenId[], pass: PassReport): StepEvent[] {
+  r.drafter?.commit(0, tokens);
+  r.context.push(...tokens);
+  r.policy.observe({
+    drafted: 0,
+    accepted: 0,
+    qx: [],
+    verifiedTokens: 1,
+    passTokens: pass.tokens,
+    passPrefill: pass.prefill,
+    draftMs: plan.draftMs,
+    verifyMs: pass.ms,
+    emitted: tokens,
+    decodes: tokens.length,
+  });
+  r.sharedPass = { tokens: 0, requests: 0 };
+  const events: StepEvent[] = [];
+  const end = r.context.length - tokens.length;
+  for (const [i, token] of tokens.entries()) {
+    const outside = outsideFinish(r.spec.signal, end + i + 1, r.slot.contextSize) ?? (r.cancelled ? "aborted" : undefined);
+    const out = r.tracker.pushStep([token], i === tokens.length - 1 ? outside : undefined);
+    const first = i === 0;
+    events.push({
+      drafted: 0,
+      accepted: 0,
+      verifiedTokens: 1,
+      draftMs: first ? plan.draftMs : 0,
+      verifyMs: pass.ms / tokens.length,
+      tokens: out.tokens,
+      text: out.text,
+      drafterCalls: first ? plan.drafterCalls : 0,
+      targetCalls: first ? r.targetCalls : 1,
+      finish: out.finish,
+    });
+    if (out.finish) break;
+  }
+  r.targetCalls = 1;
+  return events;
+}
+
 /** The tokens a step emits: the accepted chain prefix, the winning sibling if any, then the bonus token. */
 function emittedTokens(block: DraftBlock, accepted: number, bonus: TokenId, sibling: number | undefined): { keptDrafts: number; appended: TokenId[] } {
   if (sibling === undefined) return { keptDrafts: accepted, appended: [bonus] };

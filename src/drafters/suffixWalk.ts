@@ -16,6 +16,8 @@ export interface SuffixStep {
   match: number;
   /** Share of the matched suffix's continuations that were this token. */
   share: number;
+  /** How many times the matched suffix was followed by a token (the evidence the share rests on). */
+  seen: number;
   /** The automaton's state of the matched suffix (whose other continuations are the alternatives). */
   from: number;
 }
@@ -43,7 +45,7 @@ export class SuffixWalk {
       if (this.length >= this.minMatch) best = a.bestContinuation(this.state);
     }
     if (!best) return undefined;
-    const step = { token: best.token, match: this.length, share: best.count / best.total, from: this.state };
+    const step = { token: best.token, match: this.length, share: best.count / best.total, seen: best.total, from: this.state };
     this.state = best.next;
     this.length++;
     return step;

@@ -25,6 +25,13 @@ export interface DraftBlock {
   cutBy?: string;
   /** Shadow mode: tokens drafted past the cut, verified only to price the cut. */
   shadow?: { tokens: TokenId[]; q: TokenDistribution[] };
+  /**
+   * A block that drafts nothing may ask for this many of the target's own tokens at once (a run: one backend call
+   * decoding them one after the other, as the target alone would), where the backend can run and the request is
+   * alone; otherwise it is one step of one token. The policy's way of saying "nothing will be worth drafting for a
+   * few tokens".
+   */
+  run?: number;
 }
 
 /** Decides whether a drafted token is worth verifying; returns the name of the stage that cuts it, or undefined to keep it. */

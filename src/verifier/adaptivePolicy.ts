@@ -57,6 +57,12 @@ export const ADAPTIVE_DEFAULTS = { maxK: 8, maxFreeK: 64, minCumulative: 0.25, e
 /** Tokens of a free proposal followed while it drafts nothing (decided within as many steps at most). */
 const SHADOW_TOKENS = 8;
 /**
+ * Tokens of a run (DraftBlock.run): decoded in one call where nothing is worth drafting, so such stretches cost what
+ * the target alone costs, without a step's bookkeeping per token; a match that appears within them waits for the
+ * run's end (at most 7 tokens, 3 where a free source proposed something already).
+ */
+const RUN_TOKENS = 8;
+/**
  * The longest gap between explorations of a drafter that costs something: once it has not paid for hundreds
  * of steps, in this run or (with a kept memory) the runs before it, opening and catching it up again costs
  * more than it is likely to find. A source that drafts for free (prompt lookup, whose matches come and go
@@ -144,6 +150,7 @@ export class AdaptivePolicy implements DraftPolicy {
     const k = Math.min(choice.k, limit);
     this.chosen.push(k);
     if (k > 0) drafter.useSource?.(choice.source);
+    if (k === 0 && this.mayRun(context) && limit > 0) return { tokens: [], q: [], drawn: [], run: Math.min(this.runLength(candidates), limit + 1) };
     for (const p of candidates.free) if (k === 0 || p.source !== choice.source) this.shadow(p.source).follow(p, SHADOW_TOKENS);
     // A free source's length is chosen from its whole proposal; a model's tokens are judged one by one as they come.
     if (candidates.free.some((p) => p.source === choice.source)) return draftChain(drafter, k, context);
@@ -184,6 +191,16 @@ export class AdaptivePolicy implements DraftPolicy {
     return { source, k: this.chooseLength() };
   }
 
+  /** Whether a block that drafts nothing may be a run of the target's own tokens: the costs are known and no other request shares the pass. */
+  private mayRun(context: DraftContext): boolean {
+    return this.cost.ready && (context.sharedPass?.requests ?? 0) === 0;
+  }
+
+  /** A run's length: shorter where a free source proposes something that does not pay yet (it is looked at again sooner). */
+  private runLength(c: DraftCandidates): number {
+    return c.free.length === 0 ? RUN_TOKENS : RUN_TOKENS / 2;
+  }
+
   /** The prefix of a free proposal with the best expected tokens per ms (0 tokens: a decode), by calibrated confidence. */
   private freeLength(p: FreeProposal, limit: number): { k: number; rate: number } {
     const m = this.memory.source(p.source, this.exploreEvery);
@@ -220,8 +237,9 @@ export class AdaptivePolicy implements DraftPolicy {
   /** The model's best expected rate over its draft lengths (no side effects: what chooseLength weighs). */
   private bestModelRate(): number {
     const draft = this.memory.source("model", this.exploreEvery).draft;
+    const expected = this.expectedByLength("model");
     let best = 0;
-    for (let k = 1; k <= this.maxK; k++) best = Math.max(best, (this.expectedTokens(k, "model") + this.othersYield) / (draft.time(k) + this.passTime(k + 1)));
+    for (let k = 1; k <= this.maxK; k++) best = Math.max(best, (expected[k] + this.othersYield) / (draft.time(k) + this.passTime(k + 1)));
     return best;
   }
 
@@ -245,10 +263,12 @@ export class AdaptivePolicy implements DraftPolicy {
   }
 
   observe(o: BlockOutcome): void {
-    this.steps++;
+    // A run counts as the one-token steps it decoded.
+    const decodes = o.decodes ?? 1;
+    this.steps += decodes;
     if (o.drafted === 0) this.lastUndrafted = this.steps;
     else this.lastDrafted = this.steps;
-    this.memory.stepped(o.drafted > 0 ? this.source : undefined);
+    for (let i = 0; i < decodes; i++) this.memory.stepped(o.drafted > 0 ? this.source : undefined);
     // A block drafted right after one that drafted nothing first catches the drafter up on every token since
     // (a one-off cost, or the prompt on the first step): only blocks that follow a drafted block price drafting.
     // (After another source's block the model catches up on that block's few tokens: a real cost of drafting.)
@@ -256,7 +276,7 @@ export class AdaptivePolicy implements DraftPolicy {
     this.previousDrafted = o.drafted;
     // A generation's first pass pays one-off costs (a fresh context's first decode; on this CPU 22 ms against 7).
     // Nor does a pass that also prefilled another request's prompt: its time is mostly that prefill's.
-    if (this.steps > 1 && o.passPrefill === 0) this.cost.recordVerify(o.passTokens, o.verifyMs);
+    if (this.steps > decodes && o.passPrefill === 0) this.cost.recordVerify(decodes > 1 ? 1 : o.passTokens, o.verifyMs / decodes);
     this.current.agreement.record(o.qx, o.accepted);
     for (const [source, shadow] of this.shadows) shadow.observe(o.emitted, this.memory.source(source, this.exploreEvery).agreement);
     this.running.record(o.drafted, o.accepted);
@@ -279,14 +299,19 @@ export class AdaptivePolicy implements DraftPolicy {
 
   /** Expected tokens emitted by a block of k drafted tokens (the bonus included) from a source (this block's by default). */
   expectedTokens(k: number, source = this.source): number {
-    const measured = this.memory.source(source, this.exploreEvery).agreement.positionRates(k);
-    let total = 1;
+    return this.expectedByLength(source, k)[k];
+  }
+
+  /** Expected tokens of blocks of 0..n drafted tokens from a source, in one pass over its measured acceptance. */
+  private expectedByLength(source: DraftSource, n = this.maxK): number[] {
+    const measured = this.memory.source(source, this.exploreEvery).agreement.positionRates(n);
+    const out = [1];
     let alive = 1;
-    for (let i = 0; i < k; i++) {
+    for (let i = 0; i < n; i++) {
       alive *= this.predictedAt[i] ?? measured[i];
-      total += alive;
+      out.push(out[i] + alive);
     }
-    return total;
+    return out;
   }
 
   /** The length with the best expected tokens per second (the initial length, then one of 0, while costs are unknown). */
@@ -298,8 +323,9 @@ export class AdaptivePolicy implements DraftPolicy {
     let best = 0;
     let bestRate = 0;
     const draft = this.current.draft;
+    const expected = this.expectedByLength(this.source);
     for (let k = 0; k <= this.maxK; k++) {
-      const rate = (this.expectedTokens(k) + this.othersYield) / (draft.time(k) + this.passTime(k + 1));
+      const rate = (expected[k] + this.othersYield) / (draft.time(k) + this.passTime(k + 1));
       if (rate > bestRate) [best, bestRate] = [k, rate];
     }
     if (best > 0 && this.steps - this.lastUndrafted >= DECODE_REFRESH) return 0;
@@ -319,7 +345,8 @@ export class AdaptivePolicy implements DraftPolicy {
   /** Whether some draft length would beat not drafting, were drafting free (the acceptance and pass costs alone). */
   private paysIfDraftingWereFree(): boolean {
     const undrafted = (1 + this.othersYield) / this.passTime(1);
-    for (let k = 1; k <= this.maxK; k++) if ((this.expectedTokens(k) + this.othersYield) / this.passTime(k + 1) > undrafted) return true;
+    const expected = this.expectedByLength(this.source);
+    for (let k = 1; k <= this.maxK; k++) if ((expected[k] + this.othersYield) / this.passTime(k + 1) > undrafted) return true;
     return false;
   }
 

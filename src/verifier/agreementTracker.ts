@@ -1,8 +1,7 @@
 /**
- * How often the target has agreed with the drafter in this generation, as a
- * calibrated estimate of P(accept | q(x)): accepted/drafted counts per bucket of
- * q(x), smoothed towards the bucket's own q (a Beta prior), so the estimate
- * starts at "q is calibrated" and moves to what this run has measured.
+ * How often the target has agreed with the drafter lately, as a calibrated estimate of P(accept | q(x)):
+ * accepted/drafted counts per bucket of q(x), fading with each block, smoothed towards the bucket's own q (a Beta
+ * prior), so the estimate starts at "q is calibrated" and moves to what the target has been doing.
  * Also keeps acceptance by draft position (given the earlier tokens were accepted), with older blocks
  * fading (so what no longer holds is forgotten), each position's prior being the rate of the one before it
  * (so a position not drafted lately is expected to do as its neighbour does, not as it did long ago).
@@ -14,6 +13,13 @@ export const AGREEMENT_BUCKETS = 10;
 export const DEFAULT_PRIOR_WEIGHT = 4;
 /** Share of the position counts forgotten with each recorded block (about the last 50 blocks weigh). */
 export const POSITION_MEMORY = 0.02;
+/**
+ * Share of the bucket counts forgotten with each recorded block (about the last 200 weigh): text changes (a loop
+ * ends, a template gives way to new code), and counts kept from earlier generations must not outweigh what the
+ * target does now (a suffix drafter's high-confidence bucket at 327 of 327 from a loop kept drafting 28-token
+ * blocks into a new file's docstrings that the target rejected at the first token).
+ */
+export const BUCKET_MEMORY = 0.005;
 /** Draft positions a saved tracker keeps at most (adaptive drafts at most 8; trees and cascades a few more). */
 const MAX_RECORDED_POSITIONS = 64;
 /** What an AgreementTracker has counted, as plain data. */
@@ -80,6 +86,10 @@ export class AgreementTracker {
   /** Records a verified block: the q(x) of each drafted token that the target judged, and how many it accepted. */
   record(qs: readonly number[], accepted: number): void {
     const judged = Math.min(qs.length, accepted + 1);
+    for (let b = 0; b < AGREEMENT_BUCKETS; b++) {
+      this.drafted[b] *= 1 - BUCKET_MEMORY;
+      this.accepted[b] *= 1 - BUCKET_MEMORY;
+    }
     for (let i = 0; i < this.reachedAt.length; i++) {
       this.reachedAt[i] *= 1 - POSITION_MEMORY;
       this.acceptedAt[i] = (this.acceptedAt[i] ?? 0) * (1 - POSITION_MEMORY);

@@ -31,6 +31,8 @@ export interface BlockOutcome {
   verifyMs: number;
   /** The tokens the step emitted (kept drafts, then the bonus token). */
   emitted: readonly TokenId[];
+  /** A run (DraftBlock.run): the pass was this many one-token decodes in one call, each emitting its token. */
+  decodes?: number;
 }
 
 /** What a policy knows when it drafts: the context so far, and the generation's constraints. */
