@@ -1,4 +1,5 @@
 /** Writes a benchmark's outputs into its folder: summary.json, summary.svg, summary.png and report.html (results.csv is written row by row). */
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,6 +16,21 @@ export function machineDetails(): BenchSummary["machine"] {
     node: process.version,
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
   };
+}
+
+/**
+ * The commit of the source that ran: `VERISPEC_COMMIT` where the tree travelled without git (the GPU machine),
+ * else git's HEAD, marked `-dirty` when tracked files differ from it; `unknown` without either.
+ */
+export function sourceCommit(): string {
+  if (process.env.VERISPEC_COMMIT) return process.env.VERISPEC_COMMIT;
+  try {
+    const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const head = git("rev-parse", "--short=12", "HEAD");
+    return git("status", "--porcelain", "--untracked-files=no") === "" ? head : `${head}-dirty`;
+  } catch {
+    return "unknown";
+  }
 }
 
 /**

@@ -64,7 +64,7 @@ figure { margin: 1rem 0; } figcaption { color: #555; font-size: 0.9rem; }
 </style></head><body>
 <h1>verispec benchmark</h1>
 <p>${escapeHtml(summary.createdAt)}${summary.complete ? "" : " — <strong>interrupted: partial results</strong>"}</p>
-<p><code>${escapeHtml(summary.command)}</code></p>
+<p><code>${escapeHtml(summary.command)}</code>${summary.commit ? ` at commit ${escapeHtml(summary.commit)}` : ""}</p>
 <figure id="summary-figure">${figureSvg}<figcaption>Throughput: bars are measured tokens/s, whiskers the min–max over repeats, red diamonds the chain bound (Leviathan et al.: (1 − a<sup>k+1</sup>)/(1 − a) tokens per block at the measured acceptance a, over the measured cost of a block). Mean accepted tokens per block counts the bonus token. Timings on a shared CPU are noisy: compare variants within this run only.</figcaption></figure>
 <h2>Variants</h2>${variantTable(summary.variants)}
 <h2>Settings</h2>

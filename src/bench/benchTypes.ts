@@ -173,6 +173,8 @@ export interface StepTimeSplit {
 export interface BenchSummary {
   createdAt: string;
   command: string;
+  /** The source's commit (`sourceCommit`); absent in summaries written before it was recorded. */
+  commit?: string;
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   models: { target: ModelDetails; draft: ModelDetails | null };
   settings: {

@@ -9,7 +9,7 @@ import { physicalCoreCount } from "../backends/llamaCpp/threads.js";
 import type { ProcessModel } from "../backends/llamaCpp/worker/processModel.js";
 import { checkCompatibleVocabularies } from "../backends/vocabularyCompatibility.js";
 import { CsvRowWriter, readBenchCsv } from "../bench/benchCsv.js";
-import { machineDetails, OUTPUT_FILES, writeOutputs } from "../bench/benchOutput.js";
+import { machineDetails, OUTPUT_FILES, sourceCommit, writeOutputs } from "../bench/benchOutput.js";
 import { createProgress } from "../bench/benchProgress.js";
 import { runBench } from "../bench/benchRunner.js";
 import type { BenchRow, BenchSummary, BenchVariant, ModelDetails } from "../bench/benchTypes.js";
@@ -160,6 +160,7 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
   const meta = {
     createdAt: new Date().toISOString(),
     command: `verispec ${process.argv.slice(2).join(" ")}`,
+    commit: sourceCommit(),
     machine: machineDetails(),
     models: m.models,
     settings,

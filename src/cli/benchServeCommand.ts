@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { stringify } from "csv-stringify/sync";
 import type { ModelCallStats } from "../backends/languageModel.js";
+import { sourceCommit } from "../bench/benchOutput.js";
 import { readPromptFile } from "../bench/promptFile.js";
 import { runLoad } from "../bench/serveLoad.js";
 import { type LevelSummary, type NativeCalls, nativeCalls, serveReport, serverSteps, serveSpec, summarizeLevel, withSpeedups } from "../bench/serveSummary.js";
@@ -111,6 +112,7 @@ async function runBenchServe(f: BenchServeFlags): Promise<void> {
     const summary = {
       command,
       date: new Date().toISOString(),
+      commit: sourceCommit(),
       policy: f.policy,
       k: f.k,
       temperature: f.temperature,

@@ -150,8 +150,8 @@ export class AdaptivePolicy implements DraftPolicy {
     const k = Math.min(choice.k, limit);
     this.chosen.push(k);
     if (k > 0) drafter.useSource?.(choice.source);
-    if (k === 0 && this.mayRun(context) && limit > 0) return { tokens: [], q: [], drawn: [], run: Math.min(this.runLength(candidates), limit + 1) };
     for (const p of candidates.free) if (k === 0 || p.source !== choice.source) this.shadow(p.source).follow(p, SHADOW_TOKENS);
+    if (k === 0 && this.mayRun(context) && limit > 0) return { tokens: [], q: [], drawn: [], run: Math.min(this.runLength(candidates), limit + 1) };
     // A free source's length is chosen from its whole proposal; a model's tokens are judged one by one as they come.
     if (candidates.free.some((p) => p.source === choice.source)) return draftChain(drafter, k, context);
     let cumulative = 1;
