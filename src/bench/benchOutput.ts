@@ -20,14 +20,14 @@ export function machineDetails(): BenchSummary["machine"] {
 
 /**
  * The commit of the source that ran: `VERISPEC_COMMIT` where the tree travelled without git (the GPU machine),
- * else git's HEAD, marked `-dirty` when tracked files differ from it; `unknown` without either.
+ * else git's HEAD, marked `-dirty` when tracked files other than docs and results differ from it; `unknown` without either.
  */
 export function sourceCommit(): string {
   if (process.env.VERISPEC_COMMIT) return process.env.VERISPEC_COMMIT;
   try {
     const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     const head = git("rev-parse", "--short=12", "HEAD");
-    return git("status", "--porcelain", "--untracked-files=no") === "" ? head : `${head}-dirty`;
+    return git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!*.md", ":!bench/results") === "" ? head : `${head}-dirty`;
   } catch {
     return "unknown";
   }
