@@ -4,12 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type BatchToken, TOP_SUMMARY_TOKENS } from "../src/backends/languageModel.js";
+import { type BatchToken, type LogitRows, TOP_SUMMARY_TOKENS } from "../src/backends/languageModel.js";
 import type { DraftedToken } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import { Constraints } from "../src/generation/constraints.js";
 import { argmax, samplingDistribution, softmax } from "../src/sampling/distribution.js";
 import { GREEDY, samplingFrom } from "../src/sampling/samplingSettings.js";
 import {
+  constrainedArgmax,
   DenseDistribution,
   PointDistribution,
   rankByProbability,
@@ -219,4 +221,38 @@ test("a dense q's few most likely tokens, found in one pass, are the full rankin
   }
   // Fewer tokens with probability > 0 than asked for: all of them.
   assert.deepEqual(topByProbability(Float64Array.from([0, 0.5, 0, 0.5]), 3), [1, 3]);
+});
+
+/** Rows of a 4-token vocabulary whose summary gives the argmax; counts how often a full row is copied. */
+function rowsOf(logits: number[]): { rows: LogitRows; copies: () => number } {
+  let copies = 0;
+  const row = Float32Array.from(logits);
+  const rows: LogitRows = {
+    count: 1,
+    vocabSize: row.length,
+    row: () => {
+      copies++;
+      return row;
+    },
+    summary: () => ({ top: [argmax(row)], topLogits: [Math.max(...logits)], logSumExp: Number.NaN, entropy: Number.NaN }),
+  };
+  return { rows, copies: () => copies };
+}
+
+test("a constrained greedy step keeps the backend's argmax where the constraints cannot change it, else reads the row", () => {
+  // Logits 3, 2.5, -1, 0: token 0 is the argmax. With penalty 1.5, token 0 in the last 2 tokens drops to 2 < 2.5.
+  const penalty = new Constraints({ repetitionPenalty: 1.5, repetitionWindow: 2 });
+  const cases: { context: number[]; c: Constraints; want: number; copied: boolean }[] = [
+    { context: [1, 2], c: penalty, want: 0, copied: false }, // 0 not recent: others only drop, 0 stays best
+    { context: [0, 2], c: penalty, want: 1, copied: true }, // 0 recent: 3 / 1.5 = 2 < 2.5
+    { context: [0, 2, 3], c: penalty, want: 0, copied: false }, // 0 left the window of 2
+    { context: [2], c: new Constraints({ bannedNgrams: [[2, 0]] }), want: 1, copied: true }, // 2 then 0 is banned
+    { context: [1], c: new Constraints({ repetitionPenalty: 0.5 }), want: 1, copied: true }, // < 1 raises 1 to 5
+  ];
+  for (const { context, c, want, copied } of cases) {
+    const { rows, copies } = rowsOf([3, 2.5, -1, 0]);
+    assert.equal(constrainedArgmax(rows, 0, context, c), want, `context ${context}`);
+    assert.equal(argmax(c.apply(Float32Array.from([3, 2.5, -1, 0]), context)), want);
+    assert.equal(copies() > 0, copied, `context ${context}: row copied`);
+  }
 });

@@ -15,6 +15,7 @@ NODE_HOME=/opt/verispec-node
 NODE=$NODE_HOME/bin/node
 OUT=${OUT:-/tmp/out}
 export VERISPEC_LLAMA_BUILD=cuda VERISPEC_NODE_INCLUDE=$NODE_HOME/include/node
+export VERISPEC_COMMIT=$(cat .device/commit 2>/dev/null || echo unknown)
 export LD_LIBRARY_PATH=$PWD/native/.llama-build/cuda/bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 # The models: the trained target inside the LLaMA-7B shape (zeros elsewhere: the embedded pair's text at a 7B

@@ -18,6 +18,8 @@ if [ ! -f .device/llama-src.tar.xz ]; then
   for b in vulkan sycl metal cann opencl webgpu hexagon openvino zdnn musa; do skip+=("ggml/src/ggml-$b"); done
   tar -C native/.llama-src "${skip[@]/#/--exclude=./}" -cJf .device/llama-src.tar.xz .
 fi
+# The commit that benchmark summaries record there (the tree travels without git).
+node -e 'import("./dist/src/bench/benchOutput.js").then((m) => console.log(m.sourceCommit()))' >.device/commit
 cp ../shared/bench/humaneval.jsonl ../shared/bench/mt-bench.jsonl .device/
 # Runtime packages only, their ESM builds; the figure libraries stay here (verispec bench-report draws later).
 packages=(@huggingface commander cli-progress string-width strip-ansi ansi-regex emoji-regex is-fullwidth-code-point csv-parse csv-stringify)

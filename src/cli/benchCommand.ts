@@ -83,7 +83,7 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
   const peers = needsPeers
     ? await (await import("../backends/llamaCpp/nodeLlamaCppPeers.js")).NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize)
     : undefined;
-  const needsTools = variants.some((v) => v.policy === LLAMACPP_TARGET_ONLY || v.policy === LLAMACPP_SPEC);
+  const needsTools = variants.some((v) => v.basePolicy === LLAMACPP_TARGET_ONLY || v.basePolicy === LLAMACPP_SPEC);
   const contextSize = Math.min(target.trainContextSize, DEFAULT_CONTEXT_SIZE);
   const toolOptions = {
     binDir: f.llamaTools ?? defaultToolsDir(),

@@ -11,10 +11,10 @@ import type { LogitRows, ModelSession, TokenId } from "../backends/languageModel
 import type { DraftBlock } from "../drafts/draftBlock.js";
 import { type BlockLayout, layoutBlock } from "../drafts/treeLayout.js";
 import type { Constraints } from "../generation/constraints.js";
-import { argmax, samplingDistribution } from "../sampling/distribution.js";
+import { samplingDistribution } from "../sampling/distribution.js";
 import type { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
-import { rowArgmax, rowSamplingDistribution } from "../sampling/tokenDistribution.js";
+import { constrainedArgmax, rowArgmax, rowSamplingDistribution } from "../sampling/tokenDistribution.js";
 
 export interface JudgeSettings {
   sampling: SamplingSettings;
@@ -66,9 +66,9 @@ export function chainLogits(v: VerifiedBlock, block: DraftBlock, context: readon
   return constrainedRow(v, block, context, o, v.layout.parentRow[depth]);
 }
 
-/** The target's argmax at a row: from the backend's row summary unless constraints change the row. */
+/** The target's argmax at a row: from the backend's row summary unless constraints change it there. */
 function targetArgmax(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings, row: number): TokenId {
-  return o.constraints.active ? argmax(constrainedRow(v, block, context, o, row)) : rowArgmax(v.rows, row);
+  return o.constraints.active ? constrainedArgmax(v.rows, row, [...context, ...rowPath(block, v.layout, row)], o.constraints) : rowArgmax(v.rows, row);
 }
 
 /** The target's sampling distribution p at a row: from the backend unless constraints change the row. */

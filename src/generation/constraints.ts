@@ -49,6 +49,19 @@ export class Constraints {
     );
   }
 
+  /**
+   * Whether the constraints leave `token`, the most likely next token of the raw logits, the most likely after
+   * them: true when it is neither recent (the penalty's window) nor forbidden and the penalty only lowers logits
+   * (>= 1: a positive logit divided, a negative one multiplied), since then every other logit stays or drops.
+   * Lets a greedy step keep the backend's argmax instead of copying the whole row.
+   */
+  keepsArgmax(context: readonly TokenId[], token: TokenId): boolean {
+    if (this.penalty < 1 || this.forbids(context, token)) return false;
+    if (this.penalty === 1) return true;
+    for (let i = Math.max(0, context.length - this.window); i < context.length; i++) if (context[i] === token) return false;
+    return true;
+  }
+
   /** The logits after the constraints, for the token following `context` (a copy; the input is unchanged). */
   apply(logits: Float32Array, context: readonly TokenId[]): Float32Array {
     if (!this.active) return logits;

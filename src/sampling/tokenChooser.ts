@@ -1,10 +1,10 @@
 /** Chooses the next token from the target's logits, per the sampling settings. */
 import type { LogitRows, TokenId } from "../backends/languageModel.js";
 import { type Constraints, NO_CONSTRAINTS } from "../generation/constraints.js";
-import { argmax, sampleFrom, samplingDistribution } from "./distribution.js";
+import { sampleFrom, samplingDistribution } from "./distribution.js";
 import { Random } from "./random.js";
 import type { SamplingSettings } from "./samplingSettings.js";
-import { rowArgmax, rowSamplingDistribution } from "./tokenDistribution.js";
+import { constrainedArgmax, rowSamplingDistribution } from "./tokenDistribution.js";
 
 export interface TokenChooser {
   /** The next token after `context`, from the target's logits there: row i of `rows` (constraints applied first). */
@@ -15,7 +15,7 @@ class GreedyChooser implements TokenChooser {
   constructor(private readonly constraints: Constraints) {}
 
   choose(rows: LogitRows, i: number, context: readonly TokenId[]): TokenId {
-    return this.constraints.active ? argmax(this.constraints.apply(rows.row(i), context)) : rowArgmax(rows, i);
+    return constrainedArgmax(rows, i, context, this.constraints);
   }
 }
 

@@ -5,6 +5,7 @@
  * all a greedy drafter's q needs and costs no full-row work in JavaScript.
  */
 import type { LogitRows, RowSummary, TokenId } from "../backends/languageModel.js";
+import type { Constraints } from "../generation/constraints.js";
 import { argmax, samplingDistribution, softmax } from "./distribution.js";
 import type { RandomSamplingSettings } from "./samplingSettings.js";
 
@@ -162,6 +163,16 @@ export function rowSamplingDistribution(rows: LogitRows, i: number, s: RandomSam
 /** The argmax of row i: from the backend's summary when it gives one, else from the row itself. */
 export function rowArgmax(rows: LogitRows, i: number): TokenId {
   return rows.summary ? rows.summary(i).top[0] : argmax(rows.row(i));
+}
+
+/**
+ * The argmax at row i after the constraints for the token following `context`: the backend's argmax where the
+ * constraints cannot change it (`Constraints.keepsArgmax`), else from the whole constrained row.
+ */
+export function constrainedArgmax(rows: LogitRows, i: number, context: readonly TokenId[], constraints: Constraints): TokenId {
+  const best = rowArgmax(rows, i);
+  if (!constraints.active || constraints.keepsArgmax(context, best)) return best;
+  return argmax(constraints.apply(rows.row(i), context));
 }
 
 /** q at row i at temperature 1, from the backend's "top" summary when it has one, else from the row. */
