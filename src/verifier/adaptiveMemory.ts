@@ -40,6 +40,8 @@ export class AdaptiveMemory {
   /** The target's pass cost by pass size (whoever drafted). */
   readonly pass: CostModel;
   private readonly sources = new Map<DraftSource, SourceMemory>();
+  /** Steps since any source drafted, over every generation sharing the memory (AdaptivePolicy's PASS_REFRESH). */
+  sinceDrafted = 0;
 
   constructor(pass = new CostModel()) {
     this.pass = pass;
@@ -73,6 +75,7 @@ export class AdaptiveMemory {
 
   /** A step was taken: every source's count since it last drafted goes up, the drafting one's restarts. */
   stepped(drafted: DraftSource | undefined): void {
+    this.sinceDrafted = drafted === undefined ? this.sinceDrafted + 1 : 0;
     for (const [s, m] of this.sources) m.sinceExplored = s === drafted ? 0 : m.sinceExplored + 1;
   }
 

@@ -77,14 +77,19 @@ const MAX_FREE_EXPLORE_GAP = 128;
  */
 const DECODE_REFRESH = 32;
 /**
- * When no block has been drafted for this many steps, a likely free proposal is drafted anyway (its prefix with
- * cumulative acceptance >= REFRESH_CUMULATIVE, at most REFRESH_TOKENS), so the price of a larger pass stays
- * measured: one pass priced too high (a stall) would otherwise keep every free draft off, and no pass would come
- * to correct it.
+ * When no block has been drafted for this many steps (counted over every generation sharing the memory), a
+ * likely free proposal is drafted anyway (its prefix with cumulative acceptance >= REFRESH_CUMULATIVE, at most
+ * REFRESH_TOKENS), so the price of a larger pass stays measured: passes priced too high would otherwise keep
+ * every free draft off, and no pass would come to correct them. On the 2-core CPU the first passes of a cold
+ * context (2-3 tokens at 2.5-3 decodes each) drew the line so steep that a 17-token pass looked like 25 decodes
+ * (it costs about 6), and generation after generation drafted nothing; a long refresh puts a point at the far
+ * end of the line, where one short one barely moves it. For the same reason a refresh is due at once while no
+ * pass of more than FAR_PASS tokens has been measured.
  */
 const PASS_REFRESH = 128;
+const FAR_PASS = 9;
 const REFRESH_CUMULATIVE = 0.5;
-const REFRESH_TOKENS = 4;
+const REFRESH_TOKENS = 16;
 /** A source whose drafted token costs at most this share of a decode drafts for free. */
 const FREE_DRAFT_SHARE = 0.05;
 
@@ -105,8 +110,6 @@ export class AdaptivePolicy implements DraftPolicy {
   private previousDrafted = 0;
   /** The last step that drafted nothing (a decode, the price of not drafting, measured). */
   private lastUndrafted = 0;
-  /** The last step that drafted something (a larger pass, measured). */
-  private lastDrafted = 0;
   /** Tokens other requests add to the shared pass this block joins: the block's cost is the pass's at load + its size. */
   private load = 0;
   /**
@@ -181,7 +184,8 @@ export class AdaptivePolicy implements DraftPolicy {
     }
     const modelBetter = free && c.model && this.readyFor("model") && this.bestModelRate() > free.rate;
     if (free && !modelBetter) return this.steps - this.lastUndrafted >= DECODE_REFRESH && this.cost.ready ? { source: idle, k: 0 } : free;
-    const refresh = !free && this.cost.ready && this.steps - this.lastDrafted >= PASS_REFRESH ? this.refreshingDraft(c.free, limit) : undefined;
+    const due = this.memory.sinceDrafted >= PASS_REFRESH || this.cost.largestMeasured <= FAR_PASS;
+    const refresh = !free && this.cost.ready && due ? this.refreshingDraft(c.free, limit) : undefined;
     if (refresh) return refresh;
     return c.model ? this.ownSource("model") : { source: idle, k: 0 };
   }
@@ -267,7 +271,6 @@ export class AdaptivePolicy implements DraftPolicy {
     const decodes = o.decodes ?? 1;
     this.steps += decodes;
     if (o.drafted === 0) this.lastUndrafted = this.steps;
-    else this.lastDrafted = this.steps;
     for (let i = 0; i < decodes; i++) this.memory.stepped(o.drafted > 0 ? this.source : undefined);
     // A block drafted right after one that drafted nothing first catches the drafter up on every token since
     // (a one-off cost, or the prompt on the first step): only blocks that follow a drafted block price drafting.

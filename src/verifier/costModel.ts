@@ -88,11 +88,14 @@ export class CostModel {
   private st = 0;
   private snn = 0;
   private snt = 0;
+  /** The largest pass measured (by this model; a record does not keep it). */
+  private largest = 0;
 
   constructor(private readonly memory = COST_MEMORY) {}
 
   recordVerify(tokens: number, ms: number): void {
     if (!(tokens >= 1) || !(ms >= 0)) return;
+    this.largest = Math.max(this.largest, tokens);
     if (tokens === 1) {
       // Timing noise only adds (a stalled thread, a page fault): a faster decode is believed at once, a slower
       // one slowly. A price set too high by stalls makes drafting look as if it paid.
@@ -114,6 +117,11 @@ export class CostModel {
   /** Whether passes of two or more sizes have been seen. */
   get ready(): boolean {
     return this.sw > 0 && (this.decode !== undefined || this.lineFitted);
+  }
+
+  /** The largest pass this model has measured: the line's prices beyond it are extrapolated. */
+  get largestMeasured(): number {
+    return this.largest;
   }
 
   /** Whether a pass of this size has been priced by measurement rather than guessed: a decode, or any larger pass. */
