@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { buildRoot, cmakeBuild, root, run, sourceDir } from "./llamaSource.mjs";
+import { requireTools } from "./requireTools.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +30,7 @@ const backendOptions = {
 };
 if (!(values.backend in backendOptions)) throw new Error(`--backend must be one of ${Object.keys(backendOptions).join(", ")}`);
 const buildDir = path.join(buildRoot, values.backend);
+requireTools("git", "cmake", "ninja", "g++");
 
 /** Node's N-API headers: beside the running node binary, or where VERISPEC_NODE_INCLUDE says. */
 function nodeInclude() {

@@ -8,11 +8,14 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { llamaBundle, llamaSourceDir } from "./llamaPaths.mjs";
 import { nodeGypRebuild } from "./nodeGyp.mjs";
+import { requireTools } from "./requireTools.mjs";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 
+const headers = path.join(llamaSourceDir, "include", "llama.h");
+
 function checkoutHeaders() {
-  if (existsSync(path.join(llamaSourceDir, "include", "llama.h"))) return;
+  if (existsSync(headers)) return;
   execFileSync("git", ["clone", "--quiet", "--no-checkout", llamaBundle(), llamaSourceDir], { stdio: "inherit" });
   execFileSync("git", ["-c", "advice.detachedHead=false", "checkout", "--quiet", "HEAD", "--", "include", "ggml/include"], {
     cwd: llamaSourceDir,
@@ -20,5 +23,7 @@ function checkoutHeaders() {
   });
 }
 
+// node-gyp runs gyp (Python), then make and g++.
+requireTools(...(existsSync(headers) ? [] : ["git"]), "python3", "make", "g++");
 checkoutHeaders();
 nodeGypRebuild(root);

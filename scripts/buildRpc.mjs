@@ -10,8 +10,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { llamaLibDir, llamaLibraries } from "./llamaPaths.mjs";
 import { buildRoot, cmakeBuild } from "./llamaSource.mjs";
+import { requireTools } from "./requireTools.mjs";
 
 const { values } = parseArgs({ options: { jobs: { type: "string", default: String(os.availableParallelism()) } } });
+requireTools("git", "cmake", "ninja", "g++");
 const buildDir = path.join(buildRoot, "rpc");
 const runtimeDir = path.join(buildDir, "runtime");
 

@@ -1,16 +1,15 @@
-/** The learned acceptance head: metrics by hand, training that learns, file checks, and collect/train-head end to end. */
+/** The learned acceptance head: metrics by hand, training that learns, file checks. (collect/train-head end to end: test/headCli.test.ts.) */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { Random } from "../src/sampling/random.js";
-import { auc, calibrationReport } from "../src/tools/headTraining/calibration.js";
-import { predictAll, trainHead } from "../src/tools/headTraining/headTraining.js";
-import { FEATURE_NAMES } from "../src/verifier/acceptanceScorer.js";
-import { HeadFormatError, loadHead, validateHead } from "../src/verifier/head/headModel.js";
-import { runCli } from "./helpers/cli.js";
-import { fixtureDir, fixturePair, fixturePrompts } from "./helpers/fixtures.js";
-import { handMadeHeadFile } from "./helpers/heads.js";
+import { Random } from "../../src/sampling/random.js";
+import { auc, calibrationReport } from "../../src/tools/headTraining/calibration.js";
+import { predictAll, trainHead } from "../../src/tools/headTraining/headTraining.js";
+import { FEATURE_NAMES } from "../../src/verifier/acceptanceScorer.js";
+import { HeadFormatError, loadHead, validateHead } from "../../src/verifier/head/headModel.js";
+import { fixtureDir } from "../helpers/fixtures.js";
+import { handMadeHeadFile } from "../helpers/heads.js";
 
 test("AUC, Brier and ECE by hand", () => {
   // Positives score 0.35 and 0.8, negatives 0.1 and 0.4: of the 4 positive-negative pairs, 3 are ordered right.
@@ -69,56 +68,4 @@ test("malformed heads and heads for other features are refused with a clear erro
   assert.throws(() => loadHead(path.join(fixtureDir, "none.json")), /head file not found/);
   write(handMadeHeadFile());
   assert.ok(Math.abs(loadHead(file).predictVector(FEATURE_NAMES.map((n) => (n === "q" ? 0.5 : 0))) - 0.5) < 1e-12, "sigmoid(6 * 0.5 - 3) = 0.5");
-});
-
-test("collect, then train-head, end to end on the fixture models", async () => {
-  const models = fixturePair();
-  const prompts = path.join(fixtureDir, "head-prompts.txt");
-  writeFileSync(prompts, fixturePrompts(10, 9).join("\n"));
-  const data = path.join(fixtureDir, "collected.csv");
-  const c = await runCli([
-    "collect",
-    "--target",
-    models.target,
-    "--draft",
-    models.draft,
-    "--prompts",
-    prompts,
-    "--out",
-    data,
-    "--k",
-    "4",
-    "--max-tokens",
-    "24",
-    "--threads",
-    "1",
-  ]);
-  assert.equal(c.code, 0, c.stderr);
-  const lines = readFileSync(data, "utf8").trim().split("\n");
-  assert.equal(lines[0], ["prompt", "step", ...FEATURE_NAMES, "accepted", "greedyAccept", "acceptProb"].join(","));
-  assert.ok(lines.length > 50);
-  const headFile = path.join(fixtureDir, "trained-head.json");
-  const t = await runCli(["train-head", "--data", data, "--out", headFile, "--kind", "logistic", "--epochs", "200"]);
-  assert.equal(t.code, 0, t.stderr);
-  assert.match(t.stderr, /held-out \(\d+ tokens\): head AUC/);
-  loadHead(headFile);
-  for (const f of ["calibration.json", "reliability.svg", "reliability.png"]) assert.ok(existsSync(path.join(fixtureDir, f)), f);
-  const g = await runCli([
-    "generate",
-    "--target",
-    models.target,
-    "--draft",
-    models.draft,
-    "--threads",
-    "1",
-    "--policy",
-    "adaptive",
-    "--head",
-    headFile,
-    "--prompt",
-    "the cat",
-    "--max-tokens",
-    "16",
-  ]);
-  assert.equal(g.code, 0, g.stderr);
 });

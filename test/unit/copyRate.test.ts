@@ -1,7 +1,7 @@
 /** The copy rate on sequences small enough to count by hand. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { copyRate } from "../src/metrics/copyRate.js";
+import { copyRate } from "../../src/metrics/copyRate.js";
 
 test("the copy rate counts output tokens whose 4-gram (the token and the 3 before it) occurred earlier", () => {
   // Text 1 2 3 | 4 1 2 3 4 5. The 4-grams ending at the output tokens: 1234, 2341, 3412, 4123, 1234 (seen: it ended at

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { BYTE_TO_CHAR, randomBpeVocabulary } from "../src/gguf/byteLevelBpe.js";
-import { GgufFormatError, readGgufHeader } from "../src/gguf/ggufReader.js";
-import { GgmlType, gguf } from "../src/gguf/ggufTypes.js";
-import { encodeGguf, writeGguf } from "../src/gguf/ggufWriter.js";
-import { encodeTensor, fromHalf, toHalf } from "../src/gguf/tensorEncoding.js";
-import { fixtureDir } from "./helpers/fixtures.js";
+import { BYTE_TO_CHAR, randomBpeVocabulary } from "../../src/gguf/byteLevelBpe.js";
+import { GgufFormatError, readGgufHeader } from "../../src/gguf/ggufReader.js";
+import { GgmlType, gguf } from "../../src/gguf/ggufTypes.js";
+import { encodeGguf, writeGguf } from "../../src/gguf/ggufWriter.js";
+import { encodeTensor, fromHalf, toHalf } from "../../src/gguf/tensorEncoding.js";
+import { fixtureDir } from "../helpers/fixtures.js";
 
 test("half precision: exact values by hand", () => {
   // 1.0 = sign 0, exponent 15 (0b01111), mantissa 0 -> 0x3c00; -2.0 -> 0xc000; 65504 is the largest finite half (0x7bff).

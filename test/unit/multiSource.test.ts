@@ -5,18 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { NgramModel } from "../src/backends/ngram/ngramModel.js";
-import { benchVariants, parseBenchPolicy, splitList } from "../src/bench/benchVariants.js";
-import type { DraftCandidates, DraftSource } from "../src/drafters/drafter.js";
-import { ModelDrafter } from "../src/drafters/modelDrafter.js";
-import { MultiSourceDrafter } from "../src/drafters/multiSourceDrafter.js";
-import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
-import { SuffixDrafter } from "../src/drafters/suffixDrafter.js";
-import { NO_CONSTRAINTS } from "../src/generation/constraints.js";
-import { GREEDY } from "../src/sampling/samplingSettings.js";
-import { PointDistribution } from "../src/sampling/tokenDistribution.js";
-import { AdaptiveMemory } from "../src/verifier/adaptiveMemory.js";
-import { AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
+import { NgramModel } from "../../src/backends/ngram/ngramModel.js";
+import { benchVariants, parseBenchPolicy, splitList } from "../../src/bench/benchVariants.js";
+import type { DraftCandidates, DraftSource } from "../../src/drafters/drafter.js";
+import { ModelDrafter } from "../../src/drafters/modelDrafter.js";
+import { MultiSourceDrafter } from "../../src/drafters/multiSourceDrafter.js";
+import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
+import { SuffixDrafter } from "../../src/drafters/suffixDrafter.js";
+import { NO_CONSTRAINTS } from "../../src/generation/constraints.js";
+import { GREEDY } from "../../src/sampling/samplingSettings.js";
+import { PointDistribution } from "../../src/sampling/tokenDistribution.js";
+import { AdaptiveMemory } from "../../src/verifier/adaptiveMemory.js";
+import { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
 
 const target = NgramModel.create({ seed: 5 });
 const draft = target.blend(0.3, 9);

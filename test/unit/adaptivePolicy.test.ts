@@ -5,15 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Drafter } from "../src/drafters/drafter.js";
-import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
-import { NO_CONSTRAINTS } from "../src/generation/constraints.js";
-import { AdaptiveMemory } from "../src/verifier/adaptiveMemory.js";
-import { AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
-import { AgreementTracker } from "../src/verifier/agreementTracker.js";
-import { CostModel } from "../src/verifier/costModel.js";
-import { FreeProposalShadow } from "../src/verifier/freeProposalShadow.js";
-import { CPU, type Device, GPU, run } from "./helpers/adaptiveRun.js";
+import type { Drafter } from "../../src/drafters/drafter.js";
+import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
+import { NO_CONSTRAINTS } from "../../src/generation/constraints.js";
+import { AdaptiveMemory } from "../../src/verifier/adaptiveMemory.js";
+import { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
+import { AgreementTracker } from "../../src/verifier/agreementTracker.js";
+import { CostModel } from "../../src/verifier/costModel.js";
+import { FreeProposalShadow } from "../../src/verifier/freeProposalShadow.js";
+import { CPU, type Device, GPU, run } from "../helpers/adaptiveRun.js";
 
 test("where a pass costs about the same for a few tokens as for one, it keeps drafting", () => {
   const chosen = run(new AdaptivePolicy(), GPU, 60, 0.8);
@@ -194,6 +194,44 @@ test("prompt lookup is scored while adaptive drafts nothing, so it drafts again 
   const unscored = await stepsUntilDrafting(false);
   assert.ok(scored <= 16, `drafting resumed at step ${scored} (without the shadow: ${unscored})`);
   assert.ok(unscored >= 3 * scored, `without the shadow it resumed at step ${unscored}, with it at ${scored}`);
+});
+
+test("passes priced high by a cold start are measured again at the far end of the line, and free drafting resumes", async () => {
+  // This CPU's passes cost about 3.7 + 0.33 n ms and a decode 1.5; a cold context's first 2- and 3-token passes
+  // took 4.5 and 7.3 ms, a line (2.8 ms a token) that prices a 17-token pass at 42 ms, so that no free draft
+  // seems to pay and, without a pass at the line's far end, none would ever come to correct it.
+  const memory = new AdaptiveMemory();
+  memory.pass.recordVerify(1, 1.5);
+  for (let i = 0; i < 5; i++) {
+    memory.pass.recordVerify(2, 4.5);
+    memory.pass.recordVerify(3, 7.3);
+  }
+  assert.ok(memory.pass.verifyTime(17) > 40);
+  const lookup = memory.source("lookup");
+  for (let i = 0; i < 4; i++) lookup.draft.record(4, 0.004);
+  for (let i = 0; i < 12; i++) lookup.agreement.record([1, 1, 1, 1], 4); // lookup's proposals came true
+  const policy = new AdaptivePolicy({ memory });
+  // A generation's first pass is never priced (a fresh context's): this one is its second.
+  policy.observe({ drafted: 0, accepted: 0, qx: [], verifiedTokens: 1, passTokens: 1, passPrefill: 0, draftMs: 0, verifyMs: 1.5, emitted: [] });
+  const drafter = new PromptLookupDrafter(100);
+  const cycle = [11, 12, 13, 14, 15, 16, 17, 18];
+  await drafter.start([...cycle, ...cycle, ...cycle, 11, 12, 13]);
+  const block = await policy.draft(drafter, 64, { tokens: [...cycle, ...cycle, ...cycle, 11, 12, 13], constraints: NO_CONSTRAINTS, shadow: false });
+  const k = block.tokens.length;
+  assert.equal(k, 16, "the refresh drafts the likely proposal's first 16 tokens");
+  const pass = 3.7 + 0.33 * (k + 1);
+  policy.observe({
+    drafted: k,
+    accepted: k,
+    qx: block.tokens.map(() => 1),
+    verifiedTokens: k + 1,
+    passTokens: k + 1,
+    passPrefill: 0,
+    draftMs: 0.01,
+    verifyMs: pass,
+    emitted: [],
+  });
+  assert.ok(memory.pass.verifyTime(17) < 20, `one measured 17-token pass brings its price from over 40 ms to ${memory.pass.verifyTime(17).toFixed(1)}`);
 });
 
 test("a shared pass that also prefilled a new request's prompt does not price verification", () => {

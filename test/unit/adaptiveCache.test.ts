@@ -1,17 +1,17 @@
 /**
  * Adaptive measurements kept between runs: the memory as plain data and back, and the cache files of
- * `verispec generate` (one per model pair, placement and machine; unreadable ones ignored).
+ * `verispec generate` (one per model pair, placement and machine; unreadable ones ignored). The CLI's use of
+ * them, with a model, is test/adaptiveCacheCli.test.ts.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { loadAdaptiveMemory, saveAdaptiveMemory } from "../src/cli/adaptiveCache.js";
-import { AdaptiveMemory, type AdaptiveMemoryRecord } from "../src/verifier/adaptiveMemory.js";
-import { AdaptivePolicy } from "../src/verifier/adaptivePolicy.js";
-import { CPU, run } from "./helpers/adaptiveRun.js";
-import { runCli } from "./helpers/cli.js";
+import { loadAdaptiveMemory, saveAdaptiveMemory } from "../../src/cli/adaptiveCache.js";
+import { AdaptiveMemory, type AdaptiveMemoryRecord } from "../../src/verifier/adaptiveMemory.js";
+import { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
+import { CPU, run } from "../helpers/adaptiveRun.js";
 
 // This CPU with the embedded pair, drafts accepted with probability 0.3: drafting does not pay.
 test("a memory written as plain data and read back makes the same choices, and goes on counting steps between explorations", () => {
@@ -49,24 +49,4 @@ test("generate's cache: one file per pair and placement, read back; another plac
   assert.deepEqual(loadAdaptiveMemory(key, dir).toRecord(), new AdaptiveMemory().toRecord());
   saveAdaptiveMemory(key, memory, dir);
   assert.deepEqual(readdirSync(dir), [file], "written in place of the broken file, no partial file left");
-});
-
-test("verispec generate keeps adaptive's measurements, and only adaptive's, unless told not to", async () => {
-  const root = mkdtempSync(join(tmpdir(), "verispec-cache-cli-"));
-  const generate = async (dir: string, ...args: string[]) => {
-    const saved = process.env.VERISPEC_CACHE_DIR;
-    process.env.VERISPEC_CACHE_DIR = join(root, dir);
-    try {
-      const r = await runCli(["generate", "--threads", "1", "--max-tokens", "8", "--json", ...args]);
-      assert.equal(r.code, 0, r.stderr);
-    } finally {
-      if (saved === undefined) delete process.env.VERISPEC_CACHE_DIR;
-      else process.env.VERISPEC_CACHE_DIR = saved;
-    }
-  };
-  await generate("adaptive", "--policy", "adaptive");
-  assert.equal(readdirSync(join(root, "adaptive", "adaptive")).length, 1);
-  await generate("off", "--policy", "adaptive", "--no-adaptive-cache");
-  await generate("chain", "--policy", "chain");
-  assert.ok(!existsSync(join(root, "off")) && !existsSync(join(root, "chain")));
 });

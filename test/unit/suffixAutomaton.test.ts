@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SuffixAutomaton } from "../src/drafters/suffixAutomaton.js";
-import { SuffixCorpus } from "../src/drafters/suffixCorpus.js";
-import { SuffixWalk } from "../src/drafters/suffixWalk.js";
-import { Random } from "../src/sampling/random.js";
+import { SuffixAutomaton } from "../../src/drafters/suffixAutomaton.js";
+import { SuffixCorpus } from "../../src/drafters/suffixCorpus.js";
+import { SuffixWalk } from "../../src/drafters/suffixWalk.js";
+import { Random } from "../../src/sampling/random.js";
 
 /** End positions of every occurrence of `pattern` in `text`. */
 function ends(text: readonly number[], pattern: readonly number[]): number[] {
