@@ -2,9 +2,10 @@
  * The target across machines, simulated on this one: two ggml-rpc-server processes on 127.0.0.1 hold the
  * embedded target's layers (split evenly), the drafter stays local, and a delay proxy in front of each server
  * adds 0, 1 or 5 ms to every round trip. For each latency it runs `verispec bench` (one run each, same
- * prompts and seeds) into bench/rpc-<N>ms/, then writes bench/rpc-latency.md, the trend across latencies.
+ * prompts and seeds) into <out>/rpc-<N>ms/, then writes <out>/rpc-latency.md, the trend across latencies
+ * (by default bench/results/cpu, where the stored results are).
  * Usage: node dist/bench/rpcLatency.js [--latencies 0,1,5] [--limit 10] [--max-tokens 64] [--repeats 2]
- *        [--policies target-only,chain,heuristic,cascade,tree,adaptive] [--out bench]
+ *        [--policies target-only,chain,heuristic,cascade,tree,adaptive] [--out bench/results/cpu]
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -22,7 +23,7 @@ const { values: a } = parseArgs({
     repeats: { type: "string", default: "2" },
     policies: { type: "string", default: "target-only,chain,heuristic,cascade,tree,adaptive" },
     prompts: { type: "string", default: "../shared/bench/humaneval.jsonl" },
-    out: { type: "string", default: "bench" },
+    out: { type: "string", default: "bench/results/cpu" },
   },
 });
 

@@ -1,7 +1,7 @@
 /**
  * Batch invariance: verispec's llama.cpp patches (scripts/llamaPatches.mjs) and the switch that turns them on
  * (src/backends/llamaCpp/batchInvariance.ts). The patched kernels themselves run only on CUDA: their check is
- * the H200 head-to-head (bench/gpu-h200, greedy text identical to target-only for every policy). Here: the
+ * the GPU head-to-heads (bench/results/h100, greedy text identical to target-only for every policy). Here: the
  * patches fit the bundled source and apply once, and the switch refuses what it cannot honour.
  */
 import assert from "node:assert/strict";

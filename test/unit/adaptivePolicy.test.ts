@@ -89,7 +89,7 @@ test("a costly catch-up after a stretch without drafting does not keep drafting 
 });
 
 test("a drafting cost measured high at a cold start is measured again, and drafting resumes where it pays", () => {
-  // The H200 run of session 8, adaptive at T = 0.8: a fresh drafter's first blocks cost about 6 ms a token (its
+  // An H200 run, adaptive at T = 0.8: a fresh drafter's first blocks cost about 6 ms a token (its
   // context, CUDA graphs being recorded) against 1.1 later; priced at 6, drafting never looks worth it, and an
   // exploration after steps without drafting pays the catch-up, so it is not priced. Without the second block
   // of each exploration and the faster belief in lower costs, this run drafts at about 3 of its last 200 steps.
