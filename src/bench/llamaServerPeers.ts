@@ -4,7 +4,8 @@
  * generation would pay each time), and each generation is timed by the server itself, from its prompt prefill to
  * its last token (the `timings` of its /completion answer), as verispec times its own. Requests are sampled as
  * verispec samples (temperature alone; top-k, top-p and min-p off; the same repetition penalty over the last 64
- * tokens), with no prompt cache. Tokens are at most the asked-for count (its n-gram drafters may go past it).
+ * tokens), with no prompt cache. Tokens are at most the asked-for count (its n-gram drafters may go past it), and
+ * its decoding time is counted pro rata, as for llama.cpp's programs (llamaCppTools.ts).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -146,9 +147,10 @@ export class LlamaServerPeers implements LlamaCppPeer {
       this.servers.set(key, PeerServer.start(this.binary, [...common, ...extra]));
     }
     const t = await (await this.servers.get(key)!).complete(g);
+    const tokens = Math.min(g.maxTokens, t.predicted_n);
     return {
-      tokens: Math.min(g.maxTokens, t.predicted_n),
-      seconds: (t.prompt_ms + t.predicted_ms) / 1000,
+      tokens,
+      seconds: (t.prompt_ms + t.predicted_ms * (t.predicted_n > 0 ? tokens / t.predicted_n : 1)) / 1000,
       drafted: t.draft_n ?? 0,
       accepted: t.draft_n_accepted ?? 0,
     };
