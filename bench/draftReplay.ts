@@ -17,8 +17,8 @@ import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import type { Drafter } from "../src/drafters/drafter.js";
 import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
 import { SuffixDrafter, suffixConfidence } from "../src/drafters/suffixDrafter.js";
-import { Constraints } from "../src/generation/constraints.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
+import { Constraints } from "../src/sampling/constraints.js";
 import { samplingFrom } from "../src/sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { LanguageModel } from "../src/backends/languageModel.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
-import { Constraints } from "../src/generation/constraints.js";
+import { Constraints } from "../src/sampling/constraints.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { fixturePrompts, useFixturePair } from "./helpers/fixtures.js";
 import { drafterKinds, speculativeTokens, targetOnlyTokens } from "./helpers/generate.js";

@@ -7,7 +7,7 @@
  */
 import type { TokenId } from "../backends/languageModel.js";
 import { sampleFrom } from "../sampling/distribution.js";
-import type { Random } from "../sampling/random.js";
+import type { Random } from "../util/random.js";
 import { type BlockVerdict, type Proposal, proposalAt } from "./acceptanceTypes.js";
 
 /**

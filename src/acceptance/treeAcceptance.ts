@@ -15,7 +15,7 @@ import type { TokenId } from "../backends/languageModel.js";
 import type { DraftBlock, Sibling } from "../drafts/draftBlock.js";
 import type { BlockLayout } from "../drafts/treeLayout.js";
 import { sampleFrom } from "../sampling/distribution.js";
-import type { Random } from "../sampling/random.js";
+import type { Random } from "../util/random.js";
 import type { BlockVerdict, ProposedBlock } from "./acceptanceTypes.js";
 import { acceptsToken, residual, withoutMass } from "./speculativeSampling.js";
 

@@ -10,9 +10,9 @@ import type { NodeLlamaCppPeers, PeerKind } from "../backends/llamaCpp/nodeLlama
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
 import { createDrafter, type DrafterSource } from "../drafters/drafterRegistry.js";
-import { Constraints } from "../generation/constraints.js";
 import { copyRate } from "../metrics/copyRate.js";
 import { collectGeneration, type GenerationMetrics } from "../metrics/generationMetrics.js";
+import { Constraints } from "../sampling/constraints.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
 import type { AcceptanceScorer } from "../verifier/acceptanceScorer.js";
 import { AdaptiveMemory } from "../verifier/adaptiveMemory.js";

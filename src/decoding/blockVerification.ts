@@ -10,11 +10,11 @@ import { acceptGreedyTree, type SampledTreeRule } from "../acceptance/treeAccept
 import type { LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
 import { type BlockLayout, layoutBlock } from "../drafts/treeLayout.js";
-import type { Constraints } from "../generation/constraints.js";
+import type { Constraints } from "../sampling/constraints.js";
 import { samplingDistribution } from "../sampling/distribution.js";
-import type { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import { constrainedArgmax, rowArgmax, rowSamplingDistribution } from "../sampling/tokenDistribution.js";
+import type { Random } from "../util/random.js";
 
 export interface JudgeSettings {
   sampling: SamplingSettings;

@@ -9,13 +9,13 @@ import { acceptSampledTree, type SampledTreeRule } from "../acceptance/treeAccep
 import type { ModelSession, TokenId, Vocabulary } from "../backends/languageModel.js";
 import type { Drafter } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
-import { NO_CONSTRAINTS } from "../generation/constraints.js";
 import { endsGeneration } from "../generation/generationEnd.js";
 import { DEFAULT_MAX_TOKENS, type FinishReason, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
 import { OutputTracker } from "../generation/outputTracker.js";
 import { promptTokens } from "../generation/prompt.js";
-import { Random } from "../sampling/random.js";
+import { NO_CONSTRAINTS } from "../sampling/constraints.js";
 import { GREEDY } from "../sampling/samplingSettings.js";
+import { Random } from "../util/random.js";
 import { ChainPolicy } from "../verifier/chainPolicy.js";
 import type { DraftPolicy, SharedPassLoad } from "../verifier/draftPolicy.js";
 import type { JudgeSettings } from "./blockVerification.js";
@@ -68,6 +68,8 @@ export class ActiveRequest {
   targetCalls = 0;
   /** What other requests put into the last shared pass. */
   sharedPass: SharedPassLoad = { tokens: 0, requests: 0 };
+  /** Storage for a sampled run's distributions (RunSampler.into), kept from run to run. */
+  runDistributions: Float64Array | undefined;
 
   constructor(
     readonly spec: GenerationRequest,

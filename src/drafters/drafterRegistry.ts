@@ -3,7 +3,7 @@
  * other --draft value names a draft model. One place decides, for the CLI, the server and the benchmark alike.
  */
 import type { LanguageModel } from "../backends/languageModel.js";
-import type { Constraints } from "../generation/constraints.js";
+import type { Constraints } from "../sampling/constraints.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import { DEFAULT_FREE_MIN_MATCH, type Drafter, type FreeDrafter } from "./drafter.js";
 import { ModelDrafter } from "./modelDrafter.js";

@@ -4,9 +4,8 @@
  * has already evaluated is evaluated again.
  */
 import type { BatchToken, LanguageModel, LogitRows, ModelSession, RowSummary, TokenId } from "../backends/languageModel.js";
-import type { Constraints } from "../generation/constraints.js";
+import type { Constraints } from "../sampling/constraints.js";
 import { argmax, sampleFrom, samplingDistribution } from "../sampling/distribution.js";
-import { Random } from "../sampling/random.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import {
   DenseDistribution,
@@ -16,6 +15,7 @@ import {
   rowSamplingDistribution,
   SummarizedDistribution,
 } from "../sampling/tokenDistribution.js";
+import { Random } from "../util/random.js";
 import type { DraftedToken, Drafter, RunOptions } from "./drafter.js";
 
 export interface ModelDrafterOptions {

@@ -7,8 +7,8 @@
  *   rejection, or after a fully accepted block), so every step emits at least one token.
  */
 import type { TokenId } from "../backends/languageModel.js";
+import type { Constraints } from "../sampling/constraints.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
-import type { Constraints } from "./constraints.js";
 
 /** Default most tokens to generate. */
 export const DEFAULT_MAX_TOKENS = 128;

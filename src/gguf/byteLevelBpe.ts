@@ -3,7 +3,7 @@
  * makes every byte a printable token character, and deterministic random
  * vocabularies for the project's test models.
  */
-import { Random } from "../sampling/random.js";
+import { Random } from "../util/random.js";
 
 /** The GPT-2 mapping from byte value to the character that stands for it in token texts. */
 export const BYTE_TO_CHAR: readonly string[] = (() => {

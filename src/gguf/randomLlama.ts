@@ -3,7 +3,7 @@
  * and a drafter that is the target's first layers (same embeddings and output
  * head), so the pair agrees often enough to exercise acceptance.
  */
-import { Random } from "../sampling/random.js";
+import { Random } from "../util/random.js";
 import { randomBpeVocabulary } from "./byteLevelBpe.js";
 import { GgmlType } from "./ggufTypes.js";
 import { type LlamaConfig, llamaTensorShapes, writeLlamaGguf } from "./llamaGguf.js";

@@ -5,7 +5,7 @@
  * the distribution that target-only sampling draws from.
  */
 import type { TokenId } from "../backends/languageModel.js";
-import type { Random } from "./random.js";
+import type { Random } from "../util/random.js";
 import type { RandomSamplingSettings } from "./samplingSettings.js";
 
 /** Index of the largest logit (the lowest index among ties). */

@@ -1,8 +1,8 @@
 /** Chooses the next token from the target's logits, per the sampling settings. */
 import type { LogitRows, TokenId } from "../backends/languageModel.js";
-import { type Constraints, NO_CONSTRAINTS } from "../generation/constraints.js";
+import { Random } from "../util/random.js";
+import { type Constraints, NO_CONSTRAINTS } from "./constraints.js";
 import { sampleFrom, samplingDistribution } from "./distribution.js";
-import { Random } from "./random.js";
 import type { SamplingSettings } from "./samplingSettings.js";
 import { constrainedArgmax, rowSamplingDistribution } from "./tokenDistribution.js";
 

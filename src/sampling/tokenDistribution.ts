@@ -5,7 +5,7 @@
  * all a greedy drafter's q needs and costs no full-row work in JavaScript.
  */
 import type { LogitRows, RowSummary, TokenId } from "../backends/languageModel.js";
-import type { Constraints } from "../generation/constraints.js";
+import type { Constraints } from "./constraints.js";
 import { argmax, samplingDistribution, softmax } from "./distribution.js";
 import type { RandomSamplingSettings } from "./samplingSettings.js";
 

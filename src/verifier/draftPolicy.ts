@@ -2,7 +2,7 @@
 import type { TokenId } from "../backends/languageModel.js";
 import type { Drafter } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
-import type { Constraints } from "../generation/constraints.js";
+import type { Constraints } from "../sampling/constraints.js";
 
 /** Other requests' part of a shared target pass. */
 export interface SharedPassLoad {

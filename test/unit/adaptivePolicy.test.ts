@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Drafter } from "../../src/drafters/drafter.js";
 import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
-import { NO_CONSTRAINTS } from "../../src/generation/constraints.js";
+import { NO_CONSTRAINTS } from "../../src/sampling/constraints.js";
 import { AdaptiveMemory } from "../../src/verifier/adaptiveMemory.js";
 import { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
 import { AgreementTracker } from "../../src/verifier/agreementTracker.js";

@@ -12,7 +12,7 @@ import { ModelDrafter } from "../../src/drafters/modelDrafter.js";
 import { MultiSourceDrafter } from "../../src/drafters/multiSourceDrafter.js";
 import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
 import { SuffixDrafter } from "../../src/drafters/suffixDrafter.js";
-import { NO_CONSTRAINTS } from "../../src/generation/constraints.js";
+import { NO_CONSTRAINTS } from "../../src/sampling/constraints.js";
 import { GREEDY } from "../../src/sampling/samplingSettings.js";
 import { PointDistribution } from "../../src/sampling/tokenDistribution.js";
 import { AdaptiveMemory } from "../../src/verifier/adaptiveMemory.js";

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { SuffixAutomaton } from "../../src/drafters/suffixAutomaton.js";
 import { SuffixCorpus } from "../../src/drafters/suffixCorpus.js";
 import { SuffixWalk } from "../../src/drafters/suffixWalk.js";
-import { Random } from "../../src/sampling/random.js";
+import { Random } from "../../src/util/random.js";
 
 /** End positions of every occurrence of `pattern` in `text`. */
 function ends(text: readonly number[], pattern: readonly number[]): number[] {

@@ -11,8 +11,8 @@ import type { DraftCandidates, DraftSource } from "../../src/drafters/drafter.js
 import { createDrafter } from "../../src/drafters/drafterRegistry.js";
 import { SuffixCorpus } from "../../src/drafters/suffixCorpus.js";
 import { SuffixDrafter } from "../../src/drafters/suffixDrafter.js";
-import { NO_CONSTRAINTS } from "../../src/generation/constraints.js";
 import { collectGeneration } from "../../src/metrics/generationMetrics.js";
+import { NO_CONSTRAINTS } from "../../src/sampling/constraints.js";
 import { GREEDY } from "../../src/sampling/samplingSettings.js";
 import { SparseDistribution } from "../../src/sampling/tokenDistribution.js";
 import { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";

@@ -5,7 +5,7 @@
  * tested exactly and fast. `blend` makes a related model (a drafter whose
  * distribution differs from the target's by a controlled amount).
  */
-import { Random } from "../../sampling/random.js";
+import { Random } from "../../util/random.js";
 import { validateBatch } from "../batchValidation.js";
 import {
   type BatchToken,
