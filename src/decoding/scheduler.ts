@@ -216,7 +216,10 @@ export class SpeculativeScheduler {
     const start = performance.now();
     const joined = r.tracker.tokens.length === 0;
     try {
-      const sampler = s.mode === "sample" ? { transform: s, uniforms: Float64Array.from({ length: steps }, () => r.judge.rng!.next()) } : undefined;
+      const sampler =
+        s.mode === "sample"
+          ? { transform: s, uniforms: Float64Array.from({ length: steps }, () => r.judge.rng!.next()), into: this.runStorage(r, steps) }
+          : undefined;
       const tokens = await this.target.runAlone(part, steps, sampler);
       const settling = performance.now();
       const pass = { ms: settling - start, tokens: plan.layout.batch.length + steps - 1, prefill: plan.prefill, requests: 1 };
@@ -229,6 +232,13 @@ export class SpeculativeScheduler {
       this.end(r, error);
     }
     return true;
+  }
+
+  /** A request's storage for its sampled runs' distributions (steps x vocabulary), allocated once at the longest run. */
+  private runStorage(r: ActiveRequest, steps: number): Float64Array {
+    const size = steps * this.target.vocabulary.size;
+    if (!r.runDistributions || r.runDistributions.length < size) r.runDistributions = new Float64Array(size);
+    return r.runDistributions;
   }
 
   private count(pass: { ms: number; tokens: number; requests: number }, step: { planMs: number; settleMs: number; joined: boolean }): void {
