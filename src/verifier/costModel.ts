@@ -60,10 +60,14 @@ export interface DraftCostRecord {
   perToken: number | null;
 }
 
-/** What a CostModel has measured, as plain data: the decode (null: not yet) and the line's decayed sums. */
+/**
+ * What a CostModel has measured, as plain data: the decode (null: not yet), the line's decayed sums and the
+ * largest pass measured (absent in records kept before it was).
+ */
 export interface CostModelRecord {
   decode: number | null;
   sums: [number, number, number, number, number];
+  largest?: number;
 }
 
 function finiteOrUndefined(x: unknown): number | undefined {
@@ -88,7 +92,7 @@ export class CostModel {
   private st = 0;
   private snn = 0;
   private snt = 0;
-  /** The largest pass measured (by this model; a record does not keep it). */
+  /** The largest pass measured. */
   private largest = 0;
 
   constructor(private readonly memory = COST_MEMORY) {}
@@ -145,7 +149,7 @@ export class CostModel {
   }
 
   toRecord(): CostModelRecord {
-    return { decode: this.decode ?? null, sums: [this.sw, this.sn, this.st, this.snn, this.snt] };
+    return { decode: this.decode ?? null, sums: [this.sw, this.sn, this.st, this.snn, this.snt], largest: this.largest };
   }
 
   static fromRecord(r: CostModelRecord): CostModel {
@@ -153,6 +157,7 @@ export class CostModel {
     cost.decode = finiteOrUndefined(r.decode);
     const sums = Array.isArray(r.sums) && r.sums.length === 5 ? r.sums.map(finiteOrUndefined) : [];
     if (sums.length === 5 && sums.every((x) => x !== undefined)) [cost.sw, cost.sn, cost.st, cost.snn, cost.snt] = sums as number[];
+    cost.largest = Math.floor(finiteOrUndefined(r.largest) ?? 0);
     return cost;
   }
 

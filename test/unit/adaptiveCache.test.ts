@@ -21,6 +21,8 @@ test("a memory written as plain data and read back makes the same choices, and g
   const record = JSON.parse(JSON.stringify(kept.toRecord())) as AdaptiveMemoryRecord;
   const restored = AdaptiveMemory.fromRecord(record);
   assert.deepEqual(restored.toRecord(), kept.toRecord());
+  // The largest pass measured is kept too: a restored memory does not measure the line's far end again.
+  assert.equal(restored.pass.largestMeasured, kept.pass.largestMeasured);
   const [a, b] = [run(new AdaptivePolicy({ memory: kept }), CPU, 250, 0.3), run(new AdaptivePolicy({ memory: restored }), CPU, 250, 0.3)];
   assert.deepEqual(b, a);
   // A new run goes on counting where the last one stopped: its first exploration comes when the gap (256
