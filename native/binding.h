@@ -55,6 +55,11 @@ void sampling_distribution(const float *logits, int32_t n, const SamplerSettings
 // The token a uniform u in [0, 1) picks by inverse CDF in id order (zeros skipped; the last token with mass if
 // rounding leaves u past the total): sampling/distribution.ts's sampleFrom.
 int32_t draw_token(const double *probs, int32_t n, double u);
+// The token Gumbel-max picks with noise keyed by (seed, position): argmin over tokens with mass of E / p, E the
+// exponential noise of (seed, position, token) (sampling/coupledDraw.ts's rule, bit for bit). A drafter's q and the
+// target's p drawn with the same key agree as often as the coupling allows, and each draw alone follows its own
+// distribution exactly.
+int32_t coupled_token(const double *probs, int32_t n, uint32_t seed, uint32_t position);
 
 // The calling thread's next passes run the stock kernels (true) or keep batch invariance (invariance.cc); whether
 // the loaded CUDA backend offers the choice.
@@ -168,6 +173,7 @@ napi_value ContextStats(napi_env env, napi_callback_info info);
 napi_value CopyRow(napi_env env, napi_callback_info info);
 napi_value SamplingRow(napi_env env, napi_callback_info info);
 napi_value SampleRow(napi_env env, napi_callback_info info);
+napi_value CoupledRow(napi_env env, napi_callback_info info);
 napi_value Devices(napi_env env, napi_callback_info info);
 napi_value BuildInfo(napi_env env, napi_callback_info info);
 napi_value AddRpcServer(napi_env env, napi_callback_info info);

@@ -28,10 +28,13 @@ struct DecodeWork {
   int32_t steps = 1;
   bool stock = false;  // the context's stock_kernels when the decode was asked for
   int32_t *drafted = nullptr;  // a run: the token after each step of each row
-  // A sampled run: the sampler, one uniform per step (drawn by the caller's rng), and the distribution each
-  // token is drawn from (steps x n_vocab); null for a greedy run.
+  // A sampled run: the sampler, how its tokens are drawn (one uniform per step from the caller's rng, or coupled
+  // noise keyed by the seed and each token's position), and the distribution each token is drawn from
+  // (steps x n_vocab); null for a greedy run.
   SamplerSettings sampler;
   const double *uniforms = nullptr;
+  bool coupled = false;
+  uint32_t seed = 0, position = 0;
   double *distributions = nullptr;
   int32_t status = 0;
   std::string error;
@@ -121,14 +124,15 @@ void decode_once(DecodeWork &w, size_t first_row) {
 }
 
 // The token a run appends after step `step`, whose row is batch index `index`: the summary's argmax, or a
-// draw (with the step's uniform) from the row's sampling distribution, which is kept for the caller.
+// draw (with the step's uniform, or coupled noise at the step's position) from the row's sampling distribution,
+// which is kept for the caller.
 int32_t next_token(DecodeWork &w, int32_t step, int32_t index) {
   if (!w.distributions) return (int32_t)w.summaries[step * summary_stride(w.top) + 2];
   auto t0 = Clock::now();
   int32_t n = w.c->n_vocab;
   double *dist = w.distributions + (size_t)step * n;
   sampling_distribution(llama_get_logits_ith(w.c->ctx, index), n, w.sampler, dist);
-  int32_t token = draw_token(dist, n, w.uniforms[step]);
+  int32_t token = w.coupled ? coupled_token(dist, n, w.seed, w.position + (uint32_t)step) : draw_token(dist, n, w.uniforms[step]);
   w.rows_ms += ms_between(t0, Clock::now());
   return token;
 }
@@ -252,19 +256,29 @@ std::string stage_greedy(napi_env env, const std::vector<napi_value> &a, DecodeW
   return "";
 }
 
-// A sampled run's extra arguments: sampler = [temperature, topK, topP, u_0 .. u_steps-1], and distributions
+// A sampled run's extra arguments: sampler = [temperature, topK, topP, 0, u_0 .. u_steps-1] (inverse CDF by
+// uniforms) or [temperature, topK, topP, 1, seed, position of the first token] (coupled draws), and distributions
 // (steps x n_vocab); returns an error or "".
 std::string stage_sampler(napi_env env, const std::vector<napi_value> &a, DecodeWork &w) {
   double *sampler;
   size_t n_sampler, n_dists;
   if (!get_typed(env, a[10], napi_float64_array, &sampler, &n_sampler) || !get_typed(env, a[11], napi_float64_array, &w.distributions, &n_dists))
     return "a sampled run expects Float64Arrays for the sampler and the distributions";
-  if (n_sampler < 3 + (size_t)w.steps) return "a sampled run needs the sampler's settings and a uniform per step";
+  if (n_sampler < 4) return "a sampled run needs the sampler's settings and how it draws";
   if (n_dists < (size_t)w.steps * w.c->n_vocab) return "a sampled run needs room for a distribution per step";
   w.sampler = {sampler[0], (int32_t)sampler[1], sampler[2]};
   if (!(w.sampler.temperature > 0) || w.sampler.top_k < 0 || !(w.sampler.top_p > 0 && w.sampler.top_p <= 1))
     return "a sampled run needs temperature > 0, topK >= 0 and 0 < topP <= 1";
-  w.uniforms = sampler + 3;
+  w.coupled = sampler[3] == 1;
+  if (w.coupled) {
+    if (n_sampler < 6 || !(sampler[4] >= 0 && sampler[4] <= 4294967295.0 && sampler[5] >= 0 && sampler[5] + w.steps <= 4294967295.0))
+      return "a coupled run needs a seed and a first position that are 32-bit unsigned integers";
+    w.seed = (uint32_t)sampler[4];
+    w.position = (uint32_t)sampler[5];
+    return "";
+  }
+  if (sampler[3] != 0 || n_sampler < 4 + (size_t)w.steps) return "a sampled run needs a uniform per step";
+  w.uniforms = sampler + 4;
   for (int32_t i = 0; i < w.steps; i++)
     if (!(w.uniforms[i] >= 0 && w.uniforms[i] < 1)) return "a sampled run's uniforms must lie in [0, 1)";
   return "";

@@ -275,6 +275,45 @@ int32_t draw_token(const double *probs, int32_t n, double u) {
   return last;
 }
 
+namespace {
+
+// murmur3's finaliser: spreads every input bit over the 32-bit word.
+uint32_t fmix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+// A uniform in (0, 1) for one token under a (seed, position) key, from 52 hashed bits: exact in float64, never 0 or 1.
+double token_uniform(uint32_t key, int32_t token) {
+  uint32_t a = fmix32(key + (uint32_t)token * 0x9e3779b1u);
+  uint32_t b = fmix32(a ^ 0x6a09e667u);
+  return ((double)(a >> 6) * 67108864.0 + (double)(b >> 6) + 0.5) / 4503599627370496.0;
+}
+
+}  // namespace
+
+int32_t coupled_token(const double *probs, int32_t n, uint32_t seed, uint32_t position) {
+  const uint32_t key = fmix32(fmix32(seed ^ 0x9e3779b9u) ^ position);
+  double best = INFINITY;
+  int32_t token = -1;
+  for (int32_t i = 0; i < n; i++) {
+    if (probs[i] <= 0) continue;
+    double u = token_uniform(key, i);
+    // -log(u) >= 1 - u, so a token whose bound already loses needs no logarithm.
+    if ((1 - u) / probs[i] >= best) continue;
+    double score = -std::log(u) / probs[i];
+    if (score < best) {
+      best = score;
+      token = i;
+    }
+  }
+  return token < 0 ? 0 : token;
+}
+
 // samplingRow(ctx, row, temperature, topK, topP, out): the distribution a sampler draws from at output row
 // `row` of the last decode (softmax of logits / temperature, then top-k, then top-p, renormalised), in
 // float64 into out, straight from llama.cpp's logits: sampling/distribution.ts's transform, each probability
@@ -318,6 +357,34 @@ napi_value SampleRow(napi_env env, napi_callback_info info) {
   probs.resize(c->n_vocab);
   sampling_distribution(logits, c->n_vocab, {temperature, top_k, top_p}, probs.data());
   return make_i32(env, draw_token(probs.data(), c->n_vocab, u));
+}
+
+}  // namespace verispec
+
+namespace verispec {
+
+// coupledRow(ctx, row, temperature, topK, topP, seed, position) -> token: the token Gumbel-max coupling picks from
+// the distribution samplingRow would give, with the noise of (seed, position) (coupled_token), without handing the
+// distribution to JavaScript: a coupled draw of the target's token at that position of the sequence.
+napi_value CoupledRow(napi_env env, napi_callback_info info) {
+  auto a = get_args(env, info, 7);
+  if (a.size() < 7) return throw_error(env, "coupledRow needs 7 arguments");
+  Context *c = live_context(env, a[0]);
+  if (!c) return nullptr;
+  int32_t row = get_i32(env, a[1]), top_k = get_i32(env, a[3]);
+  double temperature = 1, top_p = 1, seed = 0, position = 0;
+  napi_get_value_double(env, a[2], &temperature);
+  napi_get_value_double(env, a[4], &top_p);
+  napi_get_value_double(env, a[5], &seed);
+  napi_get_value_double(env, a[6], &position);
+  if (!(temperature > 0) || top_k < 0 || !(top_p > 0 && top_p <= 1)) return throw_error(env, "coupledRow needs temperature > 0, topK >= 0 and 0 < topP <= 1");
+  if (!(seed >= 0 && seed <= 4294967295.0 && position >= 0 && position <= 4294967295.0)) return throw_error(env, "coupledRow's seed and position must be 32-bit unsigned integers");
+  const float *logits = last_row(env, c, row);
+  if (!logits) return nullptr;
+  thread_local std::vector<double> probs;
+  probs.resize(c->n_vocab);
+  sampling_distribution(logits, c->n_vocab, {temperature, top_k, top_p}, probs.data());
+  return make_i32(env, coupled_token(probs.data(), c->n_vocab, (uint32_t)seed, (uint32_t)position));
 }
 
 }  // namespace verispec

@@ -5,6 +5,7 @@ import { after, before, test } from "node:test";
 import type { BatchToken, ModelSession } from "../src/backends/languageModel.js";
 import { LlamaCppModel, ModelFileError } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { physicalCoreCount } from "../src/backends/llamaCpp/threads.js";
+import { coupledDraw } from "../src/sampling/coupledDraw.js";
 import { argmax } from "../src/sampling/distribution.js";
 import { fixtureDir, fixturePair, loadFixturePair } from "./helpers/fixtures.js";
 
@@ -180,8 +181,31 @@ test("the backend's draw from a row (sampleToken) is the token sampleFrom picks 
         want = t;
         if (u < cumulative) break;
       }
-      assert.equal(rows.sampleToken!(3, settings, u), want, `u = ${u}, ${JSON.stringify(settings)}`);
+      assert.equal(rows.sampleToken!(3, settings, { uniform: u }), want, `u = ${u}, ${JSON.stringify(settings)}`);
     }
-  assert.throws(() => rows.sampleToken!(3, { temperature: 0.8, topK: 0, topP: 1 }, 1), /uniform must lie in \[0, 1\)/);
+  assert.throws(() => rows.sampleToken!(3, { temperature: 0.8, topK: 0, topP: 1 }, { uniform: 1 }), /uniform must lie in \[0, 1\)/);
   s.dispose();
+});
+
+test("the backend's coupled draw is coupledDraw's on its distribution, row by row and in a run", async () => {
+  const s = await target.createSession();
+  const rows = await s.evaluate(chain([5, 9, 100, 7], 0, [0]));
+  const settings = { temperature: 0.8, topK: 0, topP: 1 };
+  const seen = new Set<number>();
+  // 300 keys on one row: the native port of the rule (hash, bound, logarithm) picks what the TypeScript rule picks.
+  for (let seed = 0; seed < 30; seed++)
+    for (let position = 0; position < 10; position++) {
+      const token = rows.sampleToken!(3, settings, { seed, position });
+      assert.equal(token, coupledDraw(rows.samplingDistribution!(3, settings), seed, position), `seed ${seed}, position ${position}`);
+      seen.add(token);
+    }
+  // The keys give different draws (the row is spread over many tokens at temperature 0.8 on random weights).
+  assert.ok(seen.size > 20, `${seen.size} distinct draws`);
+  s.dispose();
+  // A coupled run: step i's token is the coupled draw at position + i from that step's distribution.
+  const run = await target.createSession();
+  const batch = chain([5, 9, 100, 7], 0, [0]).map((t, i, all) => ({ ...t, logits: i === all.length - 1 }));
+  const out = await run.continueSampled!(batch, 6, { transform: settings, draws: { seed: 42, position: 4 } });
+  for (const [i, token] of out.tokens.entries()) assert.equal(token, coupledDraw(out.distributions[i], 42, 4 + i), `step ${i}`);
+  run.dispose();
 });

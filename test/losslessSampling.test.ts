@@ -1,5 +1,5 @@
 /**
- * Losslessness, sampling: the first 3 tokens of 20,000 seeded speculative runs
+ * Losslessness, sampling by the rejection rule: the first 3 tokens of 20,000 seeded speculative runs
  * follow the target's exact sampling distribution (chi-square, p > 0.01) at
  * temperatures 0.7 and 1.0 and with top-k/top-p on; a broken rule that accepts
  * whenever p(x) >= q(x) fails the same test, so the test has teeth.
@@ -38,9 +38,9 @@ async function observed(s: RandomSamplingSettings, rule?: SampledAcceptanceRule,
 }
 
 const SETTINGS: Record<string, RandomSamplingSettings> = {
-  "temperature 0.7": samplingFrom({ temperature: 0.7 }) as RandomSamplingSettings,
-  "temperature 1.0": samplingFrom({ temperature: 1 }) as RandomSamplingSettings,
-  "temperature 1.0, top-k 4, top-p 0.9": samplingFrom({ temperature: 1, topK: 4, topP: 0.9 }) as RandomSamplingSettings,
+  "temperature 0.7": samplingFrom({ temperature: 0.7, rule: "rejection" }) as RandomSamplingSettings,
+  "temperature 1.0": samplingFrom({ temperature: 1, rule: "rejection" }) as RandomSamplingSettings,
+  "temperature 1.0, top-k 4, top-p 0.9": samplingFrom({ temperature: 1, topK: 4, topP: 0.9, rule: "rejection" }) as RandomSamplingSettings,
 };
 
 for (const [name, settings] of Object.entries(SETTINGS)) {

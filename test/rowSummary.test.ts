@@ -156,10 +156,10 @@ test("a sampled run refuses uniforms outside [0, 1) and too few of them", async 
   const session = await pair.draft.createSession();
   const batch = chain(pair.draft.vocabulary.tokenize("the cat")).map((t, i, all) => ({ ...t, logits: i === all.length - 1 }));
   const transform = { temperature: 1, topK: 0, topP: 1 };
-  await assert.rejects(session.continueSampled!(batch, 2, { transform, uniforms: new Float64Array([0.5]) }), /a uniform for each/);
-  await assert.rejects(async () => session.continueSampled!(batch, 2, { transform, uniforms: new Float64Array([0.5, 1]) }), /\[0, 1\)/);
+  await assert.rejects(session.continueSampled!(batch, 2, { transform, draws: { uniforms: new Float64Array([0.5]) } }), /a uniform for each/);
+  await assert.rejects(async () => session.continueSampled!(batch, 2, { transform, draws: { uniforms: new Float64Array([0.5, 1]) } }), /\[0, 1\)/);
   // Nothing was decoded by the refused calls: a good run still starts from an empty cache.
-  const ok = await session.continueSampled!(batch, 2, { transform, uniforms: new Float64Array([0.25, 0.75]) });
+  const ok = await session.continueSampled!(batch, 2, { transform, draws: { uniforms: new Float64Array([0.25, 0.75]) } });
   assert.equal(ok.tokens.length, 2);
   assert.equal(ok.distributions.length, 2);
   assert.ok(Math.abs(ok.distributions[0].reduce((a, b) => a + b, 0) - 1) < 1e-9);
@@ -179,7 +179,7 @@ test("the backend's sampling distribution is sampling/distribution.ts's transfor
   for (let i = 0; i < rows.count; i++) {
     for (const s of settings) {
       const native = rows.samplingDistribution!(i, s);
-      const js = samplingDistribution(rows.row(i), { mode: "sample", seed: 0, ...s });
+      const js = samplingDistribution(rows.row(i), { mode: "sample", seed: 0, rule: "coupled", ...s });
       // Same support exactly; each probability within 1e-5 relative (the native exps are a float polynomial of a
       // float argument x, so off by about |x| float ulps: up to ~5e-6 at the far tail, x near -87), and the
       // native distribution sums to 1 in float64.

@@ -7,14 +7,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
-import type { LanguageModel, TokenId } from "../src/backends/languageModel.js";
+import type { LanguageModel } from "../src/backends/languageModel.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
 import { RecordingModel } from "../src/backends/recordingModel.js";
 import { SharedModel } from "../src/backends/sharedModel.js";
 import { QueueFullError, SpeculativeScheduler } from "../src/decoding/scheduler.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
-import type { StepEvent } from "../src/generation/generationTypes.js";
 import { GREEDY, type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { ChainPolicy } from "../src/verifier/chainPolicy.js";
 import { brokenRule } from "./helpers/brokenRule.js";
@@ -24,17 +23,7 @@ import { targetOnlyTokens } from "./helpers/generate.js";
 import { reportingNumerics } from "./helpers/passNumerics.js";
 import { POLICIES } from "./helpers/policies.js";
 import * as sampled from "./helpers/samplingFixture.js";
-
-/** Runs every request of a scheduler to the end; returns each one's tokens and step events. */
-async function drain(streams: AsyncIterable<StepEvent>[]): Promise<{ tokens: TokenId[]; steps: StepEvent[] }[]> {
-  return Promise.all(
-    streams.map(async (s) => {
-      const steps: StepEvent[] = [];
-      for await (const step of s) steps.push(step);
-      return { tokens: steps.flatMap((e) => e.tokens), steps };
-    }),
-  );
-}
+import { drain } from "./helpers/scheduler.js";
 
 /** Tree with 6 alternatives needs 7 sequences per slot. */
 const SEQUENCES_PER_SLOT = 7;
@@ -134,14 +123,14 @@ async function sampledThroughScheduler(settings: RandomSamplingSettings, rule?: 
 }
 
 test("speculative sampling through the batched scheduler follows the target distribution (n-gram, 8 slots)", async (t) => {
-  const { test: r, requestsPerPass } = await sampledThroughScheduler(samplingFrom({ temperature: 1 }) as RandomSamplingSettings);
+  const { test: r, requestsPerPass } = await sampledThroughScheduler(samplingFrom({ temperature: 1, rule: "rejection" }) as RandomSamplingSettings);
   t.diagnostic(`chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toFixed(4)}; ${requestsPerPass.toFixed(2)} requests per pass`);
   assert.ok(requestsPerPass > 4, "passes were shared");
   assert.ok(r.pValue > 0.01, `chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue}`);
 });
 
 test("through the scheduler, a broken acceptance rule (accept when p >= q) fails the same test", async (t) => {
-  const { test: r } = await sampledThroughScheduler(samplingFrom({ temperature: 1 }) as RandomSamplingSettings, brokenRule);
+  const { test: r } = await sampledThroughScheduler(samplingFrom({ temperature: 1, rule: "rejection" }) as RandomSamplingSettings, brokenRule);
   t.diagnostic(`broken rule: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toExponential(2)}`);
   assert.ok(r.pValue < 0.01, `the broken rule must be detected: p = ${r.pValue}`);
 });

@@ -55,8 +55,8 @@ const brokenRule: SampledTreeRule = (block, layout, p, rng) => {
 };
 
 for (const [name, settings] of Object.entries({
-  "temperature 1.0": samplingFrom({ temperature: 1 }) as RandomSamplingSettings,
-  "temperature 0.7, top-k 4": samplingFrom({ temperature: 0.7, topK: 4 }) as RandomSamplingSettings,
+  "temperature 1.0": samplingFrom({ temperature: 1, rule: "rejection" }) as RandomSamplingSettings,
+  "temperature 0.7, top-k 4": samplingFrom({ temperature: 0.7, topK: 4, rule: "rejection" }) as RandomSamplingSettings,
 })) {
   test(`tree speculative sampling follows the target distribution: ${name}`, async (t) => {
     const { counts, siblingWins } = await observed(settings);
@@ -69,7 +69,7 @@ for (const [name, settings] of Object.entries({
 }
 
 test("a broken tree rule (alternatives tested against p, not the residual) fails the same test", async (t) => {
-  const settings = samplingFrom({ temperature: 1 }) as RandomSamplingSettings;
+  const settings = samplingFrom({ temperature: 1, rule: "rejection" }) as RandomSamplingSettings;
   const r = chiSquareTest((await observed(settings, brokenRule)).counts, exactDistribution(settings), RUNS);
   t.diagnostic(`broken tree rule: chi-square ${r.statistic.toFixed(1)} on ${r.dof} dof, p = ${r.pValue.toExponential(2)}`);
   assert.ok(r.pValue < 0.01);

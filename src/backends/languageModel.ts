@@ -80,10 +80,10 @@ export interface LogitRows {
    */
   samplingDistribution?(i: number, s: SamplingTransform): Float64Array;
   /**
-   * The token the uniform u picks from row i's sampling distribution by inverse CDF in id order (sampleFrom's
-   * rule), drawn by the backend without handing the distribution over. Optional, like samplingDistribution.
+   * A token drawn from row i's sampling distribution by the backend, without handing the distribution over
+   * (see TokenDraw). Optional, like samplingDistribution.
    */
-  sampleToken?(i: number, s: SamplingTransform, u: number): TokenId;
+  sampleToken?(i: number, s: SamplingTransform, draw: TokenDraw): TokenId;
 }
 
 /**
@@ -100,12 +100,28 @@ export interface GreedyRun {
 }
 
 /**
- * How a sampled run draws its tokens: the sampler's transform, and one uniform in [0, 1) per step from the
- * caller's rng. Step i's token is the one u_i picks by inverse CDF in id order (`sampleFrom`'s rule).
+ * How one sampled token is drawn: the token a uniform in [0, 1) picks by inverse CDF in id order (`sampleFrom`'s
+ * rule), or the coupled draw at its position in the sequence under a 32-bit seed (`coupledDraw`'s rule).
  */
+export type TokenDraw = { readonly uniform: number } | CoupledKey;
+
+/** The key of a coupled draw: the seed (a 32-bit unsigned integer) and the drawn token's position. */
+export interface CoupledKey {
+  readonly seed: number;
+  readonly position: number;
+}
+
+/**
+ * How a sampled run draws its tokens: one uniform per step from the caller's rng (step i's token is the one
+ * u_i picks by inverse CDF in id order), or coupled draws from the first token's position on (step i's at
+ * position + i).
+ */
+export type RunDraws = { readonly uniforms: Float64Array } | CoupledKey;
+
+/** A sampled run: the sampler's transform and how its tokens are drawn. */
 export interface RunSampler {
   transform: SamplingTransform;
-  uniforms: Float64Array;
+  draws: RunDraws;
   /**
    * Storage for the distributions (steps x vocabulary size at least), owned by the caller and reused from run
    * to run: the run's distributions are views of it, valid until the caller reuses it. A fresh array by default.

@@ -24,6 +24,7 @@ import {
   type RunSummaryKind,
   type SamplingTransform,
   type SessionOptions,
+  type TokenDraw,
   type TokenId,
   type Vocabulary,
 } from "./languageModel.js";
@@ -140,7 +141,7 @@ export class SharedModel implements LanguageModel {
 
   /**
    * The target's own next tokens, `steps` of them, in one backend call (a greedy run, or a sampled one with the
-   * given sampler's uniforms), after a lone slot's batch: what a step that drafts nothing decodes token by token,
+   * given sampler's draws), after a lone slot's batch: what a step that drafts nothing decodes token by token,
    * without a return to JavaScript between the tokens. Only where canRunAlone says so.
    */
   async runAlone(part: SlotPass, steps: number, sampler?: RunSampler): Promise<TokenId[]> {
@@ -341,7 +342,7 @@ function rowsAt(rows: LogitRows, picked: readonly number[], copy: boolean): Logi
   const summary = rows.summary && ((i: number) => summaries?.[i] ?? rows.summary!(picked[i]));
   // Copied rows are sampled from in JavaScript; the backend's own sampling reads rows of its last pass only.
   const sampling = copy || !rows.samplingDistribution ? undefined : (i: number, s: SamplingTransform) => rows.samplingDistribution!(picked[i], s);
-  const sampleToken = copy || !rows.sampleToken ? undefined : (i: number, s: SamplingTransform, u: number) => rows.sampleToken!(picked[i], s, u);
+  const sampleToken = copy || !rows.sampleToken ? undefined : (i: number, s: SamplingTransform, draw: TokenDraw) => rows.sampleToken!(picked[i], s, draw);
   const row = (i: number) => kept?.[i] ?? rows.row(picked[i]);
   return { count: picked.length, vocabSize: rows.vocabSize, row, summary, samplingDistribution: sampling, sampleToken };
 }

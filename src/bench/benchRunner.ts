@@ -91,7 +91,7 @@ function drafterSource(plan: BenchPlan, v: BenchVariant): DrafterSource {
 }
 
 async function generateVerispec(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number): Promise<Omit<Measured, keyof CallSplit>> {
-  const sampling = samplingFrom({ temperature: v.temperature, seed });
+  const sampling = samplingFrom({ temperature: v.temperature, seed, rule: v.rejection ? "rejection" : "coupled" });
   const constraints = new Constraints({ repetitionPenalty: plan.repetitionPenalty });
   const options = { maxTokens: plan.maxTokens, sampling, constraints };
   let run: Awaited<ReturnType<typeof collectGeneration>>;

@@ -54,10 +54,18 @@ export function chainBound(rows: BenchRow[], k: number, acceptance: number): { t
   return { tokensPerBlock, tokensPerSecond: tokensPerBlock / (k * draftPerToken + verifyPerPass) };
 }
 
-/** For greedy rows: how many generated exactly what target-only generated on the same prompt and repeat. */
+/** Whether a variant's text should equal target-only's: greedy, or verispec sampling by the coupled rule (same seed). */
+function expectsTargetText(row: BenchRow): boolean {
+  if (row.policy === TARGET_ONLY) return false;
+  const peer = row.policy.startsWith(LLAMACPP_SPEC) || [LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP].includes(row.policy);
+  return row.temperature === 0 || (!peer && !row.policy.split("+").includes("rejection"));
+}
+
+/** For greedy and coupled rows: how many generated exactly what target-only generated on the same prompt and repeat. */
 function identity(rows: BenchRow[], targetOnly: readonly BenchRow[]): VariantSummary["identicalToTargetOnly"] {
-  if (rows[0].temperature !== 0 || rows[0].policy === TARGET_ONLY) return null;
-  const want = new Map(targetOnly.filter((r) => r.temperature === 0 && r.output).map((r) => [`${r.prompt}/${r.repeat}`, r.output]));
+  if (!expectsTargetText(rows[0])) return null;
+  const t = rows[0].temperature;
+  const want = new Map(targetOnly.filter((r) => r.temperature === t && r.output).map((r) => [`${r.prompt}/${r.repeat}`, r.output]));
   const compared = rows.filter((r) => r.output && want.has(`${r.prompt}/${r.repeat}`));
   if (compared.length === 0) return null;
   return { identical: compared.filter((r) => r.output === want.get(`${r.prompt}/${r.repeat}`)).length, compared: compared.length };

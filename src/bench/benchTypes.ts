@@ -32,6 +32,8 @@ export interface BenchVariant {
   free: FreeSourceName[];
   /** Leaves the draft model out ("+nomodel"): the free sources draft alone. */
   noModel: boolean;
+  /** Samples by the rejection rule ("+rejection") instead of the coupled one (SampledRule). */
+  rejection: boolean;
   /** llama.cpp's speculative configuration (llamacpp-spec variants). */
   spec?: SpecConfig;
   /** Draft length (0 where it does not apply). */

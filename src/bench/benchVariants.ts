@@ -3,7 +3,7 @@
  *
  * A verispec variant is a policy with modifiers: `+head` (cascade, adaptive: the loaded acceptance head),
  * `+suffix` and `+lookup` (those sources at no model cost draft a block before the draft model, where they match),
- * `+nomodel` (no draft model: the free sources alone). `adaptive+suffix+lookup` is the CLI's default.
+ * `+nomodel` (no draft model: the free sources alone), `+rejection` (sampled by the rejection rule, not the coupled one). `adaptive+suffix+lookup` is the CLI's default.
  * llama.cpp's own speculative decoding is `llamacpp-spec[<types>|<option>=<value>|...]`: its --spec-type list
  * (`ngram-mod`, `ngram-mod,draft-simple`, ...; draft-simple when none is given) and any of llama-speculative-simple's
  * long options without their dashes (`spec-ngram-mod-n-match=12`, `poll=0`). A name written "name:k" runs at that draft length only (for
@@ -16,7 +16,7 @@ import { type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEE
 
 /** Modifiers of verispec policy names. */
 export const WITH_HEAD = "+head";
-const MODIFIERS = ["head", "suffix", "lookup", "nomodel"] as const;
+const MODIFIERS = ["head", "suffix", "lookup", "nomodel", "rejection"] as const;
 /** Policies that can use a head. */
 const HEAD_POLICIES = ["cascade", "adaptive"];
 /** Variants that are not verispec policies (and take no modifiers). */
@@ -29,11 +29,11 @@ export const BENCH_POLICY_NAMES = [TARGET_ONLY, ...POLICY_NAMES, ...OTHER_VARIAN
 export const LLAMACPP_FREE_TYPES = ["ngram-simple", "ngram-map-k", "ngram-map-k4v", "ngram-mod", "ngram-cache"];
 const LLAMACPP_DRAFT_TYPES = ["draft-simple"];
 
-type ParsedPolicy = Pick<BenchVariant, "policy" | "basePolicy" | "head" | "free" | "noModel" | "spec">;
+type ParsedPolicy = Pick<BenchVariant, "policy" | "basePolicy" | "head" | "free" | "noModel" | "rejection" | "spec">;
 
 function unknown(name: string): RangeError {
   return new RangeError(
-    `unknown policy "${name}"; known policies: ${BENCH_POLICY_NAMES.join(", ")} (verispec policies also with +suffix, +lookup, +nomodel; ` +
+    `unknown policy "${name}"; known policies: ${BENCH_POLICY_NAMES.join(", ")} (verispec policies also with +suffix, +lookup, +nomodel, +rejection; ` +
       `cascade and adaptive with +head; llamacpp-spec[<types>|<option>=<value>])`,
   );
 }
@@ -51,14 +51,14 @@ function parseSpec(name: string): ParsedPolicy {
     return [key, value];
   });
   const spec: SpecConfig = { types: list, options: flags, defaults: m[1] !== undefined };
-  return { policy: name, basePolicy: LLAMACPP_SPEC, head: false, free: [], noModel: false, spec };
+  return { policy: name, basePolicy: LLAMACPP_SPEC, head: false, free: [], noModel: false, rejection: false, spec };
 }
 
 /** Splits "adaptive+head+suffix" into the policy and its modifiers; refuses names and modifiers it does not know. */
 export function parseBenchPolicy(name: string): ParsedPolicy {
   if (name.startsWith(LLAMACPP_SPEC)) return parseSpec(name);
   const [basePolicy, ...modifiers] = name.split("+");
-  const none = { policy: name, basePolicy, head: false, free: [], noModel: false };
+  const none = { policy: name, basePolicy, head: false, free: [], noModel: false, rejection: false };
   if (OTHER_VARIANTS.includes(basePolicy)) {
     if (modifiers.length > 0) throw unknown(name);
     return none;
@@ -68,7 +68,7 @@ export function parseBenchPolicy(name: string): ParsedPolicy {
   const head = modifiers.includes("head");
   if (head && !HEAD_POLICIES.includes(basePolicy)) throw unknown(name);
   const free = (["suffix", "lookup"] as const).filter((s) => modifiers.includes(s)) as FreeSourceName[];
-  return { ...none, head, free, noModel: modifiers.includes("nomodel") };
+  return { ...none, head, free, noModel: modifiers.includes("nomodel"), rejection: modifiers.includes("rejection") };
 }
 
 /** Variants that draft with a length k (the others run once per temperature). */

@@ -67,7 +67,7 @@ function keepMeasurements(key: AdaptiveCacheKey, memory: AdaptiveMemory): void {
 }
 
 async function runGenerate(f: GenerateFlags): Promise<void> {
-  const sampling = samplingFrom({ temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed });
+  const sampling = samplingFrom({ temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed, rule: f.samplingRule });
   const policyOptions = policyOptionsWithHead(f);
   // A target of your own without a drafter drafts with the sources that need no model (suffix, prompt lookup).
   const targetOnly = f.targetOnly === true;

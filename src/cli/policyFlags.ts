@@ -2,6 +2,7 @@
 import { type Command, Option } from "commander";
 import { DEFAULT_FREE_MIN_MATCH } from "../drafters/drafter.js";
 import { DEFAULT_FREE_SOURCES, type DrafterSettings } from "../drafters/drafterRegistry.js";
+import { DEFAULT_SAMPLED_RULE, SAMPLED_RULES, type SampledRule } from "../sampling/samplingSettings.js";
 import { ADAPTIVE_DEFAULTS } from "../verifier/adaptivePolicy.js";
 import { CASCADE_DEFAULTS } from "../verifier/cascadePolicy.js";
 import { DEFAULT_DRAFT_LENGTH } from "../verifier/draftPolicy.js";
@@ -23,6 +24,8 @@ export interface PolicyFlags {
   head?: string;
   /** Free sources first (suffix, prompt lookup): the shortest match that drafts a block instead of the draft model; false: off. */
   lookupFirst: number | false;
+  /** How sampled tokens are drawn and drafted ones judged. */
+  samplingRule: SampledRule;
 }
 
 export function addPolicyOptions(command: Command, defaultPolicy = "adaptive"): Command {
@@ -43,7 +46,15 @@ export function addPolicyOptions(command: Command, defaultPolicy = "adaptive"): 
       positiveInteger,
       DEFAULT_FREE_MIN_MATCH,
     )
-    .option("--no-lookup-first", "with a draft model: let the model draft every block");
+    .option("--no-lookup-first", "with a draft model: let the model draft every block")
+    .addOption(
+      new Option(
+        "--sampling-rule <rule>",
+        "sampling: coupled (noise keyed by seed and position; the same text as the target alone with that seed, under any policy) or rejection (speculative sampling with a residual draw; its text depends on how the blocks fell)",
+      )
+        .choices(SAMPLED_RULES)
+        .default(DEFAULT_SAMPLED_RULE),
+    );
 }
 
 /** Policy options from the command line; unset options keep each policy's documented defaults. */

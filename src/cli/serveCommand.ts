@@ -73,6 +73,7 @@ export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
     policyOptions: policyOptionsWithHead(f),
     freeSources: freeSourcesFrom(f),
     corpusTokens: f.suffixCorpus,
+    samplingRule: f.samplingRule,
   });
   const close = engine.close.bind(engine);
   engine.close = async () => {

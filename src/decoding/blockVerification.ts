@@ -4,7 +4,7 @@
  * price the verifier's cut (shadow mode), and roll the slot back to the accepted path (settling).
  */
 import type { BlockVerdict, ProposedBlock } from "../acceptance/acceptanceTypes.js";
-import { acceptGreedy } from "../acceptance/greedyAcceptance.js";
+import type { MatchAcceptanceRule } from "../acceptance/greedyAcceptance.js";
 import type { SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
 import { acceptGreedyTree, type SampledTreeRule } from "../acceptance/treeAcceptance.js";
 import type { LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
@@ -12,14 +12,16 @@ import type { DraftBlock } from "../drafts/draftBlock.js";
 import { type BlockLayout, layoutBlock } from "../drafts/treeLayout.js";
 import type { Constraints } from "../sampling/constraints.js";
 import { samplingDistribution } from "../sampling/distribution.js";
-import type { SamplingSettings } from "../sampling/samplingSettings.js";
+import type { RandomSamplingSettings, SamplingSettings } from "../sampling/samplingSettings.js";
 import { constrainedArgmax, rowArgmax, rowSamplingDistribution } from "../sampling/tokenDistribution.js";
+import { coupledKey, drawFrom } from "../sampling/tokenDraws.js";
 import type { Random } from "../util/random.js";
 
 export interface JudgeSettings {
   sampling: SamplingSettings;
   constraints: Constraints;
   chainRule: SampledAcceptanceRule;
+  matchRule: MatchAcceptanceRule;
   treeRule: SampledTreeRule;
   rng: Random | undefined;
 }
@@ -77,13 +79,32 @@ function targetSampling(v: VerifiedBlock, block: DraftBlock, context: readonly T
   return o.constraints.active ? samplingDistribution(constrainedRow(v, block, context, o, row), o.sampling) : rowSamplingDistribution(v.rows, row, o.sampling);
 }
 
-/** The acceptance rule: greedy match or speculative sampling, for a chain or a tree. */
+/** The target's coupled draw at a row: the noise of the position its token takes (SampledRule "coupled"). */
+function targetCoupled(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings, s: RandomSamplingSettings, row: number): TokenId {
+  const key = coupledKey(s, context.length + rowPath(block, v.layout, row).length);
+  if (!o.constraints.active && v.rows.sampleToken) return v.rows.sampleToken(row, s, key);
+  return drawFrom(targetSampling(v, block, context, o, row), key);
+}
+
+/**
+ * The target's own token at each row where a drafted token is judged by matching it: the argmax when greedy, the
+ * coupled draw when sampling by the coupled rule; undefined for rejection sampling.
+ */
+function targetChoice(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings): ((row: number) => TokenId) | undefined {
+  const s = o.sampling;
+  if (s.mode === "greedy") return (row) => targetArgmax(v, block, context, o, row);
+  return s.rule === "coupled" ? (row) => targetCoupled(v, block, context, o, s, row) : undefined;
+}
+
+/** The acceptance rule: a match with the target's own token (greedy, coupled) or speculative sampling, for a chain or a tree. */
 export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings): BlockVerdict {
   const tree = (block.siblings?.length ?? 0) > 0;
   const parents = v.layout.parentRow.slice(0, block.tokens.length + 1);
-  if (o.sampling.mode === "greedy") {
-    const choice = (r: number) => targetArgmax(v, block, context, o, r);
-    return tree ? acceptGreedyTree(block, v.layout, choice) : acceptGreedy(block.tokens, parents.map(choice));
+  const s = o.sampling;
+  const choice = targetChoice(v, block, context, o);
+  if (choice || s.mode === "greedy") {
+    if (!choice) throw new Error("a greedy block is judged by match");
+    return tree ? acceptGreedyTree(block, v.layout, choice) : o.matchRule(block.tokens, (i) => choice(parents[i]));
   }
   // p at a row, computed once and only if the rule asks for it (a rejection leaves the rows after it unread).
   const computed = new Map<number, Float64Array>();
@@ -91,8 +112,8 @@ export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonl
   const proposed = asProposed(block);
   if (tree) return o.treeRule(proposed, v.layout, p, o.rng!);
   // The bonus after a fully accepted chain is a plain draw from p, which the backend makes without handing p over.
-  const s = o.sampling;
-  const draw = o.constraints.active || !v.rows.sampleToken ? undefined : (i: number, rng: Random) => v.rows.sampleToken!(parents[i], s, rng.next());
+  const draw =
+    o.constraints.active || !v.rows.sampleToken ? undefined : (i: number, rng: Random) => v.rows.sampleToken!(parents[i], s, { uniform: rng.next() });
   return o.chainRule(proposed.tokens, proposed.q, (i) => p(parents[i]), o.rng!, draw);
 }
 
@@ -104,7 +125,7 @@ export function asProposed(block: DraftBlock): ProposedBlock {
 
 /**
  * Shadow mode: how many of the tokens drafted past the verifier's cut the target
- * would have accepted (greedy: matches; sampling: the expected count). Zero when
+ * would have accepted (greedy and coupled: matches; rejection sampling: the expected count). Zero when
  * the block before the cut was not fully accepted, since then the cut cost nothing.
  */
 export function shadowPrice(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], verdict: BlockVerdict, o: JudgeSettings): number {
@@ -112,10 +133,11 @@ export function shadowPrice(v: VerifiedBlock, block: DraftBlock, context: readon
   if (!shadow || verdict.accepted < block.tokens.length || verdict.sibling !== undefined) return 0;
   let price = 0;
   let alive = 1;
+  const choice = targetChoice(v, block, context, o);
   for (let j = 0; j < shadow.tokens.length; j++) {
     const row = v.layout.parentRow[block.tokens.length + j];
-    if (o.sampling.mode === "greedy") {
-      if (targetArgmax(v, block, context, o, row) !== shadow.tokens[j]) break;
+    if (choice) {
+      if (choice(row) !== shadow.tokens[j]) break;
       price++;
       continue;
     }

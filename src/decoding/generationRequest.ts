@@ -4,6 +4,7 @@
  * cache it owns. Everything a step needs to plan and settle one request's block lives here, so requests
  * sharing a target pass never share mutable state.
  */
+import { acceptMatching, type MatchAcceptanceRule } from "../acceptance/greedyAcceptance.js";
 import { acceptSampled, type SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
 import { acceptSampledTree, type SampledTreeRule } from "../acceptance/treeAcceptance.js";
 import type { ModelSession, TokenId, Vocabulary } from "../backends/languageModel.js";
@@ -30,6 +31,8 @@ export interface SpeculativeOptions extends GenerationOptions {
   sampledAcceptance?: SampledAcceptanceRule;
   /** The rule for sampled trees; the lossless `acceptSampledTree` by default. */
   sampledTreeAcceptance?: SampledTreeRule;
+  /** The rule for chains judged by match (greedy, and sampling by the coupled rule); the lossless `acceptMatching` by default. */
+  matchAcceptance?: MatchAcceptanceRule;
   /** Sees each verified block with the target's (constrained) logits at every chain depth; for collecting training data. */
   inspect?: (v: { context: readonly TokenId[]; block: DraftBlock; logitsAt(depth: number): Float32Array; accepted: number }) => void;
 }
@@ -48,6 +51,7 @@ function judgeSettings(options: SpeculativeOptions): JudgeSettings {
     sampling,
     constraints: options.constraints ?? NO_CONSTRAINTS,
     chainRule: options.sampledAcceptance ?? acceptSampled,
+    matchRule: options.matchAcceptance ?? acceptMatching,
     treeRule: options.sampledTreeAcceptance ?? acceptSampledTree,
     rng: sampling.mode === "sample" ? new Random(sampling.seed) : undefined,
   };

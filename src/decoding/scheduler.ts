@@ -9,6 +9,7 @@ import type { LanguageModel, ModelSession } from "../backends/languageModel.js";
 import { SharedModel } from "../backends/sharedModel.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { checkPromptFits, prefill } from "../generation/prompt.js";
+import { runDraws } from "../sampling/tokenDraws.js";
 import { ActiveRequest, type GenerationRequest } from "./generationRequest.js";
 import { type PlannedStep, planStep, settleRun, settleStep } from "./speculativeStep.js";
 
@@ -205,7 +206,7 @@ export class SpeculativeScheduler {
   /**
    * A lone request's step that drafts nothing and asks for a run (DraftBlock.run): the target's own next tokens in
    * one backend call, where the backend can and no constraint needs the rows in JavaScript; false if it did not run.
-   * A sampled run draws each token with the next uniform of the request's rng, as a step of its own would.
+   * A sampled run draws each token as a step of its own would (runDraws).
    */
   private async runStep({ request: r, plan }: Planned, planMs: number): Promise<boolean> {
     // Within the token budget and the context, as any block.
@@ -216,10 +217,9 @@ export class SpeculativeScheduler {
     const start = performance.now();
     const joined = r.tracker.tokens.length === 0;
     try {
+      // The run's first token takes index context.length of the sequence.
       const sampler =
-        s.mode === "sample"
-          ? { transform: s, uniforms: Float64Array.from({ length: steps }, () => r.judge.rng!.next()), into: this.runStorage(r, steps) }
-          : undefined;
+        s.mode === "sample" ? { transform: s, draws: runDraws(s, r.context.length, steps, r.judge.rng!), into: this.runStorage(r, steps) } : undefined;
       const tokens = await this.target.runAlone(part, steps, sampler);
       const settling = performance.now();
       const pass = { ms: settling - start, tokens: plan.layout.batch.length + steps - 1, prefill: plan.prefill, requests: 1 };

@@ -5,7 +5,7 @@
  */
 import type { BatchToken, LanguageModel, LogitRows, ModelSession, RowSummary, TokenId } from "../backends/languageModel.js";
 import type { Constraints } from "../sampling/constraints.js";
-import { argmax, sampleFrom, samplingDistribution } from "../sampling/distribution.js";
+import { argmax, samplingDistribution } from "../sampling/distribution.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import {
   DenseDistribution,
@@ -15,6 +15,7 @@ import {
   rowSamplingDistribution,
   SummarizedDistribution,
 } from "../sampling/tokenDistribution.js";
+import { drawAt, drawFrom, runDraws } from "../sampling/tokenDraws.js";
 import { Random } from "../util/random.js";
 import type { DraftedToken, Drafter, RunOptions } from "./drafter.js";
 
@@ -145,9 +146,9 @@ export class ModelDrafter implements Drafter {
     return (
       sampled &&
       (async (batch, steps) => {
-        // One uniform per step from the drafter's rng, as token-by-token drafting draws one per token.
-        const uniforms = Float64Array.from({ length: steps }, () => rng.next());
-        const run = await sampled(batch, steps, { transform, uniforms, into: this.runStorage(steps * vocabSize) });
+        // Drawn as token-by-token drafting draws: the first token takes index tokens.length of the sequence.
+        const draws = runDraws(transform, this.tokens.length, steps, rng);
+        const run = await sampled(batch, steps, { transform, draws, into: this.runStorage(steps * vocabSize) });
         return run.tokens.map((token, i) => ({ token, q: new DenseDistribution(run.distributions[i]), drawn: "sampled" }));
       })
     );
@@ -194,6 +195,7 @@ export class ModelDrafter implements Drafter {
     const q = constraints?.active
       ? samplingDistribution(constraints.apply(rows.row(0), this.tokens), this.sampling)
       : rowSamplingDistribution(rows, 0, this.sampling).slice();
-    return { token: sampleFrom(q, this.rng!), q: new DenseDistribution(q), drawn: "sampled" };
+    // Coupled: the noise of the position the token takes, the target's own there (SampledRule).
+    return { token: drawFrom(q, drawAt(this.sampling, this.tokens.length, this.rng!)), q: new DenseDistribution(q), drawn: "sampled" };
   }
 }

@@ -68,9 +68,13 @@ export function samplingDistribution(logits: ArrayLike<number>, s: RandomSamplin
   return probs;
 }
 
-/** Draws a token from a normalised distribution (inverse CDF). */
+/** Draws a token from a normalised distribution (inverse CDF) with the rng's next uniform. */
 export function sampleFrom(probs: ArrayLike<number>, rng: Random): TokenId {
-  const u = rng.next();
+  return inverseCdf(probs, rng.next());
+}
+
+/** The token a uniform u in [0, 1) picks by inverse CDF in id order (zeros skipped; the last token with mass if rounding leaves u past the total). */
+export function inverseCdf(probs: ArrayLike<number>, u: number): TokenId {
   let cum = 0;
   let last = 0;
   for (let i = 0; i < probs.length; i++) {

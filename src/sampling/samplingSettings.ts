@@ -14,7 +14,25 @@ export interface RandomSamplingSettings {
   readonly topP: number;
   /** Seed of the random generator, so a run can be repeated exactly. */
   readonly seed: number;
+  /** How drafted tokens are judged and tokens drawn (see SampledRule). */
+  readonly rule: SampledRule;
 }
+
+/**
+ * How a sampled generation draws and judges tokens; both emit exactly the target's distribution.
+ * - "coupled": every token is drawn with noise keyed by (seed, position) (coupledDraw.ts), the drafter's with the
+ *   same noise, and a drafted token is accepted when it equals the target's draw. The text depends on the seed
+ *   alone: the same for target-only and every policy, drafter, k and concurrency.
+ * - "rejection": speculative sampling (accept with min(1, p/q), else draw from the residual max(0, p - q)) with
+ *   one random stream per request. Accepts a model drafter's tokens a little more often; the text then depends on
+ *   how the blocks fell.
+ */
+export type SampledRule = "coupled" | "rejection";
+
+export const SAMPLED_RULES: readonly SampledRule[] = ["coupled", "rejection"];
+
+/** The rule by default: measured in bench/results/cpu/sampled-rules. */
+export const DEFAULT_SAMPLED_RULE: SampledRule = "coupled";
 
 export type SamplingSettings = GreedySettings | RandomSamplingSettings;
 
@@ -26,7 +44,7 @@ export const DEFAULT_TEMPERATURE = 1;
 export const DEFAULT_SEED = 0;
 
 /** Sampling settings from loose options: temperature 0 means greedy; others are checked. */
-export function samplingFrom(o: { temperature?: number; topK?: number; topP?: number; seed?: number }): SamplingSettings {
+export function samplingFrom(o: { temperature?: number; topK?: number; topP?: number; seed?: number; rule?: SampledRule }): SamplingSettings {
   const temperature = o.temperature ?? 0;
   if (!Number.isFinite(temperature) || temperature < 0) throw new RangeError(`temperature must be >= 0, got ${o.temperature}`);
   const topK = o.topK ?? 0;
@@ -35,6 +53,13 @@ export function samplingFrom(o: { temperature?: number; topK?: number; topP?: nu
   if (!(topP > 0 && topP <= 1)) throw new RangeError(`top-p must be in (0, 1], got ${o.topP}`);
   const seed = o.seed ?? DEFAULT_SEED;
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${o.seed}`);
+  const rule = o.rule ?? DEFAULT_SAMPLED_RULE;
+  if (!SAMPLED_RULES.includes(rule)) throw new RangeError(`the sampling rule must be one of ${SAMPLED_RULES.join(", ")}, got ${o.rule}`);
   if (temperature === 0) return GREEDY;
-  return { mode: "sample", temperature, topK, topP, seed };
+  return { mode: "sample", temperature, topK, topP, seed, rule };
+}
+
+/** The settings with another sampled rule (greedy settings as they are). */
+export function withRule(s: SamplingSettings, rule: SampledRule): SamplingSettings {
+  return s.mode === "sample" ? { ...s, rule } : s;
 }

@@ -2,9 +2,10 @@
 import type { LogitRows, TokenId } from "../backends/languageModel.js";
 import { Random } from "../util/random.js";
 import { type Constraints, NO_CONSTRAINTS } from "./constraints.js";
-import { sampleFrom, samplingDistribution } from "./distribution.js";
+import { samplingDistribution } from "./distribution.js";
 import type { SamplingSettings } from "./samplingSettings.js";
 import { constrainedArgmax, rowSamplingDistribution } from "./tokenDistribution.js";
+import { drawAt, drawFrom } from "./tokenDraws.js";
 
 export interface TokenChooser {
   /** The next token after `context`, from the target's logits there: row i of `rows` (constraints applied first). */
@@ -27,12 +28,14 @@ class RandomChooser implements TokenChooser {
   ) {}
 
   choose(rows: LogitRows, i: number, context: readonly TokenId[]): TokenId {
+    // The token goes at index context.length of the sequence: a coupled draw's position.
+    const draw = drawAt(this.settings, context.length, this.rng);
     // The backend draws where it can: the same rule, without the distribution crossing into JavaScript.
-    if (!this.constraints.active && rows.sampleToken) return rows.sampleToken(i, this.settings, this.rng.next());
+    if (!this.constraints.active && rows.sampleToken) return rows.sampleToken(i, this.settings, draw);
     const p = this.constraints.active
       ? samplingDistribution(this.constraints.apply(rows.row(i), context), this.settings)
       : rowSamplingDistribution(rows, i, this.settings);
-    return sampleFrom(p, this.rng);
+    return drawFrom(p, draw);
   }
 }
 

@@ -12,6 +12,7 @@ import { createDrafter, type DrafterSettings } from "../drafters/drafterRegistry
 import { SuffixCorpus } from "../drafters/suffixCorpus.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { PromptError, promptTokens } from "../generation/prompt.js";
+import { DEFAULT_SAMPLED_RULE, type SampledRule, type SamplingSettings, withRule } from "../sampling/samplingSettings.js";
 import { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
 import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { DEFAULT_TREE_BUDGET } from "../verifier/treePolicy.js";
@@ -43,6 +44,8 @@ export interface EngineOptions {
   corpusTokens?: number;
   /** Policy and k of requests that do not choose (and the policies' other settings). */
   policy: string;
+  /** How sampled requests draw tokens and judge drafted ones (coupled by default). */
+  samplingRule?: SampledRule;
   policyOptions: PolicyOptions;
 }
 
@@ -103,7 +106,7 @@ export class ServingEngine {
         drafter,
         releaseDrafter: true,
         policy,
-        sampling: job.sampling,
+        sampling: this.sampling(job),
         maxTokens: job.maxTokens ?? context - prompt.length,
         stop: job.stop,
         signal,
@@ -143,13 +146,18 @@ export class ServingEngine {
     return createPolicy(name, { ...this.o.policyOptions, k: job.k ?? this.o.policyOptions.k, adaptiveMemory: this.adaptiveMemory });
   }
 
+  /** A job's sampling settings under the server's sampled rule. */
+  private sampling(job: GenerationJob): SamplingSettings {
+    return withRule(job.sampling, this.o.samplingRule ?? DEFAULT_SAMPLED_RULE);
+  }
+
   private drafter(choice: DraftChoice | undefined, job: GenerationJob): Drafter | undefined {
     const use = choice ?? this.o.defaultDraft ?? (this.drafts ? "model" : "none");
     if (use === "none") return undefined;
     if (use === "model" && !this.drafts) throw invalidField("verispec.draft", "this server has no draft model (try 'prompt-lookup' or 'none')");
     const source = use === "model" ? { model: this.drafts! } : { name: use };
     return createDrafter(source, this.o.target, {
-      sampling: job.sampling,
+      sampling: this.sampling(job),
       contextSize: this.o.contextSize,
       ...this.o.freeSources,
       corpus: this.corpus,

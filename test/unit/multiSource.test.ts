@@ -86,8 +86,16 @@ test("an adaptive policy keeps what it learns per draft source", async () => {
   d.dispose();
 });
 
-test("bench policy names: +head (cascade, adaptive), free sources (+suffix, +lookup), +nomodel, and llama.cpp's speculative types", () => {
-  const verispec = (name: string, head: boolean, free: string[], noModel: boolean) => ({ policy: name, basePolicy: name.split("+")[0], head, free, noModel });
+test("bench policy names: +head (cascade, adaptive), free sources (+suffix, +lookup), +nomodel, +rejection, and llama.cpp's speculative types", () => {
+  const verispec = (name: string, head: boolean, free: string[], noModel: boolean, rejection = false) => ({
+    policy: name,
+    basePolicy: name.split("+")[0],
+    head,
+    free,
+    noModel,
+    rejection,
+  });
+  assert.deepEqual(parseBenchPolicy("chain+suffix+rejection"), verispec("chain+suffix+rejection", false, ["suffix"], false, true));
   assert.deepEqual(parseBenchPolicy("adaptive+head+lookup"), verispec("adaptive+head+lookup", true, ["lookup"], false));
   // Free sources in a fixed order (suffix first) whatever the order written.
   assert.deepEqual(parseBenchPolicy("chain+lookup+suffix+nomodel"), verispec("chain+lookup+suffix+nomodel", false, ["suffix", "lookup"], true));

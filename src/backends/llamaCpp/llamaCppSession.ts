@@ -165,10 +165,8 @@ export class LlamaCppSession implements ModelSession {
   }
 
   async continueSampled(batch: readonly BatchToken[], steps: number, sampler: RunSampler): Promise<SampledRun> {
-    if (!Number.isInteger(steps) || steps < 1 || sampler.uniforms.length < steps)
-      throw new RangeError(`a sampled run needs a whole number of steps >= 1 and a uniform for each, got ${steps} steps and ${sampler.uniforms.length}`);
-    const { temperature, topK, topP } = sampler.transform;
-    const settings = new Float64Array([temperature, topK, topP, ...sampler.uniforms.subarray(0, steps)]);
+    if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`a sampled run needs a whole number of steps >= 1, got ${steps}`);
+    const settings = runSettings(sampler, steps);
     const vocabSize = this.vocabulary.size;
     const size = steps * vocabSize;
     const distributions = sampler.into && sampler.into.length >= size ? sampler.into.subarray(0, size) : new Float64Array(size);
@@ -238,9 +236,10 @@ export class LlamaCppSession implements ModelSession {
         copied[i] = 1;
         return logits.subarray(i * vocabSize, (i + 1) * vocabSize);
       },
-      sampleToken: (i, s, u) => {
+      sampleToken: (i, s, draw) => {
         check(i);
-        return this.native.sampleRow(this.context, i, s.temperature, s.topK, s.topP, u);
+        if ("uniform" in draw) return this.native.sampleRow(this.context, i, s.temperature, s.topK, s.topP, draw.uniform);
+        return this.native.coupledRow(this.context, i, s.temperature, s.topK, s.topP, draw.seed, draw.position);
       },
       samplingDistribution: (i, s) => {
         check(i);
@@ -309,4 +308,16 @@ export class LlamaCppSession implements ModelSession {
   private checkLive(): void {
     if (this.disposed) throw new Error("the session has been disposed");
   }
+}
+
+/**
+ * A sampled run's settings as native/decode.cc reads them: [temperature, topK, topP, 0, one uniform per step], or
+ * [temperature, topK, topP, 1, seed, position of the first token] for coupled draws.
+ */
+function runSettings(sampler: RunSampler, steps: number): Float64Array {
+  const { temperature, topK, topP } = sampler.transform;
+  const draws = sampler.draws;
+  if (!("uniforms" in draws)) return new Float64Array([temperature, topK, topP, 1, draws.seed, draws.position]);
+  if (draws.uniforms.length < steps) throw new RangeError(`a sampled run needs a uniform for each of its ${steps} steps, got ${draws.uniforms.length}`);
+  return new Float64Array([temperature, topK, topP, 0, ...draws.uniforms.subarray(0, steps)]);
 }

@@ -85,7 +85,7 @@ export interface NativeBinding {
     summaries: Float64Array,
     steps?: number,
     drafted?: Int32Array,
-    /** A sampled run: [temperature, topK, topP, one uniform per step]. */
+    /** A sampled run: [temperature, topK, topP, 0, one uniform per step] or [temperature, topK, topP, 1, seed, first position]. */
     sampler?: Float64Array,
     /** A sampled run: steps x vocabulary, the distribution each token was drawn from. */
     distributions?: Float64Array,
@@ -96,6 +96,8 @@ export interface NativeBinding {
   samplingRow(context: NativeContext, row: number, temperature: number, topK: number, topP: number, out: Float64Array): void;
   /** The token uniform u picks from that distribution by inverse CDF in id order (sampling/distribution.ts's sampleFrom). */
   sampleRow(context: NativeContext, row: number, temperature: number, topK: number, topP: number, u: number): number;
+  /** The token the coupled draw at `position` under `seed` picks from that distribution (sampling/coupledDraw.ts's rule). */
+  coupledRow(context: NativeContext, row: number, temperature: number, topK: number, topP: number, seed: number, position: number): number;
   /** Copies output row `row` of the context's last decode into out[offset..]. */
   copyRow(context: NativeContext, row: number, out: Float32Array, offset: number): void;
   /** Time split of the context's decode calls so far. */
