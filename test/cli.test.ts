@@ -46,8 +46,8 @@ test("bad model files and options give one-line errors and exit status 1", async
   const m = fixturePair();
   const cases: [string[], RegExp][] = [
     [["--target", path.join(fixtureDir, "nope.gguf")], /model file not found: .*nope\.gguf/],
-    [["--target", m.target, "--draft", m.draft, "--temperature", "-1"], /temperature must be >= 0/],
-    [["--target", m.target, "--draft", m.draft, "--top-p", "2"], /top-p must be in \(0, 1\]/],
+    [["--target", m.target, "--draft", m.draft, "--temperature", "-1"], /--temperature .*expected a number from 0 to 2, got "-1"/],
+    [["--target", m.target, "--draft", m.draft, "--top-p", "2"], /--top-p .*expected a number in \(0, 1\], got "2"/],
     [["--target", m.target, "--draft", m.draft, "--head", path.join(fixtureDir, "missing-head.json")], /head file not found/],
   ];
   for (const [args, message] of cases) {
@@ -55,5 +55,23 @@ test("bad model files and options give one-line errors and exit status 1", async
     assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+});
+
+test("usage errors are one line on stderr with a non-zero status; the CLI takes the ranges the server takes", async () => {
+  const cases: [string[], RegExp][] = [
+    // The server refuses a temperature above 2 (SETTING_RANGES); so does the CLI.
+    [["generate", "--temperature", "100"], /^verispec: option '--temperature <t>' argument '100' is invalid\. expected a number from 0 to 2/],
+    [["generate", "--k", "65"], /--k .*expected a whole number from 1 to 64/],
+    // commander's suggestion and the help hint join the message's line.
+    [["generate", "--temperatur", "1"], /^verispec: unknown option '--temperatur' \(Did you mean --temperature\?\) \(run with --help for usage\)$/],
+    [["serve", "--port", "99999"], /^verispec: option '--port <n>' argument '99999' is invalid\. expected a port from 0 to 65535/],
+    [["no-such-command"], /^verispec: unknown command 'no-such-command'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(args);
+    assert.notEqual(r.code, 0, args.join(" "));
+    assert.equal(r.stderr.split("\n").length, 2, `one line and its newline: ${JSON.stringify(r.stderr)}`);
+    assert.match(r.stderr.trim(), message);
   }
 });

@@ -6,6 +6,7 @@ import { generateTargetOnly } from "../decoding/targetOnly.js";
 import { MODEL_FREE_DRAFTERS } from "../drafters/drafterRegistry.js";
 import { DEFAULT_MAX_TOKENS, type StepEvent } from "../generation/generationTypes.js";
 import { contextFor, promptTokens } from "../generation/prompt.js";
+import { SETTING_RANGES } from "../generation/settingRanges.js";
 import { type GenerationMetrics, generationMetrics } from "../metrics/generationMetrics.js";
 import { Constraints } from "../sampling/constraints.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
@@ -14,7 +15,7 @@ import { AdaptivePolicy } from "../verifier/adaptivePolicy.js";
 import { createPolicy } from "../verifier/policyRegistry.js";
 import { type AdaptiveCacheKey, adaptiveCacheDir, loadAdaptiveMemory, saveAdaptiveMemory } from "./adaptiveCache.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
-import { collect, finiteNumber, integer, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
+import { collect, finiteNumber, inRange, positiveInteger } from "./optionParsers.js";
 import { addPolicyOptions, freeSourcesFrom, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
@@ -128,11 +129,11 @@ export function registerGenerate(program: Command): void {
     )
     .option("--target-only", "generate with the target alone (the baseline)")
     .option("--prompt <text>", "prompt text", DEFAULT_PROMPT)
-    .option("--max-tokens <n>", "most tokens to generate", positiveInteger, DEFAULT_MAX_TOKENS)
-    .option("--temperature <t>", "0 for greedy, > 0 to sample", finiteNumber, 0)
-    .option("--top-k <k>", "sample from the k most likely tokens (0: all)", nonNegativeInteger, 0)
-    .option("--top-p <p>", "sample from the smallest set with this much mass", finiteNumber, 1)
-    .option("--seed <s>", "random seed for sampling", integer, 0)
+    .option("--max-tokens <n>", "most tokens to generate", inRange(SETTING_RANGES.maxTokens), DEFAULT_MAX_TOKENS)
+    .option("--temperature <t>", "0 for greedy, > 0 to sample (at most 2)", inRange(SETTING_RANGES.temperature), 0)
+    .option("--top-k <k>", "sample from the k most likely tokens (0: all)", inRange(SETTING_RANGES.topK), 0)
+    .option("--top-p <p>", "sample from the smallest set with this much mass", inRange(SETTING_RANGES.topP), 1)
+    .option("--seed <s>", "random seed for sampling", inRange(SETTING_RANGES.seed), 0)
     .option("--shadow", "also verify what the verifier cut, to price each cut (diagnostic; costs time)")
     .option("--repetition-penalty <x>", "penalise recent tokens (1 = off), applied to the target and the drafter", finiteNumber)
     .option("--ban <text>", "never generate this text's token sequence (repeatable)", collect)

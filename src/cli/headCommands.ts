@@ -5,13 +5,14 @@ import { type Command, Option } from "commander";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { readPromptFile } from "../bench/promptFile.js";
+import { SETTING_RANGES } from "../generation/settingRanges.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
 import { calibrationReport } from "../tools/headTraining/calibration.js";
 import { collectExamples } from "../tools/headTraining/featureCollection.js";
 import { predictAll, type TrainingExample, trainHead } from "../tools/headTraining/headTraining.js";
 import { FEATURE_NAMES } from "../verifier/acceptanceScorer.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
-import { finiteNumber, integer, positiveInteger } from "./optionParsers.js";
+import { inRange, positiveInteger } from "./optionParsers.js";
 
 const COLUMNS = ["prompt", "step", ...FEATURE_NAMES, "accepted", "greedyAccept", "acceptProb"];
 /** Prompts whose index is 4 mod 5 are held out (20%). */
@@ -133,10 +134,10 @@ export function registerHeadCommands(program: Command): void {
     .requiredOption("--prompts <file>", "prompt file (JSONL with prompt or turns, or text lines)")
     .option("--limit <n>", "use the first n prompts", positiveInteger)
     .requiredOption("--out <file>", "CSV file to write")
-    .option("--k <n>", "draft length", positiveInteger, 8)
-    .option("--max-tokens <n>", "tokens per generation", positiveInteger, 128)
-    .option("--temperature <t>", "0 for greedy labels; > 0 records min(1, p/q) and the coin flip", finiteNumber, 0)
-    .option("--seed <s>", "sampling seed", integer, 0)
+    .option("--k <n>", "draft length", inRange(SETTING_RANGES.k), 8)
+    .option("--max-tokens <n>", "tokens per generation", inRange(SETTING_RANGES.maxTokens), 128)
+    .option("--temperature <t>", "0 for greedy labels; > 0 records min(1, p/q) and the coin flip", inRange(SETTING_RANGES.temperature), 0)
+    .option("--seed <s>", "sampling seed", inRange(SETTING_RANGES.seed), 0)
     .option("--threads <n>", "CPU threads", positiveInteger)
     .action(runCollect);
   program

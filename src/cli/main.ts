@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-/** The verispec command line. Errors print one line (set VERISPEC_DEBUG=1 for the stack) and exit with status 1. */
+/**
+ * The verispec command line. Errors print one line (set VERISPEC_DEBUG=1 for the stack) and exit with status 1;
+ * usage errors too (commander's suggestion and our help hint joined to its message).
+ */
 import { setFlagsFromString } from "node:v8";
 import { Command } from "commander";
 import { registerBench } from "./benchCommand.js";
@@ -18,7 +21,11 @@ import { registerServe } from "./serveCommand.js";
 setFlagsFromString("--always-sparkplug");
 
 const program = new Command();
-program.name("verispec").description("Verifier-guided speculative decoding for GGUF models, lossless").showHelpAfterError("(run with --help for usage)");
+program
+  .name("verispec")
+  .description("Verifier-guided speculative decoding for GGUF models, lossless")
+  // Subcommands copy this when they are made (below).
+  .configureOutput({ outputError: (text, write) => write(`${usageErrorLine(text)}\n`) });
 registerGenerate(program);
 registerExport(program);
 registerEmbed(program);
@@ -29,8 +36,18 @@ registerInfo(program);
 registerRpcServer(program);
 registerServe(program);
 
+/** commander's "error: ...\n(Did you mean --x?)\n" as one line of ours, with the help hint. */
+function usageErrorLine(text: string): string {
+  const message = text
+    .trim()
+    .replace(/^error: /, "")
+    .replace(/\s*\n\s*/g, " ");
+  return `verispec: ${message} (run with --help for usage)`;
+}
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e instanceof Error ? e : new Error(String(e));
   process.stderr.write(`verispec: ${process.env.VERISPEC_DEBUG === "1" ? err.stack : err.message}\n`);
-  process.exitCode = 1;
+  // Now, not when the event loop empties: a server's socket or a model still loading must not keep it alive.
+  process.exit(1);
 });

@@ -2,6 +2,7 @@
 import { type Command, Option } from "commander";
 import { DEFAULT_FREE_MIN_MATCH } from "../drafters/drafter.js";
 import { DEFAULT_FREE_SOURCES, type DrafterSettings } from "../drafters/drafterRegistry.js";
+import { SETTING_RANGES } from "../generation/settingRanges.js";
 import { DEFAULT_SAMPLED_RULE, SAMPLED_RULES, type SampledRule } from "../sampling/samplingSettings.js";
 import { ADAPTIVE_DEFAULTS } from "../verifier/adaptivePolicy.js";
 import { CASCADE_DEFAULTS } from "../verifier/cascadePolicy.js";
@@ -9,7 +10,7 @@ import { DEFAULT_DRAFT_LENGTH } from "../verifier/draftPolicy.js";
 import { loadHead } from "../verifier/head/headModel.js";
 import { POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { DEFAULT_BRANCH_BELOW, DEFAULT_TREE_BUDGET, DEFAULT_TREE_WIDTH } from "../verifier/treePolicy.js";
-import { finiteNumber, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
+import { finiteNumber, inRange, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
 
 export interface PolicyFlags {
   k: number;
@@ -30,7 +31,7 @@ export interface PolicyFlags {
 
 export function addPolicyOptions(command: Command, defaultPolicy = "adaptive"): Command {
   return command
-    .option("--k <n>", "draft length (initial length for adaptive policies)", positiveInteger, DEFAULT_DRAFT_LENGTH)
+    .option("--k <n>", "draft length (initial length for adaptive policies)", inRange(SETTING_RANGES.k), DEFAULT_DRAFT_LENGTH)
     .addOption(new Option("--policy <name>", "draft policy").choices(POLICY_NAMES).default(defaultPolicy))
     .option("--tree-budget <n>", `tree: most alternative tokens per block (default ${DEFAULT_TREE_BUDGET})`, nonNegativeInteger)
     .option("--tree-width <n>", `tree: most alternatives at one depth (default ${DEFAULT_TREE_WIDTH})`, positiveInteger)

@@ -1,4 +1,5 @@
 /** `verispec serve`: an OpenAI-compatible HTTP server whose concurrent requests share every target pass. */
+import { statSync } from "node:fs";
 import type { Command } from "commander";
 import { DEFAULT_CONTEXT_SIZE } from "../backends/languageModel.js";
 import { resolveModelReference } from "../backends/llamaCpp/modelResolution.js";
@@ -8,8 +9,9 @@ import { VerispecServer } from "../server/httpServer.js";
 import type { DraftChoice } from "../server/requestParsing.js";
 import { ServingEngine } from "../server/servingEngine.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
+import { type ApiKeyFlags, apiKeyFrom } from "./apiKey.js";
 import { type LoadedPair, loadModelPair } from "./modelPair.js";
-import { finiteNumber, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
+import { finiteNumber, nonNegativeInteger, nonNegativeNumber, port, positiveInteger } from "./optionParsers.js";
 import { addPolicyOptions, freeSourcesFrom, type PolicyFlags, policyOptionsWithHead } from "./policyFlags.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
 
@@ -25,11 +27,11 @@ export interface EngineFlags extends PlacementFlags, PolicyFlags {
   suffixCorpus: number;
 }
 
-interface ServeFlags extends EngineFlags {
+interface ServeFlags extends EngineFlags, ApiKeyFlags {
   host: string;
   port: number;
-  apiKey?: string;
   timeout?: number;
+  shutdownGrace: number;
 }
 
 /** The name clients pass as `model`: --model-name, else the target file's name without .gguf. */
@@ -38,7 +40,6 @@ function modelId(f: EngineFlags): string {
   return f.modelName ?? (ref.split(/[\\/]/).at(-1) ?? ref).replace(/\.gguf$/i, "");
 }
 
-/** Loads the pair and makes the engine; closing the engine frees the models. */
 /** What requests draft with unless they choose: the draft model, the drafter named without one, none, or both free sources. */
 function defaultDraftOf(pair: LoadedPair, draft: string | undefined): DraftChoice {
   if (pair.draft) return "model";
@@ -46,6 +47,7 @@ function defaultDraftOf(pair: LoadedPair, draft: string | undefined): DraftChoic
   return draft !== undefined && isModelFreeDrafter(draft) ? (draft as DraftChoice) : "ngram";
 }
 
+/** Loads the pair and makes the engine; closing the engine frees the models. */
 export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
   const withDraft = f.draft !== "none";
   const pair: LoadedPair = await loadModelPair(
@@ -65,6 +67,7 @@ export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
     draft: pair.draft,
     defaultDraft: defaultDraftOf(pair, f.draft),
     modelId: modelId(f),
+    created: Math.floor(statSync(templateFile).mtimeMs / 1000),
     chatTemplate: chatTemplateFor(templateFile, pair.target.vocabulary),
     parallel: f.parallel,
     maxWaiting: f.queue,
@@ -83,27 +86,40 @@ export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
   return engine;
 }
 
-async function runServe(f: ServeFlags): Promise<void> {
-  if (f.host !== "127.0.0.1" && f.host !== "localhost" && f.host !== "::1" && !f.apiKey)
-    process.stderr.write(`verispec: serving on ${f.host} without --api-key: anyone who can reach it can use it\n`);
-  const engine = loadEngine(f);
-  const server = new VerispecServer(engine, {
-    host: f.host,
-    port: f.port,
-    apiKey: f.apiKey,
-    timeoutMs: f.timeout === undefined ? undefined : f.timeout * 1000,
+/** The first SIGINT or SIGTERM; a second one then ends the process at once (the signal's default action). */
+function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
   });
+}
+
+/**
+ * Serves until SIGINT or SIGTERM, then drains (VerispecServer.shutdown: new requests 503, those in flight get the grace
+ * period) and exits 0. Models that fail to load, like any error here, end the process with one line and status 1.
+ */
+async function runServe(f: ServeFlags): Promise<void> {
+  const apiKey = apiKeyFrom(f, process.env);
+  if (f.host !== "127.0.0.1" && f.host !== "localhost" && f.host !== "::1" && !apiKey)
+    process.stderr.write(`verispec: serving on ${f.host} without an API key: anyone who can reach it can use it\n`);
+  const engine = loadEngine(f);
+  // Seen below; a failed listen must not leave the load's failure unhandled meanwhile.
+  engine.catch(() => {});
+  const server = new VerispecServer(engine, { host: f.host, port: f.port, apiKey, timeoutMs: f.timeout === undefined ? undefined : f.timeout * 1000 });
   const address = await server.listen();
   process.stderr.write(`verispec: listening on ${address.url} (loading models; /health says 200 when ready)\n`);
-  const e = await engine;
-  process.stderr.write(`verispec: ready: model '${e.o.modelId}', ${f.parallel} slots of ${e.o.contextSize} tokens, policy ${f.policy} k=${f.k}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
-  process.stderr.write("verispec: shutting down\n");
-  await server.close();
+  const stop = nextStopSignal();
+  const e = await Promise.race([engine, stop.then(() => undefined)]);
+  if (e) process.stderr.write(`verispec: ready: model '${e.o.modelId}', ${f.parallel} slots of ${e.o.contextSize} tokens, policy ${f.policy} k=${f.k}\n`);
+  const signal = await stop;
+  process.stderr.write(`verispec: ${signal}: shutting down; ${server.requestsInFlight} requests in flight get ${f.shutdownGrace} s to finish\n`);
+  await server.shutdown(f.shutdownGrace * 1000);
+  process.exit(0);
 }
 
 export function registerServe(program: Command): void {
@@ -116,12 +132,19 @@ export function registerServe(program: Command): void {
       `draft GGUF model, a drafter without one (${MODEL_FREE_DRAFTERS.join(", ")}), or none (default: the embedded drafter; ngram with a --target of your own)`,
     )
     .option("--host <host>", "address to listen on", "127.0.0.1")
-    .option("--port <n>", "port to listen on (0: any free one)", nonNegativeInteger, 8080)
-    .option("--api-key <key>", "require Authorization: Bearer <key> on every route but /health")
+    .option("--port <n>", "port to listen on (0: any free one)", port, 8080)
+    .option("--api-key <key>", "require Authorization: Bearer <key> on every route but /health (default: $VERISPEC_API_KEY, if set)")
+    .option("--api-key-file <path>", "the same, the key read from this file (trimmed)")
     .option("--parallel <n>", "requests generating at once (slots)", positiveInteger, 4)
     .option("--queue <n>", "requests that may wait for a slot; more get 429", nonNegativeInteger, 64)
     .option("--context <n>", "context of each slot in tokens (default: the model's, at most 4096)", positiveInteger)
     .option("--timeout <s>", "longest a generation may run, in seconds", finiteNumber)
+    .option(
+      "--shutdown-grace <s>",
+      "on SIGTERM or SIGINT: seconds the requests in flight get to finish (new ones get 503) before the rest end with an error",
+      nonNegativeNumber,
+      10,
+    )
     .option("--threads <n>", "CPU threads (default: physical cores)", positiveInteger)
     .option("--model-name <name>", "the model id clients pass (default: the target file's name)")
     .option(

@@ -72,6 +72,8 @@ export class ActiveRequest {
   targetCalls = 0;
   /** What other requests put into the last shared pass. */
   sharedPass: SharedPassLoad = { tokens: 0, requests: 0 };
+  /** While it waits for a slot: stops watching its signal (the scheduler's abort listener). */
+  stopWaiting: (() => void) | undefined;
   /** Storage for a sampled run's distributions (RunSampler.into), kept from run to run. */
   runDistributions: Float64Array | undefined;
 

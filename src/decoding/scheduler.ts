@@ -107,17 +107,40 @@ export class SpeculativeScheduler {
     const slots = this.target.options.slots;
     if (this.waiting.length + this.holding >= slots + (this.options.maxWaiting ?? Infinity))
       throw new QueueFullError(`all ${slots} slots are busy and ${Math.max(0, this.waiting.length + this.holding - slots)} requests are waiting`);
-    this.waiting.push(r);
+    this.queue(r);
     this.running ??= this.run().finally(() => {
       this.running = undefined;
     });
     return r.events;
   }
 
+  /**
+   * Puts a request on the waiting line. One whose signal aborts while it waits leaves the line at once (its events
+   * end "aborted"), so a caller that gives up does not keep a place another request could have.
+   */
+  private queue(r: ActiveRequest): void {
+    this.waiting.push(r);
+    const signal = r.spec.signal;
+    if (!signal || signal.aborted) return;
+    const leave = () => {
+      const i = this.waiting.indexOf(r);
+      if (i < 0) return;
+      this.waiting.splice(i, 1);
+      if (r.spec.releaseDrafter) r.drafter?.dispose();
+      r.events.push(r.endedEvent("aborted"));
+      r.events.close();
+    };
+    signal.addEventListener("abort", leave, { once: true });
+    r.stopWaiting = () => signal.removeEventListener("abort", leave);
+  }
+
   /** Ends every request (they fail with an error saying so) and frees the target's cache. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const r of this.waiting.splice(0)) r.events.fail(new Error("the scheduler was closed"));
+    for (const r of this.waiting.splice(0)) {
+      r.stopWaiting?.();
+      r.events.fail(new Error("the scheduler was closed"));
+    }
     await this.running;
     this.target.dispose();
   }
@@ -143,6 +166,8 @@ export class SpeculativeScheduler {
     const admitted: ActiveRequest[] = [];
     while (this.waiting.length > 0 && this.target.freeSlots > admitted.length) admitted.push(this.waiting.shift()!);
     if (admitted.length === 0) return;
+    // Off the line: an abort from now on is seen at the request's next step.
+    for (const r of admitted) r.stopWaiting?.();
     this.holding += admitted.length;
     const start = performance.now();
     await Promise.all(admitted.map((r) => this.admit(r)));

@@ -2,11 +2,12 @@
  * One completions or chat request, from a parsed job to the response: whole JSON, or server-sent events
  * (a chunk per step with new text, a chunk with the finish reason, the usage chunk when asked for, then
  * `data: [DONE]`). A client that disconnects aborts its generation, which leaves the scheduler at its next
- * step; a request that runs past the timeout ends with a timeout error.
+ * step; a request that runs past the timeout ends with a timeout error, one the server's shutdown cuts with a
+ * shutdown error (in a stream: an error event, then `data: [DONE]`).
  */
 import type { ServerResponse } from "node:http";
 import type { StepEvent } from "../generation/generationTypes.js";
-import { ApiError, asApiError } from "./apiErrors.js";
+import { ApiError, asApiError, shuttingDown } from "./apiErrors.js";
 import type { GenerationJob } from "./requestParsing.js";
 import { apiFinish, chunkBody, completionBody, responseFrame, timingsOf, usageChunkBody, usageOf } from "./responses.js";
 import type { ServerMetrics } from "./serverMetrics.js";
@@ -17,31 +18,41 @@ export interface HandlerContext {
   metrics: ServerMetrics;
   /** Longest a generation may run, in ms; none when undefined. */
   timeoutMs: number | undefined;
+  /** Aborts when the server shuts down past its grace period: the generation ends with a shutdown error. */
+  shutdown: AbortSignal;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
 }
 
-/** Aborts when the client goes away or the timeout passes; says which. */
-function requestSignal(res: ServerResponse, timeoutMs: number | undefined) {
+/** An error as its response, where none has started (else the response just ends). */
+export function sendError(res: ServerResponse, e: ApiError): void {
+  if (!res.headersSent) sendJson(res, e.status, e.body, e.headers);
+  else res.end();
+}
+
+/** Aborts when the client goes away, the timeout passes or the server shuts down; says which. */
+function requestSignal(res: ServerResponse, timeoutMs: number | undefined, shutdown: AbortSignal) {
   const abort = new AbortController();
-  const state = { timedOut: false, gone: false };
-  res.on("close", () => {
-    if (res.writableFinished) return;
-    state.gone = true;
+  const state = { timedOut: false, gone: false, shutDown: false };
+  const end = (why: "timedOut" | "gone" | "shutDown") => {
+    state[why] = true;
     abort.abort();
+  };
+  res.on("close", () => {
+    if (!res.writableFinished) end("gone");
   });
-  const timer =
-    timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          state.timedOut = true;
-          abort.abort();
-        }, timeoutMs);
-  return { signal: abort.signal, state, done: () => clearTimeout(timer) };
+  const onShutdown = () => end("shutDown");
+  shutdown.addEventListener("abort", onShutdown, { once: true });
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => end("timedOut"), timeoutMs);
+  const done = () => {
+    clearTimeout(timer);
+    shutdown.removeEventListener("abort", onShutdown);
+  };
+  return { signal: abort.signal, state, done };
 }
 
 function timeoutError(ms: number | undefined): ApiError {
@@ -49,7 +60,7 @@ function timeoutError(ms: number | undefined): ApiError {
 }
 
 export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, res: ServerResponse): Promise<void> {
-  const { signal, state, done } = requestSignal(res, ctx.timeoutMs);
+  const { signal, state, done } = requestSignal(res, ctx.timeoutMs, ctx.shutdown);
   const started = performance.now();
   try {
     const run = ctx.engine.start(job, signal);
@@ -75,10 +86,11 @@ export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, 
     }
     const last = steps.at(-1)?.finish;
     if (state.gone) return ctx.metrics.recordEnd("aborted");
-    if (state.timedOut || last === "aborted") {
-      if (!write) throw timeoutError(ctx.timeoutMs);
-      write(timeoutError(ctx.timeoutMs).body);
-      return finishStream(res, ctx, "timeout");
+    if (state.shutDown || state.timedOut || last === "aborted") {
+      const [error, how] = state.shutDown ? [shuttingDown(true), "shutdown"] : [timeoutError(ctx.timeoutMs), "timeout"];
+      if (!write) throw error;
+      write(error.body);
+      return finishStream(res, ctx, how);
     }
     const finish = apiFinish(last ?? "max-tokens");
     const usage = usageOf(run.promptTokens, steps);
@@ -92,8 +104,7 @@ export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, 
   } catch (error) {
     const e = asApiError(error);
     ctx.metrics.recordEnd(e.status === 429 ? "rejected" : "error");
-    if (!res.headersSent) sendJson(res, e.status, e.body);
-    else res.end();
+    sendError(res, e);
   } finally {
     done();
   }

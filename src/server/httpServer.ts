@@ -1,15 +1,16 @@
 /**
  * `verispec serve`'s HTTP side: OpenAI-compatible routes over node:http.
- *   POST /v1/completions, /v1/chat/completions (stream: true for server-sent events)
+ *   POST /v1/completions, /v1/chat/completions (stream: true for server-sent events; a JSON body)
  *   GET  /v1/models, /health (503 while the models load, 200 when ready), /metrics (Prometheus text)
  * With an API key, every route but /health wants `Authorization: Bearer <key>` (401 otherwise). Bad input
- * gets an OpenAI error object and touches nothing else.
+ * gets an OpenAI error object and touches nothing else; a known route asked with another method is a 405.
+ * `shutdown` drains: new requests get 503 while those in flight finish, for a grace period.
  */
-import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ApiError, asApiError } from "./apiErrors.js";
-import { handleGeneration, sendJson } from "./generationHandler.js";
+import { ApiError, asApiError, shuttingDown } from "./apiErrors.js";
+import { handleGeneration, sendError, sendJson } from "./generationHandler.js";
+import { checkApiKey, checkJsonContentType, checkMethod } from "./requestChecks.js";
 import { type GenerationJob, parseJob } from "./requestParsing.js";
 import { ServerMetrics } from "./serverMetrics.js";
 import type { ServingEngine } from "./servingEngine.js";
@@ -24,6 +25,13 @@ export interface ServerOptions {
   maxBodyBytes?: number;
 }
 
+const ROUTES: Record<string, "GET" | "POST"> = {
+  "/v1/completions": "POST",
+  "/v1/chat/completions": "POST",
+  "/v1/models": "GET",
+  "/health": "GET",
+  "/metrics": "GET",
+};
 const GENERATION_ROUTES: Record<string, GenerationJob["kind"]> = { "/v1/completions": "completion", "/v1/chat/completions": "chat" };
 
 export class VerispecServer {
@@ -31,6 +39,12 @@ export class VerispecServer {
   private loadError: unknown;
   private readonly http: Server;
   private metrics: ServerMetrics | undefined;
+  /** When the server started, in Unix seconds: the model's `created` where its file's time is unknown. */
+  private readonly started = Math.floor(Date.now() / 1000);
+  /** Requests being answered; shutdown waits for them. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private draining = false;
+  private readonly shutdownAbort = new AbortController();
 
   constructor(
     engine: Promise<ServingEngine>,
@@ -46,11 +60,9 @@ export class VerispecServer {
       },
     );
     this.http = createServer((req, res) => {
-      this.route(req, res).catch((error) => {
-        const e = asApiError(error);
-        if (!res.headersSent) sendJson(res, e.status, e.body);
-        else res.end();
-      });
+      const answered = this.route(req, res).catch((error) => sendError(res, asApiError(error)));
+      this.inFlight.add(answered);
+      answered.finally(() => this.inFlight.delete(answered));
     });
   }
 
@@ -73,28 +85,54 @@ export class VerispecServer {
     await this.engine?.close();
   }
 
+  /**
+   * Stops taking requests (503 from now on) and lets those in flight finish for up to `graceMs`; then ends the rest
+   * with a shutdown error (a stream: an error event and `data: [DONE]`) and closes. Resolves once closed.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.draining = true;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    });
+    const finished = await Promise.race([Promise.all(this.inFlight).then(() => true), grace]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.shutdownAbort.abort();
+      await Promise.all(this.inFlight);
+    }
+    await this.close();
+  }
+
+  /** Requests being answered now. */
+  get requestsInFlight(): number {
+    return this.inFlight.size;
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
+    const method = ROUTES[path];
+    if (!method) throw new ApiError(404, `no route ${req.method} ${path}`, "not_found_error");
+    checkMethod(req, path, method);
     if (path === "/health") return this.health(res);
-    this.authorize(req);
+    if (this.draining) throw shuttingDown();
+    checkApiKey(req, this.o.apiKey);
     const engine = this.ready();
     const kind = GENERATION_ROUTES[path];
     if (kind) {
-      if (req.method !== "POST") throw new ApiError(405, `${path} takes POST`);
+      checkJsonContentType(req);
       const job = parseJob(await this.readJson(req), kind);
-      return handleGeneration({ engine, metrics: this.metrics!, timeoutMs: this.o.timeoutMs }, job, res);
+      const ctx = { engine, metrics: this.metrics!, timeoutMs: this.o.timeoutMs, shutdown: this.shutdownAbort.signal };
+      return handleGeneration(ctx, job, res);
     }
-    if (req.method !== "GET") throw new ApiError(404, `no route ${req.method} ${path}`, "not_found_error");
     if (path === "/v1/models") return sendJson(res, 200, this.models(engine));
-    if (path === "/metrics") {
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-      return void res.end(this.metrics!.render());
-    }
-    throw new ApiError(404, `no route GET ${path}`, "not_found_error");
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+    res.end(this.metrics!.render());
   }
 
   private health(res: ServerResponse): void {
     if (this.loadError) sendJson(res, 500, { status: "error", error: asApiError(this.loadError).message });
+    else if (this.draining) sendJson(res, 503, { status: "shutting_down" });
     else if (!this.engine) sendJson(res, 503, { status: "loading" });
     else sendJson(res, 200, { status: "ok", slots_processing: this.engine.scheduler.activeRequests, requests_deferred: this.engine.scheduler.waitingRequests });
   }
@@ -103,14 +141,6 @@ export class VerispecServer {
     if (this.engine) return this.engine;
     if (this.loadError) throw new ApiError(500, `the models failed to load: ${asApiError(this.loadError).message}`, "server_error");
     throw new ApiError(503, "the models are still loading", "server_error");
-  }
-
-  private authorize(req: IncomingMessage): void {
-    if (this.o.apiKey === undefined) return;
-    const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "");
-    const key = Buffer.from(this.o.apiKey);
-    if (given.length !== key.length || !timingSafeEqual(given, key))
-      throw new ApiError(401, "a valid API key is needed (Authorization: Bearer <key>)", "authentication_error", null, "invalid_api_key");
   }
 
   private models(engine: ServingEngine): object {
@@ -123,7 +153,7 @@ export class VerispecServer {
       draft: o.draft?.name ?? null,
       chat_template: o.chatTemplate.kind,
     };
-    return { object: "list", data: [{ id: o.modelId, object: "model", created: 0, owned_by: "verispec", meta }] };
+    return { object: "list", data: [{ id: o.modelId, object: "model", created: o.created ?? this.started, owned_by: "verispec", meta }] };
   }
 
   private async readJson(req: IncomingMessage): Promise<unknown> {

@@ -1,13 +1,15 @@
 /**
  * OpenAI request bodies (completions and chat completions) checked and turned into one typed job. Every
  * field the server knows is checked for its type and range, and a bad one is a 400 that names it; fields it
- * does not know are ignored, as OpenAI's own server does with most. Speculative settings travel in the
+ * does not know are ignored, as OpenAI's own server does with most; fields of features it lacks (tools, structured
+ * output, logit bias, several choices, ...) are refused unless their value asks for none of it. Speculative settings travel in the
  * `verispec` extension object: { policy, k, draft }.
  */
 import { randomInt } from "node:crypto";
+import { describeRange, inSettingRange, SETTING_RANGES, type SettingRange } from "../generation/settingRanges.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
-import { ApiError, invalidField } from "./apiErrors.js";
+import { ApiError, invalidField, unsupportedField } from "./apiErrors.js";
 
 export interface ChatMessage {
   role: string;
@@ -52,8 +54,11 @@ const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
 const isString = (v: unknown): v is string => typeof v === "string";
 const isObject = (v: unknown): v is Body => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function inRange(key: string, v: number | undefined, low: number, high: number): number | undefined {
-  if (v !== undefined && (v < low || v > high)) throw invalidField(key, `'${key}' must be from ${low} to ${high}, got ${v}`);
+/** A numeric field in its range of the table the command line shares (SETTING_RANGES); `param` names it in errors. */
+function ranged(body: Body, key: string, range: SettingRange, param = key): number | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !inSettingRange(range, v)) throw invalidField(param, `'${param}' must be ${describeRange(range)}, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -67,16 +72,29 @@ function parseStop(body: Body): string[] {
 }
 
 function parseSampling(body: Body): SamplingSettings {
-  const temperature = inRange("temperature", optional(body, "temperature", isNumber, "a number"), 0, 2) ?? 1;
-  const topP = optional(body, "top_p", isNumber, "a number");
-  if (topP !== undefined && !(topP > 0 && topP <= 1)) throw invalidField("top_p", `'top_p' must be in (0, 1], got ${topP}`);
-  const topK = inRange("top_k", optional(body, "top_k", isInteger, "an integer"), 0, 1 << 30);
-  const seed = optional(body, "seed", isInteger, "an integer") ?? randomInt(2 ** 31);
+  const temperature = ranged(body, "temperature", SETTING_RANGES.temperature) ?? 1;
+  const topP = ranged(body, "top_p", SETTING_RANGES.topP);
+  const topK = ranged(body, "top_k", SETTING_RANGES.topK);
+  const seed = ranged(body, "seed", SETTING_RANGES.seed) ?? randomInt(2 ** 31);
   return samplingFrom({ temperature, topP, topK, seed });
 }
 
+/** Fields of features this server does not have, and the values that ask for none of it (accepted). */
+const UNSUPPORTED_FEATURES: Record<string, { feature: string; asksNothing(v: unknown): boolean }> = {
+  tools: { feature: "tool calling", asksNothing: (v) => Array.isArray(v) && v.length === 0 },
+  tool_choice: { feature: "tool calling", asksNothing: (v) => v === "none" },
+  functions: { feature: "tool calling", asksNothing: (v) => Array.isArray(v) && v.length === 0 },
+  function_call: { feature: "tool calling", asksNothing: (v) => v === "none" },
+  response_format: { feature: 'structured output (only {"type": "text"})', asksNothing: (v) => isObject(v) && v.type === "text" },
+  logit_bias: { feature: "logit bias", asksNothing: (v) => isObject(v) && Object.keys(v).length === 0 },
+};
+
 /** Fields that ask for something this server does not do are refused rather than silently ignored. */
 function refuseUnsupported(body: Body): void {
+  for (const [key, { feature, asksNothing }] of Object.entries(UNSUPPORTED_FEATURES)) {
+    const v = body[key];
+    if (v !== undefined && v !== null && !asksNothing(v)) throw unsupportedField(key, `'${key}' is not supported: this server has no ${feature}`);
+  }
   const n = optional(body, "n", isInteger, "an integer");
   if (n !== undefined && n !== 1) throw invalidField("n", `only n = 1 is supported, got ${n}`);
   if (optional(body, "echo", isBoolean, "a boolean")) throw invalidField("echo", "'echo' is not supported");
@@ -92,7 +110,7 @@ function parseExtension(body: Body): Pick<GenerationJob, "policy" | "k" | "draft
   const ext = optional(body, "verispec", isObject, "an object");
   if (!ext) return { policy: undefined, k: undefined, draft: undefined };
   const policy = optional(ext, "policy", isString, "a string");
-  const k = inRange("verispec.k", optional(ext, "k", isInteger, "an integer"), 1, 64);
+  const k = ranged(ext, "k", SETTING_RANGES.k, "verispec.k");
   const draft = optional(ext, "draft", (v): v is DraftChoice => DRAFT_CHOICES.includes(v as DraftChoice), `one of ${DRAFT_CHOICES.join(", ")}`);
   return { policy, k, draft };
 }
@@ -102,8 +120,7 @@ function parseCommon(body: Body, kind: GenerationJob["kind"]): Omit<GenerationJo
   if (model === undefined) throw invalidField("model", "'model' is required");
   refuseUnsupported(body);
   const key = kind === "chat" && body.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens";
-  const maxTokens = optional(body, key, isInteger, "an integer");
-  if (maxTokens !== undefined && maxTokens <= 0) throw invalidField(key, `'${key}' must be at least 1, got ${maxTokens}`);
+  const maxTokens = ranged(body, key, SETTING_RANGES.maxTokens);
   const stream = optional(body, "stream", isBoolean, "a boolean") ?? false;
   const streamOptions = optional(body, "stream_options", isObject, "an object");
   const includeUsage = (streamOptions && optional(streamOptions, "include_usage", isBoolean, "a boolean")) ?? false;

@@ -16,7 +16,7 @@ import { DEFAULT_SAMPLED_RULE, type SampledRule, type SamplingSettings, withRule
 import { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
 import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { DEFAULT_TREE_BUDGET } from "../verifier/treePolicy.js";
-import { ApiError, invalidField } from "./apiErrors.js";
+import { ApiError, busy, invalidField } from "./apiErrors.js";
 import type { ChatTemplate } from "./chatTemplate.js";
 import type { DraftChoice, GenerationJob } from "./requestParsing.js";
 
@@ -28,6 +28,8 @@ export interface EngineOptions {
   defaultDraft?: DraftChoice;
   /** The name clients pass as `model`. */
   modelId: string;
+  /** When the model was made, in Unix seconds (its file's modification time), for /v1/models; the server's start if unknown. */
+  created?: number;
   chatTemplate: ChatTemplate;
   /** Requests generating at once. */
   parallel: number;
@@ -114,7 +116,7 @@ export class ServingEngine {
       return { promptTokens: prompt.length, events };
     } catch (error) {
       drafter?.dispose();
-      if (error instanceof QueueFullError) throw new ApiError(429, `the server is busy: ${error.message}; retry later`, "rate_limit_error");
+      if (error instanceof QueueFullError) throw busy(`the server is busy: ${error.message}; retry later`);
       throw error;
     }
   }

@@ -14,11 +14,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `verispec args...`; `onStderr` sees stderr as it arrives and gets the child to signal it. */
-export function runCli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
+/** Runs `verispec args...`; `onStderr` sees stderr as it arrives and gets the child to signal it; `extraEnv` adds to its environment. */
+export function runCli(
+  args: string[],
+  onStderr?: (text: string, child: ReturnType<typeof spawn>) => void,
+  extraEnv: Record<string, string> = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // Adaptive measurements kept between runs go to a folder of this test process, never the user's cache.
-    const env = { ...process.env, VERISPEC_CACHE_DIR: process.env.VERISPEC_CACHE_DIR ?? TEST_CACHE };
+    const env = { ...process.env, VERISPEC_CACHE_DIR: process.env.VERISPEC_CACHE_DIR ?? TEST_CACHE, ...extraEnv };
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
     let stdout = "";
     let stderr = "";
