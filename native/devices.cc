@@ -55,22 +55,28 @@ napi_value Devices(napi_env env, napi_callback_info) {
 }
 
 // buildInfo() -> { systemInfo, libraryDir, backends: string[], rpc: boolean, gpuOffload: boolean, batchInvariance: boolean,
-// stockPasses: boolean }
+// stockPasses: boolean, cpuInvariance: boolean }
 // batchInvariance: linked against verispec's patched llama.cpp (scripts/llamaPatches.mjs, built by scripts/buildLlama.mjs);
-// stockPasses: its CUDA backend lets prefills and drafters run the stock kernels under batch invariance (invariance.cc).
+// stockPasses: its CUDA backend lets prefills and drafters run the stock kernels under batch invariance (invariance.cc);
+// cpuInvariance: its CPU backend takes the reference kernels under batch invariance (scripts/llamaPatches/cpu.mjs).
 napi_value BuildInfo(napi_env env, napi_callback_info) {
   napi_value out, backends;
   CHECK(napi_create_object(env, &out));
   size_t n = ggml_backend_reg_count();
   CHECK(napi_create_array_with_length(env, n, &backends));
   for (size_t i = 0; i < n; i++) napi_set_element(env, backends, (uint32_t)i, make_string(env, ggml_backend_reg_name(ggml_backend_reg_get(i))));
-  napi_value rpc, gpu, invariance;
+  napi_value rpc, gpu, invariance, cpu_invariance;
   napi_get_boolean(env, ggml_backend_reg_by_name("RPC") != nullptr, &rpc);
   napi_get_boolean(env, llama_supports_gpu_offload(), &gpu);
 #ifdef VERISPEC_LLAMA_PATCHES
   napi_get_boolean(env, true, &invariance);
 #else
   napi_get_boolean(env, false, &invariance);
+#endif
+#ifdef VERISPEC_CPU_INVARIANCE
+  napi_get_boolean(env, true, &cpu_invariance);
+#else
+  napi_get_boolean(env, false, &cpu_invariance);
 #endif
   set_prop(env, out, "systemInfo", make_string(env, llama_print_system_info()));
   set_prop(env, out, "libraryDir", make_string(env, llama_library_dir().c_str()));
@@ -81,6 +87,7 @@ napi_value BuildInfo(napi_env env, napi_callback_info) {
   napi_value stock;
   napi_get_boolean(env, stock_pass_available(), &stock);
   set_prop(env, out, "stockPasses", stock);
+  set_prop(env, out, "cpuInvariance", cpu_invariance);
   return out;
 }
 

@@ -46,8 +46,9 @@ function buildAddon() {
     .map((f) => path.join(root, "native", f));
   const includes = [nodeInclude(), path.join(sourceDir, "include"), path.join(sourceDir, "ggml", "include")].map((d) => `-I${d}`);
   const out = path.join(buildDir, "verispec_llama.node");
-  // VERISPEC_LLAMA_PATCHES: this llama.cpp carries scripts/llamaPatches.mjs (buildInfo().batchInvariance).
-  const flags = ["-std=c++17", "-O2", "-fPIC", "-shared", "-fexceptions", "-DVERISPEC_LLAMA_PATCHES"];
+  // VERISPEC_LLAMA_PATCHES: this llama.cpp carries scripts/llamaPatches.mjs (buildInfo().batchInvariance); VERISPEC_CPU_INVARIANCE:
+  // its CPU backend too (llamaPatches/cpu.mjs, buildInfo().cpuInvariance).
+  const flags = ["-std=c++17", "-O2", "-fPIC", "-shared", "-fexceptions", "-DVERISPEC_LLAMA_PATCHES", "-DVERISPEC_CPU_INVARIANCE"];
   const libs = [`-L${bin}`, "-lllama", "-lggml", "-lggml-base", `-Wl,-rpath,${bin}`];
   run("g++", [...flags, ...includes, ...sources, ...libs, "-o", out]);
 }

@@ -16,6 +16,8 @@
 // Graph fusion is off in these passes (llama.cpp fuses only one-token passes), and a CUDA graph recorded with the
 // other kernels is not replayed.
 //
+// On the CPU (llamaPatches/cpu.mjs), the variable turns on ggml-cpu's reference kernels in every backend.
+//
 // Stock passes: a thread may ask for the stock kernels for its next passes (ggml_backend_cuda_set_stock_pass,
 // found through the CUDA backend's get_proc_address; native/invariance.cc). The binding does so for a prompt's
 // prefill, which every generation of the prompt runs in the same shape, and for a drafter, whose numbers never
@@ -25,11 +27,12 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { attentionPatches } from "./llamaPatches/attention.mjs";
+import { cpuPatches } from "./llamaPatches/cpu.mjs";
 import { matmulPatches } from "./llamaPatches/matmul.mjs";
 import { stockPassPatches } from "./llamaPatches/stockPasses.mjs";
 
 /** [file, find, replace]: find must occur exactly once unless replace is already there; in order within a file. */
-export const patches = [...stockPassPatches, ...matmulPatches, ...attentionPatches];
+export const patches = [...stockPassPatches, ...matmulPatches, ...attentionPatches, ...cpuPatches];
 
 /** The file's text with every patch for it applied; null where a patch neither fits nor is there already. */
 function patched(text, file) {

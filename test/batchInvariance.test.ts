@@ -103,7 +103,7 @@ describe("verispec's llama.cpp patches", () => {
   });
 });
 
-const build = (batchInvariance: boolean, stockPasses = batchInvariance): NativeBuildInfo => ({
+const build = (batchInvariance: boolean, stockPasses = batchInvariance, cpuInvariance = batchInvariance): NativeBuildInfo => ({
   systemInfo: "",
   libraryDir: "",
   backends: ["CPU"],
@@ -111,6 +111,7 @@ const build = (batchInvariance: boolean, stockPasses = batchInvariance): NativeB
   gpuOffload: false,
   batchInvariance,
   stockPasses,
+  cpuInvariance,
 });
 
 describe("turning batch invariance on", () => {
@@ -119,8 +120,8 @@ describe("turning batch invariance on", () => {
     assert.equal(process.env.GGML_BATCH_INVARIANT, undefined);
   });
 
-  test("a model off the GPU is refused: the patches cover CUDA's kernels", () => {
-    assert.throws(() => enableBatchInvariance(build(true), false), { name: "RangeError", message: /needs the model on a GPU/ });
+  test("a model off the GPU with older patches (no CPU patch) is refused, naming the rebuild", () => {
+    assert.throws(() => enableBatchInvariance(build(true, true, false), false), /on the CPU needs verispec's current llama\.cpp patches/);
     assert.equal(process.env.GGML_BATCH_INVARIANT, undefined);
   });
 

@@ -1,7 +1,9 @@
 /**
  * Batch invariance: a token's logits come out bit for bit the same whether llama.cpp decodes it alone or inside a
  * pass over a block, so greedy speculative text equals one-token decoding on CUDA too, where stock kernels sum in
- * another order for each pass shape and near-ties then flip. It needs verispec's build of llama.cpp, whose patches
+ * another order for each pass shape and near-ties then flip. On the CPU, ggml-cpu's attention does the same in passes
+ * of 64 rows or more and in one-row passes over 512 cells or more (scripts/llamaPatches/cpu.mjs): there the whole
+ * process takes ggml-cpu's reference kernels, prefills and drafters included. It needs verispec's build of llama.cpp, whose patches
  * (scripts/llamaPatches.mjs) act under GGML_BATCH_INVARIANT=1; llama.cpp reads that once per process, at its first
  * pass, so the choice is per process. Prompt prefills and drafters still run the stock kernels (SessionOptions,
  * EvaluateOptions; native.setStockKernels): their numbers need not match passes of other shapes.
@@ -20,10 +22,11 @@ export function enableBatchInvariance(build: NativeBuildInfo, hasGpu: boolean): 
   if (enabled) return;
   if (!build.batchInvariance)
     throw new Error(
-      "batch invariance needs verispec's build of llama.cpp (npm run build:llama -- --backend cuda, then VERISPEC_LLAMA_BUILD=cuda); the loaded libraries lack its patches",
+      "batch invariance needs verispec's build of llama.cpp (npm run build:llama -- --backend cpu or cuda, then VERISPEC_LLAMA_BUILD=cpu or cuda); the loaded libraries lack its patches",
     );
-  if (!hasGpu) throw new RangeError("batch invariance covers llama.cpp's CUDA kernels: it needs the model on a GPU");
-  if (!build.stockPasses)
+  if (!hasGpu && !build.cpuInvariance)
+    throw new Error("batch invariance on the CPU needs verispec's current llama.cpp patches (rebuild: npm run build:llama -- --backend cpu)");
+  if (hasGpu && !build.stockPasses)
     throw new Error(
       "batch invariance needs the CUDA backend of verispec's current llama.cpp patches (rebuild: npm run build:llama -- --backend cuda); the loaded one cannot run prefills on the stock kernels",
     );

@@ -52,6 +52,8 @@ export interface NativeBuildInfo {
   batchInvariance: boolean;
   /** Its CUDA backend lets a context take the stock kernels under batch invariance (setStockKernels). */
   stockPasses: boolean;
+  /** Its CPU backend takes ggml-cpu's reference kernels under batch invariance (scripts/llamaPatches/cpu.mjs). */
+  cpuInvariance: boolean;
 }
 
 export interface NativeLoadOptions {
