@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import path from "node:path";
 import { before, test } from "node:test";
 import type { BenchSummary } from "../src/bench/benchTypes.js";
-import { LlamaCppTools } from "../src/bench/llamaCppTools.js";
+import { LlamaCppTools } from "../src/bench/peers/llamaCppTools.js";
 import { runCli } from "./helpers/cli.js";
 import { fixtureDir, fixturePair } from "./helpers/fixtures.js";
 

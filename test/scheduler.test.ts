@@ -9,7 +9,6 @@ import { test } from "node:test";
 import type { SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
 import type { LanguageModel } from "../src/backends/languageModel.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
-import { RecordingModel } from "../src/backends/recordingModel.js";
 import { SharedModel } from "../src/backends/sharedModel.js";
 import { QueueFullError, SpeculativeScheduler } from "../src/decoding/scheduler.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
@@ -22,6 +21,7 @@ import { fixturePrompts, loadFixturePair } from "./helpers/fixtures.js";
 import { targetOnlyTokens } from "./helpers/generate.js";
 import { reportingNumerics } from "./helpers/passNumerics.js";
 import { POLICIES } from "./helpers/policies.js";
+import { RecordingModel } from "./helpers/recordingModel.js";
 import * as sampled from "./helpers/samplingFixture.js";
 import { drain } from "./helpers/scheduler.js";
 

@@ -1,10 +1,9 @@
 /** A tree pass is one target call, and afterwards the cache holds exactly the accepted path (compared by logits with a fresh evaluation). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { LanguageModel } from "../src/backends/languageModel.js";
+import type { LanguageModel, ModelSession, TokenId } from "../src/backends/languageModel.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
-import { RecordingModel } from "../src/backends/recordingModel.js";
-import { rollBack, verifyBlock } from "../src/decoding/blockVerification.js";
+import { layOutBlock, rollBack, type VerifiedBlock } from "../src/decoding/blockVerification.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import type { DraftBlock } from "../src/drafts/draftBlock.js";
@@ -13,8 +12,15 @@ import { collectGeneration } from "../src/metrics/generationMetrics.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { TreePolicy } from "../src/verifier/treePolicy.js";
 import { useFixturePair } from "./helpers/fixtures.js";
+import { RecordingModel } from "./helpers/recordingModel.js";
 
 const pair = useFixturePair();
+
+/** Lays out and evaluates one block on its own, as a step whose pass no other request shares. */
+async function verifyBlock(session: ModelSession, context: readonly TokenId[], block: DraftBlock): Promise<VerifiedBlock> {
+  const layout = layOutBlock(session, context, block);
+  return { layout, rows: await session.evaluate(layout.batch) };
+}
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   return a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);

@@ -6,7 +6,6 @@
  */
 import { createHash } from "node:crypto";
 import { addCallStats, emptyCallStats, type LanguageModel } from "../backends/languageModel.js";
-import type { NodeLlamaCppPeers, PeerKind } from "../backends/llamaCpp/nodeLlamaCppPeers.js";
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
 import { createDrafter, type DrafterSource } from "../drafters/drafterRegistry.js";
@@ -19,7 +18,8 @@ import { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
 import { createPolicy, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { type BenchRow, type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
 import { parseBenchPolicy } from "./benchVariants.js";
-import type { LlamaCppPeer } from "./llamaCppTools.js";
+import type { LlamaCppPeer } from "./peers/llamaCppTools.js";
+import type { NodeLlamaCppPeers, PeerKind } from "./peers/nodeLlamaCppPeers.js";
 
 export interface BenchPlan {
   target: LanguageModel;

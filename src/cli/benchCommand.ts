@@ -16,8 +16,8 @@ import type { BenchRow, BenchSummary, BenchVariant, ModelDetails } from "../benc
 import { LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP } from "../bench/benchTypes.js";
 import { BENCH_POLICY_NAMES, benchVariants, splitList, WITH_HEAD } from "../bench/benchVariants.js";
 import { type DelayProxyHandle, startDelayProxy } from "../bench/delayProxy.js";
-import { LlamaCppTools } from "../bench/llamaCppTools.js";
-import { LlamaServerPeers } from "../bench/llamaServerPeers.js";
+import { LlamaCppTools } from "../bench/peers/llamaCppTools.js";
+import { LlamaServerPeers } from "../bench/peers/llamaServerPeers.js";
 import { readPromptFile } from "../bench/promptFile.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 import { packageRoot } from "../util/packageRoot.js";
@@ -81,7 +81,7 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
     throw new RangeError(`node-llama-cpp's peers (${PEER_DRAFT}, ${PEER_LOOKUP}) cannot use RPC servers; leave them out with --target-rpc`);
   // node-llama-cpp loads only when its peers run (a GPU machine may carry verispec without it).
   const peers = needsPeers
-    ? await (await import("../backends/llamaCpp/nodeLlamaCppPeers.js")).NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize)
+    ? await (await import("../bench/peers/nodeLlamaCppPeers.js")).NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize)
     : undefined;
   const needsTools = variants.some((v) => v.basePolicy === LLAMACPP_TARGET_ONLY || v.basePolicy === LLAMACPP_SPEC);
   const contextSize = Math.min(target.trainContextSize, DEFAULT_CONTEXT_SIZE);

@@ -41,12 +41,6 @@ export function layOutBlock(session: ModelSession, context: readonly TokenId[], 
   return layout;
 }
 
-/** Lays out and evaluates one block on its own (a pass not shared with other requests). */
-export async function verifyBlock(session: ModelSession, context: readonly TokenId[], block: DraftBlock): Promise<VerifiedBlock> {
-  const layout = layOutBlock(session, context, block);
-  return { layout, rows: await session.evaluate(layout.batch) };
-}
-
 /** The tokens each row of the pass comes after, beyond the context: its path in the tree. */
 function rowPath(block: DraftBlock, layout: BlockLayout, row: number): TokenId[] {
   const chain = [...block.tokens, ...(block.shadow?.tokens ?? [])];

@@ -1,13 +1,13 @@
 /** Call accounting of whole generations, checked with a recording wrapper on any pair of models. */
 import assert from "node:assert/strict";
 import type { LanguageModel } from "../../src/backends/languageModel.js";
-import { RecordingModel, replayEvaluatedSequences } from "../../src/backends/recordingModel.js";
 import { generateSpeculative } from "../../src/decoding/speculativeLoop.js";
 import { ModelDrafter } from "../../src/drafters/modelDrafter.js";
 import { collectGeneration } from "../../src/metrics/generationMetrics.js";
 import { GREEDY, type samplingFrom } from "../../src/sampling/samplingSettings.js";
 import { ChainPolicy } from "../../src/verifier/chainPolicy.js";
 import { fixturePrompts } from "./fixtures.js";
+import { RecordingModel, replayEvaluatedSequences } from "./recordingModel.js";
 
 /** Speculates on 10 fixture prompts: one target pass per block, each holding the whole block; the drafter never re-evaluates a token. */
 export async function checkCalls(targetModel: LanguageModel, draftModel: LanguageModel, sampling = GREEDY as ReturnType<typeof samplingFrom>) {

@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NgramModel } from "../../src/backends/ngram/ngramModel.js";
-import { RecordingModel } from "../../src/backends/recordingModel.js";
 import { generateSpeculative } from "../../src/decoding/speculativeLoop.js";
 import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
 import { collectGeneration } from "../../src/metrics/generationMetrics.js";
 import { samplingFrom } from "../../src/sampling/samplingSettings.js";
 import { ChainPolicy } from "../../src/verifier/chainPolicy.js";
 import { checkCalls } from "../helpers/callCounts.js";
+import { RecordingModel } from "../helpers/recordingModel.js";
 
 test("n-gram: one target call per block, no drafter re-evaluation (greedy and sampled)", async () => {
   const target = NgramModel.create({ seed: 3, eosBias: -6 });

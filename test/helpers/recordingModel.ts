@@ -3,8 +3,8 @@
  * edits) is recorded: for counting target and drafter calls in tests, and for
  * replaying what each session's cache held.
  */
-import { type CacheEdit, SequenceMirror } from "./cacheEdits.js";
-import type { BatchToken, EvaluateOptions, LanguageModel, ModelSession, SessionOptions, TokenId } from "./languageModel.js";
+import { type CacheEdit, SequenceMirror } from "../../src/backends/cacheEdits.js";
+import type { BatchToken, EvaluateOptions, LanguageModel, ModelSession, SessionOptions, TokenId } from "../../src/backends/languageModel.js";
 
 /** An evaluate records its batch, and `prefill` when it was asked as a prompt's prefill. */
 export type RecordedCall = { session: number } & ({ kind: "evaluate"; batch: BatchToken[]; prefill?: true } | CacheEdit);

@@ -22,8 +22,8 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { stockEnvironment } from "../backends/llamaCpp/batchInvariance.js";
-import type { SpecConfig } from "./benchTypes.js";
+import { stockEnvironment } from "../../backends/llamaCpp/batchInvariance.js";
+import type { SpecConfig } from "../benchTypes.js";
 
 const execFileAsync = promisify(execFile);
 /** Peers run llama.cpp's stock kernels even where this process computes batch-invariantly. */

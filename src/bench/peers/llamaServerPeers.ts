@@ -11,8 +11,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
-import { stockEnvironment } from "../backends/llamaCpp/batchInvariance.js";
-import type { SpecConfig } from "./benchTypes.js";
+import { stockEnvironment } from "../../backends/llamaCpp/batchInvariance.js";
+import type { SpecConfig } from "../benchTypes.js";
 import { type LlamaCppPeer, type LlamaCppToolsOptions, lengthOptions, type ToolGeneration, type ToolRun } from "./llamaCppTools.js";
 
 /** Longest wait for a server to load its model and answer /health. */
