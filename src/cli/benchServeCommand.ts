@@ -45,8 +45,8 @@ async function startServer(f: BenchServeFlags, parallel: number) {
   const engine = loadEngine({ ...f, parallel, queue: parallel, modelName: "bench" });
   const server = new VerispecServer(engine, { host: "127.0.0.1", port: 0 });
   const { url } = await server.listen();
-  const { scheduler, o } = await engine;
-  const reading = (): Reading => ({ steps: { ...scheduler.stats }, target: o.target.callStats?.(), draft: o.draft?.callStats?.() });
+  const e = await engine;
+  const reading = (): Reading => ({ steps: { ...e.scheduler.stats }, ...e.modelCallStats() });
   return { url, model: "bench", reading, close: () => server.close() };
 }
 

@@ -77,12 +77,8 @@ export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
     freeSources: freeSourcesFrom(f),
     corpusTokens: f.suffixCorpus,
     samplingRule: f.samplingRule,
+    release: () => pair.dispose(),
   });
-  const close = engine.close.bind(engine);
-  engine.close = async () => {
-    await close();
-    pair.dispose();
-  };
   return engine;
 }
 
@@ -115,7 +111,7 @@ async function runServe(f: ServeFlags): Promise<void> {
   process.stderr.write(`verispec: listening on ${address.url} (loading models; /health says 200 when ready)\n`);
   const stop = nextStopSignal();
   const e = await Promise.race([engine, stop.then(() => undefined)]);
-  if (e) process.stderr.write(`verispec: ready: model '${e.o.modelId}', ${f.parallel} slots of ${e.o.contextSize} tokens, policy ${f.policy} k=${f.k}\n`);
+  if (e) process.stderr.write(`verispec: ready: model '${e.served.id}', ${f.parallel} slots of ${e.served.contextSize} tokens, policy ${f.policy} k=${f.k}\n`);
   const signal = await stop;
   process.stderr.write(`verispec: ${signal}: shutting down; ${server.requestsInFlight} requests in flight get ${f.shutdownGrace} s to finish\n`);
   await server.shutdown(f.shutdownGrace * 1000);

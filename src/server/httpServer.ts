@@ -144,16 +144,9 @@ export class VerispecServer {
   }
 
   private models(engine: ServingEngine): object {
-    const o = engine.o;
-    const meta = {
-      n_ctx_slot: o.contextSize,
-      parallel: o.parallel,
-      policy: o.policy,
-      k: o.policyOptions.k,
-      draft: o.draft?.name ?? null,
-      chat_template: o.chatTemplate.kind,
-    };
-    return { object: "list", data: [{ id: o.modelId, object: "model", created: o.created ?? this.started, owned_by: "verispec", meta }] };
+    const m = engine.served;
+    const meta = { n_ctx_slot: m.contextSize, parallel: m.parallel, policy: m.policy, k: m.k, draft: m.draft ?? null, chat_template: m.chatTemplate };
+    return { object: "list", data: [{ id: m.id, object: "model", created: m.created ?? this.started, owned_by: "verispec", meta }] };
   }
 
   private async readJson(req: IncomingMessage): Promise<unknown> {

@@ -4,7 +4,7 @@
  * the per-request choices (policy, k, drafter) resolved through the registries. It turns a parsed job into
  * a running generation; HTTP is the caller's business.
  */
-import type { LanguageModel, TokenId } from "../backends/languageModel.js";
+import type { LanguageModel, ModelCallStats, TokenId } from "../backends/languageModel.js";
 import { SharedModel } from "../backends/sharedModel.js";
 import { QueueFullError, SpeculativeScheduler } from "../decoding/scheduler.js";
 import type { Drafter } from "../drafters/drafter.js";
@@ -46,9 +46,24 @@ export interface EngineOptions {
   corpusTokens?: number;
   /** Policy and k of requests that do not choose (and the policies' other settings). */
   policy: string;
+  /** Frees what the engine was given to own (the loaded models), when it closes. */
+  release?: () => void;
   /** How sampled requests draw tokens and judge drafted ones (coupled by default). */
   samplingRule?: SampledRule;
   policyOptions: PolicyOptions;
+}
+
+/** The served model as clients and logs see it. */
+export interface ServedModel {
+  id: string;
+  /** Unix time the model was made (its file's modification time), if known. */
+  created: number | undefined;
+  contextSize: number;
+  parallel: number;
+  policy: string;
+  k: number;
+  draft: string | undefined;
+  chatTemplate: string;
 }
 
 /** A generation the server started. */
@@ -63,7 +78,7 @@ export class ServingEngine {
   /** Earlier requests' texts for suffix drafting (EngineOptions.corpusTokens). */
   readonly corpus: SuffixCorpus | undefined;
 
-  constructor(readonly o: EngineOptions) {
+  constructor(private readonly o: EngineOptions) {
     const budget = o.policyOptions.tree?.budget ?? DEFAULT_TREE_BUDGET;
     this.scheduler = new SpeculativeScheduler(o.target, {
       slots: o.parallel,
@@ -121,9 +136,30 @@ export class ServingEngine {
     }
   }
 
+  /** What the server says of the model it serves (/v1/models, the ready line). */
+  get served(): ServedModel {
+    const o = this.o;
+    return {
+      id: o.modelId,
+      created: o.created,
+      contextSize: o.contextSize,
+      parallel: o.parallel,
+      policy: o.policy,
+      k: o.policyOptions.k,
+      draft: o.draft?.name,
+      chatTemplate: o.chatTemplate.kind,
+    };
+  }
+
+  /** The native time split of the target's and the draft model's calls so far (where the backend keeps one). */
+  modelCallStats(): { target: ModelCallStats | undefined; draft: ModelCallStats | undefined } {
+    return { target: this.o.target.callStats?.(), draft: this.o.draft?.callStats?.() };
+  }
+
   async close(): Promise<void> {
     await this.scheduler.close();
     this.drafts?.dispose();
+    this.o.release?.();
   }
 
   /** What adaptive requests have measured on this server's pair and device, shared by the requests after them. */
