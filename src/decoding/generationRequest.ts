@@ -78,14 +78,14 @@ export class ActiveRequest {
   runDistributions: Float64Array | undefined;
 
   constructor(
-    readonly spec: GenerationRequest,
+    readonly submitted: GenerationRequest,
     readonly vocabulary: Vocabulary,
   ) {
-    this.policy = spec.policy ?? new ChainPolicy();
-    this.drafter = spec.drafter;
-    this.judge = judgeSettings(spec);
-    this.tracker = new OutputTracker(vocabulary, spec.maxTokens ?? DEFAULT_MAX_TOKENS, spec.stop);
-    this.context = promptTokens(vocabulary, spec.prompt);
+    this.policy = submitted.policy ?? new ChainPolicy();
+    this.drafter = submitted.drafter;
+    this.judge = judgeSettings(submitted);
+    this.tracker = new OutputTracker(vocabulary, submitted.maxTokens ?? DEFAULT_MAX_TOKENS, submitted.stop);
+    this.context = promptTokens(vocabulary, submitted.prompt);
   }
 
   /** The slot; only admitted requests are planned and settled. */
@@ -96,7 +96,7 @@ export class ActiveRequest {
 
   /** Whether the request should end at the next chance (aborted by its caller, or its reader went away). */
   get cancelled(): boolean {
-    return this.events.abandoned || (this.spec.signal?.aborted ?? false);
+    return this.events.abandoned || (this.submitted.signal?.aborted ?? false);
   }
 
   /** The event of a request that ends before any step (aborted while it waited for a slot). */
@@ -107,12 +107,12 @@ export class ActiveRequest {
 
   /** Most chain tokens this step may draft: the token budget and the context end leave room for the bonus token. */
   draftLimit(): number {
-    const budget = (this.spec.maxTokens ?? DEFAULT_MAX_TOKENS) - this.tracker.tokens.length - 1;
+    const budget = (this.submitted.maxTokens ?? DEFAULT_MAX_TOKENS) - this.tracker.tokens.length - 1;
     return Math.max(0, Math.min(budget, this.slot.contextSize - this.context.length - 1));
   }
 
   /** Whether generation would end with these drafted tokens (EOS or a completed stop string). */
   endsWith(drafted: readonly TokenId[]): boolean {
-    return endsGeneration(this.vocabulary, this.spec.stop ?? [], this.context, drafted);
+    return endsGeneration(this.vocabulary, this.submitted.stop ?? [], this.context, drafted);
   }
 }

@@ -120,13 +120,13 @@ export class SpeculativeScheduler {
    */
   private queue(r: ActiveRequest): void {
     this.waiting.push(r);
-    const signal = r.spec.signal;
+    const signal = r.submitted.signal;
     if (!signal || signal.aborted) return;
     const leave = () => {
       const i = this.waiting.indexOf(r);
       if (i < 0) return;
       this.waiting.splice(i, 1);
-      if (r.spec.releaseDrafter) r.drafter?.dispose();
+      if (r.submitted.releaseDrafter) r.drafter?.dispose();
       r.events.push(r.endedEvent("aborted"));
       r.events.close();
     };
@@ -180,7 +180,7 @@ export class SpeculativeScheduler {
       return this.end(r);
     }
     try {
-      r.session = await this.target.createSession({ maxSequences: r.policy.maxSequences, contextSize: r.spec.contextSize });
+      r.session = await this.target.createSession({ maxSequences: r.policy.maxSequences, contextSize: r.submitted.contextSize });
       checkPromptFits(r.context, r.session, 1);
       const inStep = this.options.promptInStep ?? this.defaultPromptInStep(r.session);
       const alone = r.context.slice(0, Math.max(0, r.context.length - 1 - inStep));
@@ -304,7 +304,7 @@ export class SpeculativeScheduler {
     this.active.delete(r);
     this.holding--;
     r.session?.dispose();
-    if (r.spec.releaseDrafter) r.drafter?.dispose();
+    if (r.submitted.releaseDrafter) r.drafter?.dispose();
     if (error === undefined) r.events.close();
     else r.events.fail(error);
   }

@@ -43,7 +43,7 @@ const NO_DRAFT: Readonly<DraftBlock> = { tokens: [], q: [], drawn: [] };
 export async function planStep(r: ActiveRequest): Promise<PlannedStep> {
   const start = performance.now();
   const callsBefore = r.drafter?.calls ?? 0;
-  const context = { tokens: r.context, constraints: r.judge.constraints, shadow: r.spec.shadow ?? false, sharedPass: r.sharedPass };
+  const context = { tokens: r.context, constraints: r.judge.constraints, shadow: r.submitted.shadow ?? false, sharedPass: r.sharedPass };
   const block = r.drafter ? await r.policy.draft(r.drafter, r.draftLimit(), { ...context, endsGeneration: (d) => r.endsWith(d) }) : { ...NO_DRAFT, tokens: [] };
   const layout = layOutBlock(r.slot, r.context, block);
   // The batch opens at the first context token the slot does not hold; those before the root only write context.
@@ -75,7 +75,7 @@ export function settleRun(r: ActiveRequest, plan: PlannedStep, tokens: readonly 
   const events: StepEvent[] = [];
   const end = r.context.length - tokens.length;
   for (const [i, token] of tokens.entries()) {
-    const outside = outsideFinish(r.spec.signal, end + i + 1, r.slot.contextSize) ?? (r.cancelled ? "aborted" : undefined);
+    const outside = outsideFinish(r.submitted.signal, end + i + 1, r.slot.contextSize) ?? (r.cancelled ? "aborted" : undefined);
     const out = r.tracker.pushStep([token], i === tokens.length - 1 ? outside : undefined);
     const first = i === 0;
     events.push({
@@ -108,7 +108,7 @@ export function settleStep(r: ActiveRequest, plan: PlannedStep, rows: LogitRows,
   const verified: VerifiedBlock = { layout, rows };
   const verdict = judgeBlock(verified, block, r.context, r.judge);
   const price = shadowPrice(verified, block, r.context, verdict, r.judge);
-  r.spec.inspect?.({ context: r.context, block, logitsAt: (d) => chainLogits(verified, block, r.context, r.judge, d), accepted: verdict.accepted });
+  r.submitted.inspect?.({ context: r.context, block, logitsAt: (d) => chainLogits(verified, block, r.context, r.judge, d), accepted: verdict.accepted });
   rollBack(r.slot, verified, r.context.length, verdict);
   const { keptDrafts, appended } = emittedTokens(block, verdict.accepted, verdict.bonus, verdict.sibling);
   r.drafter?.commit(keptDrafts, appended);
@@ -127,7 +127,7 @@ export function settleStep(r: ActiveRequest, plan: PlannedStep, rows: LogitRows,
   };
   r.policy.observe(outcome);
   r.sharedPass = { tokens: pass.tokens - pass.prefill - (layout.batch.length - plan.prefill), requests: pass.requests - 1 };
-  const out = r.tracker.pushStep(emitted, outsideFinish(r.spec.signal, r.context.length, r.slot.contextSize) ?? (r.cancelled ? "aborted" : undefined));
+  const out = r.tracker.pushStep(emitted, outsideFinish(r.submitted.signal, r.context.length, r.slot.contextSize) ?? (r.cancelled ? "aborted" : undefined));
   const targetCalls = r.targetCalls;
   r.targetCalls = 1;
   return {
