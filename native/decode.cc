@@ -286,11 +286,19 @@ std::string stage_sampler(napi_env env, const std::vector<napi_value> &a, Decode
 
 }  // namespace
 
-// Validates and stages a decode's arguments (see DecodeAsync) into a new DecodeWork; throws and returns null when
-// they are wrong.
-DecodeWork *stage_decode(napi_env env, const std::vector<napi_value> &a) {
-  if (a.size() < 8) {
-    throw_error(env, "decode needs 8 arguments (10 for a greedy run, 12 for a sampled one)");
+namespace {
+
+// What a decode call does, one native function each: a pass (row summaries of its output rows), a greedy run
+// (each row continued with its argmax, `steps` tokens), or a sampled run (one row continued with draws).
+enum class DecodeKind { pass, greedy_run, sampled_run };
+
+size_t argument_count(DecodeKind kind) { return kind == DecodeKind::pass ? 8 : kind == DecodeKind::greedy_run ? 10 : 12; }
+
+// Validates and stages a decode's arguments (see the functions below) into a new DecodeWork; throws and returns
+// null when they are wrong.
+DecodeWork *stage_decode(napi_env env, const std::vector<napi_value> &a, DecodeKind kind) {
+  if (a.size() != argument_count(kind)) {
+    throw_error(env, "this decode takes " + std::to_string(argument_count(kind)) + " arguments, got " + std::to_string(a.size()));
     return nullptr;
   }
   auto *w = new DecodeWork();
@@ -301,12 +309,12 @@ DecodeWork *stage_decode(napi_env env, const std::vector<napi_value> &a) {
   }
   w->stock = w->c->stock_kernels;
   std::string err = stage_batch(env, a, *w);
-  if (err.empty() && a.size() >= 10) {
+  if (err.empty() && kind != DecodeKind::pass) {
     size_t n_summaries = 0;
     double *unused;
     get_typed(env, a[7], napi_float64_array, &unused, &n_summaries);
     err = stage_greedy(env, a, *w, n_summaries);
-    if (err.empty() && a.size() > 10) err = a.size() == 12 ? stage_sampler(env, a, *w) : "a sampled run needs 12 arguments";
+    if (err.empty() && kind == DecodeKind::sampled_run) err = stage_sampler(env, a, *w);
     if (err.empty() && w->distributions && w->output_index.size() != 1) err = "a sampled run continues one row";
     // A greedy run reads each token from its row's summary.
     if (err.empty() && !w->distributions && w->top < 1) err = "a greedy run needs a summary per step (top >= 1)";
@@ -319,14 +327,10 @@ DecodeWork *stage_decode(napi_env env, const std::vector<napi_value> &a) {
   return w;
 }
 
-// decode(ctx, tokens, positions, seqOffsets, seqIds, outputs, top, summaries[, steps, drafted[, sampler,
-// distributions]]) -> Promise<rows>, on a worker thread; summaries (when top > 0) gets one row summary per output
-// row. With steps and drafted, a run: the token after each output row r goes into drafted[r] and is decoded, and
-// so on, for `steps` tokens a row (drafted[s * rows + r]); summaries then holds the summary before each drafted token. The token is the row's argmax
-// (a greedy run), or with sampler and distributions a draw from its sampling distribution (see stage_sampler).
-napi_value DecodeAsync(napi_env env, napi_callback_info info) {
-  auto a = get_args(env, info, 12);
-  DecodeWork *w = stage_decode(env, a);
+// The decode on a worker thread: resolves with the rows (or the run's steps).
+napi_value decode_async(napi_env env, napi_callback_info info, DecodeKind kind) {
+  auto a = get_args(env, info, argument_count(kind));
+  DecodeWork *w = stage_decode(env, a, kind);
   if (!w) return nullptr;
   napi_value promise, name;
   CHECK(napi_create_promise(env, &w->deferred, &promise));
@@ -344,12 +348,11 @@ napi_value DecodeAsync(napi_env env, napi_callback_info info) {
   return promise;
 }
 
-// decodeSync(...) -> rows: the same decode on the calling (JavaScript) thread. On a CPU it saves the hand-offs to a
-// worker thread and back (and the worker's wake-ups), 15-20% of a decode of the embedded target on 2 cores, while
-// the event loop waits for the pass.
-napi_value DecodeSync(napi_env env, napi_callback_info info) {
-  auto a = get_args(env, info, 12);
-  DecodeWork *w = stage_decode(env, a);
+// The same decode on the calling (JavaScript) thread. On a CPU it saves the hand-offs to a worker thread and back
+// (and the worker's wake-ups), 15-20% of a decode of the embedded target on 2 cores, while the event loop waits.
+napi_value decode_sync(napi_env env, napi_callback_info info, DecodeKind kind) {
+  auto a = get_args(env, info, argument_count(kind));
+  DecodeWork *w = stage_decode(env, a, kind);
   if (!w) return nullptr;
   w->queued = Clock::now();
   run_decode(*w);
@@ -361,6 +364,22 @@ napi_value DecodeSync(napi_env env, napi_callback_info info) {
   delete w;
   return out;
 }
+
+}  // namespace
+
+// decodePass(ctx, tokens, positions, seqOffsets, seqIds, outputs, top, summaries) -> Promise<rows>: one pass;
+// summaries (when top > 0) gets one row summary per output row.
+napi_value DecodePass(napi_env env, napi_callback_info info) { return decode_async(env, info, DecodeKind::pass); }
+napi_value DecodePassSync(napi_env env, napi_callback_info info) { return decode_sync(env, info, DecodeKind::pass); }
+// decodeGreedyRun(..., top, summaries, steps, drafted) -> Promise<steps>: after the pass, the token after each
+// output row r (its argmax) goes into drafted[r] and is decoded, and so on, for `steps` tokens a row
+// (drafted[s * rows + r]); summaries holds the summary before each drafted token.
+napi_value DecodeGreedyRun(napi_env env, napi_callback_info info) { return decode_async(env, info, DecodeKind::greedy_run); }
+napi_value DecodeGreedyRunSync(napi_env env, napi_callback_info info) { return decode_sync(env, info, DecodeKind::greedy_run); }
+// decodeSampledRun(..., 0, summaries, steps, drafted, sampler, distributions) -> Promise<steps>: the same for one
+// row, each token drawn from its sampling distribution (see stage_sampler), which goes into distributions.
+napi_value DecodeSampledRun(napi_env env, napi_callback_info info) { return decode_async(env, info, DecodeKind::sampled_run); }
+napi_value DecodeSampledRunSync(napi_env env, napi_callback_info info) { return decode_sync(env, info, DecodeKind::sampled_run); }
 
 // contextStats(ctx) -> { calls, tokens, rows, queueMs, decodeMs, rowsMs, returnMs }, summed since the context was made.
 napi_value ContextStats(napi_env env, napi_callback_info info) {

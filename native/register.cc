@@ -19,7 +19,7 @@ napi_value Register(napi_env env, napi_value exports) {
       {"init", Init},           {"loadModel", LoadModel},       {"freeModel", FreeModel},
       {"modelInfo", ModelInfo}, {"vocabulary", Vocabulary},     {"tokenize", Tokenize},
       {"createContext", CreateContext}, {"freeContext", FreeContext}, {"contextInfo", ContextInfo},
-      {"decode", DecodeAsync},  {"decodeSync", DecodeSync},  {"contextStats", ContextStats}, {"copyRow", CopyRow}, {"samplingRow", SamplingRow},  {"sampleRow", SampleRow},  {"coupledRow", CoupledRow},  {"seqRemove", SeqRemove},
+      {"decodePass", DecodePass},  {"decodePassSync", DecodePassSync},  {"decodeGreedyRun", DecodeGreedyRun},  {"decodeGreedyRunSync", DecodeGreedyRunSync},  {"decodeSampledRun", DecodeSampledRun},  {"decodeSampledRunSync", DecodeSampledRunSync},  {"contextStats", ContextStats}, {"copyRow", CopyRow}, {"samplingRow", SamplingRow},  {"sampleRow", SampleRow},  {"coupledRow", CoupledRow},  {"seqRemove", SeqRemove},
       {"seqCopy", SeqCopy},     {"seqKeep", SeqKeep},           {"seqPositionMax", SeqPositionMax},
       {"memoryClear", MemoryClear}, {"devices", Devices},       {"buildInfo", BuildInfo},
       {"addRpcServer", AddRpcServer}, {"loadBackend", LoadBackend},

@@ -211,9 +211,17 @@ export class LlamaCppSession implements ModelSession {
       top,
       b.summaries,
     ] as const;
-    const decode = this.decodeOnCaller ? this.native.decodeSync : this.native.decode;
-    if (sampled) await decode(...args, steps, drafted, sampled.settings, sampled.distributions);
-    else await (drafted ? decode(...args, steps, drafted) : decode(...args));
+    const native = this.native;
+    const sync = this.decodeOnCaller;
+    if (sampled && drafted) {
+      const run = [...args, steps, drafted, sampled.settings, sampled.distributions] as const;
+      if (sync) native.decodeSampledRunSync(...run);
+      else await native.decodeSampledRun(...run);
+    } else if (drafted) {
+      if (sync) native.decodeGreedyRunSync(...args, steps, drafted);
+      else await native.decodeGreedyRun(...args, steps, drafted);
+    } else if (sync) native.decodePassSync(...args);
+    else await native.decodePass(...args);
     return count;
   }
 

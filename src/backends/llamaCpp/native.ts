@@ -65,6 +65,18 @@ export interface NativeLoadOptions {
   vocabOnly?: boolean;
 }
 
+/** A pass's arguments: the context, the batch as typed arrays, and room for the output rows' summaries. */
+type PassArguments = [
+  context: NativeContext,
+  tokens: Int32Array,
+  positions: Int32Array,
+  seqOffsets: Int32Array,
+  seqIds: Int32Array,
+  outputs: Uint8Array,
+  summaryTop: number,
+  summaries: Float64Array,
+];
+
 /** The functions of native/*.cc. */
 export interface NativeBinding {
   init(verbose: boolean): number;
@@ -76,24 +88,20 @@ export interface NativeBinding {
   createContext(model: NativeModel, contextSize: number, batchSize: number, maxSequences: number, threads: number, f32Cache: boolean): NativeContext;
   freeContext(context: NativeContext): void;
   contextInfo(context: NativeContext): { contextSize: number; batchSize: number; maxSequences: number };
-  decode(
-    context: NativeContext,
-    tokens: Int32Array,
-    positions: Int32Array,
-    seqOffsets: Int32Array,
-    seqIds: Int32Array,
-    outputs: Uint8Array,
-    summaryTop: number,
-    summaries: Float64Array,
-    steps?: number,
-    drafted?: Int32Array,
-    /** A sampled run: [temperature, topK, topP, 0, one uniform per step] or [temperature, topK, topP, 1, seed, first position]. */
-    sampler?: Float64Array,
-    /** A sampled run: steps x vocabulary, the distribution each token was drawn from. */
-    distributions?: Float64Array,
-  ): Promise<number>;
-  /** The same decode on the calling thread: returns the rows (or the run's steps), or throws. */
-  decodeSync(...args: Parameters<NativeBinding["decode"]>): number;
+  /** One pass; `summaries` (when summaryTop > 0) gets a row summary per output row. Resolves with the rows. */
+  decodePass(...args: PassArguments): Promise<number>;
+  /** A pass, then each output row continued with its argmax for `steps` tokens (into `drafted`). Resolves with the steps. */
+  decodeGreedyRun(...args: [...PassArguments, steps: number, drafted: Int32Array]): Promise<number>;
+  /**
+   * A pass, then its one output row continued with draws for `steps` tokens; sampler: [temperature, topK, topP, 0, one
+   * uniform per step] or [temperature, topK, topP, 1, seed, first position]; distributions: steps x vocabulary, what
+   * each token was drawn from. Resolves with the steps.
+   */
+  decodeSampledRun(...args: [...PassArguments, steps: number, drafted: Int32Array, sampler: Float64Array, distributions: Float64Array]): Promise<number>;
+  /** The same three on the calling thread: they return what the promises resolve with, or throw. */
+  decodePassSync(...args: Parameters<NativeBinding["decodePass"]>): number;
+  decodeGreedyRunSync(...args: Parameters<NativeBinding["decodeGreedyRun"]>): number;
+  decodeSampledRunSync(...args: Parameters<NativeBinding["decodeSampledRun"]>): number;
   /** The sampling distribution (temperature, top-k, top-p) at output row `row` of the last decode, into out. */
   samplingRow(context: NativeContext, row: number, temperature: number, topK: number, topP: number, out: Float64Array): void;
   /** The token uniform u picks from that distribution by inverse CDF in id order (sampling/distribution.ts's sampleFrom). */
