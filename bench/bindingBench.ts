@@ -10,10 +10,10 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
-import type { ModelSession } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { GgmlType } from "../src/gguf/ggufTypes.js";
 import { writeRandomLlamaPair } from "../src/gguf/randomLlama.js";
+import type { ModelSession } from "../src/model/languageModel.js";
 import { argmax } from "../src/sampling/distribution.js";
 
 const { values: a } = parseArgs({ options: { repeats: { type: "string", default: "40" }, threads: { type: "string", default: "1" } } });

@@ -19,9 +19,9 @@ import type { StepEvent } from "../src/generation/generationTypes.js";
 import { GgmlType } from "../src/gguf/ggufTypes.js";
 import { writeRandomLlamaPair } from "../src/gguf/randomLlama.js";
 import { collectGeneration, generationMetrics } from "../src/metrics/generationMetrics.js";
+import { ChainPolicy } from "../src/policies/chainPolicy.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
-import { ChainPolicy } from "../src/verifier/chainPolicy.js";
 
 const { values: a } = parseArgs({
   options: {

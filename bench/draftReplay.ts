@@ -10,7 +10,6 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { TokenId } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { readPromptFile } from "../src/bench/promptFile.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
@@ -18,6 +17,7 @@ import type { Drafter } from "../src/drafters/drafter.js";
 import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
 import { SuffixDrafter, suffixConfidence } from "../src/drafters/suffixDrafter.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
+import type { TokenId } from "../src/model/languageModel.js";
 import { Constraints } from "../src/sampling/constraints.js";
 import { samplingFrom } from "../src/sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";

@@ -9,8 +9,8 @@
  *        [--passes 100] [--device gpu] [--threads 8] [--summary none|argmax|top]
  */
 import { parseArgs } from "node:util";
-import type { BatchToken, ModelSession, RowSummaryKind } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
+import type { BatchToken, ModelSession, RowSummaryKind } from "../src/model/languageModel.js";
 import { meanAndMedian } from "./passTimes.js";
 
 const { values: a } = parseArgs({

@@ -10,8 +10,8 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createDrafter, loadModelPair } from "../src/cli/modelPair.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
+import { createPolicy } from "../src/policies/policyRegistry.js";
 import { samplingFrom } from "../src/sampling/samplingSettings.js";
-import { createPolicy } from "../src/verifier/policyRegistry.js";
 
 const { values: a } = parseArgs({
   options: { rounds: { type: "string", default: "5" }, prompts: { type: "string", default: "4" }, threads: { type: "string", default: "2" } },

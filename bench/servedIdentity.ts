@@ -11,13 +11,13 @@
  *        [--batch-invariant] [--threads 8] [--context 1024]
  */
 import { parseArgs } from "node:util";
-import type { TokenId } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { readPromptFile } from "../src/bench/promptFile.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { DEFAULT_FREE_SOURCES } from "../src/drafters/drafterRegistry.js";
 import { promptTokens } from "../src/generation/prompt.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
+import type { TokenId } from "../src/model/languageModel.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { chatTemplateFor } from "../src/server/chatTemplate.js";
 import type { GenerationJob } from "../src/server/requestParsing.js";

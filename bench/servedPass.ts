@@ -10,9 +10,9 @@
  *        [--passes 40] [--device gpu] [--threads 8] [--context 1024]
  */
 import { parseArgs } from "node:util";
-import type { BatchToken, ModelSession } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
-import { SharedModel, type SlotPass } from "../src/backends/sharedModel.js";
+import type { BatchToken, ModelSession } from "../src/model/languageModel.js";
+import { SharedModel, type SlotPass } from "../src/slots/sharedModel.js";
 import { meanAndMedian } from "./passTimes.js";
 
 const { values: a } = parseArgs({

@@ -1,18 +1,5 @@
 /** verispec's public API. */
 
-export { acceptGreedy } from "./acceptance/greedyAcceptance.js";
-export { acceptSampled, residual } from "./acceptance/speculativeSampling.js";
-export type {
-  BatchToken,
-  LanguageModel,
-  LogitRows,
-  ModelCallStats,
-  ModelSession,
-  RowSummary,
-  SessionOptions,
-  TokenId,
-  Vocabulary,
-} from "./backends/languageModel.js";
 export { type LlamaCppLoadOptions, LlamaCppModel, ModelFileError } from "./backends/llamaCpp/llamaCppModel.js";
 export { openLlamaCppModel } from "./backends/llamaCpp/openModel.js";
 export { parseRpcEndpoints, RpcServerError } from "./backends/llamaCpp/rpc/rpcEndpoints.js";
@@ -20,8 +7,6 @@ export { type RpcServerHandle, type RpcServerOptions, startRpcServer } from "./b
 export { ProcessModel, type ProcessModelOptions } from "./backends/llamaCpp/worker/processModel.js";
 export { CharacterVocabulary } from "./backends/ngram/characterVocabulary.js";
 export { NgramModel } from "./backends/ngram/ngramModel.js";
-export { SharedModel, type SharedModelOptions } from "./backends/sharedModel.js";
-export { checkCompatibleVocabularies, VocabularyMismatchError } from "./backends/vocabularyCompatibility.js";
 export type { GenerationRequest } from "./decoding/generationRequest.js";
 export { QueueFullError, type SchedulerOptions, SpeculativeScheduler } from "./decoding/scheduler.js";
 export { generateSpeculative, type SpeculativeOptions } from "./decoding/speculativeLoop.js";
@@ -40,14 +25,29 @@ export { readGgufHeader } from "./gguf/ggufReader.js";
 export { writeGguf } from "./gguf/ggufWriter.js";
 export { writeRandomLlamaPair } from "./gguf/randomLlama.js";
 export { collectGeneration, type GenerationMetrics, generationMetrics } from "./metrics/generationMetrics.js";
+export type {
+  BatchToken,
+  LanguageModel,
+  LogitRows,
+  ModelCallStats,
+  ModelSession,
+  RowSummary,
+  SessionOptions,
+  TokenId,
+  Vocabulary,
+} from "./model/languageModel.js";
+export { checkCompatibleVocabularies, VocabularyMismatchError } from "./model/vocabularyCompatibility.js";
+export { AdaptiveMemory } from "./policies/adaptiveMemory.js";
+export { AdaptivePolicy } from "./policies/adaptivePolicy.js";
+export { ChainPolicy } from "./policies/chainPolicy.js";
+export type { DraftPolicy } from "./policies/draftPolicy.js";
+export { HeuristicPolicy } from "./policies/heuristicPolicy.js";
+export { createPolicy, POLICY_NAMES } from "./policies/policyRegistry.js";
 export { GREEDY, type SamplingSettings, samplingFrom } from "./sampling/samplingSettings.js";
 export { DenseDistribution, PointDistribution, SummarizedDistribution, type TokenDistribution } from "./sampling/tokenDistribution.js";
 export { chatTemplateFor, chatTemplateFrom } from "./server/chatTemplate.js";
 export { type ServerOptions, VerispecServer } from "./server/httpServer.js";
 export { type EngineOptions, ServingEngine } from "./server/servingEngine.js";
-export { AdaptiveMemory } from "./verifier/adaptiveMemory.js";
-export { AdaptivePolicy } from "./verifier/adaptivePolicy.js";
-export { ChainPolicy } from "./verifier/chainPolicy.js";
-export type { DraftPolicy } from "./verifier/draftPolicy.js";
-export { HeuristicPolicy } from "./verifier/heuristicPolicy.js";
-export { createPolicy, POLICY_NAMES } from "./verifier/policyRegistry.js";
+export { SharedModel, type SharedModelOptions } from "./slots/sharedModel.js";
+export { acceptGreedy } from "./verification/greedyAcceptance.js";
+export { acceptSampled, residual } from "./verification/speculativeSampling.js";

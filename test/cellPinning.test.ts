@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { BatchToken, PassNumerics } from "../src/backends/languageModel.js";
-import { SharedModel } from "../src/backends/sharedModel.js";
+import type { BatchToken, PassNumerics } from "../src/model/languageModel.js";
+import { SharedModel } from "../src/slots/sharedModel.js";
 import { useFixturePair } from "./helpers/fixtures.js";
 import { reportingNumerics } from "./helpers/passNumerics.js";
 

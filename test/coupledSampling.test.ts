@@ -10,21 +10,21 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { MatchAcceptanceRule } from "../src/acceptance/greedyAcceptance.js";
-import type { LanguageModel } from "../src/backends/languageModel.js";
 import type { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
-import { SharedModel } from "../src/backends/sharedModel.js";
 import { SpeculativeScheduler } from "../src/decoding/scheduler.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import type { Drafter } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { SuffixDrafter } from "../src/drafters/suffixDrafter.js";
+import type { LanguageModel } from "../src/model/languageModel.js";
+import { ChainPolicy } from "../src/policies/chainPolicy.js";
+import type { DraftPolicy } from "../src/policies/draftPolicy.js";
+import { TreePolicy } from "../src/policies/treePolicy.js";
 import { Constraints } from "../src/sampling/constraints.js";
 import { type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
-import { ChainPolicy } from "../src/verifier/chainPolicy.js";
-import type { DraftPolicy } from "../src/verifier/draftPolicy.js";
-import { TreePolicy } from "../src/verifier/treePolicy.js";
+import { SharedModel } from "../src/slots/sharedModel.js";
+import type { MatchAcceptanceRule } from "../src/verification/greedyAcceptance.js";
 import { chiSquareTest } from "./helpers/chiSquare.js";
 import { fixturePrompts, loadFixturePair } from "./helpers/fixtures.js";
 import { drafterKinds, speculativeTokens, targetOnlyTokens } from "./helpers/generate.js";

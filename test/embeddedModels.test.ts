@@ -4,13 +4,13 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
-import { checkCompatibleVocabularies } from "../src/backends/vocabularyCompatibility.js";
 import { readPromptFile } from "../src/bench/promptFile.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import { checkCompatibleVocabularies } from "../src/model/vocabularyCompatibility.js";
+import { ChainPolicy } from "../src/policies/chainPolicy.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
 import { packageRoot } from "../src/util/packageRoot.js";
-import { ChainPolicy } from "../src/verifier/chainPolicy.js";
 import { speculativeTokens, targetOnlyTokens } from "./helpers/generate.js";
 
 const HUMANEVAL = path.join(packageRoot(), "..", "shared", "bench", "humaneval.jsonl");

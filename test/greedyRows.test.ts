@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { BatchToken, GreedyRun, ModelSession } from "../src/backends/languageModel.js";
 import type { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
-import { SharedModel } from "../src/backends/sharedModel.js";
+import type { BatchToken, GreedyRun, ModelSession } from "../src/model/languageModel.js";
+import { SharedModel } from "../src/slots/sharedModel.js";
 import { loadFixturePair } from "./helpers/fixtures.js";
 
 let draft: LlamaCppModel;

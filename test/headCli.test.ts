@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { FEATURE_NAMES } from "../src/verifier/acceptanceScorer.js";
-import { loadHead } from "../src/verifier/head/headModel.js";
+import { FEATURE_NAMES } from "../src/policies/acceptanceScorer.js";
+import { loadHead } from "../src/policies/head/headModel.js";
 import { runCli } from "./helpers/cli.js";
 import { fixtureDir, fixturePair, fixturePrompts } from "./helpers/fixtures.js";
 

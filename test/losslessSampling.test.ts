@@ -6,15 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import type { Drafter } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { MultiSourceDrafter } from "../src/drafters/multiSourceDrafter.js";
 import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
 import { SuffixDrafter } from "../src/drafters/suffixDrafter.js";
+import { ChainPolicy } from "../src/policies/chainPolicy.js";
 import { GREEDY, type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
-import { ChainPolicy } from "../src/verifier/chainPolicy.js";
+import type { SampledAcceptanceRule } from "../src/verification/speculativeSampling.js";
 import { brokenRule } from "./helpers/brokenRule.js";
 import { chiSquareTest } from "./helpers/chiSquare.js";
 import { draftModel, exactDistribution, LENGTH, PROMPT, RUNS, target } from "./helpers/samplingFixture.js";

@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type BatchToken, TOP_SUMMARY_TOKENS } from "../src/backends/languageModel.js";
 import type { DraftedToken } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import { type BatchToken, TOP_SUMMARY_TOKENS } from "../src/model/languageModel.js";
 import { argmax, samplingDistribution, softmax } from "../src/sampling/distribution.js";
 import { GREEDY, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { DenseDistribution, PointDistribution, rowDistribution, SummarizedDistribution } from "../src/sampling/tokenDistribution.js";

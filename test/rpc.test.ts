@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, before, test } from "node:test";
-import type { LanguageModel } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { openLlamaCppModel } from "../src/backends/llamaCpp/openModel.js";
 import { parseRpcEndpoints, RpcServerError } from "../src/backends/llamaCpp/rpc/rpcEndpoints.js";
@@ -14,6 +13,7 @@ import { type RpcServerHandle, startRpcServer } from "../src/backends/llamaCpp/r
 import { ProcessModel } from "../src/backends/llamaCpp/worker/processModel.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import type { LanguageModel } from "../src/model/languageModel.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
 import { runCli } from "./helpers/cli.js";

@@ -6,15 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { SampledAcceptanceRule } from "../src/acceptance/speculativeSampling.js";
-import type { LanguageModel } from "../src/backends/languageModel.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
-import { SharedModel } from "../src/backends/sharedModel.js";
 import { QueueFullError, SpeculativeScheduler } from "../src/decoding/scheduler.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
+import type { LanguageModel } from "../src/model/languageModel.js";
+import { ChainPolicy } from "../src/policies/chainPolicy.js";
 import { GREEDY, type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
-import { ChainPolicy } from "../src/verifier/chainPolicy.js";
+import { SharedModel } from "../src/slots/sharedModel.js";
+import type { SampledAcceptanceRule } from "../src/verification/speculativeSampling.js";
 import { brokenRule } from "./helpers/brokenRule.js";
 import { chiSquareTest } from "./helpers/chiSquare.js";
 import { fixturePrompts, loadFixturePair } from "./helpers/fixtures.js";

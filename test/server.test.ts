@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
-import type { LanguageModel } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
+import type { LanguageModel } from "../src/model/languageModel.js";
 import { chatTemplateFrom } from "../src/server/chatTemplate.js";
 import { type ServerOptions, VerispecServer } from "../src/server/httpServer.js";
 import { type EngineOptions, ServingEngine } from "../src/server/servingEngine.js";

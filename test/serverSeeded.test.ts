@@ -10,10 +10,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
-import type { LanguageModel } from "../src/backends/languageModel.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
+import type { LanguageModel } from "../src/model/languageModel.js";
 import { samplingFrom } from "../src/sampling/samplingSettings.js";
 import { chatTemplateFrom } from "../src/server/chatTemplate.js";
 import { VerispecServer } from "../src/server/httpServer.js";

@@ -1,12 +1,12 @@
 /** Runs of the target's own tokens (steps that draft nothing, several tokens in one native call) on the GGUF fixture. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SharedModel } from "../src/backends/sharedModel.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { createDrafter } from "../src/drafters/drafterRegistry.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
 import { GREEDY, samplingFrom } from "../src/sampling/samplingSettings.js";
+import { SharedModel } from "../src/slots/sharedModel.js";
 import { loadFixturePair } from "./helpers/fixtures.js";
 
 /** A policy that never drafts and asks for runs of `n` of the target's own tokens. */

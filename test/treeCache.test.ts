@@ -1,16 +1,16 @@
 /** A tree pass is one target call, and afterwards the cache holds exactly the accepted path (compared by logits with a fresh evaluation). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { LanguageModel, ModelSession, TokenId } from "../src/backends/languageModel.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
-import { layOutBlock, rollBack, type VerifiedBlock } from "../src/decoding/blockVerification.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import type { DraftBlock } from "../src/drafts/draftBlock.js";
 import { prefill } from "../src/generation/prompt.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
+import type { LanguageModel, ModelSession, TokenId } from "../src/model/languageModel.js";
+import { TreePolicy } from "../src/policies/treePolicy.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
-import { TreePolicy } from "../src/verifier/treePolicy.js";
+import { layOutBlock, rollBack, type VerifiedBlock } from "../src/verification/blockVerification.js";
 import { useFixturePair } from "./helpers/fixtures.js";
 import { RecordingModel } from "./helpers/recordingModel.js";
 

@@ -6,13 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { acceptsToken, residual, withoutMass } from "../src/acceptance/speculativeSampling.js";
-import type { SampledTreeRule } from "../src/acceptance/treeAcceptance.js";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
+import { TreePolicy } from "../src/policies/treePolicy.js";
 import { sampleFrom } from "../src/sampling/distribution.js";
 import { type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
-import { TreePolicy } from "../src/verifier/treePolicy.js";
+import { acceptsToken, residual, withoutMass } from "../src/verification/speculativeSampling.js";
+import type { SampledTreeRule } from "../src/verification/treeAcceptance.js";
 import { chiSquareTest } from "./helpers/chiSquare.js";
 import { draftModel, exactDistribution, PROMPT, RUNS, target } from "./helpers/samplingFixture.js";
 

@@ -5,8 +5,8 @@ import { test } from "node:test";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { CharacterVocabulary } from "../src/backends/ngram/characterVocabulary.js";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
-import { checkCompatibleVocabularies, VocabularyMismatchError } from "../src/backends/vocabularyCompatibility.js";
 import { writeRandomLlamaPair } from "../src/gguf/randomLlama.js";
+import { checkCompatibleVocabularies, VocabularyMismatchError } from "../src/model/vocabularyCompatibility.js";
 import { fixtureDir, fixturePair, TINY } from "./helpers/fixtures.js";
 import { generationModel } from "./helpers/generationModel.js";
 

@@ -3,7 +3,7 @@
  * another process queue their edits as records and answer `sequenceLength` from the mirror; the recording
  * wrapper replays recorded edits through the same mirror.
  */
-import type { BatchToken, ModelSession, TokenId } from "./languageModel.js";
+import type { BatchToken, ModelSession, TokenId } from "../model/languageModel.js";
 
 export type CacheEdit =
   | { kind: "removeRange"; sequence: number; from: number; to?: number }

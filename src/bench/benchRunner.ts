@@ -5,17 +5,17 @@
  * what it finished. Seeds are recorded: seed = baseSeed + 1000 * repeat + prompt.
  */
 import { createHash } from "node:crypto";
-import { addCallStats, emptyCallStats, type LanguageModel } from "../backends/languageModel.js";
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
 import { createDrafter, type DrafterSource } from "../drafters/drafterRegistry.js";
 import { copyRate } from "../metrics/copyRate.js";
 import { collectGeneration, type GenerationMetrics } from "../metrics/generationMetrics.js";
+import { addCallStats, emptyCallStats, type LanguageModel } from "../model/languageModel.js";
+import type { AcceptanceScorer } from "../policies/acceptanceScorer.js";
+import { AdaptiveMemory } from "../policies/adaptiveMemory.js";
+import { createPolicy, type PolicyOptions } from "../policies/policyRegistry.js";
 import { Constraints } from "../sampling/constraints.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
-import type { AcceptanceScorer } from "../verifier/acceptanceScorer.js";
-import { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
-import { createPolicy, type PolicyOptions } from "../verifier/policyRegistry.js";
 import { type BenchRow, type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, TARGET_ONLY } from "./benchTypes.js";
 import { parseBenchPolicy } from "./benchVariants.js";
 import type { LlamaCppPeer } from "./peers/llamaCppTools.js";

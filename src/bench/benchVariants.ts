@@ -11,7 +11,7 @@
  * take every --k, except llama.cpp written with brackets, which then runs at its own defaults.
  */
 import type { FreeSourceName } from "../drafters/drafterRegistry.js";
-import { POLICY_NAMES } from "../verifier/policyRegistry.js";
+import { POLICY_NAMES } from "../policies/policyRegistry.js";
 import { type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, type SpecConfig, TARGET_ONLY } from "./benchTypes.js";
 
 /** Modifiers of verispec policy names. */

@@ -1,6 +1,7 @@
 /** Summaries of a serving benchmark per concurrency level, its figure and its report. */
-import { addCallStats, type ModelCallStats } from "../backends/languageModel.js";
+
 import type { SchedulerStats } from "../decoding/scheduler.js";
+import { addCallStats, type ModelCallStats } from "../model/languageModel.js";
 import type { RequestRecord } from "./serveLoad.js";
 
 /** A level's steps as the server's scheduler counted them (a server in the bench's own process); means per step. */

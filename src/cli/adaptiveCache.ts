@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { cpus, homedir, hostname } from "node:os";
 import { join } from "node:path";
-import { AdaptiveMemory, type AdaptiveMemoryRecord } from "../verifier/adaptiveMemory.js";
+import { AdaptiveMemory, type AdaptiveMemoryRecord } from "../policies/adaptiveMemory.js";
 
 /** What the measurements depend on: the models (files as they are now), where they run, and the machine. */
 export interface AdaptiveCacheKey {

@@ -1,6 +1,5 @@
 /** `verispec generate`: streams a completion, speculative by default, and prints its metrics. */
 import type { Command } from "commander";
-import { DEFAULT_CONTEXT_SIZE } from "../backends/languageModel.js";
 import { generateSpeculative } from "../decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../decoding/targetOnly.js";
 import { MODEL_FREE_DRAFTERS } from "../drafters/drafterRegistry.js";
@@ -8,11 +7,12 @@ import { DEFAULT_MAX_TOKENS, type StepEvent } from "../generation/generationType
 import { contextFor, promptTokens } from "../generation/prompt.js";
 import { SETTING_RANGES } from "../generation/settingRanges.js";
 import { type GenerationMetrics, generationMetrics } from "../metrics/generationMetrics.js";
+import { DEFAULT_CONTEXT_SIZE } from "../model/languageModel.js";
+import type { AdaptiveMemory } from "../policies/adaptiveMemory.js";
+import { AdaptivePolicy } from "../policies/adaptivePolicy.js";
+import { createPolicy } from "../policies/policyRegistry.js";
 import { Constraints } from "../sampling/constraints.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
-import type { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
-import { AdaptivePolicy } from "../verifier/adaptivePolicy.js";
-import { createPolicy } from "../verifier/policyRegistry.js";
 import { type AdaptiveCacheKey, adaptiveCacheDir, loadAdaptiveMemory, saveAdaptiveMemory } from "./adaptiveCache.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
 import { collect, finiteNumber, inRange, positiveInteger } from "./optionParsers.js";

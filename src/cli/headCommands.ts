@@ -6,11 +6,11 @@ import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { readPromptFile } from "../bench/promptFile.js";
 import { SETTING_RANGES } from "../generation/settingRanges.js";
+import { FEATURE_NAMES } from "../policies/acceptanceScorer.js";
 import { samplingFrom } from "../sampling/samplingSettings.js";
 import { calibrationReport } from "../tools/headTraining/calibration.js";
 import { collectExamples } from "../tools/headTraining/featureCollection.js";
 import { predictAll, type TrainingExample, trainHead } from "../tools/headTraining/headTraining.js";
-import { FEATURE_NAMES } from "../verifier/acceptanceScorer.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
 import { inRange, positiveInteger } from "./optionParsers.js";
 

@@ -1,10 +1,11 @@
 /** Loading the target and the drafter named on the command line, checked for compatibility. */
-import type { LanguageModel } from "../backends/languageModel.js";
+
 import { openLlamaCppModel } from "../backends/llamaCpp/openModel.js";
 import type { ProcessModelOptions } from "../backends/llamaCpp/worker/processModel.js";
-import { checkCompatibleVocabularies } from "../backends/vocabularyCompatibility.js";
 import type { Drafter } from "../drafters/drafter.js";
 import { type DrafterSettings, isModelFreeDrafter, MODEL_FREE_DRAFTERS, createDrafter as makeDrafter } from "../drafters/drafterRegistry.js";
+import type { LanguageModel } from "../model/languageModel.js";
+import { checkCompatibleVocabularies } from "../model/vocabularyCompatibility.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 
 export interface ModelPairOptions {

@@ -3,13 +3,13 @@ import { type Command, Option } from "commander";
 import { DEFAULT_FREE_MIN_MATCH } from "../drafters/drafter.js";
 import { DEFAULT_FREE_SOURCES, type DrafterSettings } from "../drafters/drafterRegistry.js";
 import { SETTING_RANGES } from "../generation/settingRanges.js";
+import { ADAPTIVE_DEFAULTS } from "../policies/adaptivePolicy.js";
+import { CASCADE_DEFAULTS } from "../policies/cascadePolicy.js";
+import { DEFAULT_DRAFT_LENGTH } from "../policies/draftPolicy.js";
+import { loadHead } from "../policies/head/headModel.js";
+import { POLICY_NAMES, type PolicyOptions } from "../policies/policyRegistry.js";
+import { DEFAULT_BRANCH_BELOW, DEFAULT_TREE_BUDGET, DEFAULT_TREE_WIDTH } from "../policies/treePolicy.js";
 import { DEFAULT_SAMPLED_RULE, SAMPLED_RULES, type SampledRule } from "../sampling/samplingSettings.js";
-import { ADAPTIVE_DEFAULTS } from "../verifier/adaptivePolicy.js";
-import { CASCADE_DEFAULTS } from "../verifier/cascadePolicy.js";
-import { DEFAULT_DRAFT_LENGTH } from "../verifier/draftPolicy.js";
-import { loadHead } from "../verifier/head/headModel.js";
-import { POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
-import { DEFAULT_BRANCH_BELOW, DEFAULT_TREE_BUDGET, DEFAULT_TREE_WIDTH } from "../verifier/treePolicy.js";
 import { finiteNumber, inRange, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
 
 export interface PolicyFlags {

@@ -1,9 +1,9 @@
 /** `verispec serve`: an OpenAI-compatible HTTP server whose concurrent requests share every target pass. */
 import { statSync } from "node:fs";
 import type { Command } from "commander";
-import { DEFAULT_CONTEXT_SIZE } from "../backends/languageModel.js";
 import { resolveModelReference } from "../backends/llamaCpp/modelResolution.js";
 import { isModelFreeDrafter, MODEL_FREE_DRAFTERS } from "../drafters/drafterRegistry.js";
+import { DEFAULT_CONTEXT_SIZE } from "../model/languageModel.js";
 import { chatTemplateFor } from "../server/chatTemplate.js";
 import { VerispecServer } from "../server/httpServer.js";
 import type { DraftChoice } from "../server/requestParsing.js";

@@ -4,22 +4,23 @@
  * cache it owns. Everything a step needs to plan and settle one request's block lives here, so requests
  * sharing a target pass never share mutable state.
  */
-import { acceptMatching, type MatchAcceptanceRule } from "../acceptance/greedyAcceptance.js";
-import { acceptSampled, type SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
-import { acceptSampledTree, type SampledTreeRule } from "../acceptance/treeAcceptance.js";
-import type { ModelSession, TokenId, Vocabulary } from "../backends/languageModel.js";
+
 import type { Drafter } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
 import { endsGeneration } from "../generation/generationEnd.js";
 import { DEFAULT_MAX_TOKENS, type FinishReason, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
 import { OutputTracker } from "../generation/outputTracker.js";
 import { promptTokens } from "../generation/prompt.js";
+import type { ModelSession, TokenId, Vocabulary } from "../model/languageModel.js";
+import { ChainPolicy } from "../policies/chainPolicy.js";
+import type { DraftPolicy, SharedPassLoad } from "../policies/draftPolicy.js";
 import { NO_CONSTRAINTS } from "../sampling/constraints.js";
 import { GREEDY } from "../sampling/samplingSettings.js";
 import { Random } from "../util/random.js";
-import { ChainPolicy } from "../verifier/chainPolicy.js";
-import type { DraftPolicy, SharedPassLoad } from "../verifier/draftPolicy.js";
-import type { JudgeSettings } from "./blockVerification.js";
+import type { JudgeSettings } from "../verification/blockVerification.js";
+import { acceptMatching, type MatchAcceptanceRule } from "../verification/greedyAcceptance.js";
+import { acceptSampled, type SampledAcceptanceRule } from "../verification/speculativeSampling.js";
+import { acceptSampledTree, type SampledTreeRule } from "../verification/treeAcceptance.js";
 import { EventChannel } from "./eventChannel.js";
 
 export interface SpeculativeOptions extends GenerationOptions {

@@ -5,11 +5,12 @@
  * cache, joins at the next step, and leaves when it finishes, fails, is aborted or its reader goes away,
  * freeing its slot within that step. `generateSpeculative` drives it with a single request.
  */
-import type { LanguageModel, ModelSession } from "../backends/languageModel.js";
-import { SharedModel } from "../backends/sharedModel.js";
+
 import type { StepEvent } from "../generation/generationTypes.js";
 import { checkPromptFits, prefill } from "../generation/prompt.js";
+import type { LanguageModel, ModelSession } from "../model/languageModel.js";
 import { runDraws } from "../sampling/tokenDraws.js";
+import { SharedModel } from "../slots/sharedModel.js";
 import { ActiveRequest, type GenerationRequest } from "./generationRequest.js";
 import { type PlannedStep, planStep, settleRun, settleStep } from "./speculativeStep.js";
 

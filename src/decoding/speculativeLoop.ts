@@ -2,10 +2,11 @@
  * One generation with speculative decoding: the scheduler (scheduler.ts) driven with a single request, so a
  * lone generation and a server's concurrent ones run the same plan -> evaluate -> settle step.
  */
-import type { LanguageModel, TokenId } from "../backends/languageModel.js";
+
 import type { Drafter } from "../drafters/drafter.js";
 import type { StepEvent } from "../generation/generationTypes.js";
-import { ChainPolicy } from "../verifier/chainPolicy.js";
+import type { LanguageModel, TokenId } from "../model/languageModel.js";
+import { ChainPolicy } from "../policies/chainPolicy.js";
 import type { SpeculativeOptions } from "./generationRequest.js";
 import { SpeculativeScheduler } from "./scheduler.js";
 

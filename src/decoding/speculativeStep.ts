@@ -7,13 +7,14 @@
  *            slot and the drafter back to the accepted path, and emit the accepted tokens and the bonus token.
  * The slot always holds the context except its last token, which opens the next pass.
  */
-import type { LogitRows, TokenId } from "../backends/languageModel.js";
+
 import type { DraftBlock } from "../drafts/draftBlock.js";
-import type { BlockLayout } from "../drafts/treeLayout.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { outsideFinish } from "../generation/prompt.js";
-import type { BlockOutcome } from "../verifier/draftPolicy.js";
-import { chainLogits, judgeBlock, layOutBlock, rollBack, shadowPrice, type VerifiedBlock } from "./blockVerification.js";
+import type { LogitRows, TokenId } from "../model/languageModel.js";
+import type { BlockOutcome } from "../policies/draftPolicy.js";
+import { chainLogits, judgeBlock, layOutBlock, rollBack, shadowPrice, type VerifiedBlock } from "../verification/blockVerification.js";
+import type { BlockLayout } from "../verification/treeLayout.js";
 import type { ActiveRequest } from "./generationRequest.js";
 
 /** A request's block, drafted and laid out over its slot, waiting for the target's pass. */

@@ -1,8 +1,9 @@
 /** Plain generation with the target alone: the baseline every speedup is measured against. */
-import type { LanguageModel, TokenId } from "../backends/languageModel.js";
+
 import { DEFAULT_MAX_TOKENS, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
 import { OutputTracker } from "../generation/outputTracker.js";
 import { checkPromptFits, outsideFinish, prefill, promptTokens } from "../generation/prompt.js";
+import type { LanguageModel, TokenId } from "../model/languageModel.js";
 import { GREEDY } from "../sampling/samplingSettings.js";
 import { tokenChooser } from "../sampling/tokenChooser.js";
 

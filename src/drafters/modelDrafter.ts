@@ -3,7 +3,7 @@
  * follows the accepted tokens: rejected drafts are rolled back, and nothing it
  * has already evaluated is evaluated again.
  */
-import type { BatchToken, LanguageModel, LogitRows, ModelSession, RowSummary, TokenId } from "../backends/languageModel.js";
+import type { BatchToken, LanguageModel, LogitRows, ModelSession, RowSummary, TokenId } from "../model/languageModel.js";
 import type { Constraints } from "../sampling/constraints.js";
 import { argmax, samplingDistribution } from "../sampling/distribution.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";

@@ -3,8 +3,9 @@
  * its q, and optionally alternative tokens (siblings) at uncertain positions,
  * which turn the chain into a tree verified in the same target pass.
  */
-import type { TokenId } from "../backends/languageModel.js";
+
 import type { DraftedToken, Drafter, Drawn } from "../drafters/drafter.js";
+import type { TokenId } from "../model/languageModel.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
 /** An alternative to the chain's token at `depth`: a child of the chain token before it (of the root at depth 0). */

@@ -1,5 +1,5 @@
 /** Chooses the next token from the target's logits, per the sampling settings. */
-import type { LogitRows, TokenId } from "../backends/languageModel.js";
+import type { LogitRows, TokenId } from "../model/languageModel.js";
 import { Random } from "../util/random.js";
 import { type Constraints, NO_CONSTRAINTS } from "./constraints.js";
 import { samplingDistribution } from "./distribution.js";

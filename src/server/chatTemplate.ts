@@ -6,8 +6,8 @@
  * separated by a blank line, and nothing else, so a chat about code reads as the code itself.
  */
 import { Template } from "@huggingface/jinja";
-import type { TokenId, Vocabulary } from "../backends/languageModel.js";
 import { readGgufHeader } from "../gguf/ggufReader.js";
+import type { TokenId, Vocabulary } from "../model/languageModel.js";
 import type { ChatMessage } from "./requestParsing.js";
 
 export interface ChatTemplate {

@@ -4,18 +4,19 @@
  * the per-request choices (policy, k, drafter) resolved through the registries. It turns a parsed job into
  * a running generation; HTTP is the caller's business.
  */
-import type { LanguageModel, ModelCallStats, TokenId } from "../backends/languageModel.js";
-import { SharedModel } from "../backends/sharedModel.js";
+
 import { QueueFullError, SpeculativeScheduler } from "../decoding/scheduler.js";
 import type { Drafter } from "../drafters/drafter.js";
 import { createDrafter, type DrafterSettings } from "../drafters/drafterRegistry.js";
 import { SuffixCorpus } from "../drafters/suffixCorpus.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { PromptError, promptTokens } from "../generation/prompt.js";
+import type { LanguageModel, ModelCallStats, TokenId } from "../model/languageModel.js";
+import { AdaptiveMemory } from "../policies/adaptiveMemory.js";
+import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../policies/policyRegistry.js";
+import { DEFAULT_TREE_BUDGET } from "../policies/treePolicy.js";
 import { DEFAULT_SAMPLED_RULE, type SampledRule, type SamplingSettings, withRule } from "../sampling/samplingSettings.js";
-import { AdaptiveMemory } from "../verifier/adaptiveMemory.js";
-import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../verifier/policyRegistry.js";
-import { DEFAULT_TREE_BUDGET } from "../verifier/treePolicy.js";
+import { SharedModel } from "../slots/sharedModel.js";
 import { ApiError, busy, invalidField } from "./apiErrors.js";
 import type { ChatTemplate } from "./chatTemplate.js";
 import type { DraftChoice, GenerationJob } from "./requestParsing.js";

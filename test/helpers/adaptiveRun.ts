@@ -1,5 +1,5 @@
 /** Synthetic devices and block outcomes for the adaptive policy's tests, without any model. */
-import type { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
+import type { AdaptivePolicy } from "../../src/policies/adaptivePolicy.js";
 
 /** A device: drafter ms per drafted token (or by step), and a target pass of n tokens at a step in `pass(n, step)` ms. */
 export interface Device {

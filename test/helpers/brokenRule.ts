@@ -1,7 +1,8 @@
 /** An acceptance rule that is wrong on purpose, to show that the chi-square tests detect a biased rule. */
-import { type BlockVerdict, proposalAt } from "../../src/acceptance/acceptanceTypes.js";
-import { residual, type SampledAcceptanceRule } from "../../src/acceptance/speculativeSampling.js";
+
 import { sampleFrom } from "../../src/sampling/distribution.js";
+import { type BlockVerdict, proposalAt } from "../../src/verification/acceptanceTypes.js";
+import { residual, type SampledAcceptanceRule } from "../../src/verification/speculativeSampling.js";
 
 /** Wrong on purpose: accepts x outright whenever p(x) >= q(x), and rejects otherwise, with no coin flip. */
 export const brokenRule: SampledAcceptanceRule = (draft, q, p, rng): BlockVerdict => {

@@ -1,11 +1,11 @@
 /** Call accounting of whole generations, checked with a recording wrapper on any pair of models. */
 import assert from "node:assert/strict";
-import type { LanguageModel } from "../../src/backends/languageModel.js";
 import { generateSpeculative } from "../../src/decoding/speculativeLoop.js";
 import { ModelDrafter } from "../../src/drafters/modelDrafter.js";
 import { collectGeneration } from "../../src/metrics/generationMetrics.js";
+import type { LanguageModel } from "../../src/model/languageModel.js";
+import { ChainPolicy } from "../../src/policies/chainPolicy.js";
 import { GREEDY, type samplingFrom } from "../../src/sampling/samplingSettings.js";
-import { ChainPolicy } from "../../src/verifier/chainPolicy.js";
 import { fixturePrompts } from "./fixtures.js";
 import { RecordingModel, replayEvaluatedSequences } from "./recordingModel.js";
 

@@ -1,5 +1,5 @@
 /** Small helpers to run whole generations in tests. */
-import type { LanguageModel, TokenId } from "../../src/backends/languageModel.js";
+
 import { generateSpeculative, type SpeculativeOptions } from "../../src/decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../../src/decoding/targetOnly.js";
 import type { Drafter } from "../../src/drafters/drafter.js";
@@ -9,6 +9,7 @@ import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
 import { SuffixDrafter } from "../../src/drafters/suffixDrafter.js";
 import type { GenerationOptions } from "../../src/generation/generationTypes.js";
 import { collectGeneration } from "../../src/metrics/generationMetrics.js";
+import type { LanguageModel, TokenId } from "../../src/model/languageModel.js";
 import { GREEDY } from "../../src/sampling/samplingSettings.js";
 
 export async function targetOnlyTokens(target: LanguageModel, prompt: string | TokenId[], options: GenerationOptions): Promise<TokenId[]> {

@@ -1,6 +1,6 @@
 /** A hand-made acceptance head for tests: logistic in q alone, P = sigmoid(6 q - 3) (0.05 at q = 0, 0.95 at q = 1). */
-import { FEATURE_NAMES } from "../../src/verifier/acceptanceScorer.js";
-import { AcceptanceHead, HEAD_FORMAT, HEAD_VERSION, type HeadFile } from "../../src/verifier/head/headModel.js";
+import { FEATURE_NAMES } from "../../src/policies/acceptanceScorer.js";
+import { AcceptanceHead, HEAD_FORMAT, HEAD_VERSION, type HeadFile } from "../../src/policies/head/headModel.js";
 
 export function handMadeHeadFile(): HeadFile {
   const n = FEATURE_NAMES.length;

@@ -1,4 +1,4 @@
-import type { LanguageModel, ModelSession, PassNumerics } from "../../src/backends/languageModel.js";
+import type { LanguageModel, ModelSession, PassNumerics } from "../../src/model/languageModel.js";
 
 /**
  * The model with its sessions reporting `numerics` (undefined: nothing): how this CPU machine stands in for CUDA

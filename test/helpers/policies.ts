@@ -1,10 +1,10 @@
 /** Every draft policy, by name, as made for a draft length k: the losslessness suites run them all. */
-import { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
-import { CascadePolicy } from "../../src/verifier/cascadePolicy.js";
-import { ChainPolicy } from "../../src/verifier/chainPolicy.js";
-import type { DraftPolicy } from "../../src/verifier/draftPolicy.js";
-import { HeuristicPolicy } from "../../src/verifier/heuristicPolicy.js";
-import { TreePolicy } from "../../src/verifier/treePolicy.js";
+import { AdaptivePolicy } from "../../src/policies/adaptivePolicy.js";
+import { CascadePolicy } from "../../src/policies/cascadePolicy.js";
+import { ChainPolicy } from "../../src/policies/chainPolicy.js";
+import type { DraftPolicy } from "../../src/policies/draftPolicy.js";
+import { HeuristicPolicy } from "../../src/policies/heuristicPolicy.js";
+import { TreePolicy } from "../../src/policies/treePolicy.js";
 import { handMadeHead } from "./heads.js";
 
 export const POLICIES: Record<string, (k: number) => DraftPolicy> = {

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadAdaptiveMemory, saveAdaptiveMemory } from "../../src/cli/adaptiveCache.js";
-import { AdaptiveMemory, type AdaptiveMemoryRecord } from "../../src/verifier/adaptiveMemory.js";
-import { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
+import { AdaptiveMemory, type AdaptiveMemoryRecord } from "../../src/policies/adaptiveMemory.js";
+import { AdaptivePolicy } from "../../src/policies/adaptivePolicy.js";
 import { CPU, run } from "../helpers/adaptiveRun.js";
 
 // This CPU with the embedded pair, drafts accepted with probability 0.3: drafting does not pay.

@@ -7,12 +7,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Drafter } from "../../src/drafters/drafter.js";
 import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
+import { AdaptiveMemory } from "../../src/policies/adaptiveMemory.js";
+import { AdaptivePolicy } from "../../src/policies/adaptivePolicy.js";
+import { AgreementTracker } from "../../src/policies/agreementTracker.js";
+import { CostModel } from "../../src/policies/costModel.js";
+import { FreeProposalShadow } from "../../src/policies/freeProposalShadow.js";
 import { NO_CONSTRAINTS } from "../../src/sampling/constraints.js";
-import { AdaptiveMemory } from "../../src/verifier/adaptiveMemory.js";
-import { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
-import { AgreementTracker } from "../../src/verifier/agreementTracker.js";
-import { CostModel } from "../../src/verifier/costModel.js";
-import { FreeProposalShadow } from "../../src/verifier/freeProposalShadow.js";
 import { CPU, type Device, GPU, run } from "../helpers/adaptiveRun.js";
 
 test("where a pass costs about the same for a few tokens as for one, it keeps drafting", () => {

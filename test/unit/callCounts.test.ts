@@ -8,8 +8,8 @@ import { NgramModel } from "../../src/backends/ngram/ngramModel.js";
 import { generateSpeculative } from "../../src/decoding/speculativeLoop.js";
 import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
 import { collectGeneration } from "../../src/metrics/generationMetrics.js";
+import { ChainPolicy } from "../../src/policies/chainPolicy.js";
 import { samplingFrom } from "../../src/sampling/samplingSettings.js";
-import { ChainPolicy } from "../../src/verifier/chainPolicy.js";
 import { checkCalls } from "../helpers/callCounts.js";
 import { RecordingModel } from "../helpers/recordingModel.js";
 

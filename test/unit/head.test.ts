@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
+import { FEATURE_NAMES } from "../../src/policies/acceptanceScorer.js";
+import { HeadFormatError, loadHead, validateHead } from "../../src/policies/head/headModel.js";
 import { auc, calibrationReport } from "../../src/tools/headTraining/calibration.js";
 import { predictAll, trainHead } from "../../src/tools/headTraining/headTraining.js";
 import { Random } from "../../src/util/random.js";
-import { FEATURE_NAMES } from "../../src/verifier/acceptanceScorer.js";
-import { HeadFormatError, loadHead, validateHead } from "../../src/verifier/head/headModel.js";
 import { fixtureDir } from "../helpers/fixtures.js";
 import { handMadeHeadFile } from "../helpers/heads.js";
 

@@ -1,7 +1,7 @@
 /** The heuristic draft policy's rule for the draft length. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { HeuristicPolicy } from "../../src/verifier/heuristicPolicy.js";
+import { HeuristicPolicy } from "../../src/policies/heuristicPolicy.js";
 
 test("the heuristic policy grows k by 2 after a full block and shrinks it by 1 otherwise", () => {
   const h = new HeuristicPolicy(4);

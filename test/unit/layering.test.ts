@@ -1,9 +1,9 @@
 /**
  * src/ is built in floors, and imports run downward. biome.json gives every src/ folder a floor, from the ground up
- *   util < gguf < backends < sampling < generation < metrics < drafters < drafts < acceptance < verifier < decoding
- *   < server | bench < tools < cli < index.ts
- * and forbids it (style/noRestrictedImports, one override per folder) the other folders of its own floor, every floor
- * above it and index.ts. `npm run lint` holds the tree to it; these tests show that the rule bites, by linting fixture
+ *   util < gguf < model < backends < slots < sampling < generation < metrics < drafters < drafts < policies
+ *   < verification < decoding < server | bench < tools < cli < index.ts
+ * (written by scripts/layering.mjs from its list) and forbids it (style/noRestrictedImports, one override per folder)
+ * the other folders of its own floor, every floor above it and index.ts. `npm run lint` holds the tree to it; these tests show that the rule bites, by linting fixture
  * files that break it, in a scratch folder with a copy of the real biome.json, so src/ itself is never touched.
  * (Files, not stdin: Biome's --stdin-file-path mode prints no diagnostics, by design.)
  */
@@ -32,32 +32,32 @@ function lint(file: string, source: string): { code: number | null; output: stri
 }
 
 test("an import that runs up a floor fails the lint, naming the floor", () => {
-  // backends/ is floor 2 and decoding/ floor 10: a file two folders deep in backends/ (as ngram/ngramModel.ts is)
-  // reaching for the scheduler imports eight floors up.
+  // backends/ is floor 3 and decoding/ floor 12: a file two folders deep in backends/ (as ngram/ngramModel.ts is)
+  // reaching for the scheduler imports nine floors up.
   const { code, output } = lint(
     "src/backends/ngram/upwardFixture.ts",
     'import { SpeculativeScheduler } from "../../decoding/scheduler.js";\n\nexport const S = SpeculativeScheduler;\n',
   );
   assert.notEqual(code, 0, output);
   assert.match(output, new RegExp(RULE));
-  assert.match(output, /src\/backends\/ is floor 2 .*Imports must run downward: src\/backends\/ may import only util\/, gguf\/\./);
+  assert.match(output, /src\/backends\/ is floor 3 .*Imports must run downward: src\/backends\/ may import only util\/, gguf\/, model\/\./);
 });
 
 test("the same kind of import pointing down passes", () => {
-  // decoding/ (floor 10) builds on the model contract in backends/ (floor 2): downward, so the rule has nothing to say.
+  // decoding/ (floor 12) builds on the model contract in model/ (floor 2): downward, so the rule has nothing to say.
   const { code, output } = lint(
     "src/decoding/downwardFixture.ts",
-    'import type { LanguageModel } from "../backends/languageModel.js";\n\nexport type Target = LanguageModel;\n',
+    'import type { LanguageModel } from "../model/languageModel.js";\n\nexport type Target = LanguageModel;\n',
   );
   assert.equal(code, 0, output);
   assert.doesNotMatch(output, new RegExp(RULE));
 });
 
 test("folders on one floor do not import each other", () => {
-  // server/ and bench/ share floor 11: neither is below the other, so an import between them is refused too.
+  // server/ and bench/ share floor 13: neither is below the other, so an import between them is refused too.
   const { code, output } = lint("src/server/siblingFixture.ts", 'import { CsvRowWriter } from "../bench/benchCsv.js";\n\nexport const W = CsvRowWriter;\n');
   assert.notEqual(code, 0, output);
-  assert.match(output, /src\/server\/ is floor 11 .*Imports must run downward/);
+  assert.match(output, /src\/server\/ is floor 13 .*Imports must run downward/);
 });
 
 test("every src/ folder has a floor in biome.json", () => {
@@ -66,4 +66,14 @@ test("every src/ folder has a floor in biome.json", () => {
   const layered = new Set(config.overrides.flatMap((o) => o.includes));
   const folders = readdirSync(path.join(root, "src"), { withFileTypes: true }).filter((e) => e.isDirectory());
   for (const folder of folders) assert.ok(layered.has(`src/${folder.name}/**`), `src/${folder.name}/ has no floor in biome.json`);
+});
+
+test("biome.json's layering is scripts/layering.mjs's list of floors, and the model contract imports nothing", () => {
+  const check = spawnSync(process.execPath, [path.join(root, "scripts", "layering.mjs"), "--check"], { encoding: "utf8" });
+  assert.equal(check.status, 0, check.stderr);
+  // model/ is above util/ and gguf/ only by its floor: the contract itself needs neither.
+  for (const file of readdirSync(path.join(root, "src", "model"))) {
+    const imports = readFileSync(path.join(root, "src", "model", file), "utf8").match(/from "\.\.\/[^"]+"/g) ?? [];
+    assert.deepEqual(imports, [], `src/model/${file} imports outside model/`);
+  }
 });

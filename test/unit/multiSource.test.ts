@@ -12,11 +12,11 @@ import { ModelDrafter } from "../../src/drafters/modelDrafter.js";
 import { MultiSourceDrafter } from "../../src/drafters/multiSourceDrafter.js";
 import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
 import { SuffixDrafter } from "../../src/drafters/suffixDrafter.js";
+import { AdaptiveMemory } from "../../src/policies/adaptiveMemory.js";
+import { AdaptivePolicy } from "../../src/policies/adaptivePolicy.js";
 import { NO_CONSTRAINTS } from "../../src/sampling/constraints.js";
 import { GREEDY } from "../../src/sampling/samplingSettings.js";
 import { PointDistribution } from "../../src/sampling/tokenDistribution.js";
-import { AdaptiveMemory } from "../../src/verifier/adaptiveMemory.js";
-import { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
 
 const target = NgramModel.create({ seed: 5 });
 const draft = target.blend(0.3, 9);

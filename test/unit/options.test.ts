@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { OutputTracker } from "../../src/generation/outputTracker.js";
+import { ChainPolicy } from "../../src/policies/chainPolicy.js";
 import { samplingFrom } from "../../src/sampling/samplingSettings.js";
-import { ChainPolicy } from "../../src/verifier/chainPolicy.js";
 import { generationModel } from "../helpers/generationModel.js";
 
 const model = generationModel();

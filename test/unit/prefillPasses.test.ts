@@ -6,15 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { LanguageModel, SessionOptions } from "../../src/backends/languageModel.js";
 import { NgramModel } from "../../src/backends/ngram/ngramModel.js";
-import { SharedModel } from "../../src/backends/sharedModel.js";
 import { generateSpeculative } from "../../src/decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../../src/decoding/targetOnly.js";
 import { ModelDrafter } from "../../src/drafters/modelDrafter.js";
 import { collectGeneration } from "../../src/metrics/generationMetrics.js";
+import type { LanguageModel, SessionOptions } from "../../src/model/languageModel.js";
+import { ChainPolicy } from "../../src/policies/chainPolicy.js";
 import { GREEDY } from "../../src/sampling/samplingSettings.js";
-import { ChainPolicy } from "../../src/verifier/chainPolicy.js";
+import { SharedModel } from "../../src/slots/sharedModel.js";
 import { RecordingModel } from "../helpers/recordingModel.js";
 
 /** The model, with the options of every session opened on it kept. */

@@ -1,9 +1,9 @@
 /** The serving benchmark's level summary, arithmetic on hand-made records and counters (the load itself: test/serveLoad.test.ts). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { emptyCallStats } from "../../src/backends/languageModel.js";
 import { nativeCalls, percentile, serverSteps, summarizeLevel, withSpeedups } from "../../src/bench/serveSummary.js";
 import { emptySchedulerStats } from "../../src/decoding/scheduler.js";
+import { emptyCallStats } from "../../src/model/languageModel.js";
 
 test("level summaries: throughput over the wall time, percentiles, speedups against concurrency 1", () => {
   const rec = (index: number, tokens: number, ttftMs: number, gapsMs: number[], extra = {}) => ({

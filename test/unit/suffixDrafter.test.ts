@@ -12,11 +12,11 @@ import { createDrafter } from "../../src/drafters/drafterRegistry.js";
 import { SuffixCorpus } from "../../src/drafters/suffixCorpus.js";
 import { SuffixDrafter } from "../../src/drafters/suffixDrafter.js";
 import { collectGeneration } from "../../src/metrics/generationMetrics.js";
+import { AdaptivePolicy } from "../../src/policies/adaptivePolicy.js";
+import { ChainPolicy } from "../../src/policies/chainPolicy.js";
 import { NO_CONSTRAINTS } from "../../src/sampling/constraints.js";
 import { GREEDY } from "../../src/sampling/samplingSettings.js";
 import { SparseDistribution } from "../../src/sampling/tokenDistribution.js";
-import { AdaptivePolicy } from "../../src/verifier/adaptivePolicy.js";
-import { ChainPolicy } from "../../src/verifier/chainPolicy.js";
 import { GPU } from "../helpers/adaptiveRun.js";
 
 test("a loop in the context is drafted round and round, more confidently as the match grows", async () => {

@@ -12,7 +12,7 @@ import {
   type ModelSession,
   type PassNumerics,
   type SessionOptions,
-} from "../languageModel.js";
+} from "../../model/languageModel.js";
 import { batchInvarianceOn, enableBatchInvariance, noteContextCreated } from "./batchInvariance.js";
 import { ContextPool } from "./contextPool.js";
 import { LlamaCppSession } from "./llamaCppSession.js";

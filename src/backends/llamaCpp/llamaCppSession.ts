@@ -2,7 +2,7 @@
  * A llama.cpp context: a unified KV cache with several sequences, evaluated on a worker thread. Each row asked
  * for is summarised natively (rowSummary); a whole row is copied into JavaScript only when `row(i)` asks.
  */
-import { validateBatch } from "../batchValidation.js";
+
 import {
   addCallStats,
   type BatchToken,
@@ -19,7 +19,8 @@ import {
   type SampledRun,
   TOP_SUMMARY_TOKENS,
   type Vocabulary,
-} from "../languageModel.js";
+} from "../../model/languageModel.js";
+import { validateBatch } from "../batchValidation.js";
 import type { NativeBinding, NativeContext } from "./native.js";
 
 /** Tokens per native row summary, by kind (0: none). */

@@ -2,8 +2,8 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import type { ModelCallStats } from "../../model/languageModel.js";
 import { packageRoot } from "../../util/packageRoot.js";
-import type { ModelCallStats } from "../languageModel.js";
 
 declare const modelBrand: unique symbol;
 declare const contextBrand: unique symbol;

@@ -5,8 +5,7 @@
  * tested exactly and fast. `blend` makes a related model (a drafter whose
  * distribution differs from the target's by a controlled amount).
  */
-import { Random } from "../../util/random.js";
-import { validateBatch } from "../batchValidation.js";
+
 import {
   type BatchToken,
   DEFAULT_BATCH_SIZE,
@@ -15,7 +14,9 @@ import {
   type ModelSession,
   type SessionOptions,
   type TokenId,
-} from "../languageModel.js";
+} from "../../model/languageModel.js";
+import { Random } from "../../util/random.js";
+import { validateBatch } from "../batchValidation.js";
 import { CharacterVocabulary } from "./characterVocabulary.js";
 
 export interface NgramOptions {

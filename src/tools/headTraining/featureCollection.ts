@@ -8,15 +8,16 @@
  *   acceptProb:   min(1, p(x)/q(x)) under the sampling settings (= greedyAccept when greedy);
  *   accepted:     whether this run actually accepted it (the coin flip when sampling).
  */
-import type { LanguageModel, TokenId } from "../../backends/languageModel.js";
+
 import { generateSpeculative } from "../../decoding/speculativeLoop.js";
 import type { Drafter } from "../../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../../drafts/draftBlock.js";
+import type { LanguageModel, TokenId } from "../../model/languageModel.js";
+import { type DraftFeatures, featureVector } from "../../policies/acceptanceScorer.js";
+import { draftFeatures, RunningAcceptance } from "../../policies/draftFeatures.js";
+import type { BlockOutcome, DraftContext, DraftPolicy } from "../../policies/draftPolicy.js";
 import { argmax, samplingDistribution } from "../../sampling/distribution.js";
 import type { SamplingSettings } from "../../sampling/samplingSettings.js";
-import { type DraftFeatures, featureVector } from "../../verifier/acceptanceScorer.js";
-import { draftFeatures, RunningAcceptance } from "../../verifier/draftFeatures.js";
-import type { BlockOutcome, DraftContext, DraftPolicy } from "../../verifier/draftPolicy.js";
 
 export interface CollectedExample {
   prompt: number;

@@ -4,9 +4,10 @@
  * the acceptance probability min(1, p/q) when sampling), with a little L2, on
  * standardised features. Deterministic from the seed.
  */
+
+import { FEATURE_NAMES } from "../../policies/acceptanceScorer.js";
+import { HEAD_FORMAT, HEAD_VERSION, type HeadFile, headLogit } from "../../policies/head/headModel.js";
 import { Random } from "../../util/random.js";
-import { FEATURE_NAMES } from "../../verifier/acceptanceScorer.js";
-import { HEAD_FORMAT, HEAD_VERSION, type HeadFile, headLogit } from "../../verifier/head/headModel.js";
 
 export interface TrainingExample {
   features: number[];

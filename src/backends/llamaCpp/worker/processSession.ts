@@ -2,9 +2,10 @@
  * A session whose cache lives in a worker process. Cache edits are queued and go with the next evaluate (one
  * message a step); sequence lengths are answered here, from a mirror of what each sequence holds.
  */
+
+import type { BatchToken, EvaluateOptions, LogitRows, ModelSession, Vocabulary } from "../../../model/languageModel.js";
 import { validateBatch } from "../../batchValidation.js";
 import { type CacheEdit, SequenceMirror } from "../../cacheEdits.js";
-import type { BatchToken, EvaluateOptions, LogitRows, ModelSession, Vocabulary } from "../../languageModel.js";
 import type { WorkerConnection } from "./workerConnection.js";
 import type { WorkerSessionInfo } from "./workerProtocol.js";
 

@@ -1,7 +1,8 @@
 /** A draft policy shapes each step's draft (how long, which tokens are worth verifying) and learns from the outcome. */
-import type { TokenId } from "../backends/languageModel.js";
+
 import type { Drafter } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
+import type { TokenId } from "../model/languageModel.js";
 import type { Constraints } from "../sampling/constraints.js";
 
 /** Other requests' part of a shared target pass. */

@@ -3,8 +3,8 @@
  * 0..width-1. Its passes go through the owner (merged with other slots' or run alone); cache edits go straight
  * to the shared session, except the chain's removals, which the owner turns into released cells.
  */
-import { validateBatch } from "./batchValidation.js";
-import type { BatchToken, EvaluateOptions, GreedyRun, LogitRows, ModelSession, PassNumerics, RunSummaryKind, Vocabulary } from "./languageModel.js";
+import { validateBatch } from "../backends/batchValidation.js";
+import type { BatchToken, EvaluateOptions, GreedyRun, LogitRows, ModelSession, PassNumerics, RunSummaryKind, Vocabulary } from "../model/languageModel.js";
 
 /** What a slot needs of the model that owns it (SharedModel). */
 export interface SlotOwner {

@@ -13,8 +13,9 @@
  * token slightly different logits (1.4e-3 on the fixture models, measured),
  * which broke greedy identity at near-ties.
  */
-import type { BatchToken, TokenId } from "../backends/languageModel.js";
-import type { DraftBlock } from "./draftBlock.js";
+
+import type { DraftBlock } from "../drafts/draftBlock.js";
+import type { BatchToken, TokenId } from "../model/languageModel.js";
 
 export interface BlockLayout {
   batch: BatchToken[];

@@ -11,13 +11,14 @@
  * bonus token is drawn from what is left of r. Each test is an exact rejection
  * step for the current r, so the emitted token follows p.
  */
-import type { TokenId } from "../backends/languageModel.js";
+
 import type { DraftBlock, Sibling } from "../drafts/draftBlock.js";
-import type { BlockLayout } from "../drafts/treeLayout.js";
+import type { TokenId } from "../model/languageModel.js";
 import { sampleFrom } from "../sampling/distribution.js";
 import type { Random } from "../util/random.js";
 import type { BlockVerdict, ProposedBlock } from "./acceptanceTypes.js";
 import { acceptsToken, residual, withoutMass } from "./speculativeSampling.js";
+import type { BlockLayout } from "./treeLayout.js";
 
 function siblingsAt(block: { siblings?: readonly Sibling[] }, depth: number): number[] {
   return (block.siblings ?? []).flatMap((s, j) => (s.depth === depth ? [j] : []));

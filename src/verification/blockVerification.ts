@@ -3,19 +3,20 @@
  * then, once the target's pass has given its rows, judge it with the acceptance rule of the sampling mode,
  * price the verifier's cut (shadow mode), and roll the slot back to the accepted path (settling).
  */
-import type { BlockVerdict, ProposedBlock } from "../acceptance/acceptanceTypes.js";
-import type { MatchAcceptanceRule } from "../acceptance/greedyAcceptance.js";
-import type { SampledAcceptanceRule } from "../acceptance/speculativeSampling.js";
-import { acceptGreedyTree, type SampledTreeRule } from "../acceptance/treeAcceptance.js";
-import type { LogitRows, ModelSession, TokenId } from "../backends/languageModel.js";
+
 import type { DraftBlock } from "../drafts/draftBlock.js";
-import { type BlockLayout, layoutBlock } from "../drafts/treeLayout.js";
+import type { LogitRows, ModelSession, TokenId } from "../model/languageModel.js";
 import type { Constraints } from "../sampling/constraints.js";
 import { samplingDistribution } from "../sampling/distribution.js";
 import type { RandomSamplingSettings, SamplingSettings } from "../sampling/samplingSettings.js";
 import { constrainedArgmax, rowArgmax, rowSamplingDistribution } from "../sampling/tokenDistribution.js";
 import { coupledKey, drawFrom } from "../sampling/tokenDraws.js";
 import type { Random } from "../util/random.js";
+import type { BlockVerdict, ProposedBlock } from "./acceptanceTypes.js";
+import type { MatchAcceptanceRule } from "./greedyAcceptance.js";
+import type { SampledAcceptanceRule } from "./speculativeSampling.js";
+import { acceptGreedyTree, type SampledTreeRule } from "./treeAcceptance.js";
+import { type BlockLayout, layoutBlock } from "./treeLayout.js";
 
 export interface JudgeSettings {
   sampling: SamplingSettings;

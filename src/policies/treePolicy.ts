@@ -7,9 +7,10 @@
  * threshold, and never for a token the constraints forbid. Alternatives are
  * leaves: a branch adds one token and the target's bonus token after it.
  */
-import type { TokenId } from "../backends/languageModel.js";
+
 import type { Drafter } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain, type Sibling } from "../drafts/draftBlock.js";
+import type { TokenId } from "../model/languageModel.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 import { checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftContext, type DraftPolicy } from "./draftPolicy.js";
 

@@ -6,7 +6,7 @@
  * (ModelSession.continueGreedyRows), as long as the longest run asks; a slot that asked for fewer steps gets its
  * own and the cells of the extra tokens are given back.
  */
-import type { BatchToken, GreedyRun, ModelSession, RunSummaryKind } from "./languageModel.js";
+import type { BatchToken, GreedyRun, ModelSession, RunSummaryKind } from "../model/languageModel.js";
 
 /** One slot's run: its batch (in the shared session's sequence ids), the steps it asked for, and its trimming. */
 export interface RunPart {

@@ -7,9 +7,10 @@
  *   stage 3 (learned): a loaded acceptance scorer predicts >= minScore.
  * Drafting stops at the first cut, which also saves drafter calls. Cut counts per stage are kept.
  */
-import type { TokenId } from "../backends/languageModel.js";
+
 import type { Drafter } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
+import type { TokenId } from "../model/languageModel.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 import type { AcceptanceScorer } from "./acceptanceScorer.js";
 import { AgreementTracker } from "./agreementTracker.js";

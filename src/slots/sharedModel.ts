@@ -10,7 +10,6 @@
  * Rows a pass returns are views that stay valid until this shared session's next pass.
  */
 
-import { canPin, PinnedCells } from "./cellPinning.js";
 import {
   type BatchToken,
   DEFAULT_CONTEXT_SIZE,
@@ -27,7 +26,8 @@ import {
   type TokenDraw,
   type TokenId,
   type Vocabulary,
-} from "./languageModel.js";
+} from "../model/languageModel.js";
+import { canPin, PinnedCells } from "./cellPinning.js";
 import { canRunRows, checkRunBatch, packParts, type RunPart, runTogether } from "./sharedRuns.js";
 import { SlotSession } from "./slotSession.js";
 

@@ -7,8 +7,9 @@
  * source that stopped paying is found again as soon as its proposals come true (repetitive text), without the
  * ever-rarer explorations a costly drafter needs.
  */
-import type { TokenId } from "../backends/languageModel.js";
+
 import type { FreeProposal } from "../drafters/drafter.js";
+import type { TokenId } from "../model/languageModel.js";
 import type { AgreementTracker } from "./agreementTracker.js";
 
 interface Followed {
