@@ -7,10 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { BatchToken, PassNumerics } from "../src/model/languageModel.js";
+import { type BatchToken, CELL_ORDER, type PassNumerics } from "../src/model/languageModel.js";
 import { SharedModel } from "../src/slots/sharedModel.js";
 import { useFixturePair } from "./helpers/fixtures.js";
-import { reportingNumerics } from "./helpers/passNumerics.js";
+import { PASS_SIZE, PREFILLS_APART, reportingNumerics } from "./helpers/passNumerics.js";
 
 const pair = useFixturePair();
 
@@ -34,12 +34,12 @@ async function afterOnePass(numerics: PassNumerics | undefined, pinCells?: boole
 
 test("the CPU's sessions say their logits depend on nothing but the cells' order", async () => {
   const session = await pair.target.createSession({ contextSize: 64 });
-  assert.equal(session.passNumerics, "cell-order");
+  assert.deepEqual(session.passNumerics, CELL_ORDER);
   session.dispose();
 });
 
 test("slots of a session whose logits do not depend on the pass's size pin their cells", async () => {
-  for (const numerics of ["cell-order", "cell-order-prefill-apart", undefined] as const) {
+  for (const numerics of [CELL_ORDER, PREFILLS_APART, undefined]) {
     const lengths = await afterOnePass(numerics);
     // Sequences: chains 0 and 1, placeholders 2 and 3, growers 4 and 5 (PinnedCells.sequencesNeeded(2, 1) = 6).
     // The placeholders hold the first 64 rows (one growth) but the cells the chains took, so they reach row 64.
@@ -48,13 +48,13 @@ test("slots of a session whose logits do not depend on the pass's size pin their
 });
 
 test("slots of a session whose logits depend on the pass's size anyway leave cells free", async () => {
-  const lengths = await afterOnePass("pass-size");
+  const lengths = await afterOnePass(PASS_SIZE);
   // Only the two chains hold cells (the session still has the six sequences a pinned one would use): no
   // placeholders, so a pass attends over the tokens held and no more.
   assert.deepEqual(lengths, [5, 3, 0, 0, 0, 0]);
 });
 
 test("pinCells: true pins regardless (a benchmark comparing layouts), false never", async () => {
-  assert.deepEqual(await afterOnePass("pass-size", true), [5, 3, 64, 64, 0, 0]);
-  assert.deepEqual(await afterOnePass("cell-order", false), [5, 3, 0, 0, 0, 0]);
+  assert.deepEqual(await afterOnePass(PASS_SIZE, true), [5, 3, 64, 64, 0, 0]);
+  assert.deepEqual(await afterOnePass(CELL_ORDER, false), [5, 3, 0, 0, 0, 0]);
 });

@@ -19,7 +19,7 @@ import { brokenRule } from "./helpers/brokenRule.js";
 import { chiSquareTest } from "./helpers/chiSquare.js";
 import { fixturePrompts, loadFixturePair } from "./helpers/fixtures.js";
 import { targetOnlyTokens } from "./helpers/generate.js";
-import { reportingNumerics } from "./helpers/passNumerics.js";
+import { PREFILLS_APART, reportingNumerics } from "./helpers/passNumerics.js";
 import { POLICIES } from "./helpers/policies.js";
 import { RecordingModel } from "./helpers/recordingModel.js";
 import * as sampled from "./helpers/samplingFixture.js";
@@ -94,7 +94,7 @@ test("GGUF fixtures: 8 concurrent greedy requests, mixed policies and drafters, 
   await checkConcurrentGreedy(target, draft, 4, 0);
   // So too, unasked, where prefills run other kernels than the other passes (CUDA with batch invariance, stood in
   // for by the real session reporting it): a prompt merged into a shared pass would not get its prefill's numbers.
-  await checkConcurrentGreedy(reportingNumerics(target, "cell-order-prefill-apart").model, draft, 4, undefined, true);
+  await checkConcurrentGreedy(reportingNumerics(target, PREFILLS_APART).model, draft, 4, undefined, true);
   target.dispose();
   draft.dispose();
 });

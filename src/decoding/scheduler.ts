@@ -27,7 +27,7 @@ export interface SchedulerOptions {
    * Prompt tokens a new request may bring into its first step's shared pass (the rest is prefilled on its own
    * when it is admitted): with several slots, a new prompt then costs the others one larger pass rather than a
    * pass of its own. DEFAULT_PROMPT_IN_STEP with more than one slot, 0 (a separate prefill) with one, and where
-   * a prefill runs other kernels than the other passes (PassNumerics "cell-order-prefill-apart": a prompt is then
+   * a prefill runs other kernels than the other passes (SharedModel.prefillsApart: a prompt is then
    * prefilled alone, as its target-only generation prefills it, or its numbers would differ).
    */
   promptInStep?: number;
@@ -200,7 +200,7 @@ export class SpeculativeScheduler {
   }
 
   private defaultPromptInStep(slot: ModelSession): number {
-    return this.target.options.slots > 1 && slot.passNumerics !== "cell-order-prefill-apart" ? DEFAULT_PROMPT_IN_STEP : 0;
+    return this.target.options.slots > 1 && !this.target.prefillsApart(slot) ? DEFAULT_PROMPT_IN_STEP : 0;
   }
 
   /** Plan every request, one target pass for all, settle each. */

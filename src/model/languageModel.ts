@@ -176,18 +176,25 @@ export const DEFAULT_CONTEXT_SIZE = 4096;
 export const DEFAULT_BATCH_SIZE = 512;
 
 /**
- * What else a token's logits depend on, beyond its own sequence's tokens:
- * - "cell-order": the order of the cache cells its pass reads, the largest effect (llama.cpp on the CPU; the
- *   n-gram backend, not even that): slots sharing a cache pin their cells (cellPinning.ts). On the CPU a pass's
- *   size still moves some models' logits a little (ggml-cpu's flash attention takes a tiled path from 64 query
- *   rows and splits the cells of a one-token pass over 512 of them, each summing in another order);
- * - "cell-order-prefill-apart": the same, except that a prompt's prefill (EvaluateOptions.prefill) runs other
- *   kernels than the other passes (CUDA with batch invariance: stock prefills), so a prompt's tokens give the
- *   same numbers only when prefilled, in passes of their own, as every generation of it prefills them;
- * - "pass-size": the pass's size picks the kernels (llama.cpp's stock CUDA kernels): a request's numbers depend
- *   on the others' blocks whatever the cells, so pinning would buy nothing.
+ * What else a token's logits depend on, beyond its own sequence's tokens, as capability flags (slots/ reads them).
+ * Always, where it applies, the order of the cache cells its pass reads (llama.cpp; the n-gram backend not even
+ * that): slots sharing a cache pin their cells (cellPinning.ts). On the CPU without batch invariance a pass's shape
+ * still moves a trained model's logits (ggml-cpu's flash attention takes a tiled path from 64 query rows and splits
+ * the cells of a one-row pass over 512 of them, each summing in another order).
  */
-export type PassNumerics = "cell-order" | "cell-order-prefill-apart" | "pass-size";
+export interface PassNumerics {
+  /** The pass's size picks the kernels (llama.cpp's stock CUDA kernels): pinning cells would buy nothing. */
+  readonly passSizeMatters: boolean;
+  /**
+   * A prompt's prefill (EvaluateOptions.prefill) runs other kernels than the other passes (CUDA with batch
+   * invariance: stock prefills), so a prompt's tokens give the same numbers only when prefilled in passes of their
+   * own, as every generation of it prefills them.
+   */
+  readonly prefillsApart: boolean;
+}
+
+/** The cell order alone matters (llama.cpp on the CPU; the default). */
+export const CELL_ORDER: PassNumerics = { passSizeMatters: false, prefillsApart: false };
 
 /** A KV cache over a model, holding one or more sequences. */
 export interface ModelSession {
@@ -195,7 +202,7 @@ export interface ModelSession {
   readonly maxSequences: number;
   readonly batchSize: number;
   readonly vocabulary: Vocabulary;
-  /** What a token's logits depend on besides its own sequence (PassNumerics); absent: "cell-order". */
+  /** What a token's logits depend on besides its own sequence (PassNumerics); absent: CELL_ORDER. */
   readonly passNumerics?: PassNumerics;
   /** Evaluates a batch in one forward pass. Positions of each sequence must continue its cache. */
   evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows>;

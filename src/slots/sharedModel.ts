@@ -41,7 +41,7 @@ export interface SharedModelOptions {
   /**
    * Keep each slot's cache cells in position order (cellPinning.ts), so its logits do not depend on the other
    * slots. By default only where that is so: not where the session's logits depend on the pass's size anyway
-   * (ModelSession.passNumerics "pass-size": stock CUDA kernels). true pins wherever the backend can; false never
+   * (ModelSession.passNumerics.passSizeMatters: stock CUDA kernels). true pins wherever the backend can; false never
    * (a drafter, whose numbers never decide the output, can do without).
    */
   pinCells?: boolean;
@@ -98,6 +98,11 @@ export class SharedModel implements LanguageModel {
     this.vocabulary = model.vocabulary;
     this.trainContextSize = model.trainContextSize;
     this.free = Array.from({ length: options.slots }, (_, i) => options.slots - 1 - i);
+  }
+
+  /** Whether a slot's prompts must be prefilled in passes of their own to get the numbers a generation alone gets (PassNumerics.prefillsApart). */
+  prefillsApart(slot: ModelSession): boolean {
+    return slot.passNumerics?.prefillsApart ?? false;
   }
 
   /** Slots not held by a generation. */
@@ -223,7 +228,7 @@ export class SharedModel implements LanguageModel {
       batchInvariant,
     });
     // Fixed cells keep a request's numbers from depending on the other slots only where the pass's size cannot.
-    const pin = this.options.pinCells ?? session.passNumerics !== "pass-size";
+    const pin = this.options.pinCells ?? !session.passNumerics?.passSizeMatters;
     if (pin && canPin(session)) this.pinned = new PinnedCells(session, slots, sequencesPerSlot, region);
     return session;
   }

@@ -1,5 +1,10 @@
 import type { LanguageModel, ModelSession, PassNumerics } from "../../src/model/languageModel.js";
 
+/** CUDA's stock kernels: the pass's size picks them. */
+export const PASS_SIZE: PassNumerics = { passSizeMatters: true, prefillsApart: false };
+/** CUDA with batch invariance: stock prefills, invariant passes otherwise. */
+export const PREFILLS_APART: PassNumerics = { passSizeMatters: false, prefillsApart: true };
+
 /**
  * The model with its sessions reporting `numerics` (undefined: nothing): how this CPU machine stands in for CUDA
  * sessions, stock or batch-invariant. `opened` keeps every session opened, for the test to look into.

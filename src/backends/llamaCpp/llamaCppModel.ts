@@ -4,6 +4,7 @@ import path from "node:path";
 import { GgufFormatError, readGgufHeader } from "../../gguf/ggufReader.js";
 import {
   addCallStats,
+  CELL_ORDER,
   DEFAULT_BATCH_SIZE,
   DEFAULT_CONTEXT_SIZE,
   emptyCallStats,
@@ -182,8 +183,9 @@ export class LlamaCppModel implements LanguageModel {
 
   /** A session's PassNumerics: CUDA's stock kernels change with a pass's size; batch invariance keeps all but prefills alike. */
   private passNumerics(invariantSession: boolean): PassNumerics {
-    if (!this.onGpu) return "cell-order";
-    return batchInvarianceOn() && invariantSession ? "cell-order-prefill-apart" : "pass-size";
+    if (!this.onGpu) return CELL_ORDER;
+    const invariant = batchInvarianceOn() && invariantSession;
+    return { passSizeMatters: !invariant, prefillsApart: invariant };
   }
 
   callStats(): ModelCallStats {

@@ -6,6 +6,7 @@
 import {
   addCallStats,
   type BatchToken,
+  CELL_ORDER,
   type EvaluateOptions,
   type GreedyRun,
   type LogitRows,
@@ -99,7 +100,7 @@ export interface LlamaCppSessionOptions {
   rowSummary?: RowSummaryKind;
   /** Whether passes keep batch invariance (where the process has it on) other than prompt prefills; true by default. */
   batchInvariant?: boolean;
-  /** What its logits depend on besides their sequence (ModelSession.passNumerics); "cell-order" by default. */
+  /** What its logits depend on besides their sequence (ModelSession.passNumerics); CELL_ORDER by default. */
   passNumerics?: PassNumerics;
   /** The thread passes run on; "worker" by default. */
   decodeOn?: "worker" | "caller";
@@ -132,7 +133,7 @@ export class LlamaCppSession implements ModelSession {
   ) {
     this.summaryTop = SUMMARY_TOP[o.rowSummary ?? "argmax"];
     this.batchInvariant = o.batchInvariant ?? true;
-    this.passNumerics = o.passNumerics ?? "cell-order";
+    this.passNumerics = o.passNumerics ?? CELL_ORDER;
     this.decodeOnCaller = o.decodeOn === "caller";
     this.statsAtStart = native.contextStats(context);
     const info = native.contextInfo(context);
