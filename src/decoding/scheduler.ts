@@ -239,7 +239,9 @@ export class SpeculativeScheduler {
     const steps = Math.min(plan.block.run ?? 0, r.draftLimit() + 1);
     const s = r.judge.sampling;
     const part = { session: r.slot, batch: plan.layout.batch };
-    if (steps < 2 || plan.block.tokens.length > 0 || r.judge.constraints.active || !this.target.canRunAlone(part, s.mode === "sample")) return false;
+    // A drafter that reads the target's rows (observeTarget) gets every step's: no runs, whose rows stay native.
+    if (steps < 2 || plan.block.tokens.length > 0 || r.judge.constraints.active || r.drafter?.observeTarget) return false;
+    if (!this.target.canRunAlone(part, s.mode === "sample")) return false;
     const start = performance.now();
     const joined = r.tracker.tokens.length === 0;
     try {

@@ -8,6 +8,7 @@
  * The slot always holds the context except its last token, which opens the next pass.
  */
 
+import type { TargetOutputs } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { outsideFinish } from "../generation/prompt.js";
@@ -103,6 +104,21 @@ function emittedTokens(block: DraftBlock, accepted: number, bonus: TokenId, sibl
   return { keptDrafts: accepted - 1, appended: [block.siblings![sibling].token, bonus] };
 }
 
+/**
+ * The rows of the kept path: the chain's rows up to its last kept draft, and the winning sibling's. Chain row d was
+ * computed at the token before depth d (the context's last for d = 0); the sibling's at the sibling itself (the next
+ * pass evaluates the sibling again, but asks no row of it: the bonus after it is already emitted).
+ */
+function keptOutputs(v: VerifiedBlock, contextLength: number, keptDrafts: number, sibling: number | undefined): TargetOutputs {
+  const rows = v.layout.parentRow.slice(0, keptDrafts + 1);
+  const positions = rows.map((_, d) => contextLength - 1 + d);
+  if (sibling !== undefined) {
+    rows.push(v.layout.siblingRow[sibling]);
+    positions.push(contextLength + keptDrafts);
+  }
+  return { positions, logits: (i) => v.rows.row(rows[i]) };
+}
+
 /** Judges the block on its rows of the pass, rolls back, emits; returns the step event (with `finish` on the last). */
 export function settleStep(r: ActiveRequest, plan: PlannedStep, rows: LogitRows, pass: PassReport): StepEvent {
   const { block, layout } = plan;
@@ -112,6 +128,7 @@ export function settleStep(r: ActiveRequest, plan: PlannedStep, rows: LogitRows,
   r.submitted.inspect?.({ context: r.context, block, logitsAt: (d) => chainLogits(verified, block, r.context, r.judge, d), accepted: verdict.accepted });
   rollBack(r.slot, verified, r.context.length, verdict);
   const { keptDrafts, appended } = emittedTokens(block, verdict.accepted, verdict.bonus, verdict.sibling);
+  r.drafter?.observeTarget?.(keptOutputs(verified, r.context.length, keptDrafts, verdict.sibling));
   r.drafter?.commit(keptDrafts, appended);
   const emitted = [...block.tokens.slice(0, keptDrafts), ...appended];
   r.context.push(...emitted);

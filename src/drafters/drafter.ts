@@ -44,6 +44,17 @@ export interface DraftCandidates {
   model: boolean;
 }
 
+/**
+ * The target's outputs at the rows of a settled step's kept path, in sequence order: what a drafter that reads the
+ * target sees (Drafter.observeTarget). Row i was computed at the token in sequence position positions[i] and
+ * predicts the token after it. Valid only during the call (the rows belong to the pass).
+ */
+export interface TargetOutputs {
+  readonly positions: readonly number[];
+  /** The target's logits at row i (before any constraints). */
+  logits(i: number): Float32Array;
+}
+
 /** What the policy asking for a run needs besides the tokens. */
 export interface RunOptions {
   /**
@@ -90,6 +101,12 @@ export interface Drafter {
    * context + kept drafts + appended.
    */
   commit(keptDrafts: number, appended: readonly TokenId[]): void;
+  /**
+   * Sees the target's outputs for the kept path of every step, before `commit` (optional): the door for drafters
+   * that draft from the target's own computation (EAGLE-style heads). Where it is present, every emitted token's
+   * row is handed over once: the target is not run several tokens per call without rows (runs).
+   */
+  observeTarget?(outputs: TargetOutputs): void;
   dispose(): void;
 }
 
