@@ -153,6 +153,7 @@ export class SpeculativeScheduler {
       r.events.push(r.endedEvent("aborted"));
       return this.end(r);
     }
+    r.spec.onAdmitted?.();
     try {
       r.session = await this.target.createSession({ maxSequences: r.policy.maxSequences, contextSize: r.spec.contextSize });
       checkPromptFits(r.context, r.session, 1);
