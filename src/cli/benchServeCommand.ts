@@ -1,10 +1,13 @@
 /**
  * `verispec bench-serve`: bounded load on loopback. Starts `verispec serve` in this process (or uses --url),
- * sends N requests at each concurrency level, and writes results.csv, summary.json, summary.svg/png and
- * report.html: aggregate tokens/s, time to first token and inter-token gaps (p50, p99), errors; then checks
- * that every slot is free and reports the process's memory before and after.
+ * sends N requests at each concurrency level (with hang-ups and malformed requests, for soaks), and writes
+ * results.csv, summary.json, metrics.txt (the server's /metrics), summary.svg/png and report.html: aggregate
+ * tokens/s, p50/p90/p99 of time to first token, chunk gaps, end-to-end and queue time, completed, aborted,
+ * 429s, malformed requests refused, errors; then checks that every slot and queue place is free and
+ * reports the process's memory before, during and after.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { stringify } from "csv-stringify/sync";
@@ -97,6 +100,14 @@ async function healthAfter(url: string, sizes: { parallel: number; queue: number
 /** The process's resident memory, MiB. */
 const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
 
+/** A sample of the process's memory during a level: resident, and the JavaScript heap in use (MiB). */
+interface MemorySample {
+  level: number;
+  done: number;
+  rssMiB: number;
+  heapUsedMiB: number;
+}
+
 /** What every level's load shares: where to send it, the prompts and the body's extra fields. */
 interface Target {
   url: string;
@@ -106,75 +117,86 @@ interface Target {
 }
 
 /** One concurrency level's load; RSS is sampled at every tenth of its requests. */
-async function runLevel(f: BenchServeFlags, t: Target, concurrency: number, rss: { level: number; done: number; rssMiB: number }[]) {
+async function runLevel(f: BenchServeFlags, t: Target, concurrency: number, rss: MemorySample[]) {
   const o = { ...t, concurrency, requests: f.requests, maxTokens: f.maxTokens, streamShare: f.streamShare, abortShare: f.abortShare };
   const total = f.requests + f.malformed;
   let done = 0;
   const sample = () => {
-    if (++done % Math.ceil(total / 10) === 0 || done === total) rss.push({ level: concurrency, done, rssMiB: rssMiB() });
+    if (++done % Math.ceil(total / 10) !== 0 && done !== total) return;
+    rss.push({ level: concurrency, done, rssMiB: rssMiB(), heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20 });
   };
   return runLoad({ ...o, abortWithinMs: f.abortWithin, malformed: f.malformed }, sample);
+}
+
+/** Every concurrency level in turn: the CSV rows of its requests, its summary, memory samples. */
+async function runLevels(f: BenchServeFlags, t: Target, levels: number[], own: Awaited<ReturnType<typeof startServer>> | undefined) {
+  const rows: object[] = [];
+  const summaries: LevelSummary[] = [];
+  const rss: MemorySample[] = [];
+  for (const concurrency of levels) {
+    const before = own?.reading();
+    const { records, wallMs } = await runLevel(f, t, concurrency, rss);
+    const s = summarizeLevel(concurrency, records, wallMs);
+    if (before) s.steps = levelSteps(before, own!.reading());
+    summaries.push(s);
+    for (const r of records) rows.push({ ...r, gapsMs: r.gapsMs.map((g) => g.toFixed(2)).join(" ") });
+    process.stderr.write(`concurrency ${concurrency}: ${levelLine(s)}${stepLine(s)}\n`);
+  }
+  return { rows, levels: withSpeedups(summaries), rss };
+}
+
+/** What ran: the command, when, at which commit, with which settings and load. */
+function runSettings(f: BenchServeFlags, sizes: { parallel: number; queue: number } | undefined) {
+  return {
+    command: `verispec ${process.argv.slice(2).join(" ")}`,
+    date: new Date().toISOString(),
+    commit: sourceCommit(),
+    policy: f.policy,
+    k: f.k,
+    temperature: f.temperature,
+    maxTokens: f.maxTokens,
+    ...sizes,
+    streamShare: f.streamShare,
+    abortShare: f.abortShare,
+    abortWithinMs: f.abortWithin,
+    malformed: f.malformed,
+  };
 }
 
 async function runBenchServe(f: BenchServeFlags): Promise<void> {
   const levels = f.concurrency.split(",").map((c) => positiveInteger(c));
   const parallel = f.parallel ?? Math.max(...levels);
-  const queue = f.queue ?? parallel;
+  const sizes = f.url ? undefined : { parallel, queue: f.queue ?? parallel };
   const prompts = readPromptFile(f.prompts)
     .slice(0, f.limit)
     .map((p) => p.trimEnd());
-  const own = f.url ? undefined : await startServer(f, parallel, queue);
-  const t: Target = {
-    url: f.url ?? own!.url,
-    model: f.model ?? own?.model ?? "bench",
-    prompts,
-    body: { temperature: f.temperature, seed: 1, verispec: { policy: f.policy, k: f.k } },
-  };
+  const own = sizes && (await startServer(f, sizes.parallel, sizes.queue));
+  const body = { temperature: f.temperature, seed: 1, verispec: { policy: f.policy, k: f.k } };
+  const t: Target = { url: f.url ?? own!.url, model: f.model ?? own?.model ?? "bench", prompts, body };
   mkdirSync(f.out, { recursive: true });
-  const rows: object[] = [];
-  const summaries: LevelSummary[] = [];
-  const rss: { level: number; done: number; rssMiB: number }[] = [];
   try {
     // Warm-up: a short request in every slot at once, so the memory measured before is that of a server that has used them all.
     await runLoad({ ...t, requests: Math.min(parallel, f.requests), concurrency: parallel, maxTokens: 8 });
-    const rssBefore = rssMiB();
-    for (const concurrency of levels) {
-      const before = own?.reading();
-      const { records, wallMs } = await runLevel(f, t, concurrency, rss);
-      const s = summarizeLevel(concurrency, records, wallMs);
-      if (before) s.steps = levelSteps(before, own!.reading());
-      summaries.push(s);
-      for (const r of records) rows.push({ ...r, gapsMs: r.gapsMs.map((g) => g.toFixed(2)).join(" ") });
-      process.stderr.write(`concurrency ${concurrency}: ${levelLine(s)}${stepLine(s)}\n`);
-    }
-    const health = await healthAfter(t.url, own ? { parallel, queue } : undefined);
-    const all = withSpeedups(summaries);
-    const command = `verispec ${process.argv.slice(2).join(" ")}`;
-    const load = { streamShare: f.streamShare, abortShare: f.abortShare, abortWithinMs: f.abortWithin, malformed: f.malformed };
-    const server = own ? { parallel, queue } : {};
-    const summary = {
-      command,
-      date: new Date().toISOString(),
-      commit: sourceCommit(),
-      policy: f.policy,
-      k: f.k,
-      temperature: f.temperature,
-      maxTokens: f.maxTokens,
-      ...server,
-      ...load,
-      ...health,
-      rssBeforeMiB: rssBefore,
-      rssAfterMiB: rssMiB(),
-      rssSamples: rss,
-      levels: all,
-    };
-    writeFileSync(path.join(f.out, "results.csv"), stringify(rows, { header: true }));
+    const rssBeforeMiB = rssMiB();
+    const run = await runLevels(f, t, levels, own);
+    const health = await healthAfter(t.url, sizes);
+    // loadAverage: this machine's load over the last 1, 5 and 15 minutes at the end (other work on its cores slows every level).
+    const memory = { rssBeforeMiB, rssAfterMiB: rssMiB(), rssSamples: run.rss, loadAverage: os.loadavg() };
+    const summary = { ...runSettings(f, sizes), ...health, ...memory, levels: run.levels };
+    writeFileSync(path.join(f.out, "results.csv"), stringify(run.rows, { header: true }));
     writeFileSync(path.join(f.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-    if (f.figures) await writeFigures(f.out, all, command, summary);
+    await saveMetrics(t.url, f.out);
+    if (f.figures) await writeFigures(f.out, run.levels, summary.command, summary);
     process.stderr.write(`${afterLine(summary)}; wrote ${f.out}\n`);
   } finally {
     await own?.close();
   }
+}
+
+/** The server's /metrics after the load, where it has them (verispec's latency histograms among them), as metrics.txt. */
+async function saveMetrics(url: string, dir: string): Promise<void> {
+  const res = await fetch(`${url}/metrics`).catch(() => undefined);
+  if (res?.ok) writeFileSync(path.join(dir, "metrics.txt"), await res.text());
 }
 
 /** A level's outcome in a line. */
