@@ -2,32 +2,28 @@
  * The serving load generator against the real server on loopback (n-gram models, so it runs in a second):
  * a small soak at concurrency 8 mixing streamed and whole responses with clients that hang up, checked
  * request by request, then every slot free; and a request retried once where a kept-alive connection was
- * closed. (The level summary's arithmetic: test/unit/serveSummary.test.ts.)
+ * closed; a soak with clients hanging up at random times (some while waiting for a slot) and malformed
+ * requests interleaved. (The level summary's arithmetic: test/unit/serveSummary.test.ts.)
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
+import { MALFORMED_KINDS } from "../src/bench/malformedRequests.js";
 import { runLoad } from "../src/bench/serveLoad.js";
+import { summarizeLevel } from "../src/bench/serveSummary.js";
 import { chatTemplateFrom } from "../src/server/chatTemplate.js";
 import { VerispecServer } from "../src/server/httpServer.js";
 import { ServingEngine } from "../src/server/servingEngine.js";
 
+/** The served engine's settings but its models: 8 slots, 8 places in the queue. */
+const ENGINE = { modelId: "ngram", parallel: 8, maxWaiting: 8, contextSize: 256, policy: "adaptive", policyOptions: { k: 4 } };
+
 test("a small soak: 80 requests at concurrency 8, half streamed, 1 in 10 hanging up; no errors, every slot free", async () => {
   // eosBias -30: no request ends early, so every whole or streamed response has exactly max_tokens tokens.
   const target = NgramModel.create({ seed: 3, eosBias: -30 });
-  const engine = new ServingEngine({
-    target,
-    draft: target.blend(0.3, 8),
-    modelId: "ngram",
-    chatTemplate: chatTemplateFrom(undefined, target.vocabulary),
-    parallel: 8,
-    maxWaiting: 8,
-    contextSize: 256,
-    policy: "adaptive",
-    policyOptions: { k: 4 },
-  });
+  const engine = new ServingEngine({ ...ENGINE, target, draft: target.blend(0.3, 8), chatTemplate: chatTemplateFrom(undefined, target.vocabulary) });
   const server = new VerispecServer(Promise.resolve(engine), { host: "127.0.0.1", port: 0 });
   const { url } = await server.listen();
   const { records } = await runLoad({
@@ -58,6 +54,44 @@ test("a small soak: 80 requests at concurrency 8, half streamed, 1 in 10 hanging
   const metrics = await (await fetch(`${url}/metrics`)).text();
   assert.match(metrics, /^verispec:requests_finished_total\{finished_reason="aborted"\} 8$/m);
   assert.match(metrics, /^verispec:requests_finished_total\{finished_reason="length"\} 72$/m);
+  await server.close();
+});
+
+test("a soak with hang-ups at random times and malformed requests: those get a 4xx, hang-ups land in the queue too, no errors, all free", async () => {
+  const target = NgramModel.create({ seed: 3, eosBias: -30 });
+  // Two slots for eight clients: most requests wait for a slot, so hang-ups within 200 ms land there too. A queue
+  // of 64: a client that hangs up while waiting keeps its place until the scheduler reaches it, and the next
+  // request of its worker may come before the server sees the hang-up, so a queue of 6 could be full at times.
+  const engine = new ServingEngine({
+    ...ENGINE,
+    target,
+    draft: target.blend(0.3, 8),
+    chatTemplate: chatTemplateFrom(undefined, target.vocabulary),
+    parallel: 2,
+    maxWaiting: 64,
+  });
+  const server = new VerispecServer(Promise.resolve(engine), { host: "127.0.0.1", port: 0 });
+  const { url } = await server.listen();
+  const load = { url, model: "ngram", prompts: ["the cat", "a dog ran", "on the mat"], concurrency: 8, maxTokens: 160, streamShare: 0.5 };
+  const { records } = await runLoad({ ...load, requests: 80, abortShare: 0.25, abortWithinMs: 200, malformed: MALFORMED_KINDS, body: { temperature: 0 } });
+  const level = summarizeLevel(8, records, 1000);
+  // One of each malformed kind, each answered with a 4xx: refused as intended, not an error.
+  assert.deepEqual([level.malformed, level.rejectedAsIntended], [MALFORMED_KINDS, MALFORMED_KINDS]);
+  assert.equal(new Set(records.map((r) => r.malformed).filter(Boolean)).size, MALFORMED_KINDS);
+  assert.ok(records.filter((r) => r.malformed).every((r) => r.status >= 400 && r.status < 500));
+  assert.deepEqual(
+    records.filter((r) => r.error).map((r) => r.error),
+    [],
+  );
+  // No 429: each well-formed request completes or is aborted.
+  assert.equal(level.rateLimited, 0);
+  assert.equal(level.completed + level.aborted, 80);
+  // About a quarter of the clients hang up (a draw each); one whose response ends before its time completes instead.
+  assert.ok(level.aborted >= 5 && level.aborted <= 30, `${level.aborted} aborted`);
+  assert.ok(level.abortedBeforeFirstToken + level.abortedBeforeResponse > 0, JSON.stringify(level));
+  // verispec reports each completed request's time in the queue.
+  assert.ok(records.every((r) => r.aborted || r.malformed || r.queueMs !== undefined));
+  assert.deepEqual(await waitForIdle(url), { status: "ok", slots_processing: 0, requests_deferred: 0 });
   await server.close();
 });
 

@@ -1,7 +1,7 @@
 /** The single-file HTML report: the summary figure inline, the tables, and the machine and model details. */
 import type { BenchSummary, ModelDetails, VariantSummary } from "./benchTypes.js";
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 }
 

@@ -1,5 +1,4 @@
-/** Summaries of a serving benchmark per concurrency level, its figure and its report. */
-
+/** Summaries of a serving benchmark per concurrency level (its figure and report: serveReport.ts). */
 import type { SchedulerStats } from "../decoding/scheduler.js";
 import { addCallStats, type ModelCallStats } from "../model/languageModel.js";
 import type { RequestRecord } from "./serveLoad.js";
@@ -65,9 +64,22 @@ export function serverSteps(before: SchedulerStats, after: SchedulerStats): Leve
 
 export interface LevelSummary {
   concurrency: number;
+  /** Well-formed requests sent (malformed ones apart). */
   requests: number;
+  /** Well-formed requests answered in full. */
+  completed: number;
+  /** Unintended failures: a well-formed request's, but a 429; a malformed request not answered with a 4xx. */
   errors: number;
   aborted: number;
+  /** Aborted before their first streamed token (waiting for a slot, or in prefill), mid-stream, before a whole response. */
+  abortedBeforeFirstToken: number;
+  abortedMidStream: number;
+  abortedBeforeResponse: number;
+  /** Well-formed requests answered 429 (a full queue). */
+  rateLimited: number;
+  /** Malformed requests sent, and those answered with a 4xx as intended. */
+  malformed: number;
+  rejectedAsIntended: number;
   /** Requests sent again after the server closed their kept-alive connection (serveLoad.ts). */
   retried: number;
   completionTokens: number;
@@ -76,11 +88,22 @@ export interface LevelSummary {
   tokensPerSecond: number;
   /** Throughput relative to concurrency 1 in the same run (when it was measured). */
   speedupOverConcurrency1?: number;
+  /** Time to the first token (streamed) or the whole response, of completed requests. */
   ttftP50Ms: number;
+  ttftP90Ms: number;
   ttftP99Ms: number;
   /** Gaps between streamed chunks (a chunk is one step's text, one or more tokens). */
   itlP50Ms: number;
+  itlP90Ms: number;
   itlP99Ms: number;
+  /** Whole time of completed requests, from sending to the last byte. */
+  e2eP50Ms: number;
+  e2eP90Ms: number;
+  e2eP99Ms: number;
+  /** Time completed requests waited for a slot, where the server reports it (verispec's timings.queue_ms). */
+  queueP50Ms?: number;
+  queueP90Ms?: number;
+  queueP99Ms?: number;
   /** Where the server's steps spent their time, when it ran in the bench's process. */
   steps?: LevelSteps;
 }
@@ -91,24 +114,48 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+/** The 50th, 90th and 99th percentiles of `values` as fields `${name}P50Ms`, ... */
+function percentiles<N extends string>(name: N, values: readonly number[]): Record<`${N}P${50 | 90 | 99}Ms`, number> {
+  return Object.fromEntries([50, 90, 99].map((p) => [`${name}P${p}Ms`, percentile(values, p)])) as Record<`${N}P${50 | 90 | 99}Ms`, number>;
+}
+
+/** How many records `keep` holds for. */
+const count = (records: readonly RequestRecord[], keep: (r: RequestRecord) => boolean) => records.filter(keep).length;
+
 export function summarizeLevel(concurrency: number, records: readonly RequestRecord[], wallMs: number): LevelSummary {
-  const done = records.filter((r) => !r.error && !r.aborted);
-  const ttft = done.map((r) => r.ttftMs);
-  const gaps = done.flatMap((r) => r.gapsMs);
+  const wellFormed = records.filter((r) => !r.malformed);
+  const done = wellFormed.filter((r) => !r.error && !r.aborted && !r.rateLimited);
+  const queued = done.flatMap((r) => (r.queueMs === undefined ? [] : [r.queueMs]));
   const tokens = records.reduce((n, r) => n + r.completionTokens, 0);
   return {
     concurrency,
-    requests: records.length,
-    errors: records.filter((r) => r.error).length,
-    aborted: records.filter((r) => r.aborted).length,
-    retried: records.filter((r) => r.retried).length,
+    requests: wellFormed.length,
+    completed: done.length,
+    errors: count(records, (r) => r.error !== undefined),
+    aborted: count(records, (r) => r.aborted),
+    abortedBeforeFirstToken: count(records, (r) => r.abortPoint === "before-first-token"),
+    abortedMidStream: count(records, (r) => r.abortPoint === "mid-stream"),
+    abortedBeforeResponse: count(records, (r) => r.abortPoint === "before-response"),
+    rateLimited: count(wellFormed, (r) => r.rateLimited),
+    malformed: records.length - wellFormed.length,
+    rejectedAsIntended: count(records, (r) => r.malformed !== undefined && !r.error),
+    retried: count(records, (r) => r.retried),
     completionTokens: tokens,
     wallSeconds: wallMs / 1000,
     tokensPerSecond: tokens / (wallMs / 1000),
-    ttftP50Ms: percentile(ttft, 50),
-    ttftP99Ms: percentile(ttft, 99),
-    itlP50Ms: percentile(gaps, 50),
-    itlP99Ms: percentile(gaps, 99),
+    ...percentiles(
+      "ttft",
+      done.map((r) => r.ttftMs),
+    ),
+    ...percentiles(
+      "itl",
+      done.flatMap((r) => r.gapsMs),
+    ),
+    ...percentiles(
+      "e2e",
+      done.map((r) => r.totalMs),
+    ),
+    ...(queued.length > 0 ? percentiles("queue", queued) : {}),
   };
 }
 
@@ -116,113 +163,4 @@ export function summarizeLevel(concurrency: number, records: readonly RequestRec
 export function withSpeedups(levels: LevelSummary[]): LevelSummary[] {
   const one = levels.find((l) => l.concurrency === 1);
   return levels.map((l) => (one ? { ...l, speedupOverConcurrency1: l.tokensPerSecond / one.tokensPerSecond } : l));
-}
-
-/** Vega-Lite: aggregate tokens/s per concurrency, and time to first token (p50, p99). */
-export function serveSpec(levels: readonly LevelSummary[], title: string): object {
-  const ttft = levels.flatMap((l) => [
-    { concurrency: String(l.concurrency), stat: "p50", ms: l.ttftP50Ms },
-    { concurrency: String(l.concurrency), stat: "p99", ms: l.ttftP99Ms },
-  ]);
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title,
-    hconcat: [
-      {
-        title: "aggregate tokens/s",
-        data: { values: levels.map((l) => ({ concurrency: String(l.concurrency), tps: l.tokensPerSecond })) },
-        mark: "bar",
-        encoding: { x: { field: "concurrency", type: "ordinal" }, y: { field: "tps", type: "quantitative", title: "tokens/s" } },
-        width: 260,
-        height: 220,
-      },
-      {
-        title: "time to first token (ms)",
-        data: { values: ttft },
-        mark: "bar",
-        encoding: {
-          x: { field: "concurrency", type: "ordinal" },
-          xOffset: { field: "stat" },
-          y: { field: "ms", type: "quantitative", title: "ms" },
-          color: { field: "stat" },
-        },
-        width: 260,
-        height: 220,
-      },
-    ],
-  };
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c);
-}
-
-/** A single-file report: what ran, the table, the figure. */
-export function serveReport(meta: { title: string; command: string; notes: string[] }, levels: readonly LevelSummary[], svg: string): string {
-  const head = ["concurrency", "requests", "errors", "aborted", "retried", "tokens/s", "x conc. 1", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99"];
-  const rows = levels.map((l) =>
-    [
-      l.concurrency,
-      l.requests,
-      l.errors,
-      l.aborted,
-      l.retried ?? 0,
-      l.tokensPerSecond.toFixed(1),
-      l.speedupOverConcurrency1?.toFixed(2) ?? "-",
-      l.ttftP50Ms.toFixed(0),
-      l.ttftP99Ms.toFixed(0),
-      l.itlP50Ms.toFixed(1),
-      l.itlP99Ms.toFixed(1),
-    ]
-      .map((v) => `<td>${v}</td>`)
-      .join(""),
-  );
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(meta.title)}</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head>
-<body><h1>${escapeHtml(meta.title)}</h1><p><code>${escapeHtml(meta.command)}</code></p>${meta.notes.map((n) => `<p>${escapeHtml(n)}</p>`).join("")}
-<table id="levels"><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr>${rows.map((r) => `<tr>${r}</tr>`).join("")}</table>
-<p>Times in ms. ITL: gaps between streamed chunks (a chunk carries one step's tokens). Retried: requests sent again after the server closed their kept-alive connection before answering.</p>
-${stepsTable(levels)}<figure>${svg}</figure></body></html>
-`;
-}
-
-/** The server's steps per level (means per step, ms), when it ran in the bench's process. */
-function stepsTable(levels: readonly LevelSummary[]): string {
-  const measured = levels.filter((l) => l.steps);
-  if (measured.length === 0) return "";
-  const head = [
-    "concurrency",
-    "steps",
-    "requests",
-    "pass tokens",
-    "step",
-    "plan",
-    "pass",
-    "settle",
-    "admit",
-    "steps with a new prompt",
-    "their pass",
-    "other passes",
-  ];
-  const rows = measured.map(({ concurrency, steps: t }) =>
-    [
-      concurrency,
-      t!.steps,
-      t!.requests.toFixed(2),
-      t!.passTokens.toFixed(1),
-      t!.stepMs,
-      t!.planMs,
-      t!.passMs,
-      t!.settleMs,
-      t!.admitMs,
-      t!.joinSteps,
-      t!.joinPassMs,
-      t!.otherPassMs,
-    ]
-      .map((v) => `<td>${typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : v}</td>`)
-      .join(""),
-  );
-  return `<h2>Where a step's time went (the server's scheduler, ms per step)</h2>
-<table id="steps"><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr>${rows.map((r) => `<tr>${r}</tr>`).join("")}</table>
-`;
 }

@@ -1,17 +1,21 @@
 /**
  * `verispec bench-serve`: bounded load on loopback. Starts `verispec serve` in this process (or uses --url),
- * sends N requests at each concurrency level, and writes results.csv, summary.json, summary.svg/png and
- * report.html: aggregate tokens/s, time to first token and inter-token gaps (p50, p99), errors; then checks
- * that every slot is free and reports the process's memory before and after.
+ * sends N requests at each concurrency level (with hang-ups and malformed requests, for soaks), and writes
+ * results.csv, summary.json, metrics.txt (the server's /metrics), summary.svg/png and report.html: aggregate
+ * tokens/s, p50/p90/p99 of time to first token, chunk gaps, end-to-end and queue time, completed, aborted,
+ * 429s, malformed requests refused, errors; then checks that every slot and queue place is free and
+ * reports the process's memory before, during and after.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { stringify } from "csv-stringify/sync";
 import { sourceCommit } from "../bench/benchOutput.js";
 import { readPromptFile } from "../bench/promptFile.js";
 import { runLoad } from "../bench/serveLoad.js";
-import { type LevelSummary, type NativeCalls, nativeCalls, serveReport, serverSteps, serveSpec, summarizeLevel, withSpeedups } from "../bench/serveSummary.js";
+import { serveReport, serveSpec } from "../bench/serveReport.js";
+import { type LevelSummary, type NativeCalls, nativeCalls, serverSteps, summarizeLevel, withSpeedups } from "../bench/serveSummary.js";
 import type { SchedulerStats } from "../decoding/scheduler.js";
 import type { ModelCallStats } from "../model/languageModel.js";
 import { VerispecServer } from "../server/httpServer.js";
@@ -33,6 +37,10 @@ interface BenchServeFlags extends PlacementFlags, PolicyFlags {
   temperature: number;
   streamShare: number;
   abortShare: number;
+  abortWithin?: number;
+  malformed: number;
+  parallel?: number;
+  queue?: number;
   context?: number;
   threads?: number;
   suffixCorpus: number;
@@ -40,9 +48,9 @@ interface BenchServeFlags extends PlacementFlags, PolicyFlags {
   figures: boolean;
 }
 
-/** A `verispec serve` in this process, with as many slots as the highest concurrency. */
-async function startServer(f: BenchServeFlags, parallel: number) {
-  const engine = loadEngine({ ...f, parallel, queue: parallel, modelName: "bench" });
+/** A `verispec serve` in this process, with `parallel` slots and `queue` places in its waiting line. */
+async function startServer(f: BenchServeFlags, parallel: number, queue: number) {
+  const engine = loadEngine({ ...f, parallel, queue, modelName: "bench" });
   const server = new VerispecServer(engine, { host: "127.0.0.1", port: 0 });
   const { url } = await server.listen();
   const e = await engine;
@@ -64,71 +72,144 @@ function levelSteps(before: Reading, after: Reading): LevelSummary["steps"] {
   return { ...s, target: native(before.target, after.target), draft: native(before.draft, after.draft) };
 }
 
-async function slotsFree(url: string): Promise<boolean> {
-  const h = (await (await fetch(`${url}/health`)).json()) as { slots_processing?: number; requests_deferred?: number };
-  return h.slots_processing === 0 && h.requests_deferred === 0;
+/** What /health says once the load is over: slots generating and requests waiting, and what is free of each where known. */
+interface HealthAfter {
+  /** Every slot and queue place free (within 5 s of the load's end). */
+  slotsFreeAfter: boolean;
+  processing: number | undefined;
+  deferred: number | undefined;
+  /** The in-process server's slots and queue places free (its sizes are known). */
+  slotsFree?: number;
+  queuePlacesFree?: number;
+}
+
+async function healthAfter(url: string, sizes: { parallel: number; queue: number } | undefined): Promise<HealthAfter> {
+  let h: { slots_processing?: number; requests_deferred?: number } = {};
+  for (let i = 0; i < 100; i++) {
+    h = (await (await fetch(`${url}/health`)).json()) as typeof h;
+    if (h.slots_processing === 0 && h.requests_deferred === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const processing = h.slots_processing;
+  const deferred = h.requests_deferred;
+  const free = { slotsFreeAfter: processing === 0 && deferred === 0, processing, deferred };
+  if (!sizes || processing === undefined || deferred === undefined) return free;
+  return { ...free, slotsFree: sizes.parallel - processing, queuePlacesFree: sizes.queue - deferred };
+}
+
+/** The process's resident memory, MiB. */
+const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
+
+/** A sample of the process's memory during a level: resident, and the JavaScript heap in use (MiB). */
+interface MemorySample {
+  level: number;
+  done: number;
+  rssMiB: number;
+  heapUsedMiB: number;
+}
+
+/** What every level's load shares: where to send it, the prompts and the body's extra fields. */
+interface Target {
+  url: string;
+  model: string;
+  prompts: string[];
+  body: Record<string, unknown>;
+}
+
+/** One concurrency level's load; RSS is sampled at every tenth of its requests. */
+async function runLevel(f: BenchServeFlags, t: Target, concurrency: number, rss: MemorySample[]) {
+  const o = { ...t, concurrency, requests: f.requests, maxTokens: f.maxTokens, streamShare: f.streamShare, abortShare: f.abortShare };
+  const total = f.requests + f.malformed;
+  let done = 0;
+  const sample = () => {
+    if (++done % Math.ceil(total / 10) !== 0 && done !== total) return;
+    rss.push({ level: concurrency, done, rssMiB: rssMiB(), heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20 });
+  };
+  return runLoad({ ...o, abortWithinMs: f.abortWithin, malformed: f.malformed }, sample);
+}
+
+/** Every concurrency level in turn: the CSV rows of its requests, its summary, memory samples. */
+async function runLevels(f: BenchServeFlags, t: Target, levels: number[], own: Awaited<ReturnType<typeof startServer>> | undefined) {
+  const rows: object[] = [];
+  const summaries: LevelSummary[] = [];
+  const rss: MemorySample[] = [];
+  for (const concurrency of levels) {
+    const before = own?.reading();
+    const { records, wallMs } = await runLevel(f, t, concurrency, rss);
+    const s = summarizeLevel(concurrency, records, wallMs);
+    if (before) s.steps = levelSteps(before, own!.reading());
+    summaries.push(s);
+    for (const r of records) rows.push({ ...r, gapsMs: r.gapsMs.map((g) => g.toFixed(2)).join(" ") });
+    process.stderr.write(`concurrency ${concurrency}: ${levelLine(s)}${stepLine(s)}\n`);
+  }
+  return { rows, levels: withSpeedups(summaries), rss };
+}
+
+/** What ran: the command, when, at which commit, with which settings and load. */
+function runSettings(f: BenchServeFlags, sizes: { parallel: number; queue: number } | undefined) {
+  return {
+    command: `verispec ${process.argv.slice(2).join(" ")}`,
+    date: new Date().toISOString(),
+    commit: sourceCommit(),
+    policy: f.policy,
+    k: f.k,
+    temperature: f.temperature,
+    maxTokens: f.maxTokens,
+    ...sizes,
+    streamShare: f.streamShare,
+    abortShare: f.abortShare,
+    abortWithinMs: f.abortWithin,
+    malformed: f.malformed,
+  };
 }
 
 async function runBenchServe(f: BenchServeFlags): Promise<void> {
   const levels = f.concurrency.split(",").map((c) => positiveInteger(c));
+  const parallel = f.parallel ?? Math.max(...levels);
+  const sizes = f.url ? undefined : { parallel, queue: f.queue ?? parallel };
   const prompts = readPromptFile(f.prompts)
     .slice(0, f.limit)
     .map((p) => p.trimEnd());
-  const own = f.url ? undefined : await startServer(f, Math.max(...levels));
-  const url = f.url ?? own!.url;
-  const model = f.model ?? own?.model ?? "bench";
-  mkdirSync(f.out, { recursive: true });
+  const own = sizes && (await startServer(f, sizes.parallel, sizes.queue));
   const body = { temperature: f.temperature, seed: 1, verispec: { policy: f.policy, k: f.k } };
-  const rows: object[] = [];
-  const summaries: LevelSummary[] = [];
+  const t: Target = { url: f.url ?? own!.url, model: f.model ?? own?.model ?? "bench", prompts, body };
+  mkdirSync(f.out, { recursive: true });
   try {
-    await runLoad({ url, model, prompts, requests: Math.min(2, f.requests), concurrency: 1, maxTokens: 8, body }); // warm-up
-    const rssBefore = process.memoryUsage().rss;
-    for (const concurrency of levels) {
-      const before = own?.reading();
-      const { records, wallMs } = await runLoad({
-        url,
-        model,
-        prompts,
-        requests: f.requests,
-        concurrency,
-        maxTokens: f.maxTokens,
-        streamShare: f.streamShare,
-        abortShare: f.abortShare,
-        body,
-      });
-      const s = summarizeLevel(concurrency, records, wallMs);
-      if (before) s.steps = levelSteps(before, own!.reading());
-      summaries.push(s);
-      for (const r of records) rows.push({ ...r, gapsMs: r.gapsMs.map((g) => g.toFixed(2)).join(" ") });
-      process.stderr.write(
-        `concurrency ${concurrency}: ${s.tokensPerSecond.toFixed(1)} tokens/s, TTFT p50 ${s.ttftP50Ms.toFixed(0)} ms, errors ${s.errors}, aborted ${s.aborted}${s.retried ? `, retried ${s.retried}` : ""}${stepLine(s)}\n`,
-      );
-    }
-    const free = await waitFree(url);
-    const rssAfter = process.memoryUsage().rss;
-    const all = withSpeedups(summaries);
-    const command = `verispec ${process.argv.slice(2).join(" ")}`;
-    const summary = {
-      command,
-      date: new Date().toISOString(),
-      commit: sourceCommit(),
-      policy: f.policy,
-      k: f.k,
-      temperature: f.temperature,
-      maxTokens: f.maxTokens,
-      slotsFreeAfter: free,
-      rssBeforeMiB: rssBefore / 2 ** 20,
-      rssAfterMiB: rssAfter / 2 ** 20,
-      levels: all,
-    };
-    writeFileSync(path.join(f.out, "results.csv"), stringify(rows, { header: true }));
+    // Warm-up: a short request in every slot at once, so the memory measured before is that of a server that has used them all.
+    await runLoad({ ...t, requests: Math.min(parallel, f.requests), concurrency: parallel, maxTokens: 8 });
+    const rssBeforeMiB = rssMiB();
+    const run = await runLevels(f, t, levels, own);
+    const health = await healthAfter(t.url, sizes);
+    // loadAverage: this machine's load over the last 1, 5 and 15 minutes at the end (other work on its cores slows every level).
+    const memory = { rssBeforeMiB, rssAfterMiB: rssMiB(), rssSamples: run.rss, loadAverage: os.loadavg() };
+    const summary = { ...runSettings(f, sizes), ...health, ...memory, levels: run.levels };
+    writeFileSync(path.join(f.out, "results.csv"), stringify(run.rows, { header: true }));
     writeFileSync(path.join(f.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-    if (f.figures) await writeFigures(f.out, all, command, summary);
-    process.stderr.write(`slots free afterwards: ${free}; RSS ${summary.rssBeforeMiB.toFixed(0)} -> ${summary.rssAfterMiB.toFixed(0)} MiB; wrote ${f.out}\n`);
+    await saveMetrics(t.url, f.out);
+    if (f.figures) await writeFigures(f.out, run.levels, summary.command, summary);
+    process.stderr.write(`${afterLine(summary)}; wrote ${f.out}\n`);
   } finally {
     await own?.close();
   }
+}
+
+/** The server's /metrics after the load, where it has them (verispec's latency histograms among them), as metrics.txt. */
+async function saveMetrics(url: string, dir: string): Promise<void> {
+  const res = await fetch(`${url}/metrics`).catch(() => undefined);
+  if (res?.ok) writeFileSync(path.join(dir, "metrics.txt"), await res.text());
+}
+
+/** A level's outcome in a line. */
+function levelLine(s: LevelSummary): string {
+  const p = (name: string, a: number, b: number, c: number) => `${name} p50/p90/p99 ${a.toFixed(0)}/${b.toFixed(0)}/${c.toFixed(0)} ms`;
+  const counts = `completed ${s.completed}, aborted ${s.aborted} (${s.abortedBeforeFirstToken} before the first token), 429 ${s.rateLimited}, malformed refused ${s.rejectedAsIntended}/${s.malformed}, errors ${s.errors}${s.retried ? `, retried ${s.retried}` : ""}`;
+  return `${s.tokensPerSecond.toFixed(1)} tokens/s, ${p("TTFT", s.ttftP50Ms, s.ttftP90Ms, s.ttftP99Ms)}, ${p("E2E", s.e2eP50Ms, s.e2eP90Ms, s.e2eP99Ms)}; ${counts}`;
+}
+
+/** The server's state and the process's memory after the load, in a line. */
+function afterLine(s: HealthAfter & { rssBeforeMiB: number; rssAfterMiB: number }): string {
+  const free = s.slotsFree === undefined ? "" : ` (${s.slotsFree} slots and ${s.queuePlacesFree} queue places free)`;
+  return `slots free afterwards: ${s.slotsFreeAfter}${free}; RSS ${s.rssBeforeMiB.toFixed(0)} -> ${s.rssAfterMiB.toFixed(0)} MiB`;
 }
 
 /** Where a step's time went at this level, when the server ran in this process. */
@@ -139,14 +220,6 @@ function stepLine(s: LevelSummary): string {
   const native = (name: string, n?: NativeCalls) =>
     n ? `; ${name}: ${f(n.calls)} calls, ${n.tokens.toFixed(1)} tokens, decode ${f(n.decodeMs)}, rows ${f(n.rowsMs)}, hand-offs ${f(n.handoffMs)}` : "";
   return `; a step ${f(t.stepMs)} ms (plan ${f(t.planMs)}, pass ${f(t.passMs)} over ${t.passTokens.toFixed(1)} tokens, settle ${f(t.settleMs)}, admit ${f(t.admitMs)}), ${t.requests.toFixed(2)} requests; ${t.joinSteps} steps carried a new prompt, their pass ${f(t.joinPassMs)} ms, the others ${f(t.otherPassMs)}${native("target", t.target)}${native("drafter", t.draft)}`;
-}
-
-async function waitFree(url: string): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    if (await slotsFree(url)) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
 }
 
 /** What was served, from the command that ran: another server, the target alone, or a policy. */
@@ -161,13 +234,13 @@ async function writeFigures(
   dir: string,
   levels: LevelSummary[],
   command: string,
-  s: { policy: string; k: number; rssBeforeMiB: number; rssAfterMiB: number; slotsFreeAfter: boolean },
+  s: HealthAfter & { policy: string; k: number; rssBeforeMiB: number; rssAfterMiB: number },
 ) {
   const { renderSvg, svgToPng } = await import("../bench/benchFigures.js");
   const svg = await renderSvg(serveSpec(levels, figureTitle(command, s)));
   writeFileSync(path.join(dir, "summary.svg"), svg);
   writeFileSync(path.join(dir, "summary.png"), svgToPng(svg));
-  const notes = [`Slots free afterwards: ${s.slotsFreeAfter}. Process RSS ${s.rssBeforeMiB.toFixed(0)} MiB before, ${s.rssAfterMiB.toFixed(0)} MiB after.`];
+  const notes = [`${afterLine(s)} (the process's resident memory after the warm-up, and after the load).`];
   writeFileSync(path.join(dir, "report.html"), serveReport({ title: "verispec serving benchmark", command, notes }, levels, svg));
 }
 
@@ -194,7 +267,16 @@ export function registerBenchServe(program: Command): void {
     .option("--max-tokens <n>", "tokens per request", positiveInteger, 64)
     .option("--temperature <t>", "0 for greedy", finiteNumber, 0)
     .option("--stream-share <x>", "share of requests that stream", finiteNumber, 1)
-    .option("--abort-share <x>", "share of streamed requests whose client hangs up after the first chunk", finiteNumber, 0)
+    .option(
+      "--abort-share <x>",
+      "share of streamed requests whose client hangs up after the first chunk (with --abort-within: of all requests)",
+      finiteNumber,
+      0,
+    )
+    .option("--abort-within <ms>", "clients picked by --abort-share hang up at a random time within this many ms of sending (some while queued)", finiteNumber)
+    .option("--malformed <n>", "also send n malformed requests, interleaved (each should get a 4xx)", nonNegativeInteger, 0)
+    .option("--parallel <n>", "slots of the in-process server (default: the highest concurrency)", positiveInteger)
+    .option("--queue <n>", "requests that may wait for a slot of the in-process server; more get 429 (default: --parallel)", nonNegativeInteger)
     .option("--context <n>", "context of each slot", positiveInteger)
     .option("--threads <n>", "CPU threads", positiveInteger)
     .option("--suffix-corpus <tokens>", "the in-process server keeps this many tokens of earlier requests for suffix drafting (0: off)", nonNegativeInteger, 0)

@@ -44,6 +44,8 @@ export interface GenerationRequest extends SpeculativeOptions {
   drafter?: Drafter;
   /** Hand the drafter over: the scheduler disposes it when the request ends (else the caller owns it). */
   releaseDrafter?: boolean;
+  /** Called when the request leaves the waiting line for a slot (not for one cancelled while waiting). */
+  onAdmitted?: () => void;
 }
 
 function judgeSettings(options: SpeculativeOptions): JudgeSettings {

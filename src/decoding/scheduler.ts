@@ -180,6 +180,7 @@ export class SpeculativeScheduler {
       r.events.push(r.endedEvent("aborted"));
       return this.end(r);
     }
+    r.submitted.onAdmitted?.();
     try {
       r.session = await this.target.createSession({ maxSequences: r.policy.maxSequences, contextSize: r.submitted.contextSize });
       checkPromptFits(r.context, r.session, 1);

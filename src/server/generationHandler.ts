@@ -9,6 +9,7 @@ import type { ServerResponse } from "node:http";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { ApiError, asApiError, shuttingDown } from "./apiErrors.js";
 import type { GenerationJob } from "./requestParsing.js";
+import { RequestTiming } from "./requestTiming.js";
 import { apiFinish, chunkBody, completionBody, responseFrame, timingsOf, usageChunkBody, usageOf } from "./responses.js";
 import type { ServerMetrics } from "./serverMetrics.js";
 import type { ServingEngine } from "./servingEngine.js";
@@ -62,8 +63,9 @@ function timeoutError(ms: number | undefined): ApiError {
 export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, res: ServerResponse): Promise<void> {
   const { signal, state, done } = requestSignal(res, ctx.timeoutMs, ctx.shutdown);
   const started = performance.now();
+  const timing = new RequestTiming(ctx.metrics);
   try {
-    const run = ctx.engine.start(job, signal);
+    const run = ctx.engine.start(job, signal, () => timing.admitted());
     ctx.metrics.recordPrompt(run.promptTokens);
     const frame = responseFrame(job);
     const steps: StepEvent[] = [];
@@ -74,6 +76,7 @@ export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, 
       for await (const step of run.events) {
         steps.push(step);
         ctx.metrics.recordStep(step);
+        timing.emitted(step.tokens.length);
         text += step.text;
         if (!write || !step.text) continue;
         write(chunkBody(frame, step.text, null, !sent));
@@ -94,8 +97,9 @@ export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, 
     }
     const finish = apiFinish(last ?? "max-tokens");
     const usage = usageOf(run.promptTokens, steps);
-    const timings = timingsOf(run.promptTokens, steps, performance.now() - started);
+    const timings = timingsOf(run.promptTokens, steps, performance.now() - started, timing.queueMs ?? 0);
     ctx.metrics.recordEnd(finish);
+    timing.finished();
     if (!write) return sendJson(res, 200, completionBody(frame, text, finish, usage, timings));
     if (!sent) write(chunkBody(frame, "", null, true));
     write(chunkBody(frame, "", finish));

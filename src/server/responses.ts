@@ -26,6 +26,8 @@ export interface Timings {
   draft_n_accepted: number;
   /** Tokens emitted per step, bonus token included (1 for the target alone). */
   mean_accepted_per_block: number;
+  /** Milliseconds the request waited for a slot (verispec's own; llama-server has none). */
+  queue_ms: number;
 }
 
 /** Everything about one response that is fixed when it starts. */
@@ -45,7 +47,7 @@ export function usageOf(promptTokens: number, steps: readonly StepEvent[]): Usag
   return { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion };
 }
 
-export function timingsOf(promptTokens: number, steps: readonly StepEvent[], ms: number): Timings {
+export function timingsOf(promptTokens: number, steps: readonly StepEvent[], ms: number, queueMs: number): Timings {
   const predicted = steps.reduce((n, s) => n + s.tokens.length, 0);
   const verified = steps.filter((s) => s.tokens.length > 0 || s.drafted > 0).length;
   return {
@@ -56,6 +58,7 @@ export function timingsOf(promptTokens: number, steps: readonly StepEvent[], ms:
     draft_n: steps.reduce((n, s) => n + s.drafted, 0),
     draft_n_accepted: steps.reduce((n, s) => n + s.accepted, 0),
     mean_accepted_per_block: verified > 0 ? predicted / verified : 0,
+    queue_ms: queueMs,
   };
 }
 

@@ -1,9 +1,12 @@
 /**
  * The server's counters, in Prometheus text at /metrics, under the names people already graph: llama.cpp's
- * server (tokens predicted, prompt tokens, requests processing and deferred) and vLLM's speculative decoding
- * (drafts, draft tokens, accepted tokens, accepted tokens per draft position), with the prefix `verispec:`.
+ * server (tokens predicted, prompt tokens, requests processing and deferred), vLLM's speculative decoding
+ * (drafts, draft tokens, accepted tokens, accepted tokens per draft position) and vLLM's latency histograms
+ * (time to first token, inter-token latency, end-to-end latency, queue time), with the prefix `verispec:`
+ * where vLLM's is `vllm:`.
  */
 import type { StepEvent } from "../generation/generationTypes.js";
+import { Histogram, INTER_TOKEN_BUCKETS, REQUEST_BUCKETS, TTFT_BUCKETS } from "./latencyHistogram.js";
 
 const PREFIX = "verispec:";
 
@@ -21,6 +24,14 @@ export class ServerMetrics {
   /** acceptedPerPosition[i]: drafted tokens at position i that were accepted. */
   readonly acceptedPerPosition: number[] = [];
   readonly requestsByFinish = new Map<string, number>();
+  /** Seconds from a request's arrival to its first generated token. */
+  readonly timeToFirstToken = new Histogram(TTFT_BUCKETS);
+  /** Seconds between a request's successive steps that emitted tokens (a step may emit several: vLLM counts one gap per step too). */
+  readonly interTokenLatency = new Histogram(INTER_TOKEN_BUCKETS);
+  /** Seconds from arrival to the last token, of requests that ended by themselves (stop or length). */
+  readonly e2eRequestLatency = new Histogram(REQUEST_BUCKETS);
+  /** Seconds from arrival to a slot. */
+  readonly requestQueueTime = new Histogram(REQUEST_BUCKETS);
 
   constructor(private readonly gauges: QueueGauges) {}
 
@@ -60,6 +71,13 @@ export class ServerMetrics {
     metric("spec_decode_num_accepted_tokens_total", "counter", "Drafted tokens accepted.", [["", this.acceptedTokens]]);
     const perPos = this.acceptedPerPosition.map((n, i): [string, number] => [`{position="${i}"}`, n]);
     metric("spec_decode_num_accepted_tokens_per_pos_total", "counter", "Drafted tokens accepted, by draft position.", perPos);
+    const histogram = (name: string, help: string, h: Histogram) => {
+      lines.push(`# HELP ${PREFIX}${name} ${help}`, `# TYPE ${PREFIX}${name} histogram`, ...h.samples(PREFIX + name));
+    };
+    histogram("time_to_first_token_seconds", "Time from a request's arrival to its first generated token.", this.timeToFirstToken);
+    histogram("inter_token_latency_seconds", "Time between a request's successive steps that emitted tokens.", this.interTokenLatency);
+    histogram("e2e_request_latency_seconds", "Time from arrival to the last token, of requests that ended by stop or length.", this.e2eRequestLatency);
+    histogram("request_queue_time_seconds", "Time from a request's arrival to its slot.", this.requestQueueTime);
     return `${lines.join("\n")}\n`;
   }
 }

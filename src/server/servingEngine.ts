@@ -100,8 +100,8 @@ export class ServingEngine {
       });
   }
 
-  /** Checks the job against this server and starts it; throws ApiError (400 for bad input, 429 when full). */
-  start(job: GenerationJob, signal: AbortSignal): RunningGeneration {
+  /** Checks the job against this server and starts it (`onAdmitted`: when it gets a slot); throws ApiError (400 for bad input, 429 when full). */
+  start(job: GenerationJob, signal: AbortSignal, onAdmitted?: () => void): RunningGeneration {
     if (job.model !== this.o.modelId)
       throw new ApiError(
         400,
@@ -128,6 +128,7 @@ export class ServingEngine {
         maxTokens: job.maxTokens ?? context - prompt.length,
         stop: job.stop,
         signal,
+        onAdmitted,
       });
       return { promptTokens: prompt.length, events };
     } catch (error) {
