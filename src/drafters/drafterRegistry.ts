@@ -75,7 +75,12 @@ function freeDrafters(names: readonly FreeSourceName[], target: LanguageModel, s
 /** A fresh drafter for one generation against `target`. */
 export function createDrafter(source: DrafterSource, target: LanguageModel, s: DrafterSettings): Drafter {
   if ("model" in source) {
-    const model = new ModelDrafter(source.model, s.sampling, { contextSize: s.contextSize, constraints: s.constraints, shared: s.sharedModel });
+    const model = new ModelDrafter(source.model, s.sampling, {
+      contextSize: s.contextSize,
+      constraints: s.constraints,
+      shared: s.sharedModel,
+      targetVocabularySize: target.vocabulary.size,
+    });
     return s.free && s.free.length > 0 ? new MultiSourceDrafter(freeDrafters(s.free, target, s), model) : model;
   }
   const names = "free" in source ? source.free : MODEL_FREE[source.name];

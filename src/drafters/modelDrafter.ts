@@ -1,20 +1,17 @@
 /**
  * A drafter backed by a small language model with its own session. Its cache
  * follows the accepted tokens: rejected drafts are rolled back, and nothing it
- * has already evaluated is evaluated again.
+ * has already evaluated is evaluated again. A drafter whose vocabulary differs in size from the target's drafts
+ * over the shared range (sampling/sharedVocabulary.ts): with more tokens than the target, it reads whole rows
+ * and takes their first tokens (the backend's row summaries and runs cover its whole vocabulary); with fewer,
+ * it pads q with zeros and drafts nothing once the context holds a token it lacks.
  */
 import type { BatchToken, LanguageModel, LogitRows, ModelSession, RowSummary, TokenId } from "../model/languageModel.js";
 import type { Constraints } from "../sampling/constraints.js";
-import { argmax, samplingDistribution } from "../sampling/distribution.js";
+import { argmax, samplingDistribution, softmax } from "../sampling/distribution.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
-import {
-  DenseDistribution,
-  denseSoftmax,
-  PointDistribution,
-  rowDistribution,
-  rowSamplingDistribution,
-  SummarizedDistribution,
-} from "../sampling/tokenDistribution.js";
+import { drafterHasExtraTokens, drafterKnows, onTargetVocabulary, sharedLogits, type VocabularyOverlap } from "../sampling/sharedVocabulary.js";
+import { DenseDistribution, PointDistribution, rowSamplingDistribution, SummarizedDistribution } from "../sampling/tokenDistribution.js";
 import { drawAt, drawFrom, runDraws } from "../sampling/tokenDraws.js";
 import { Random } from "../util/random.js";
 import type { DraftedToken, Drafter, RunOptions } from "./drafter.js";
@@ -26,6 +23,11 @@ export interface ModelDrafterOptions {
   constraints?: Constraints;
   /** The model is shared with other requests' drafters (a server's SharedModel), whose runs merge with this one's. */
   shared?: boolean;
+  /**
+   * The target's vocabulary size, which q is stated over; the drafter's own by default. Where they differ
+   * (checkCompatibleVocabularies allows 128 tokens), the drafter drafts over the ids both have.
+   */
+  targetVocabularySize?: number;
 }
 
 /** Mixed into the sampling seed so the drafter's draws are independent of the acceptance draws. */
@@ -48,6 +50,10 @@ export class ModelDrafter implements Drafter {
    */
   private readonly runBuffers: Float64Array[] = [];
   private runTurn = 0;
+  /** The drafter's rows against the target's vocabulary. */
+  private readonly overlap: VocabularyOverlap;
+  /** The context holds a token the drafter's vocabulary lacks (a smaller drafter): it drafts nothing more. */
+  private lost = false;
 
   constructor(
     private readonly model: LanguageModel,
@@ -56,6 +62,7 @@ export class ModelDrafter implements Drafter {
   ) {
     this.name = model.name;
     this.rng = sampling.mode === "sample" ? new Random(sampling.seed ^ DRAFTER_SEED_SALT) : undefined;
+    this.overlap = { drafter: model.vocabulary.size, target: options.targetVocabularySize ?? model.vocabulary.size };
   }
 
   /**
@@ -68,6 +75,12 @@ export class ModelDrafter implements Drafter {
     this.contextLength = context.length;
     this.calls = 0;
     this.started = true;
+    this.lost = !this.knowsAll(context);
+  }
+
+  /** Whether the drafter's vocabulary has every one of these tokens. */
+  private knowsAll(tokens: readonly TokenId[]): boolean {
+    return tokens.every((t) => drafterKnows(t, this.overlap));
   }
 
   /** The session, opened at the first draft. */
@@ -79,6 +92,7 @@ export class ModelDrafter implements Drafter {
   }
 
   async next(): Promise<DraftedToken | undefined> {
+    if (this.lost) return undefined;
     const session = await this.open();
     const cached = session.sequenceLength(0);
     if (this.tokens.length >= session.contextSize) return undefined;
@@ -104,6 +118,7 @@ export class ModelDrafter implements Drafter {
 
   /** Without constraints, on a backend with runs (greedy or sampled): n tokens in one call; else token by token. */
   async nextRun(n: number, options: RunOptions = {}): Promise<DraftedToken[]> {
+    if (this.lost) return [];
     const session = await this.open();
     const cached = session.sequenceLength(0);
     const steps = Math.min(n, session.contextSize - this.tokens.length);
@@ -127,12 +142,17 @@ export class ModelDrafter implements Drafter {
     return drafted;
   }
 
-  /** The session's run in this drafter's sampling mode, giving drafted tokens; undefined where the backend has none. */
+  /**
+   * The session's run in this drafter's sampling mode, giving drafted tokens; undefined where the backend has none,
+   * and for a drafter with tokens the target lacks (a run's argmax and draws range over the whole row).
+   */
   private runOf(session: ModelSession, signals: boolean): ((batch: BatchToken[], steps: number) => Promise<DraftedToken[]>) | undefined {
+    if (drafterHasExtraTokens(this.overlap)) return undefined;
     const vocabSize = session.vocabulary.size;
+    const targetSize = this.overlap.target;
     if (this.sampling.mode === "greedy") {
       const greedy = session.continueGreedy?.bind(session);
-      const q = (token: TokenId, summary: RowSummary) => (signals ? new SummarizedDistribution(summary, vocabSize) : new PointDistribution(token, vocabSize));
+      const q = (token: TokenId, summary: RowSummary) => (signals ? new SummarizedDistribution(summary, targetSize) : new PointDistribution(token, targetSize));
       return (
         greedy &&
         (async (batch, steps) => {
@@ -149,7 +169,7 @@ export class ModelDrafter implements Drafter {
         // Drawn as token-by-token drafting draws: the first token takes index tokens.length of the sequence.
         const draws = runDraws(transform, this.tokens.length, steps, rng);
         const run = await sampled(batch, steps, { transform, draws, into: this.runStorage(steps * vocabSize) });
-        return run.tokens.map((token, i) => ({ token, q: new DenseDistribution(run.distributions[i]), drawn: "sampled" }));
+        return run.tokens.map((token, i) => ({ token, q: new DenseDistribution(onTargetVocabulary(run.distributions[i], this.overlap)), drawn: "sampled" }));
       })
     );
   }
@@ -167,6 +187,7 @@ export class ModelDrafter implements Drafter {
     this.tokens.length = keep;
     this.tokens.push(...appended);
     this.contextLength = this.tokens.length;
+    if (!this.knowsAll(appended)) this.lost = true;
     const session = this.session;
     if (session && session.sequenceLength(0) > keep) session.removeRange(0, keep);
   }
@@ -178,24 +199,27 @@ export class ModelDrafter implements Drafter {
   }
 
   /**
-   * The drafted token and q from the last row. Greedy without constraints reads the backend's row summary
-   * (argmax, top tokens, entropy: no full row in JavaScript); otherwise q is computed from the whole row.
+   * The drafted token and q from the last row, over the shared range. Greedy without constraints reads the
+   * backend's row summary (argmax, top tokens, entropy: no full row in JavaScript) where it covers only shared
+   * tokens; otherwise q is computed from the whole row's shared tokens.
    */
   private choose(rows: LogitRows): DraftedToken {
     const constraints = this.options.constraints;
-    if (this.sampling.mode === "greedy" && !constraints?.active) {
-      const q = rowDistribution(rows, 0);
-      return { token: q.top(1)[0], q, drawn: "argmax" };
-    }
-    if (this.sampling.mode === "greedy") {
-      const logits = constraints!.apply(rows.row(0), this.tokens);
-      return { token: argmax(logits), q: denseSoftmax(logits), drawn: "argmax" };
-    }
+    const summary = rows.summary?.(0);
+    const wholeRow = constraints?.active || drafterHasExtraTokens(this.overlap);
+    if (this.sampling.mode === "greedy" && !wholeRow && summary && Number.isFinite(summary.logSumExp))
+      return { token: summary.top[0], q: new SummarizedDistribution(summary, this.overlap.target), drawn: "argmax" };
+    const logits = sharedLogits(constraints?.active ? constraints.apply(rows.row(0), this.tokens) : rows.row(0), this.overlap);
+    if (this.sampling.mode === "greedy") return { token: argmax(logits), q: this.dense(softmax(logits)), drawn: "argmax" };
     // Copied from the row's storage: the block keeps q after the drafter's next evaluate reuses it.
-    const q = constraints?.active
-      ? samplingDistribution(constraints.apply(rows.row(0), this.tokens), this.sampling)
-      : rowSamplingDistribution(rows, 0, this.sampling).slice();
+    const probs = wholeRow ? samplingDistribution(logits, this.sampling) : rowSamplingDistribution(rows, 0, this.sampling).slice();
+    const q = this.dense(probs);
     // Coupled: the noise of the position the token takes, the target's own there (SampledRule).
-    return { token: drawFrom(q, drawAt(this.sampling, this.tokens.length, this.rng!)), q: new DenseDistribution(q), drawn: "sampled" };
+    return { token: drawFrom(q.dense(), drawAt(this.sampling, this.tokens.length, this.rng!)), q, drawn: "sampled" };
+  }
+
+  /** q over the shared range as the acceptance rules read it: over the target's vocabulary. */
+  private dense(probs: Float64Array): DenseDistribution {
+    return new DenseDistribution(onTargetVocabulary(probs, this.overlap));
   }
 }

@@ -17,6 +17,7 @@ export const BYTE_TO_CHAR: readonly string[] = (() => {
 /** Token type codes of llama.cpp's vocabulary (tokenizer.ggml.token_type). */
 export const TOKEN_TYPE_NORMAL = 1;
 export const TOKEN_TYPE_CONTROL = 3;
+export const TOKEN_TYPE_USER_DEFINED = 4;
 
 /** The special end-of-text token of GPT-2 vocabularies, used as both BOS and EOS. */
 export const END_OF_TEXT = "<|endoftext|>";
@@ -29,6 +30,10 @@ export interface BpeVocabulary {
   eos: number;
   /** Whether llama.cpp puts BOS in front of tokenized prompts. */
   addBos: boolean;
+  /** llama.cpp's pre-tokenizer (tokenizer.ggml.pre): how text is split before merges; "gpt-2" by default. */
+  pre?: string;
+  /** The model's chat template (tokenizer.chat_template), a Jinja source. */
+  chatTemplate?: string;
 }
 
 const WORD_BYTES = "abcdefghijklmnopqrstuvwxyz";

@@ -8,9 +8,9 @@
  * - extra heads have zero q, k, v and output rows (the head size, hence the attention scale and RoPE, is kept);
  * - extra feed-forward units have zero gate, up and down weights; extra layers are all zero (identity residual).
  */
-import { closeSync, openSync, readSync } from "node:fs";
-import { type GgufHeader, type GgufTensorInfo, readGgufHeader, tensorBytes } from "./ggufReader.js";
-import { GGML_BLOCK, GgmlType, type GgufValue, GgufValueType } from "./ggufTypes.js";
+import { closeSync, openSync } from "node:fs";
+import { type GgufHeader, type GgufTensorInfo, readGgufHeader, readTensorData, rowBytes, typedMetadata } from "./ggufReader.js";
+import { GgmlType, type GgufValue, GgufValueType } from "./ggufTypes.js";
 import { type GgufTensorInfoToWrite, writeGgufStreamed } from "./ggufWriter.js";
 
 export interface EmbedShape {
@@ -81,13 +81,6 @@ function plan(src: SourceShape, to: EmbedShape, name: string): { shape: number[]
   return { shape: shapes[role] };
 }
 
-/** Bytes of one row (ne0 elements) of a tensor type. */
-function rowBytes(type: GgmlType, ne0: number): number {
-  const block = GGML_BLOCK[type];
-  if (!block) throw new RangeError(`embed-target cannot copy tensors of ggml type ${type}`);
-  return (ne0 / block.elements) * block.bytes;
-}
-
 /** The source tensor's rows copied into the start of the larger tensor's rows; everything else zero. */
 function padded(source: Uint8Array, info: GgufTensorInfo, shape: readonly number[], normScale: number | undefined): Uint8Array {
   const type = info.type as GgmlType;
@@ -104,11 +97,7 @@ function padded(source: Uint8Array, info: GgufTensorInfo, shape: readonly number
 
 /** Every metadata value with its own GGUF type, and the new shape's values in place of the old. */
 function metadataFor(h: GgufHeader, src: SourceShape, to: EmbedShape): Map<string, GgufValue> {
-  const out = new Map<string, GgufValue>();
-  for (const [key, value] of h.metadata) {
-    const t = h.valueTypes.get(key)!;
-    out.set(key, (t.type === GgufValueType.Array ? { type: t.type, itemType: t.itemType, value } : { type: t.type, value }) as GgufValue);
-  }
+  const out = typedMetadata(h);
   const heads = to.width / src.headSize;
   const u32 = (value: number): GgufValue => ({ type: GgufValueType.Uint32, value });
   out.set("llama.embedding_length", u32(to.width));
@@ -121,12 +110,6 @@ function metadataFor(h: GgufHeader, src: SourceShape, to: EmbedShape): Map<strin
   out.set("general.name", { type: GgufValueType.String, value: `${name} (cost-equivalent ${to.layers}x${to.width}, ffn ${to.ffn})` });
   out.set("verispec.embedded_from", { type: GgufValueType.String, value: `${name} ${src.layers}x${src.width}, ffn ${src.ffn}` });
   return out;
-}
-
-function readTensor(fd: number, h: GgufHeader, t: GgufTensorInfo): Uint8Array {
-  const bytes = new Uint8Array(tensorBytes(t));
-  readSync(fd, bytes, 0, bytes.length, h.dataOffset + t.offset);
-  return bytes;
 }
 
 /** Writes `source` inside the larger llama shape `to` at `out`; returns the written tensors' total bytes. */
@@ -151,7 +134,7 @@ export function embedTarget(source: string, out: string, to: EmbedShape): number
     writeGgufStreamed(out, metadataFor(h, src, to), tensors, (i) => {
       const t = tensors[i];
       const info = byName.get(t.name);
-      return info ? padded(readTensor(fd, h, info), info, t.shape, t.normScale) : new Uint8Array(t.byteLength);
+      return info ? padded(readTensorData(fd, h, info), info, t.shape, t.normScale) : new Uint8Array(t.byteLength);
     });
   } finally {
     closeSync(fd);

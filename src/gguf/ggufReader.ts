@@ -4,7 +4,7 @@
  * one-line error before llama.cpp sees a bad file, and by tests.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { GGML_BLOCK, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, type GgmlType, GgufValueType } from "./ggufTypes.js";
+import { GGML_BLOCK, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, type GgmlType, type GgufValue, GgufValueType } from "./ggufTypes.js";
 
 export type GgufMetadataValue = string | number | bigint | boolean | GgufMetadataValue[];
 
@@ -167,4 +167,28 @@ export function readGgufHeader(path: string): GgufHeader {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Every metadata value with its own GGUF type, ready to be written again (a rewrite changes a few of them). */
+export function typedMetadata(h: GgufHeader): Map<string, GgufValue> {
+  const out = new Map<string, GgufValue>();
+  for (const [key, value] of h.metadata) {
+    const t = h.valueTypes.get(key)!;
+    out.set(key, (t.type === GgufValueType.Array ? { type: t.type, itemType: t.itemType, value } : { type: t.type, value }) as GgufValue);
+  }
+  return out;
+}
+
+/** A tensor's data, read from the open file the header came from. */
+export function readTensorData(fd: number, h: GgufHeader, t: GgufTensorInfo): Uint8Array {
+  const bytes = new Uint8Array(tensorBytes(t));
+  readSync(fd, bytes, 0, bytes.length, h.dataOffset + t.offset);
+  return bytes;
+}
+
+/** Bytes of one row (ne0 elements) of a tensor type this project knows. */
+export function rowBytes(type: GgmlType, ne0: number): number {
+  const block = GGML_BLOCK[type];
+  if (!block) throw new RangeError(`tensors of ggml type ${type} cannot be copied here (F32, F16, Q4_0 and Q8_0 can)`);
+  return (ne0 / block.elements) * block.bytes;
 }

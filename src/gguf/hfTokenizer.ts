@@ -1,6 +1,6 @@
 /** Converts a Hugging Face `tokenizers` byte-level BPE tokenizer.json into a GGUF vocabulary. */
 import { readFileSync } from "node:fs";
-import { type BpeVocabulary, TOKEN_TYPE_CONTROL, TOKEN_TYPE_NORMAL } from "./byteLevelBpe.js";
+import { type BpeVocabulary, TOKEN_TYPE_CONTROL, TOKEN_TYPE_NORMAL, TOKEN_TYPE_USER_DEFINED } from "./byteLevelBpe.js";
 
 interface TokenizerJson {
   model: { type: string; vocab: Record<string, number>; merges: (string | [string, string])[] };
@@ -28,5 +28,59 @@ export function vocabularyFromTokenizerJson(path: string, endOfText = "<|endofte
     bos: eot,
     eos: eot,
     addBos,
+  };
+}
+
+/** A tokenizer_config.json's fields a GGUF needs: special tokens by text, whether BOS is added, the chat template. */
+interface TokenizerConfig {
+  bos_token?: string | { content: string } | null;
+  eos_token?: string | { content: string } | null;
+  add_bos_token?: boolean;
+  chat_template?: string;
+}
+
+/** A real model's tokenizer as the files ship it: tokenizer.json and tokenizer_config.json. */
+export interface HfTokenizerFiles {
+  tokenizer: string;
+  config: string;
+  /** llama.cpp's name for the model's pre-tokenizer ("llama-bpe", "qwen2", ...). */
+  pre: string;
+  /** The token used as BOS where the config names none (Qwen's `<|endoftext|>`, as llama.cpp's conversion does). */
+  fallbackBos?: string;
+}
+
+const specialText = (t: TokenizerConfig["bos_token"]) => (t === null || t === undefined ? undefined : typeof t === "string" ? t : t.content);
+
+/**
+ * The whole vocabulary of a byte-level BPE model (Llama 3, Qwen): the merges' tokens, then the added tokens,
+ * special ones as control tokens and the rest as user-defined ones (matched in text as they are), the config's
+ * BOS and EOS, whether BOS is added (the config's add_bos_token, else whether the config names a BOS) and its
+ * chat template.
+ */
+export function vocabularyFromHfFiles(f: HfTokenizerFiles): BpeVocabulary {
+  const t = JSON.parse(readFileSync(f.tokenizer, "utf8")) as TokenizerJson;
+  const c = JSON.parse(readFileSync(f.config, "utf8")) as TokenizerConfig;
+  if (t.model.type !== "BPE") throw new Error(`${f.tokenizer}: expected a BPE tokenizer, found ${t.model.type}`);
+  const ids = new Map<string, number>(Object.entries(t.model.vocab));
+  for (const a of t.added_tokens) ids.set(a.content, a.id);
+  const tokens: string[] = new Array(ids.size);
+  for (const [text, id] of ids) tokens[id] = text;
+  if (tokens.some((x) => x === undefined)) throw new Error(`${f.tokenizer}: token ids are not contiguous`);
+  const added = new Map(t.added_tokens.map((a) => [a.id, a.special ? TOKEN_TYPE_CONTROL : TOKEN_TYPE_USER_DEFINED]));
+  const id = (text: string | undefined) => {
+    const found = text === undefined ? undefined : ids.get(text);
+    if (found === undefined) throw new Error(`${f.tokenizer}: no token ${text}`);
+    return found;
+  };
+  const bosText = specialText(c.bos_token);
+  return {
+    tokens,
+    tokenTypes: tokens.map((_, i) => added.get(i) ?? TOKEN_TYPE_NORMAL),
+    merges: t.model.merges.map((m) => (Array.isArray(m) ? m.join(" ") : m)),
+    bos: id(bosText ?? f.fallbackBos),
+    eos: id(specialText(c.eos_token)),
+    addBos: c.add_bos_token ?? bosText !== undefined,
+    pre: f.pre,
+    chatTemplate: c.chat_template,
   };
 }

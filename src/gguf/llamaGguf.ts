@@ -67,13 +67,14 @@ function llamaMetadata(c: LlamaConfig, vocab: BpeVocabulary, fileType: GgmlType)
     ["llama.attention.layer_norm_rms_epsilon", gguf.f32(c.rmsEpsilon)],
     ["llama.vocab_size", gguf.u32(c.vocabSize)],
     ["tokenizer.ggml.model", gguf.str("gpt2")],
-    ["tokenizer.ggml.pre", gguf.str("gpt-2")],
+    ["tokenizer.ggml.pre", gguf.str(vocab.pre ?? "gpt-2")],
     ["tokenizer.ggml.tokens", gguf.strings(vocab.tokens)],
     ["tokenizer.ggml.token_type", gguf.i32s(vocab.tokenTypes)],
     ["tokenizer.ggml.merges", gguf.strings(vocab.merges)],
     ["tokenizer.ggml.bos_token_id", gguf.u32(vocab.bos)],
     ["tokenizer.ggml.eos_token_id", gguf.u32(vocab.eos)],
     ["tokenizer.ggml.add_bos_token", gguf.bool(vocab.addBos)],
+    ...(vocab.chatTemplate === undefined ? [] : [["tokenizer.chat_template", gguf.str(vocab.chatTemplate)] as [string, GgufValue]]),
   ]);
 }
 

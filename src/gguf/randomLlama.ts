@@ -4,7 +4,7 @@
  * head), so the pair agrees often enough to exercise acceptance.
  */
 import { Random } from "../util/random.js";
-import { randomBpeVocabulary } from "./byteLevelBpe.js";
+import { type BpeVocabulary, randomBpeVocabulary } from "./byteLevelBpe.js";
 import { GgmlType } from "./ggufTypes.js";
 import { type LlamaConfig, llamaTensorShapes, writeLlamaGguf } from "./llamaGguf.js";
 
@@ -18,6 +18,8 @@ export interface RandomLlamaOptions {
   contextLength: number;
   /** Tensor type of matrices; float32 by default. */
   type?: GgmlType;
+  /** A vocabulary of vocabSize tokens (a real tokenizer's); a random one from the seed by default. */
+  vocabulary?: BpeVocabulary;
 }
 
 /** Target logits get roughly this standard deviation, so distributions are peaked rather than flat. */
@@ -66,7 +68,7 @@ export function randomLlamaWeights(config: LlamaConfig, seed: number): Map<strin
 
 /** Writes a random target model, and optionally a drafter made of its first `drafterLayers` layers. */
 export function writeRandomLlamaPair(o: RandomLlamaOptions, targetPath: string, drafterPath?: string, drafterLayers = 1): void {
-  const vocab = randomBpeVocabulary(o.vocabSize, o.seed);
+  const vocab = o.vocabulary ?? randomBpeVocabulary(o.vocabSize, o.seed);
   const target = randomLlamaConfig(o, `verispec-random-${o.seed}`);
   const weights = randomLlamaWeights(target, o.seed + 1);
   const type = o.type ?? GgmlType.F32;

@@ -38,6 +38,8 @@ export function withoutMass(p: Float64Array, x: TokenId): Float64Array {
 
 /** Whether drafted token x (drawn from q) is accepted against p: u < min(1, p(x) / q(x)). */
 export function acceptsToken(x: TokenId, p: Float64Array, q: Proposal, rng: Random): boolean {
+  if (q instanceof Float64Array && q.length !== p.length)
+    throw new RangeError(`q covers ${q.length} tokens, p ${p.length}: a drafter's q must be stated over the target's vocabulary`);
   const u = rng.next();
   const qx = proposalAt(q, x);
   return qx > 0 && u < Math.min(1, p[x] / qx);

@@ -24,18 +24,19 @@ export async function speculativeTokens(target: LanguageModel, drafter: Drafter,
 export function drafterKinds(target: LanguageModel, draft: LanguageModel, options: SpeculativeOptions = {}): Record<string, () => Drafter> {
   const sampling = options.sampling ?? GREEDY;
   return {
-    model: () => new ModelDrafter(draft, sampling, { contextSize: options.contextSize, constraints: options.constraints }),
+    model: () =>
+      new ModelDrafter(draft, sampling, { contextSize: options.contextSize, constraints: options.constraints, targetVocabularySize: target.vocabulary.size }),
     "prompt-lookup": () => new PromptLookupDrafter(target.vocabulary.size),
     suffix: () => new SuffixDrafter(target.vocabulary.size, { minMatch: 2 }),
     "lookup-first": () =>
       new MultiSourceDrafter(
         [new PromptLookupDrafter(target.vocabulary.size, 3, 2)],
-        new ModelDrafter(draft, sampling, { contextSize: options.contextSize, constraints: options.constraints }),
+        new ModelDrafter(draft, sampling, { contextSize: options.contextSize, constraints: options.constraints, targetVocabularySize: target.vocabulary.size }),
       ),
     "free-first": () =>
       new MultiSourceDrafter(
         [new SuffixDrafter(target.vocabulary.size, { minMatch: 2 }), new PromptLookupDrafter(target.vocabulary.size, 3, 2)],
-        new ModelDrafter(draft, sampling, { contextSize: options.contextSize, constraints: options.constraints }),
+        new ModelDrafter(draft, sampling, { contextSize: options.contextSize, constraints: options.constraints, targetVocabularySize: target.vocabulary.size }),
       ),
   };
 }
