@@ -314,25 +314,59 @@ int32_t coupled_token(const double *probs, int32_t n, uint32_t seed, uint32_t po
   return token < 0 ? 0 : token;
 }
 
+namespace {
+
+// A row function's first five arguments (ctx, row, temperature, topK, topP), checked; `name` for the errors.
+struct RowRequest {
+  Context *c = nullptr;
+  int32_t row = 0;
+  SamplerSettings settings;
+};
+
+bool row_request(napi_env env, const std::vector<napi_value> &a, size_t count, const char *name, RowRequest &out) {
+  if (a.size() < count) {
+    throw_error(env, std::string(name) + " needs " + std::to_string(count) + " arguments");
+    return false;
+  }
+  out.c = live_context(env, a[0]);
+  if (!out.c) return false;
+  out.row = get_i32(env, a[1]);
+  out.settings.top_k = get_i32(env, a[3]);
+  napi_get_value_double(env, a[2], &out.settings.temperature);
+  napi_get_value_double(env, a[4], &out.settings.top_p);
+  const SamplerSettings &s = out.settings;
+  if (!(s.temperature > 0) || s.top_k < 0 || !(s.top_p > 0 && s.top_p <= 1)) {
+    throw_error(env, std::string(name) + " needs temperature > 0, topK >= 0 and 0 < topP <= 1");
+    return false;
+  }
+  return true;
+}
+
+// The row's sampling distribution in a buffer of this thread's, or null (an error thrown) without the row.
+const double *row_distribution(napi_env env, const RowRequest &r) {
+  const float *logits = last_row(env, r.c, r.row);
+  if (!logits) return nullptr;
+  thread_local std::vector<double> probs;
+  probs.resize(r.c->n_vocab);
+  sampling_distribution(logits, r.c->n_vocab, r.settings, probs.data());
+  return probs.data();
+}
+
+}  // namespace
+
 // samplingRow(ctx, row, temperature, topK, topP, out): the distribution a sampler draws from at output row
 // `row` of the last decode (softmax of logits / temperature, then top-k, then top-p, renormalised), in
 // float64 into out, straight from llama.cpp's logits: sampling/distribution.ts's transform, each probability
 // within ~1e-5 relative of it (the exps are the float polynomial; see scaled_exps).
 napi_value SamplingRow(napi_env env, napi_callback_info info) {
   auto a = get_args(env, info, 6);
-  if (a.size() < 6) return throw_error(env, "samplingRow needs 6 arguments");
-  Context *c = live_context(env, a[0]);
-  if (!c) return nullptr;
-  int32_t row = get_i32(env, a[1]), top_k = get_i32(env, a[3]);
-  double temperature = 1, top_p = 1;
-  napi_get_value_double(env, a[2], &temperature);
-  napi_get_value_double(env, a[4], &top_p);
+  RowRequest r;
+  if (!row_request(env, a, 6, "samplingRow", r)) return nullptr;
   double *out;
   size_t n_out;
-  if (!get_typed(env, a[5], napi_float64_array, &out, &n_out) || n_out < (size_t)c->n_vocab) return throw_error(env, "samplingRow expects a Float64Array of the vocabulary's size");
-  if (!(temperature > 0) || top_k < 0 || !(top_p > 0 && top_p <= 1)) return throw_error(env, "samplingRow needs temperature > 0, topK >= 0 and 0 < topP <= 1");
-  const float *logits = last_row(env, c, row);
-  if (logits) sampling_distribution(logits, c->n_vocab, {temperature, top_k, top_p}, out);
+  if (!get_typed(env, a[5], napi_float64_array, &out, &n_out) || n_out < (size_t)r.c->n_vocab) return throw_error(env, "samplingRow expects a Float64Array of the vocabulary's size");
+  const float *logits = last_row(env, r.c, r.row);
+  if (logits) sampling_distribution(logits, r.c->n_vocab, r.settings, out);
   return nullptr;
 }
 
@@ -341,22 +375,13 @@ napi_value SamplingRow(napi_env env, napi_callback_info info) {
 // distribution to JavaScript: what sampling the target alone needs per token.
 napi_value SampleRow(napi_env env, napi_callback_info info) {
   auto a = get_args(env, info, 6);
-  if (a.size() < 6) return throw_error(env, "sampleRow needs 6 arguments");
-  Context *c = live_context(env, a[0]);
-  if (!c) return nullptr;
-  int32_t row = get_i32(env, a[1]), top_k = get_i32(env, a[3]);
-  double temperature = 1, top_p = 1, u = 0;
-  napi_get_value_double(env, a[2], &temperature);
-  napi_get_value_double(env, a[4], &top_p);
+  RowRequest r;
+  if (!row_request(env, a, 6, "sampleRow", r)) return nullptr;
+  double u = 0;
   napi_get_value_double(env, a[5], &u);
-  if (!(temperature > 0) || top_k < 0 || !(top_p > 0 && top_p <= 1)) return throw_error(env, "sampleRow needs temperature > 0, topK >= 0 and 0 < topP <= 1");
   if (!(u >= 0 && u < 1)) return throw_error(env, "sampleRow's uniform must lie in [0, 1)");
-  const float *logits = last_row(env, c, row);
-  if (!logits) return nullptr;
-  thread_local std::vector<double> probs;
-  probs.resize(c->n_vocab);
-  sampling_distribution(logits, c->n_vocab, {temperature, top_k, top_p}, probs.data());
-  return make_i32(env, draw_token(probs.data(), c->n_vocab, u));
+  const double *probs = row_distribution(env, r);
+  return probs ? make_i32(env, draw_token(probs, r.c->n_vocab, u)) : nullptr;
 }
 
 }  // namespace verispec
@@ -368,23 +393,14 @@ namespace verispec {
 // distribution to JavaScript: a coupled draw of the target's token at that position of the sequence.
 napi_value CoupledRow(napi_env env, napi_callback_info info) {
   auto a = get_args(env, info, 7);
-  if (a.size() < 7) return throw_error(env, "coupledRow needs 7 arguments");
-  Context *c = live_context(env, a[0]);
-  if (!c) return nullptr;
-  int32_t row = get_i32(env, a[1]), top_k = get_i32(env, a[3]);
-  double temperature = 1, top_p = 1, seed = 0, position = 0;
-  napi_get_value_double(env, a[2], &temperature);
-  napi_get_value_double(env, a[4], &top_p);
+  RowRequest r;
+  if (!row_request(env, a, 7, "coupledRow", r)) return nullptr;
+  double seed = 0, position = 0;
   napi_get_value_double(env, a[5], &seed);
   napi_get_value_double(env, a[6], &position);
-  if (!(temperature > 0) || top_k < 0 || !(top_p > 0 && top_p <= 1)) return throw_error(env, "coupledRow needs temperature > 0, topK >= 0 and 0 < topP <= 1");
   if (!(seed >= 0 && seed <= 4294967295.0 && position >= 0 && position <= 4294967295.0)) return throw_error(env, "coupledRow's seed and position must be 32-bit unsigned integers");
-  const float *logits = last_row(env, c, row);
-  if (!logits) return nullptr;
-  thread_local std::vector<double> probs;
-  probs.resize(c->n_vocab);
-  sampling_distribution(logits, c->n_vocab, {temperature, top_k, top_p}, probs.data());
-  return make_i32(env, coupled_token(probs.data(), c->n_vocab, (uint32_t)seed, (uint32_t)position));
+  const double *probs = row_distribution(env, r);
+  return probs ? make_i32(env, coupled_token(probs, r.c->n_vocab, (uint32_t)seed, (uint32_t)position)) : nullptr;
 }
 
 }  // namespace verispec

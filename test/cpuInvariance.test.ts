@@ -16,22 +16,13 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import { packageRoot } from "../src/util/packageRoot.js";
+import { EVERY_POLICY_AND_DRAFTER } from "./helpers/asks.js";
 import { runCli } from "./helpers/cli.js";
 
 const BUILD = path.join(packageRoot(), "native", ".llama-build", "cpu", "verispec_llama.node");
 const ENV = { VERISPEC_LLAMA_BUILD: "cpu" };
 const PROMPTS = ["def fibonacci(n):", "import os\n\n\ndef main():", "class Stack:\n    def __init__(self):", "for i in range(10):"];
-/** What the 8 concurrent requests ask for: every policy, and each drafter kind. */
-const ASKS = [
-  { policy: "chain", k: 4 },
-  { policy: "tree", k: 4 },
-  { policy: "adaptive" },
-  { policy: "cascade", k: 6 },
-  { policy: "heuristic", k: 3 },
-  { policy: "chain", k: 8, draft: "suffix" },
-  { policy: "chain", k: 4, draft: "prompt-lookup" },
-  { draft: "none" },
-];
+const ASKS = EVERY_POLICY_AND_DRAFTER;
 
 const missing = !existsSync(BUILD);
 if (missing && !process.env.CI) console.log("# notice: skipping the CPU batch-invariance test: run `npm run build:llama -- --backend cpu` first");

@@ -19,23 +19,14 @@ import { chatTemplateFrom } from "../src/server/chatTemplate.js";
 import { VerispecServer } from "../src/server/httpServer.js";
 import { ServingEngine } from "../src/server/servingEngine.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
+import { EVERY_POLICY_AND_DRAFTER } from "./helpers/asks.js";
 import { fixturePrompts, loadFixturePair } from "./helpers/fixtures.js";
 
 const MODEL = "verispec-target";
 const CONTEXT = 256;
 const PROMPT = "def fibonacci(n):";
 const SEED = 42;
-/** What each of the 8 concurrent requests asks for: every policy, and each drafter kind. */
-const ASKS = [
-  { policy: "chain", k: 4 },
-  { policy: "tree", k: 4 },
-  { policy: "adaptive" },
-  { policy: "cascade", k: 4 },
-  { policy: "heuristic", k: 3 },
-  { policy: "chain", k: 4, draft: "suffix" },
-  { policy: "chain", k: 4, draft: "prompt-lookup" },
-  { draft: "none" },
-];
+const ASKS = EVERY_POLICY_AND_DRAFTER;
 
 interface Served {
   target: LanguageModel;
