@@ -72,6 +72,9 @@ test("after 6 requests (5 served, 1 refused), each latency histogram counts the 
     }
     assert.equal(buckets.at(-1)?.count, count, `${n}: +Inf is the count`);
   }
+  // The refused request is counted as rejected, not as an error of the server's.
+  assert.match(text, /^verispec:requests_finished_total\{finished_reason="rejected"\} 1$/m);
+  assert.doesNotMatch(text, /finished_reason="error"/);
   // One first token, one end and one slot per served request.
   for (const n of ["time_to_first_token", "e2e_request_latency", "request_queue_time"]) assert.equal(h[n].count, 5, n);
   // One gap per step with tokens after each request's first: every step emits tokens (none ends early), and a

@@ -107,7 +107,9 @@ export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, 
     finishStream(res, ctx);
   } catch (error) {
     const e = asApiError(error);
-    ctx.metrics.recordEnd(e.status === 429 ? "rejected" : "error");
+    // A request refused for what it asked (4xx: bad input, a full queue) is rejected; the server's own failures
+    // and timeouts (408, 5xx) are errors.
+    ctx.metrics.recordEnd(e.status < 500 && e.status !== 408 ? "rejected" : "error");
     sendError(res, e);
   } finally {
     done();
