@@ -72,9 +72,11 @@ describe("verispec's llama.cpp patches", () => {
     const dir = pristineCopy(files);
     applyPatches(dir);
     const text = (file: string) => readFileSync(path.join(dir, file), "utf8");
-    // Every file that reads the variable reads it through a check that the thread's stock pass overrides.
-    for (const file of files.filter((f) => text(f).includes('getenv("GGML_BATCH_INVARIANT")')))
+    // Every CUDA file that reads the variable reads it through a check that the thread's stock pass overrides.
+    for (const file of files.filter((f) => f.includes("ggml-cuda/") && text(f).includes('getenv("GGML_BATCH_INVARIANT")')))
       assert.match(text(file), /return on && !ggml_cuda_stock_pass;/, file);
+    // The CPU backend has no stock passes: the variable turns on its reference kernels for the whole backend.
+    assert.match(text("ggml/src/ggml-cpu/ggml-cpu.cpp"), /ctx->use_ref\s+= getenv\("GGML_BATCH_INVARIANT"\) != nullptr && atoi\(getenv\("GGML_BATCH_INVARIANT"\)\) != 0;/);
     assert.match(text("ggml/src/ggml-cuda/common.cuh"), /inline thread_local bool ggml_cuda_stock_pass = false;/);
     const cuda = text("ggml/src/ggml-cuda/ggml-cuda.cu");
     // The binding finds the setter by this name (native/invariance.cc).
