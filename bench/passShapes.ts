@@ -10,7 +10,8 @@
  */
 import { parseArgs } from "node:util";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
-import type { BatchToken, ModelSession, RowSummaryKind } from "../src/model/languageModel.js";
+import type { RowSummaryKind } from "../src/model/rows.js";
+import type { BatchToken, ModelSession } from "../src/model/session.js";
 import { meanAndMedian } from "./passTimes.js";
 
 const { values: a } = parseArgs({

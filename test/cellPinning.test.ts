@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type BatchToken, CELL_ORDER, type PassNumerics } from "../src/model/languageModel.js";
+import { type BatchToken, CELL_ORDER, type PassNumerics } from "../src/model/session.js";
 import { SharedModel } from "../src/slots/sharedModel.js";
 import { useFixturePair } from "./helpers/fixtures.js";
 import { PASS_SIZE, PREFILLS_APART, reportingNumerics } from "./helpers/passNumerics.js";

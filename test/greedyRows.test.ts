@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
-import type { BatchToken, GreedyRun, ModelSession } from "../src/model/languageModel.js";
+import type { GreedyRun } from "../src/model/rows.js";
+import type { BatchToken, ModelSession } from "../src/model/session.js";
 import { SharedModel } from "../src/slots/sharedModel.js";
 import { loadFixturePair } from "./helpers/fixtures.js";
 

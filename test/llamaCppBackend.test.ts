@@ -4,7 +4,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { LlamaCppModel, ModelFileError } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { physicalCoreCount } from "../src/backends/llamaCpp/threads.js";
-import type { BatchToken, ModelSession } from "../src/model/languageModel.js";
+import type { BatchToken, ModelSession } from "../src/model/session.js";
 import { coupledDraw } from "../src/sampling/coupledDraw.js";
 import { argmax } from "../src/sampling/distribution.js";
 import { fixtureDir, fixturePair, loadFixturePair } from "./helpers/fixtures.js";

@@ -1,5 +1,5 @@
 /** The drafter role: proposes the next tokens of the current context, with its distribution q at each. */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
 /**

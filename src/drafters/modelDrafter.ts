@@ -6,7 +6,9 @@
  * and takes their first tokens (the backend's row summaries and runs cover its whole vocabulary); with fewer,
  * it pads q with zeros and drafts nothing once the context holds a token it lacks.
  */
-import type { BatchToken, LanguageModel, LogitRows, ModelSession, RowSummary, TokenId } from "../model/languageModel.js";
+import type { LogitRows, RowSummary } from "../model/rows.js";
+import type { BatchToken, LanguageModel, ModelSession } from "../model/session.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { Constraints } from "../sampling/constraints.js";
 import { argmax, samplingDistribution, softmax } from "../sampling/distribution.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";

@@ -8,7 +8,7 @@
  *
  * Lossless like any drafter: free proposals are one-hot (drawn "argmax"), the model's keep their own q.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { DraftCandidates, DraftedToken, Drafter, DraftSource, FreeDrafter, RunOptions } from "./drafter.js";
 
 export class MultiSourceDrafter implements Drafter {

@@ -4,7 +4,7 @@
  * followed it. Its q is one-hot on the proposed token: the proposal is
  * deterministic, which the acceptance rules handle exactly.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { PointDistribution } from "../sampling/tokenDistribution.js";
 import { type DraftCandidates, type DraftedToken, type DraftSource, type FreeDrafter, type FreeProposal, freeCandidates } from "./drafter.js";
 

@@ -6,7 +6,7 @@
  * token's q is a confidence for the verifier's signals: the share of the matched suffix's continuations that
  * were this token, scaled by how long the match is (a longer match is better evidence).
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { SparseDistribution } from "../sampling/tokenDistribution.js";
 import {
   DEFAULT_FREE_MIN_MATCH,

@@ -5,7 +5,7 @@
  */
 
 import type { DraftedToken, Drafter, Drawn } from "../drafters/drafter.js";
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
 /** An alternative to the chain's token at `depth`: a child of the chain token before it (of the root at depth 0). */

@@ -1,5 +1,6 @@
 /** Chooses the next token from the target's logits, per the sampling settings. */
-import type { LogitRows, TokenId } from "../model/languageModel.js";
+import type { LogitRows } from "../model/rows.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { Random } from "../util/random.js";
 import { type Constraints, NO_CONSTRAINTS } from "./constraints.js";
 import { samplingDistribution } from "./distribution.js";

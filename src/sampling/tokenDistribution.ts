@@ -4,7 +4,8 @@
  * a dense vector, or a row summary made by the backend (most likely tokens, log-sum-exp, entropy), which is
  * all a greedy drafter's q needs and costs no full-row work in JavaScript.
  */
-import type { LogitRows, RowSummary, TokenId } from "../model/languageModel.js";
+import type { LogitRows, RowSummary } from "../model/rows.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { Constraints } from "./constraints.js";
 import { argmax, samplingDistribution, softmax } from "./distribution.js";
 import type { RandomSamplingSettings } from "./samplingSettings.js";

@@ -16,7 +16,7 @@
  * cells; bench/servedPass.ts). Sessions whose logits depend on the pass's size anyway (stock CUDA kernels:
  * ModelSession.passNumerics) gain nothing from it and are not pinned (SharedModel).
  */
-import type { BatchToken, ModelSession } from "../model/languageModel.js";
+import type { BatchToken, ModelSession } from "../model/session.js";
 
 /** A session that can lend cells between sequences (llama.cpp's). */
 export type LendingSession = ModelSession & Required<Pick<ModelSession, "copyRange" | "allowStartAnywhere">>;

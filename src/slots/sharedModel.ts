@@ -10,23 +10,9 @@
  * Rows a pass returns are views that stay valid until this shared session's next pass.
  */
 
-import {
-  type BatchToken,
-  DEFAULT_CONTEXT_SIZE,
-  type EvaluateOptions,
-  type GreedyRun,
-  type LanguageModel,
-  type LogitRows,
-  type ModelSession,
-  type RowSummaryKind,
-  type RunSampler,
-  type RunSummaryKind,
-  type SamplingTransform,
-  type SessionOptions,
-  type TokenDraw,
-  type TokenId,
-  type Vocabulary,
-} from "../model/languageModel.js";
+import type { GreedyRun, LogitRows, RowSummaryKind, RunSampler, RunSummaryKind, SamplingTransform, TokenDraw } from "../model/rows.js";
+import { type BatchToken, DEFAULT_CONTEXT_SIZE, type EvaluateOptions, type LanguageModel, type ModelSession, type SessionOptions } from "../model/session.js";
+import type { TokenId, Vocabulary } from "../model/vocabulary.js";
 import { canPin, PinnedCells } from "./cellPinning.js";
 import { canRunRows, checkRunBatch, packParts, type RunPart, runTogether } from "./sharedRuns.js";
 import { SlotSession } from "./slotSession.js";

@@ -6,7 +6,8 @@
  * (ModelSession.continueGreedyRows), as long as the longest run asks; a slot that asked for fewer steps gets its
  * own and the cells of the extra tokens are given back.
  */
-import type { BatchToken, GreedyRun, ModelSession, RunSummaryKind } from "../model/languageModel.js";
+import type { GreedyRun, RunSummaryKind } from "../model/rows.js";
+import type { BatchToken, ModelSession } from "../model/session.js";
 
 /** One slot's run: its batch (in the shared session's sequence ids), the steps it asked for, and its trimming. */
 export interface RunPart {

@@ -4,7 +4,9 @@
  * to the shared session, except the chain's removals, which the owner turns into released cells.
  */
 import { validateBatch } from "../backends/batchValidation.js";
-import type { BatchToken, EvaluateOptions, GreedyRun, LogitRows, ModelSession, PassNumerics, RunSummaryKind, Vocabulary } from "../model/languageModel.js";
+import type { GreedyRun, LogitRows, RunSummaryKind } from "../model/rows.js";
+import type { BatchToken, EvaluateOptions, ModelSession, PassNumerics } from "../model/session.js";
+import type { Vocabulary } from "../model/vocabulary.js";
 
 /** What a slot needs of the model that owns it (SharedModel). */
 export interface SlotOwner {

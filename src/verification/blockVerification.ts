@@ -5,7 +5,9 @@
  */
 
 import type { DraftBlock } from "../drafts/draftBlock.js";
-import type { LogitRows, ModelSession, TokenId } from "../model/languageModel.js";
+import type { LogitRows } from "../model/rows.js";
+import type { ModelSession } from "../model/session.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { Constraints } from "../sampling/constraints.js";
 import { samplingDistribution } from "../sampling/distribution.js";
 import type { RandomSamplingSettings, SamplingSettings } from "../sampling/samplingSettings.js";

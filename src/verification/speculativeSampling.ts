@@ -5,7 +5,7 @@
  * normalised residual max(0, p - q); if every token is accepted, draw the bonus
  * token from p after the block. The emitted tokens then follow p exactly.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { sampleFrom } from "../sampling/distribution.js";
 import type { Random } from "../util/random.js";
 import { type BlockVerdict, type Proposal, proposalAt } from "./acceptanceTypes.js";

@@ -1,4 +1,4 @@
-import type { LanguageModel, ModelSession, PassNumerics } from "../../src/model/languageModel.js";
+import type { LanguageModel, ModelSession, PassNumerics } from "../../src/model/session.js";
 
 /** CUDA's stock kernels: the pass's size picks them. */
 export const PASS_SIZE: PassNumerics = { passSizeMatters: true, prefillsApart: false };

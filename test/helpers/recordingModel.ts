@@ -4,7 +4,8 @@
  * replaying what each session's cache held.
  */
 import { type CacheEdit, SequenceMirror } from "../../src/backends/cacheEdits.js";
-import type { BatchToken, EvaluateOptions, LanguageModel, ModelSession, SessionOptions, TokenId } from "../../src/model/languageModel.js";
+import type { BatchToken, EvaluateOptions, LanguageModel, ModelSession, SessionOptions } from "../../src/model/session.js";
+import type { TokenId } from "../../src/model/vocabulary.js";
 
 /** An evaluate records its batch, and `prefill` when it was asked as a prompt's prefill. */
 export type RecordedCall = { session: number } & ({ kind: "evaluate"; batch: BatchToken[]; prefill?: true } | CacheEdit);

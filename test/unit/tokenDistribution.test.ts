@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { LogitRows } from "../../src/model/languageModel.js";
+import type { LogitRows } from "../../src/model/rows.js";
 import { Constraints } from "../../src/sampling/constraints.js";
 import { argmax } from "../../src/sampling/distribution.js";
 import { constrainedArgmax, DenseDistribution, rankByProbability, topByProbability } from "../../src/sampling/tokenDistribution.js";

@@ -4,23 +4,25 @@
  */
 
 import {
-  addCallStats,
-  type BatchToken,
-  CELL_ORDER,
-  type EvaluateOptions,
   type GreedyRun,
   type LogitRows,
-  type ModelCallStats,
-  type ModelSession,
-  type PassNumerics,
   type RowSummary,
   type RowSummaryKind,
   type RunSampler,
   type RunSummaryKind,
   type SampledRun,
   TOP_SUMMARY_TOKENS,
-  type Vocabulary,
-} from "../../model/languageModel.js";
+} from "../../model/rows.js";
+import {
+  addCallStats,
+  type BatchToken,
+  CELL_ORDER,
+  type EvaluateOptions,
+  type ModelCallStats,
+  type ModelSession,
+  type PassNumerics,
+} from "../../model/session.js";
+import type { Vocabulary } from "../../model/vocabulary.js";
 import { validateBatch } from "../batchValidation.js";
 import type { NativeBinding, NativeContext } from "./native.js";
 

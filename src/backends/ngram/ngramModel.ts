@@ -6,15 +6,9 @@
  * distribution differs from the target's by a controlled amount).
  */
 
-import {
-  type BatchToken,
-  DEFAULT_BATCH_SIZE,
-  type LanguageModel,
-  type LogitRows,
-  type ModelSession,
-  type SessionOptions,
-  type TokenId,
-} from "../../model/languageModel.js";
+import type { LogitRows } from "../../model/rows.js";
+import { type BatchToken, DEFAULT_BATCH_SIZE, type LanguageModel, type ModelSession, type SessionOptions } from "../../model/session.js";
+import type { TokenId } from "../../model/vocabulary.js";
 import { Random } from "../../util/random.js";
 import { validateBatch } from "../batchValidation.js";
 import { CharacterVocabulary } from "./characterVocabulary.js";

@@ -3,7 +3,9 @@
  * message a step); sequence lengths are answered here, from a mirror of what each sequence holds.
  */
 
-import type { BatchToken, EvaluateOptions, LogitRows, ModelSession, Vocabulary } from "../../../model/languageModel.js";
+import type { LogitRows } from "../../../model/rows.js";
+import type { BatchToken, EvaluateOptions, ModelSession } from "../../../model/session.js";
+import type { Vocabulary } from "../../../model/vocabulary.js";
 import { validateBatch } from "../../batchValidation.js";
 import { type CacheEdit, SequenceMirror } from "../../cacheEdits.js";
 import type { WorkerConnection } from "./workerConnection.js";
