@@ -34,7 +34,7 @@ async function afterOnePass(numerics: PassNumerics | undefined, pinCells?: boole
 
 test("the CPU's sessions say their logits depend on nothing but the cells' order", async () => {
   const session = await pair.target.createSession({ contextSize: 64 });
-  assert.deepEqual(session.passNumerics, CELL_ORDER);
+  assert.deepEqual(session.capabilities.passNumerics, CELL_ORDER);
   session.dispose();
 });
 

@@ -153,24 +153,24 @@ export class ModelDrafter implements Drafter {
     const vocabSize = session.vocabulary.size;
     const targetSize = this.overlap.target;
     if (this.sampling.mode === "greedy") {
-      const greedy = session.continueGreedy?.bind(session);
+      const greedy = session.capabilities.greedyRuns;
       const q = (token: TokenId, summary: RowSummary) => (signals ? new SummarizedDistribution(summary, targetSize) : new PointDistribution(token, targetSize));
       return (
         greedy &&
         (async (batch, steps) => {
-          const run = await greedy(batch, steps, signals ? "top" : "argmax");
+          const run = await greedy.continueGreedy(batch, steps, signals ? "top" : "argmax");
           return run.tokens.map((token, i) => ({ token, q: q(token, run.summaries[i]), drawn: "argmax" }));
         })
       );
     }
-    const sampled = session.continueSampled?.bind(session);
+    const sampled = session.capabilities.sampledRuns;
     const [transform, rng] = [this.sampling, this.rng!];
     return (
       sampled &&
       (async (batch, steps) => {
         // Drawn as token-by-token drafting draws: the first token takes index tokens.length of the sequence.
         const draws = runDraws(transform, this.tokens.length, steps, rng);
-        const run = await sampled(batch, steps, { transform, draws, into: this.runStorage(steps * vocabSize) });
+        const run = await sampled.continueSampled(batch, steps, { transform, draws, into: this.runStorage(steps * vocabSize) });
         return run.tokens.map((token, i) => ({ token, q: new DenseDistribution(onTargetVocabulary(run.distributions[i], this.overlap)), drawn: "sampled" }));
       })
     );
@@ -207,7 +207,7 @@ export class ModelDrafter implements Drafter {
    */
   private choose(rows: LogitRows): DraftedToken {
     const constraints = this.options.constraints;
-    const summary = rows.summary?.(0);
+    const summary = rows.capabilities.summaries?.summary(0);
     const wholeRow = constraints?.active || drafterHasExtraTokens(this.overlap);
     if (this.sampling.mode === "greedy" && !wholeRow && summary && Number.isFinite(summary.logSumExp))
       return { token: summary.top[0], q: new SummarizedDistribution(summary, this.overlap.target), drawn: "argmax" };

@@ -34,20 +34,40 @@ export interface LogitRows {
    * row only when it is asked for, and refuse once the next evaluate has run).
    */
   row(i: number): Float32Array;
-  /** Row i in brief, where the backend summarises rows (see `SessionOptions.rowSummary`). */
-  summary?(i: number): RowSummary;
+  /** What the backend works out per row without copying it into JavaScript, stated by every set of rows. */
+  readonly capabilities: RowCapabilities;
+}
+
+/**
+ * Per-row work a backend does natively, so that a 128k-token row need not be copied into JavaScript: each ability is
+ * the object that does it, or undefined where the rows lack it (the shape of SessionCapabilities, for its reasons).
+ */
+export interface RowCapabilities {
+  /** Row summaries, where the backend summarises rows (see `SessionOptions.rowSummary`). */
+  readonly summaries: RowSummaries | undefined;
+  /** The sampler's work at a row; where absent, see `rowSamplingDistribution` for the fallback. */
+  readonly sampling: RowSampling | undefined;
+}
+
+/** Rows with no native per-row work: everything is computed from `row(i)`. */
+export const PLAIN_ROWS: RowCapabilities = { summaries: undefined, sampling: undefined };
+
+/** RowCapabilities.summaries. */
+export interface RowSummaries {
+  /** Row i in brief. */
+  summary(i: number): RowSummary;
+}
+
+/** RowCapabilities.sampling. */
+export interface RowSampling {
   /**
    * The distribution a sampler draws from at row i (softmax of logits / temperature, then top-k, then top-p,
-   * renormalised: sampling/distribution.ts's transform), computed by the backend without copying the row into
-   * JavaScript. Like `row`, a view into storage that the next `evaluate` reuses (and the next call for the same
-   * row overwrites). Optional: see `rowSamplingDistribution` for the fallback.
+   * renormalised: sampling/distribution.ts's transform). Like `row`, a view into storage that the next `evaluate`
+   * reuses (and the next call for the same row overwrites).
    */
-  samplingDistribution?(i: number, s: SamplingTransform): Float64Array;
-  /**
-   * A token drawn from row i's sampling distribution by the backend, without handing the distribution over
-   * (see TokenDraw). Optional, like samplingDistribution.
-   */
-  sampleToken?(i: number, s: SamplingTransform, draw: TokenDraw): TokenId;
+  samplingDistribution(i: number, s: SamplingTransform): Float64Array;
+  /** A token drawn from row i's sampling distribution, without handing the distribution over (see TokenDraw). */
+  sampleToken(i: number, s: SamplingTransform, draw: TokenDraw): TokenId;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The backend roles every other module talks to: a `LanguageModel` (weights and vocabulary) opens `ModelSession`s
- * (a KV cache with several sequences) that evaluate batches of tokens and hand back logits rows (rows.ts).
+ * (a KV cache with several sequences) that evaluate batches of tokens and hand back logits rows (rows.ts). What a
+ * session can do beyond that, and what its numbers depend on, it states in one record (SessionCapabilities).
  */
 import type { GreedyRun, LogitRows, RowSummaryKind, RunSampler, RunSummaryKind, SampledRun } from "./rows.js";
 import type { TokenId, Vocabulary } from "./vocabulary.js";
@@ -71,14 +72,88 @@ export interface PassNumerics {
 /** The cell order alone matters (llama.cpp on the CPU; the default). */
 export const CELL_ORDER: PassNumerics = { passSizeMatters: false, prefillsApart: false };
 
+/**
+ * What a session can do besides evaluating and editing its cache, stated by every session. Each optional ability is
+ * the object that performs it, or undefined where the session lacks it; a caller checks the capability and calls
+ * through what it checked:
+ *
+ *   const runs = session.capabilities.greedyRuns;
+ *   if (runs) tokens = (await runs.continueGreedy(batch, k)).tokens;
+ *
+ * Why this shape rather than boolean flags beside optional methods, or methods that throw when a flag is off: a flag
+ * and its method can disagree (the flag on, the method missing, or the reverse), and a throwing method turns a
+ * forgotten check into a runtime error on the backend that lacks it; TypeScript does not narrow a session by a
+ * flag nested in it either, so callers would need `!`. Here a call cannot be written without holding the ability,
+ * a session cannot claim one without implementing it, and the keys are required, so every session says what it
+ * lacks (a wrapper forwards the record, it cannot silently drop a member).
+ */
+export interface SessionCapabilities {
+  /** What a token's logits depend on besides its own sequence. */
+  readonly passNumerics: PassNumerics;
+  /** A greedy run of one sequence in one call (llama.cpp; a SharedModel slot whose runs are merged). */
+  readonly greedyRuns: GreedyRuns | undefined;
+  /** Greedy runs of several sequences decoded together in one call (llama.cpp). */
+  readonly rowRuns: RowRuns | undefined;
+  /** A sampled run in one call (llama.cpp). */
+  readonly sampledRuns: SampledRuns | undefined;
+  /** Sequences that share cells without computing them, for pinned cells (llama.cpp: cell placement matters). */
+  readonly cellLending: CellLending | undefined;
+}
+
+/** A session with none of the optional abilities, whose numbers depend on the cell order alone. */
+export const PLAIN_SESSION: SessionCapabilities = {
+  passNumerics: CELL_ORDER,
+  greedyRuns: undefined,
+  rowRuns: undefined,
+  sampledRuns: undefined,
+  cellLending: undefined,
+};
+
+/** SessionCapabilities.greedyRuns: where runs save a round trip to JavaScript per token. */
+export interface GreedyRuns {
+  /**
+   * Evaluates the batch (only its last token asks for logits), then `steps` - 1 times appends the argmax and
+   * evaluates it. Returns the argmax after each step and the row summary it came from; the cache ends holding the
+   * batch and all drafted tokens but the last.
+   */
+  continueGreedy(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun>;
+}
+
+/** SessionCapabilities.rowRuns. */
+export interface RowRuns {
+  /**
+   * Each token of the batch that asks for logits is the last of its own sequences (no two share one), and a greedy
+   * run of `steps` goes on after each, one token per run decoded together at every step. runs[r] is the run after
+   * the r-th of those tokens.
+   */
+  continueGreedyRows(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun[]>;
+}
+
+/** SessionCapabilities.sampledRuns. */
+export interface SampledRuns {
+  /**
+   * Evaluates the batch, then `steps` times draws the next token from the last row's sampling distribution with the
+   * sampler's next draw, and evaluates it (all but the last drawn token).
+   */
+  continueSampled(batch: readonly BatchToken[], steps: number, sampler: RunSampler): Promise<SampledRun>;
+}
+
+/** SessionCapabilities.cellLending: for internal bookkeeping sequences (cellPinning.ts). */
+export interface CellLending {
+  /** Adds `destination` to the cells `source` holds at positions [from, to), without computing anything (the cells stay where they are). */
+  copyRange(source: number, destination: number, from: number, to: number): void;
+  /** Lets an empty sequence start at any position (by default a batch must start an empty sequence at 0, which catches mistakes). */
+  allowStartAnywhere(): void;
+}
+
 /** A KV cache over a model, holding one or more sequences. */
 export interface ModelSession {
   readonly contextSize: number;
   readonly maxSequences: number;
   readonly batchSize: number;
   readonly vocabulary: Vocabulary;
-  /** What a token's logits depend on besides its own sequence (PassNumerics); absent: CELL_ORDER. */
-  readonly passNumerics?: PassNumerics;
+  /** What the session can do besides evaluating and editing its cache, and what its numbers depend on: stated by every session. */
+  readonly capabilities: SessionCapabilities;
   /** Evaluates a batch in one forward pass. Positions of each sequence must continue its cache. */
   evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows>;
   /** Cached length of a sequence (its last position + 1; 0 when empty). */
@@ -87,34 +162,6 @@ export interface ModelSession {
   removeRange(sequence: number, from: number, to?: number): void;
   /** Makes `destination` see the same cached tokens as `source` (forks a shared prefix). */
   copySequence(source: number, destination: number): void;
-  /**
-   * Adds `destination` to the cells `source` holds at positions [from, to), without computing anything (the
-   * cells stay where they are). Optional: backends whose cell placement matters implement it (llama.cpp).
-   */
-  copyRange?(source: number, destination: number, from: number, to: number): void;
-  /**
-   * Let an empty sequence start at any position (llama.cpp allows it; by default a batch must start an empty
-   * sequence at 0, which catches mistakes). Optional, with copyRange: for internal bookkeeping sequences.
-   */
-  allowStartAnywhere?(): void;
-  /**
-   * A greedy run in one call: evaluates the batch (only its last token asks for logits), then `steps` - 1
-   * times appends the argmax and evaluates it. Returns the argmax after each step and the row summary it came
-   * from; the cache ends holding the batch and all drafted tokens but the last. Optional: backends that
-   * summarise rows natively (llama.cpp), where it saves a round trip to JavaScript per token.
-   */
-  continueGreedy?(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun>;
-  /**
-   * Greedy runs of several sequences in one call (optional): each token of the batch that asks for logits is the
-   * last of its own sequences (no two share one), and a run of `steps` goes on after each, one token per run
-   * decoded together at every step. runs[r] is the run after the r-th of those tokens.
-   */
-  continueGreedyRows?(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun[]>;
-  /**
-   * The same with sampling (optional): evaluates the batch, then `steps` times draws the next token from the
-   * last row's sampling distribution with the next uniform, and evaluates it (all but the last drawn token).
-   */
-  continueSampled?(batch: readonly BatchToken[], steps: number, sampler: RunSampler): Promise<SampledRun>;
   /** Drops every sequence but this one. */
   keepOnlySequence(sequence: number): void;
   /** Empties the cache. */

@@ -53,7 +53,7 @@ export type TargetAt = (i: number) => Float64Array;
 
 /**
  * A draw from p at position i with the next uniform of the rng, by sampleFrom's rule: what the backend can do
- * without handing p over (LogitRows.sampleToken), for the bonus token after a fully accepted block.
+ * without handing p over (RowSampling.sampleToken), for the bonus token after a fully accepted block.
  */
 export type DrawAt = (i: number, rng: Random) => TokenId;
 

@@ -40,7 +40,10 @@ function rowsOf(logits: number[]): { rows: LogitRows; copies: () => number } {
       copies++;
       return row;
     },
-    summary: () => ({ top: [argmax(row)], topLogits: [Math.max(...logits)], logSumExp: Number.NaN, entropy: Number.NaN }),
+    capabilities: {
+      summaries: { summary: () => ({ top: [argmax(row)], topLogits: [Math.max(...logits)], logSumExp: Number.NaN, entropy: Number.NaN }) },
+      sampling: undefined,
+    },
   };
   return { rows, copies: () => copies };
 }
