@@ -24,6 +24,7 @@ function observing(draft: LanguageModel): { drafter: Drafter; seen: Map<number, 
   const seen = new Map<number, number[]>();
   const drafter: Drafter = {
     name: "observing",
+    runs: undefined,
     get calls() {
       return inner.calls;
     },

@@ -16,7 +16,7 @@ import { drafterHasExtraTokens, drafterKnows, onTargetVocabulary, sharedLogits, 
 import { DenseDistribution, PointDistribution, rowSamplingDistribution, SummarizedDistribution } from "../sampling/tokenDistribution.js";
 import { drawAt, drawFrom, runDraws } from "../sampling/tokenDraws.js";
 import { Random } from "../util/random.js";
-import type { DraftedToken, Drafter, RunOptions } from "./drafter.js";
+import type { DraftedToken, Drafter, DraftRuns, RunOptions } from "./drafter.js";
 
 export interface ModelDrafterOptions {
   /** Context size of the drafter's session; the backend's default when omitted. */
@@ -35,8 +35,10 @@ export interface ModelDrafterOptions {
 /** Mixed into the sampling seed so the drafter's draws are independent of the acceptance draws. */
 const DRAFTER_SEED_SALT = 0x5eed;
 
-export class ModelDrafter implements Drafter {
+export class ModelDrafter implements Drafter, DraftRuns {
   readonly name: string;
+  /** Runs in one native call where the backend has them (runOf), else token by token behind the same call. */
+  readonly runs: DraftRuns = this;
   calls = 0;
   private session: ModelSession | undefined;
   /** Accepted context plus this block's drafts; the cache holds a prefix of it. */
@@ -112,7 +114,7 @@ export class ModelDrafter implements Drafter {
     return drafted;
   }
 
-  /** Whether runs merge with other requests' (Drafter.runsAreShared): a shared model whose slots run natively. */
+  /** Whether runs merge with other requests' (DraftRuns.runsAreShared): a shared model whose slots run natively. */
   get runsAreShared(): boolean {
     const session = this.session;
     return (this.options.shared ?? false) && session !== undefined && !this.options.constraints?.active && this.runOf(session, true) !== undefined;

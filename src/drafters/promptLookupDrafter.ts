@@ -15,6 +15,8 @@ export const DEFAULT_LOOKUP_MIN_NGRAM = 1;
 
 export class PromptLookupDrafter implements FreeDrafter {
   readonly name = "prompt-lookup";
+  /** Token by token: a lookup's tokens cost nothing to draft one at a time. */
+  readonly runs = undefined;
   readonly calls = 0;
   private tokens: TokenId[] = [];
   private contextLength = 0;

@@ -12,6 +12,7 @@ import {
   DEFAULT_FREE_MIN_MATCH,
   type DraftCandidates,
   type DraftedToken,
+  type DraftRuns,
   type DraftSource,
   type FreeDrafter,
   type FreeProposal,
@@ -57,8 +58,11 @@ interface Match {
   length: number;
 }
 
-export class SuffixDrafter implements FreeDrafter {
+export class SuffixDrafter implements FreeDrafter, DraftRuns {
   readonly name = "suffix";
+  /** A walk's tokens in one call; nothing is shared with other requests (no model). */
+  readonly runs: DraftRuns = this;
+  readonly runsAreShared = false;
   readonly calls = 0;
   private own = new SuffixAutomaton(0);
   /** This block's drafted tokens (not in the automaton until accepted). */
