@@ -13,7 +13,7 @@ import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { GgmlType } from "../src/gguf/ggufTypes.js";
 import { writeRandomLlamaPair } from "../src/gguf/randomLlama.js";
-import type { ModelSession } from "../src/model/languageModel.js";
+import type { ModelSession } from "../src/model/session.js";
 import { argmax } from "../src/sampling/distribution.js";
 
 const { values: a } = parseArgs({ options: { repeats: { type: "string", default: "40" }, threads: { type: "string", default: "1" } } });

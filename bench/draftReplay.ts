@@ -17,7 +17,7 @@ import type { Drafter } from "../src/drafters/drafter.js";
 import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
 import { SuffixDrafter, suffixConfidence } from "../src/drafters/suffixDrafter.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
-import type { TokenId } from "../src/model/languageModel.js";
+import type { TokenId } from "../src/model/vocabulary.js";
 import { Constraints } from "../src/sampling/constraints.js";
 import { samplingFrom } from "../src/sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";

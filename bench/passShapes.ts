@@ -10,7 +10,8 @@
  */
 import { parseArgs } from "node:util";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
-import type { BatchToken, ModelSession, RowSummaryKind } from "../src/model/languageModel.js";
+import type { RowSummaryKind } from "../src/model/rows.js";
+import type { BatchToken, ModelSession } from "../src/model/session.js";
 import { meanAndMedian } from "./passTimes.js";
 
 const { values: a } = parseArgs({
@@ -36,7 +37,7 @@ async function timedPass(session: ModelSession, n: number): Promise<number> {
   const batch: BatchToken[] = Array.from({ length: n }, (_, i) => ({ token: 1 + (i % 50), position: P + Math.floor(i / S), sequences: [i % S], logits: true }));
   const start = performance.now();
   const rows = await session.evaluate(batch);
-  rows.summary?.(n - 1);
+  rows.capabilities.summaries?.summary(n - 1);
   for (let s = 0; s < Math.min(S, n); s++) session.removeRange(s, P);
   return performance.now() - start;
 }

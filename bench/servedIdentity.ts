@@ -17,7 +17,7 @@ import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { DEFAULT_FREE_SOURCES } from "../src/drafters/drafterRegistry.js";
 import { promptTokens } from "../src/generation/prompt.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
-import type { TokenId } from "../src/model/languageModel.js";
+import type { TokenId } from "../src/model/vocabulary.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { chatTemplateFor } from "../src/server/chatTemplate.js";
 import type { GenerationJob } from "../src/server/requestParsing.js";

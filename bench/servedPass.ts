@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
-import type { BatchToken, ModelSession } from "../src/model/languageModel.js";
+import type { BatchToken, ModelSession } from "../src/model/session.js";
 import { SharedModel, type SlotPass } from "../src/slots/sharedModel.js";
 import { meanAndMedian } from "./passTimes.js";
 

@@ -25,17 +25,9 @@ export { readGgufHeader } from "./gguf/ggufReader.js";
 export { writeGguf } from "./gguf/ggufWriter.js";
 export { writeRandomLlamaPair } from "./gguf/randomLlama.js";
 export { collectGeneration, type GenerationMetrics, generationMetrics } from "./metrics/generationMetrics.js";
-export type {
-  BatchToken,
-  LanguageModel,
-  LogitRows,
-  ModelCallStats,
-  ModelSession,
-  RowSummary,
-  SessionOptions,
-  TokenId,
-  Vocabulary,
-} from "./model/languageModel.js";
+export type { LogitRows, RowSummary } from "./model/rows.js";
+export type { BatchToken, LanguageModel, ModelCallStats, ModelSession, SessionOptions } from "./model/session.js";
+export type { TokenId, Vocabulary } from "./model/vocabulary.js";
 export { checkCompatibleVocabularies, VocabularyMismatchError } from "./model/vocabularyCompatibility.js";
 export { AdaptiveMemory } from "./policies/adaptiveMemory.js";
 export { AdaptivePolicy } from "./policies/adaptivePolicy.js";

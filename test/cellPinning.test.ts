@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type BatchToken, CELL_ORDER, type PassNumerics } from "../src/model/languageModel.js";
+import { type BatchToken, CELL_ORDER, type PassNumerics } from "../src/model/session.js";
 import { SharedModel } from "../src/slots/sharedModel.js";
 import { useFixturePair } from "./helpers/fixtures.js";
 import { PASS_SIZE, PREFILLS_APART, reportingNumerics } from "./helpers/passNumerics.js";
@@ -34,7 +34,7 @@ async function afterOnePass(numerics: PassNumerics | undefined, pinCells?: boole
 
 test("the CPU's sessions say their logits depend on nothing but the cells' order", async () => {
   const session = await pair.target.createSession({ contextSize: 64 });
-  assert.deepEqual(session.passNumerics, CELL_ORDER);
+  assert.deepEqual(session.capabilities.passNumerics, CELL_ORDER);
   session.dispose();
 });
 

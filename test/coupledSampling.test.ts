@@ -17,7 +17,7 @@ import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
 import type { Drafter } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { SuffixDrafter } from "../src/drafters/suffixDrafter.js";
-import type { LanguageModel } from "../src/model/languageModel.js";
+import type { LanguageModel } from "../src/model/session.js";
 import { ChainPolicy } from "../src/policies/chainPolicy.js";
 import type { DraftPolicy } from "../src/policies/draftPolicy.js";
 import { TreePolicy } from "../src/policies/treePolicy.js";

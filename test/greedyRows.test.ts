@@ -6,8 +6,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
-import type { BatchToken, GreedyRun, ModelSession } from "../src/model/languageModel.js";
+import type { GreedyRun } from "../src/model/rows.js";
+import type { BatchToken, ModelSession } from "../src/model/session.js";
 import { SharedModel } from "../src/slots/sharedModel.js";
+import { sessionAbility } from "./helpers/capabilities.js";
 import { loadFixturePair } from "./helpers/fixtures.js";
 
 let draft: LlamaCppModel;
@@ -30,7 +32,7 @@ function prompt(text: string, sequence: number): BatchToken[] {
 /** Each prompt's greedy run of `steps`, alone in a fresh session. */
 async function alone(text: string, steps: number): Promise<GreedyRun> {
   const s = await draft.createSession({ rowSummary: "top" });
-  const run = await s.continueGreedy!(prompt(text, 0), steps, "top");
+  const run = await sessionAbility(s, "greedyRuns").continueGreedy(prompt(text, 0), steps, "top");
   s.dispose();
   return run;
 }
@@ -47,7 +49,7 @@ function sameRun(got: GreedyRun, want: GreedyRun, what: string): void {
 
 test("a run of several rows: each row's tokens are its sequence's greedy continuation alone", async () => {
   const s = await draft.createSession({ maxSequences: 3, rowSummary: "top" });
-  const runs = await s.continueGreedyRows!(
+  const runs = await sessionAbility(s, "rowRuns").continueGreedyRows(
     PROMPTS.flatMap((p, i) => prompt(p, i)),
     6,
     "top",
@@ -66,8 +68,11 @@ test("a run's rows must each end their own sequences", async () => {
   const [a, b] = [prompt(PROMPTS[0], 0), prompt(PROMPTS[1], 1)];
   // A row that another token of its sequence follows, and two rows of one sequence.
   const early = [...a.map((t, i) => ({ ...t, logits: i === 0 })), ...b];
-  await assert.rejects(s.continueGreedyRows!(early, 3), /last token of its sequences/);
-  await assert.rejects(s.continueGreedyRows!([...a, { ...b[0], position: a.length, sequences: [0] }], 3), /last token of its sequences/);
+  await assert.rejects(sessionAbility(s, "rowRuns").continueGreedyRows(early, 3), /last token of its sequences/);
+  await assert.rejects(
+    sessionAbility(s, "rowRuns").continueGreedyRows([...a, { ...b[0], position: a.length, sequences: [0] }], 3),
+    /last token of its sequences/,
+  );
   s.dispose();
 });
 
@@ -76,7 +81,7 @@ test("slots' runs of one turn merge into one call; each gets its own length, and
   const slots: ModelSession[] = await Promise.all(PROMPTS.map(() => shared.createSession()));
   const steps = [2, 6, 4];
   const passesBefore = shared.passes;
-  const runs = await Promise.all(slots.map((slot, i) => slot.continueGreedy!(prompt(PROMPTS[i], 0), steps[i], "top")));
+  const runs = await Promise.all(slots.map((slot, i) => sessionAbility(slot, "greedyRuns").continueGreedy(prompt(PROMPTS[i], 0), steps[i], "top")));
   // One merged run of 6 steps: a call with the prompts, then one pass per step after the first.
   assert.equal(shared.passes - passesBefore, 1);
   for (const [i, p] of PROMPTS.entries()) {
@@ -85,7 +90,7 @@ test("slots' runs of one turn merge into one call; each gets its own length, and
   }
   // A slot of a pinned shared session (the target's) offers no runs: its cells are laid out by the pinning.
   const pinned = new SharedModel(target, { slots: 2, sequencesPerSlot: 1 });
-  assert.equal((await pinned.createSession()).continueGreedy, undefined);
+  assert.equal((await pinned.createSession()).capabilities.greedyRuns, undefined);
   for (const slot of slots) slot.dispose();
   shared.dispose();
   pinned.dispose();

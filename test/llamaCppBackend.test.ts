@@ -4,9 +4,10 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { LlamaCppModel, ModelFileError } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { physicalCoreCount } from "../src/backends/llamaCpp/threads.js";
-import type { BatchToken, ModelSession } from "../src/model/languageModel.js";
+import type { BatchToken, ModelSession } from "../src/model/session.js";
 import { coupledDraw } from "../src/sampling/coupledDraw.js";
 import { argmax } from "../src/sampling/distribution.js";
+import { rowAbility, sessionAbility } from "./helpers/capabilities.js";
 import { fixtureDir, fixturePair, loadFixturePair } from "./helpers/fixtures.js";
 
 let target: LlamaCppModel;
@@ -164,7 +165,7 @@ test("passes on the calling thread give the same logits as passes on a worker, a
 
 test("the backend's draw from a row (sampleToken) is the token sampleFrom picks from its sampling distribution", async () => {
   const s = await target.createSession();
-  const rows = await s.evaluate(chain([5, 9, 100, 7], 0, [0]));
+  const rows = rowAbility(await s.evaluate(chain([5, 9, 100, 7], 0, [0])), "sampling");
   // Uniforms across [0, 1), the edges included: each picks the same token both ways, by inverse CDF in id order.
   for (const settings of [
     { temperature: 0.8, topK: 0, topP: 1 },
@@ -172,7 +173,7 @@ test("the backend's draw from a row (sampleToken) is the token sampleFrom picks 
   ])
     for (let i = 0; i < 200; i++) {
       const u = i / 200;
-      const p = rows.samplingDistribution!(3, settings);
+      const p = rows.samplingDistribution(3, settings);
       let cumulative = 0;
       let want = 0;
       for (let t = 0; t < p.length; t++) {
@@ -181,22 +182,22 @@ test("the backend's draw from a row (sampleToken) is the token sampleFrom picks 
         want = t;
         if (u < cumulative) break;
       }
-      assert.equal(rows.sampleToken!(3, settings, { uniform: u }), want, `u = ${u}, ${JSON.stringify(settings)}`);
+      assert.equal(rows.sampleToken(3, settings, { uniform: u }), want, `u = ${u}, ${JSON.stringify(settings)}`);
     }
-  assert.throws(() => rows.sampleToken!(3, { temperature: 0.8, topK: 0, topP: 1 }, { uniform: 1 }), /uniform must lie in \[0, 1\)/);
+  assert.throws(() => rows.sampleToken(3, { temperature: 0.8, topK: 0, topP: 1 }, { uniform: 1 }), /uniform must lie in \[0, 1\)/);
   s.dispose();
 });
 
 test("the backend's coupled draw is coupledDraw's on its distribution, row by row and in a run", async () => {
   const s = await target.createSession();
-  const rows = await s.evaluate(chain([5, 9, 100, 7], 0, [0]));
+  const rows = rowAbility(await s.evaluate(chain([5, 9, 100, 7], 0, [0])), "sampling");
   const settings = { temperature: 0.8, topK: 0, topP: 1 };
   const seen = new Set<number>();
   // 300 keys on one row: the native port of the rule (hash, bound, logarithm) picks what the TypeScript rule picks.
   for (let seed = 0; seed < 30; seed++)
     for (let position = 0; position < 10; position++) {
-      const token = rows.sampleToken!(3, settings, { seed, position });
-      assert.equal(token, coupledDraw(rows.samplingDistribution!(3, settings), seed, position), `seed ${seed}, position ${position}`);
+      const token = rows.sampleToken(3, settings, { seed, position });
+      assert.equal(token, coupledDraw(rows.samplingDistribution(3, settings), seed, position), `seed ${seed}, position ${position}`);
       seen.add(token);
     }
   // The keys give different draws (the row is spread over many tokens at temperature 0.8 on random weights).
@@ -205,7 +206,7 @@ test("the backend's coupled draw is coupledDraw's on its distribution, row by ro
   // A coupled run: step i's token is the coupled draw at position + i from that step's distribution.
   const run = await target.createSession();
   const batch = chain([5, 9, 100, 7], 0, [0]).map((t, i, all) => ({ ...t, logits: i === all.length - 1 }));
-  const out = await run.continueSampled!(batch, 6, { transform: settings, draws: { seed: 42, position: 4 } });
+  const out = await sessionAbility(run, "sampledRuns").continueSampled(batch, 6, { transform: settings, draws: { seed: 42, position: 4 } });
   for (const [i, token] of out.tokens.entries()) assert.equal(token, coupledDraw(out.distributions[i], 42, 4 + i), `step ${i}`);
   run.dispose();
 });

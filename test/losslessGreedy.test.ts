@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
-import type { LanguageModel } from "../src/model/languageModel.js";
+import type { LanguageModel } from "../src/model/session.js";
 import { Constraints } from "../src/sampling/constraints.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { fixturePrompts, useFixturePair } from "./helpers/fixtures.js";

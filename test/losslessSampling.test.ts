@@ -108,6 +108,7 @@ test("a drafter that calls its argmax choice a draw from q (the mistake the draw
     const inner = new ModelDrafter(draftModel, GREEDY);
     return {
       name: "mislabelled",
+      runs: undefined,
       get calls() {
         return inner.calls;
       },

@@ -71,7 +71,7 @@ test("the padding tokens would be drafted from whole rows: they are the padded d
   const session = await models.draft128.createSession();
   const rows = await session.evaluate(tokens.map((token, i) => ({ token, position: i, sequences: [0], logits: true })));
   let padding = 0;
-  for (let i = 0; i < rows.count; i++) if ((rows.summary?.(i).top[0] ?? -1) >= 8192) padding++;
+  for (let i = 0; i < rows.count; i++) if ((rows.capabilities.summaries?.summary(i).top[0] ?? -1) >= 8192) padding++;
   session.dispose();
   // Measured: every position; half would do to show that only the shared range is read.
   assert.ok(padding > rows.count / 2, `${padding} of ${rows.count}`);

@@ -6,10 +6,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { DraftedToken } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
-import { type BatchToken, TOP_SUMMARY_TOKENS } from "../src/model/languageModel.js";
+import { TOP_SUMMARY_TOKENS } from "../src/model/rows.js";
+import type { BatchToken } from "../src/model/session.js";
 import { argmax, samplingDistribution, softmax } from "../src/sampling/distribution.js";
 import { GREEDY, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { DenseDistribution, PointDistribution, rowDistribution, SummarizedDistribution } from "../src/sampling/tokenDistribution.js";
+import { rowAbility, sessionAbility } from "./helpers/capabilities.js";
 import { useFixturePair } from "./helpers/fixtures.js";
 
 const pair = useFixturePair();
@@ -27,7 +29,7 @@ test("a 'top' summary lists the row's most likely tokens with their logits, its 
   const session = await pair.target.createSession({ rowSummary: "top" });
   const rows = await session.evaluate(chain(pair.target.vocabulary.tokenize("the cat sat on a mat while dogs ran")));
   for (let i = 0; i < rows.count; i++) {
-    const s = rows.summary!(i);
+    const s = rowAbility(rows, "summaries").summary(i);
     const row = rows.row(i);
     assert.equal(s.top.length, TOP_SUMMARY_TOKENS);
     assert.deepEqual(s.top, ranked(row).slice(0, TOP_SUMMARY_TOKENS));
@@ -55,8 +57,8 @@ test("an 'argmax' summary (the default) gives the argmax only; it is no distribu
   const session = await pair.target.createSession();
   const rows = await session.evaluate(chain(pair.target.vocabulary.tokenize("def return value")));
   for (let i = 0; i < rows.count; i++) {
-    assert.deepEqual(rows.summary!(i).top, [argmax(rows.row(i))]);
-    assert.ok(Number.isNaN(rows.summary!(i).logSumExp));
+    assert.deepEqual(rowAbility(rows, "summaries").summary(i).top, [argmax(rows.row(i))]);
+    assert.ok(Number.isNaN(rowAbility(rows, "summaries").summary(i).logSumExp));
   }
   assert.ok(rowDistribution(rows, 0) instanceof DenseDistribution, "without a top summary q comes from the row");
   session.dispose();
@@ -80,7 +82,7 @@ test("rows are fetched when asked for, and refused once the session has evaluate
   const session = await pair.target.createSession({ rowSummary: "none" });
   const tokens = pair.target.vocabulary.tokenize("the cat sat");
   const first = await session.evaluate(chain(tokens));
-  assert.equal(first.summary, undefined);
+  assert.equal(first.capabilities.summaries, undefined);
   const kept = first.row(1).slice();
   const again = await session.evaluate([{ token: tokens[0], position: tokens.length, sequences: [0], logits: true }]);
   assert.throws(() => first.row(1), /stale/);
@@ -156,10 +158,16 @@ test("a sampled run refuses uniforms outside [0, 1) and too few of them", async 
   const session = await pair.draft.createSession();
   const batch = chain(pair.draft.vocabulary.tokenize("the cat")).map((t, i, all) => ({ ...t, logits: i === all.length - 1 }));
   const transform = { temperature: 1, topK: 0, topP: 1 };
-  await assert.rejects(session.continueSampled!(batch, 2, { transform, draws: { uniforms: new Float64Array([0.5]) } }), /a uniform for each/);
-  await assert.rejects(async () => session.continueSampled!(batch, 2, { transform, draws: { uniforms: new Float64Array([0.5, 1]) } }), /\[0, 1\)/);
+  await assert.rejects(
+    sessionAbility(session, "sampledRuns").continueSampled(batch, 2, { transform, draws: { uniforms: new Float64Array([0.5]) } }),
+    /a uniform for each/,
+  );
+  await assert.rejects(
+    async () => sessionAbility(session, "sampledRuns").continueSampled(batch, 2, { transform, draws: { uniforms: new Float64Array([0.5, 1]) } }),
+    /\[0, 1\)/,
+  );
   // Nothing was decoded by the refused calls: a good run still starts from an empty cache.
-  const ok = await session.continueSampled!(batch, 2, { transform, draws: { uniforms: new Float64Array([0.25, 0.75]) } });
+  const ok = await sessionAbility(session, "sampledRuns").continueSampled(batch, 2, { transform, draws: { uniforms: new Float64Array([0.25, 0.75]) } });
   assert.equal(ok.tokens.length, 2);
   assert.equal(ok.distributions.length, 2);
   assert.ok(Math.abs(ok.distributions[0].reduce((a, b) => a + b, 0) - 1) < 1e-9);
@@ -178,7 +186,7 @@ test("the backend's sampling distribution is sampling/distribution.ts's transfor
   ];
   for (let i = 0; i < rows.count; i++) {
     for (const s of settings) {
-      const native = rows.samplingDistribution!(i, s);
+      const native = rowAbility(rows, "sampling").samplingDistribution(i, s);
       const js = samplingDistribution(rows.row(i), { mode: "sample", seed: 0, rule: "coupled", ...s });
       // Same support exactly; each probability within 1e-5 relative (the native exps are a float polynomial of a
       // float argument x, so off by about |x| float ulps: up to ~5e-6 at the far tail, x near -87), and the

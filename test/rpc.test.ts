@@ -13,7 +13,7 @@ import { type RpcServerHandle, startRpcServer } from "../src/backends/llamaCpp/r
 import { ProcessModel } from "../src/backends/llamaCpp/worker/processModel.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
-import type { LanguageModel } from "../src/model/languageModel.js";
+import type { LanguageModel } from "../src/model/session.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
 import { runCli } from "./helpers/cli.js";

@@ -10,7 +10,7 @@ import { NgramModel } from "../src/backends/ngram/ngramModel.js";
 import { QueueFullError, SpeculativeScheduler } from "../src/decoding/scheduler.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
-import type { LanguageModel } from "../src/model/languageModel.js";
+import type { LanguageModel } from "../src/model/session.js";
 import { ChainPolicy } from "../src/policies/chainPolicy.js";
 import { GREEDY, type RandomSamplingSettings, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { SharedModel } from "../src/slots/sharedModel.js";

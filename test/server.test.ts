@@ -11,7 +11,7 @@ import OpenAI from "openai";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
-import type { LanguageModel } from "../src/model/languageModel.js";
+import type { LanguageModel } from "../src/model/session.js";
 import { chatTemplateFrom } from "../src/server/chatTemplate.js";
 import { type ServerOptions, VerispecServer } from "../src/server/httpServer.js";
 import { type EngineOptions, ServingEngine } from "../src/server/servingEngine.js";

@@ -13,7 +13,7 @@ import OpenAI from "openai";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { generateTargetOnly } from "../src/decoding/targetOnly.js";
 import { collectGeneration } from "../src/metrics/generationMetrics.js";
-import type { LanguageModel } from "../src/model/languageModel.js";
+import type { LanguageModel } from "../src/model/session.js";
 import { samplingFrom } from "../src/sampling/samplingSettings.js";
 import { chatTemplateFrom } from "../src/server/chatTemplate.js";
 import { VerispecServer } from "../src/server/httpServer.js";

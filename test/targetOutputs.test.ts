@@ -11,7 +11,7 @@ import { NgramModel } from "../src/backends/ngram/ngramModel.js";
 import { SpeculativeScheduler } from "../src/decoding/scheduler.js";
 import type { Drafter, TargetOutputs } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
-import type { LanguageModel } from "../src/model/languageModel.js";
+import type { LanguageModel } from "../src/model/session.js";
 import { argmax } from "../src/sampling/distribution.js";
 import { GREEDY } from "../src/sampling/samplingSettings.js";
 import { useFixturePair } from "./helpers/fixtures.js";
@@ -24,6 +24,7 @@ function observing(draft: LanguageModel): { drafter: Drafter; seen: Map<number, 
   const seen = new Map<number, number[]>();
   const drafter: Drafter = {
     name: "observing",
+    runs: undefined,
     get calls() {
       return inner.calls;
     },

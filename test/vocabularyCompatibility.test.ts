@@ -11,7 +11,7 @@ import { CharacterVocabulary } from "../src/backends/ngram/characterVocabulary.j
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
 import { padVocabulary } from "../src/gguf/padVocabulary.js";
 import { writeRandomLlamaPair } from "../src/gguf/randomLlama.js";
-import type { Vocabulary } from "../src/model/languageModel.js";
+import type { Vocabulary } from "../src/model/vocabulary.js";
 import { checkCompatibleVocabularies, VocabularyMismatchError } from "../src/model/vocabularyCompatibility.js";
 import { fixtureDir, fixturePair, TINY } from "./helpers/fixtures.js";
 import { generationModel } from "./helpers/generationModel.js";

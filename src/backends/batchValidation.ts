@@ -1,5 +1,5 @@
 /** Checks a batch against a session before any backend work, so mistakes get a clear error. */
-import type { BatchToken } from "../model/languageModel.js";
+import type { BatchToken } from "../model/session.js";
 
 export interface BatchLimits {
   vocabSize: number;

@@ -3,7 +3,8 @@
  * another process queue their edits as records and answer `sequenceLength` from the mirror; the recording
  * wrapper replays recorded edits through the same mirror.
  */
-import type { BatchToken, ModelSession, TokenId } from "../model/languageModel.js";
+import type { BatchToken, ModelSession } from "../model/session.js";
+import type { TokenId } from "../model/vocabulary.js";
 
 export type CacheEdit =
   | { kind: "removeRange"; sequence: number; from: number; to?: number }

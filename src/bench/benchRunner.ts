@@ -10,7 +10,7 @@ import { generateTargetOnly } from "../decoding/targetOnly.js";
 import { createDrafter, type DrafterSource } from "../drafters/drafterRegistry.js";
 import { copyRate } from "../metrics/copyRate.js";
 import { collectGeneration, type GenerationMetrics } from "../metrics/generationMetrics.js";
-import { addCallStats, emptyCallStats, type LanguageModel } from "../model/languageModel.js";
+import { addCallStats, emptyCallStats, type LanguageModel } from "../model/session.js";
 import type { AcceptanceScorer } from "../policies/acceptanceScorer.js";
 import { AdaptiveMemory } from "../policies/adaptiveMemory.js";
 import { createPolicy, type PolicyOptions } from "../policies/policyRegistry.js";

@@ -1,6 +1,6 @@
 /** Summaries of a serving benchmark per concurrency level (its figure and report: serveReport.ts). */
 import type { SchedulerStats } from "../decoding/scheduler.js";
-import { addCallStats, type ModelCallStats } from "../model/languageModel.js";
+import { addCallStats, type ModelCallStats } from "../model/session.js";
 import type { RequestRecord } from "./serveLoad.js";
 
 /** A level's steps as the server's scheduler counted them (a server in the bench's own process); means per step. */

@@ -17,7 +17,7 @@ import { type DelayProxyHandle, startDelayProxy } from "../bench/delayProxy.js";
 import { LlamaCppTools } from "../bench/peers/llamaCppTools.js";
 import { LlamaServerPeers } from "../bench/peers/llamaServerPeers.js";
 import { readPromptFile } from "../bench/promptFile.js";
-import { DEFAULT_CONTEXT_SIZE } from "../model/languageModel.js";
+import { DEFAULT_CONTEXT_SIZE } from "../model/session.js";
 import { checkCompatibleVocabularies } from "../model/vocabularyCompatibility.js";
 import { loadHead } from "../policies/head/headModel.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";

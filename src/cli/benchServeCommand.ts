@@ -17,7 +17,7 @@ import { runLoad } from "../bench/serveLoad.js";
 import { serveReport, serveSpec } from "../bench/serveReport.js";
 import { type LevelSummary, type NativeCalls, nativeCalls, serverSteps, summarizeLevel, withSpeedups } from "../bench/serveSummary.js";
 import type { SchedulerStats } from "../decoding/scheduler.js";
-import type { ModelCallStats } from "../model/languageModel.js";
+import type { ModelCallStats } from "../model/session.js";
 import { VerispecServer } from "../server/httpServer.js";
 import { finiteNumber, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
 import { addPolicyOptions, type PolicyFlags } from "./policyFlags.js";

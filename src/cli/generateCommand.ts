@@ -7,7 +7,7 @@ import { DEFAULT_MAX_TOKENS, type StepEvent } from "../generation/generationType
 import { contextFor, promptTokens } from "../generation/prompt.js";
 import { SETTING_RANGES } from "../generation/settingRanges.js";
 import { type GenerationMetrics, generationMetrics } from "../metrics/generationMetrics.js";
-import { DEFAULT_CONTEXT_SIZE } from "../model/languageModel.js";
+import { DEFAULT_CONTEXT_SIZE } from "../model/session.js";
 import type { AdaptiveMemory } from "../policies/adaptiveMemory.js";
 import { AdaptivePolicy } from "../policies/adaptivePolicy.js";
 import { createPolicy } from "../policies/policyRegistry.js";

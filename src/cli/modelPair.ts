@@ -4,7 +4,7 @@ import { openLlamaCppModel } from "../backends/llamaCpp/openModel.js";
 import type { ProcessModelOptions } from "../backends/llamaCpp/worker/processModel.js";
 import type { Drafter } from "../drafters/drafter.js";
 import { type DrafterSettings, isModelFreeDrafter, MODEL_FREE_DRAFTERS, createDrafter as makeDrafter } from "../drafters/drafterRegistry.js";
-import type { LanguageModel } from "../model/languageModel.js";
+import type { LanguageModel } from "../model/session.js";
 import { checkCompatibleVocabularies } from "../model/vocabularyCompatibility.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 

@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import type { Command } from "commander";
 import { resolveModelReference } from "../backends/llamaCpp/modelResolution.js";
 import { isModelFreeDrafter, MODEL_FREE_DRAFTERS } from "../drafters/drafterRegistry.js";
-import { DEFAULT_CONTEXT_SIZE } from "../model/languageModel.js";
+import { DEFAULT_CONTEXT_SIZE } from "../model/session.js";
 import { chatTemplateFor } from "../server/chatTemplate.js";
 import { VerispecServer } from "../server/httpServer.js";
 import type { DraftChoice } from "../server/requestParsing.js";

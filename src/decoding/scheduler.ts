@@ -8,7 +8,7 @@
 
 import type { StepEvent } from "../generation/generationTypes.js";
 import { checkPromptFits, prefill } from "../generation/prompt.js";
-import type { LanguageModel, ModelSession } from "../model/languageModel.js";
+import type { LanguageModel, ModelSession } from "../model/session.js";
 import { runDraws } from "../sampling/tokenDraws.js";
 import { SharedModel } from "../slots/sharedModel.js";
 import { ActiveRequest, type GenerationRequest } from "./generationRequest.js";

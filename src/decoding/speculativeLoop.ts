@@ -5,7 +5,8 @@
 
 import type { Drafter } from "../drafters/drafter.js";
 import type { StepEvent } from "../generation/generationTypes.js";
-import type { LanguageModel, TokenId } from "../model/languageModel.js";
+import type { LanguageModel } from "../model/session.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { ChainPolicy } from "../policies/chainPolicy.js";
 import type { SpeculativeOptions } from "./generationRequest.js";
 import { SpeculativeScheduler } from "./scheduler.js";

@@ -3,7 +3,8 @@
 import { DEFAULT_MAX_TOKENS, type GenerationOptions, type StepEvent } from "../generation/generationTypes.js";
 import { OutputTracker } from "../generation/outputTracker.js";
 import { checkPromptFits, outsideFinish, prefill, promptTokens } from "../generation/prompt.js";
-import type { LanguageModel, TokenId } from "../model/languageModel.js";
+import type { LanguageModel } from "../model/session.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { GREEDY } from "../sampling/samplingSettings.js";
 import { tokenChooser } from "../sampling/tokenChooser.js";
 

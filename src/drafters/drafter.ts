@@ -1,5 +1,5 @@
 /** The drafter role: proposes the next tokens of the current context, with its distribution q at each. */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
 /**
@@ -65,6 +65,24 @@ export interface RunOptions {
   signals?: boolean;
 }
 
+/**
+ * A drafter's runs. Like a model session's capabilities (SessionCapabilities), the ability is the object that
+ * performs it, stated by every drafter: a caller that holds it can call it, and no drafter can claim runs without them.
+ */
+export interface DraftRuns {
+  /**
+   * Up to n tokens at once, as n calls of `next` would propose them (fewer where it has no more): where a drafter
+   * can draft a run more cheaply than token by token (a greedy model drafter, in one native call).
+   */
+  nextRun(n: number, options?: RunOptions): Promise<DraftedToken[]>;
+  /**
+   * Whether its runs are merged with other requests' (a draft model shared by a server's slots), where a step of a
+   * run costs about the same for one request as for all: a policy that cuts drafting early then asks for the
+   * whole run and cuts it afterwards, rather than paying a merged pass and a hop to JavaScript per token.
+   */
+  readonly runsAreShared: boolean;
+}
+
 export interface Drafter {
   readonly name: string;
   /** Drafter forward passes made so far (0 for drafters without a model). */
@@ -73,17 +91,8 @@ export interface Drafter {
   start(context: readonly TokenId[]): Promise<void>;
   /** Proposes the token after the context and the tokens drafted so far in this block; undefined when it has none. */
   next(): Promise<DraftedToken | undefined>;
-  /**
-   * Up to n tokens at once, as n calls of `next` would propose them (fewer where it has no more). Optional: a
-   * drafter that can draft a run more cheaply than token by token (a greedy model drafter, in one native call).
-   */
-  nextRun?(n: number, options?: RunOptions): Promise<DraftedToken[]>;
-  /**
-   * Whether its runs are merged with other requests' (a draft model shared by a server's slots), where a step of a
-   * run costs about the same for one request as for all: a policy that cuts drafting early then asks for the
-   * whole run and cuts it afterwards, rather than paying a merged pass and a hop to JavaScript per token.
-   */
-  readonly runsAreShared?: boolean;
+  /** Its runs, where it drafts several tokens in one call (DraftRuns); undefined where it drafts token by token only. */
+  readonly runs: DraftRuns | undefined;
   /** Who will draft the next block (asked before it is drafted); drafters of one source need not say. */
   nextSource?(): DraftSource;
   /**

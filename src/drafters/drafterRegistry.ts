@@ -2,7 +2,7 @@
  * How a drafter is made, by name: drafters that need no model of their own are registered here, and any
  * other --draft value names a draft model. One place decides, for the CLI, the server and the benchmark alike.
  */
-import type { LanguageModel } from "../model/languageModel.js";
+import type { LanguageModel } from "../model/session.js";
 import type { Constraints } from "../sampling/constraints.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import { DEFAULT_FREE_MIN_MATCH, type Drafter, type FreeDrafter } from "./drafter.js";

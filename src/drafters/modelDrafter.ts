@@ -6,7 +6,9 @@
  * and takes their first tokens (the backend's row summaries and runs cover its whole vocabulary); with fewer,
  * it pads q with zeros and drafts nothing once the context holds a token it lacks.
  */
-import type { BatchToken, LanguageModel, LogitRows, ModelSession, RowSummary, TokenId } from "../model/languageModel.js";
+import type { LogitRows, RowSummary } from "../model/rows.js";
+import type { BatchToken, LanguageModel, ModelSession } from "../model/session.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { Constraints } from "../sampling/constraints.js";
 import { argmax, samplingDistribution, softmax } from "../sampling/distribution.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
@@ -14,7 +16,7 @@ import { drafterHasExtraTokens, drafterKnows, onTargetVocabulary, sharedLogits, 
 import { DenseDistribution, PointDistribution, rowSamplingDistribution, SummarizedDistribution } from "../sampling/tokenDistribution.js";
 import { drawAt, drawFrom, runDraws } from "../sampling/tokenDraws.js";
 import { Random } from "../util/random.js";
-import type { DraftedToken, Drafter, RunOptions } from "./drafter.js";
+import type { DraftedToken, Drafter, DraftRuns, RunOptions } from "./drafter.js";
 
 export interface ModelDrafterOptions {
   /** Context size of the drafter's session; the backend's default when omitted. */
@@ -33,8 +35,10 @@ export interface ModelDrafterOptions {
 /** Mixed into the sampling seed so the drafter's draws are independent of the acceptance draws. */
 const DRAFTER_SEED_SALT = 0x5eed;
 
-export class ModelDrafter implements Drafter {
+export class ModelDrafter implements Drafter, DraftRuns {
   readonly name: string;
+  /** Runs in one native call where the backend has them (runOf), else token by token behind the same call. */
+  readonly runs: DraftRuns = this;
   calls = 0;
   private session: ModelSession | undefined;
   /** Accepted context plus this block's drafts; the cache holds a prefix of it. */
@@ -110,7 +114,7 @@ export class ModelDrafter implements Drafter {
     return drafted;
   }
 
-  /** Whether runs merge with other requests' (Drafter.runsAreShared): a shared model whose slots run natively. */
+  /** Whether runs merge with other requests' (DraftRuns.runsAreShared): a shared model whose slots run natively. */
   get runsAreShared(): boolean {
     const session = this.session;
     return (this.options.shared ?? false) && session !== undefined && !this.options.constraints?.active && this.runOf(session, true) !== undefined;
@@ -151,24 +155,24 @@ export class ModelDrafter implements Drafter {
     const vocabSize = session.vocabulary.size;
     const targetSize = this.overlap.target;
     if (this.sampling.mode === "greedy") {
-      const greedy = session.continueGreedy?.bind(session);
+      const greedy = session.capabilities.greedyRuns;
       const q = (token: TokenId, summary: RowSummary) => (signals ? new SummarizedDistribution(summary, targetSize) : new PointDistribution(token, targetSize));
       return (
         greedy &&
         (async (batch, steps) => {
-          const run = await greedy(batch, steps, signals ? "top" : "argmax");
+          const run = await greedy.continueGreedy(batch, steps, signals ? "top" : "argmax");
           return run.tokens.map((token, i) => ({ token, q: q(token, run.summaries[i]), drawn: "argmax" }));
         })
       );
     }
-    const sampled = session.continueSampled?.bind(session);
+    const sampled = session.capabilities.sampledRuns;
     const [transform, rng] = [this.sampling, this.rng!];
     return (
       sampled &&
       (async (batch, steps) => {
         // Drawn as token-by-token drafting draws: the first token takes index tokens.length of the sequence.
         const draws = runDraws(transform, this.tokens.length, steps, rng);
-        const run = await sampled(batch, steps, { transform, draws, into: this.runStorage(steps * vocabSize) });
+        const run = await sampled.continueSampled(batch, steps, { transform, draws, into: this.runStorage(steps * vocabSize) });
         return run.tokens.map((token, i) => ({ token, q: new DenseDistribution(onTargetVocabulary(run.distributions[i], this.overlap)), drawn: "sampled" }));
       })
     );
@@ -205,7 +209,7 @@ export class ModelDrafter implements Drafter {
    */
   private choose(rows: LogitRows): DraftedToken {
     const constraints = this.options.constraints;
-    const summary = rows.summary?.(0);
+    const summary = rows.capabilities.summaries?.summary(0);
     const wholeRow = constraints?.active || drafterHasExtraTokens(this.overlap);
     if (this.sampling.mode === "greedy" && !wholeRow && summary && Number.isFinite(summary.logSumExp))
       return { token: summary.top[0], q: new SummarizedDistribution(summary, this.overlap.target), drawn: "argmax" };

@@ -8,11 +8,13 @@
  *
  * Lossless like any drafter: free proposals are one-hot (drawn "argmax"), the model's keep their own q.
  */
-import type { TokenId } from "../model/languageModel.js";
-import type { DraftCandidates, DraftedToken, Drafter, DraftSource, FreeDrafter, RunOptions } from "./drafter.js";
+import type { TokenId } from "../model/vocabulary.js";
+import type { DraftCandidates, DraftedToken, Drafter, DraftRuns, DraftSource, FreeDrafter, RunOptions } from "./drafter.js";
 
-export class MultiSourceDrafter implements Drafter {
+export class MultiSourceDrafter implements Drafter, DraftRuns {
   readonly name: string;
+  /** The chosen source's run, or its tokens one by one where it has no runs. */
+  readonly runs: DraftRuns = this;
   /** Who drafts the current block; undefined until it is chosen or its first token is asked for. */
   private source: DraftSource | undefined;
   /** This block's drafts (from whichever source). */
@@ -34,7 +36,7 @@ export class MultiSourceDrafter implements Drafter {
 
   /** The draft model's (free proposals cost nothing either way). */
   get runsAreShared(): boolean {
-    return this.model?.runsAreShared ?? false;
+    return this.model?.runs?.runsAreShared ?? false;
   }
 
   async start(context: readonly TokenId[]): Promise<void> {
@@ -68,8 +70,9 @@ export class MultiSourceDrafter implements Drafter {
   async nextRun(n: number, options?: RunOptions): Promise<DraftedToken[]> {
     const drafter = this.drafter();
     const out: DraftedToken[] = [];
-    if (drafter.nextRun) out.push(...(await drafter.nextRun(n, options)));
-    while (!drafter.nextRun && out.length < n) {
+    const runs = drafter.runs;
+    if (runs) out.push(...(await runs.nextRun(n, options)));
+    while (!runs && out.length < n) {
       const d = await drafter.next();
       if (!d) break;
       out.push(d);

@@ -4,7 +4,7 @@
  * followed it. Its q is one-hot on the proposed token: the proposal is
  * deterministic, which the acceptance rules handle exactly.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { PointDistribution } from "../sampling/tokenDistribution.js";
 import { type DraftCandidates, type DraftedToken, type DraftSource, type FreeDrafter, type FreeProposal, freeCandidates } from "./drafter.js";
 
@@ -15,6 +15,8 @@ export const DEFAULT_LOOKUP_MIN_NGRAM = 1;
 
 export class PromptLookupDrafter implements FreeDrafter {
   readonly name = "prompt-lookup";
+  /** Token by token: a lookup's tokens cost nothing to draft one at a time. */
+  readonly runs = undefined;
   readonly calls = 0;
   private tokens: TokenId[] = [];
   private contextLength = 0;

@@ -9,7 +9,7 @@
  * distinct repeat lengths that end there: a few hundred for a long loop), which is why the automaton caps the
  * tokens it takes (`capacity`): past it, appends are refused and the owner starts a new one.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 
 /** No state, no position. */
 const NONE = -1;

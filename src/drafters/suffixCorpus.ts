@@ -4,7 +4,7 @@
  * that never match (each its own negative id); when a new document would pass the capacity, the automaton is
  * rebuilt from the newest documents that fit.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { SuffixAutomaton } from "./suffixAutomaton.js";
 
 /** Tokens a corpus keeps by default: about 20 MB of automaton. */

@@ -6,12 +6,13 @@
  * token's q is a confidence for the verifier's signals: the share of the matched suffix's continuations that
  * were this token, scaled by how long the match is (a longer match is better evidence).
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { SparseDistribution } from "../sampling/tokenDistribution.js";
 import {
   DEFAULT_FREE_MIN_MATCH,
   type DraftCandidates,
   type DraftedToken,
+  type DraftRuns,
   type DraftSource,
   type FreeDrafter,
   type FreeProposal,
@@ -57,8 +58,11 @@ interface Match {
   length: number;
 }
 
-export class SuffixDrafter implements FreeDrafter {
+export class SuffixDrafter implements FreeDrafter, DraftRuns {
   readonly name = "suffix";
+  /** A walk's tokens in one call; nothing is shared with other requests (no model). */
+  readonly runs: DraftRuns = this;
+  readonly runsAreShared = false;
   readonly calls = 0;
   private own = new SuffixAutomaton(0);
   /** This block's drafted tokens (not in the automaton until accepted). */

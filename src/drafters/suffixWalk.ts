@@ -6,7 +6,7 @@
  * the suffix links, for as long as that suffix is at least `minMatch` tokens: so a loop is drafted round and
  * round, and a walk whose evidence runs out stops.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { SuffixAutomaton } from "./suffixAutomaton.js";
 
 /** A drafted token, with what supports it. */

@@ -5,7 +5,7 @@
  */
 
 import type { DraftedToken, Drafter, Drawn } from "../drafters/drafter.js";
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
 /** An alternative to the chain's token at `depth`: a child of the chain token before it (of the root at depth 0). */
@@ -44,8 +44,9 @@ export type DraftFilter = (block: DraftBlock, q: TokenDistribution, token: Token
  * at the cut would); else token by token, so that a cut also saves the drafter's calls.
  */
 async function tokenSource(drafter: Drafter, length: number, context: ChainDraftContext, filtered: boolean): Promise<() => Promise<DraftedToken | undefined>> {
-  if (!drafter.nextRun || (filtered && !drafter.runsAreShared)) return () => drafter.next();
-  const run = length > 0 ? await drafter.nextRun(length, { signals: context.signals }) : [];
+  const runs = drafter.runs;
+  if (!runs || (filtered && !runs.runsAreShared)) return () => drafter.next();
+  const run = length > 0 ? await runs.nextRun(length, { signals: context.signals }) : [];
   let i = 0;
   return async () => run[i++];
 }

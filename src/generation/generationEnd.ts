@@ -1,5 +1,5 @@
 /** Whether generation would end with a drafted token: drafting past such a token is wasted work. */
-import type { TokenId, Vocabulary } from "../model/languageModel.js";
+import type { TokenId, Vocabulary } from "../model/vocabulary.js";
 
 /** Context tokens decoded with the draft to find stop strings that span the boundary; 32 by default. */
 export const STOP_LOOKBACK_TOKENS = 32;

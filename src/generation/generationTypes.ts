@@ -6,7 +6,7 @@
  * - bonus token: the one token the target itself adds after the accepted prefix (at the first
  *   rejection, or after a fully accepted block), so every step emits at least one token.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { Constraints } from "../sampling/constraints.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 

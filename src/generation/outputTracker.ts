@@ -4,7 +4,7 @@
  * Text is decoded incrementally as UTF-8; text that might be the start of a
  * stop string is held back until it is ruled out.
  */
-import type { TokenId, Vocabulary } from "../model/languageModel.js";
+import type { TokenId, Vocabulary } from "../model/vocabulary.js";
 import type { FinishReason } from "./generationTypes.js";
 
 export interface TrackedOutput {

@@ -1,5 +1,7 @@
 /** Prompt handling shared by every generation loop: tokenising, context checks, prefill. */
-import type { LogitRows, ModelSession, TokenId, Vocabulary } from "../model/languageModel.js";
+import type { LogitRows } from "../model/rows.js";
+import type { ModelSession } from "../model/session.js";
+import type { TokenId, Vocabulary } from "../model/vocabulary.js";
 import type { FinishReason } from "./generationTypes.js";
 
 /** Raised when a prompt cannot be generated from (empty, or longer than the context). */

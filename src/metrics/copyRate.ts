@@ -3,7 +3,7 @@
  * the prompt or the output (n = 4: the token and the 3 before it). A model that loops has a copy rate near 1, and
  * every n-gram or lookup drafter looks good on it; honest figures report it beside their speeds.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 
 /** The n-gram length the copy rate looks at. */
 export const COPY_NGRAM = 4;

@@ -10,7 +10,7 @@
  *   would only make the drafter mean another token, and the roles are what changes how generation runs.
  * - BOS and EOS are the same ids (or both absent); llama.cpp compares them where the model adds them, this asks always.
  */
-import type { TokenId, Vocabulary } from "./languageModel.js";
+import type { TokenId, Vocabulary } from "./vocabulary.js";
 
 export class VocabularyMismatchError extends Error {}
 

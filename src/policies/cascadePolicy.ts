@@ -10,7 +10,7 @@
 
 import type { Drafter } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 import type { AcceptanceScorer } from "./acceptanceScorer.js";
 import { AgreementTracker } from "./agreementTracker.js";

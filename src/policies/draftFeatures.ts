@@ -1,7 +1,7 @@
 /** Builds the features of the next drafted token of a block, and keeps the running acceptance of a generation. */
 
 import type { DraftBlock } from "../drafts/draftBlock.js";
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 import type { DraftFeatures } from "./acceptanceScorer.js";
 import { tokenSignals } from "./signals.js";

@@ -2,7 +2,7 @@
 
 import type { Drafter } from "../drafters/drafter.js";
 import type { DraftBlock } from "../drafts/draftBlock.js";
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { Constraints } from "../sampling/constraints.js";
 
 /** Other requests' part of a shared target pass. */

@@ -9,7 +9,7 @@
  */
 
 import type { FreeProposal } from "../drafters/drafter.js";
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { AgreementTracker } from "./agreementTracker.js";
 
 interface Followed {

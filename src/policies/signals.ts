@@ -3,7 +3,7 @@
  * drafter's probability q(x), the entropy of q, the top-1/top-2 margin, and
  * the position in the block.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
 export interface TokenSignals {

@@ -6,7 +6,7 @@
  * that would complete one gets probability 0). A drafted token that a hard
  * constraint forbids is certain to be rejected, so a verifier can cut it for free.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 
 /** Default number of recent tokens the repetition penalty looks at. */
 export const DEFAULT_REPETITION_WINDOW = 64;

@@ -7,7 +7,7 @@
  * equals the target's draw, and the text is a function of (model, prompt, settings, seed) alone: target-only and
  * every policy and drafter give the same text. native/rows.cc's coupled_token is this rule bit for bit.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 
 /** murmur3's finaliser: spreads every input bit over the 32-bit word. */
 function fmix32(x: number): number {

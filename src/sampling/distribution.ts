@@ -4,7 +4,7 @@
  * target's p and the drafter's q, so speculative sampling reproduces exactly
  * the distribution that target-only sampling draws from.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { Random } from "../util/random.js";
 import type { RandomSamplingSettings } from "./samplingSettings.js";
 

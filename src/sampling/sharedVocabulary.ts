@@ -10,7 +10,7 @@
  * residual max(0, p - q) over the target's vocabulary keeps the output distributed as p. Greedy is unchanged:
  * a drafted token is accepted only when it equals the target's argmax.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 
 /** How a drafter's rows map onto its target's vocabulary. */
 export interface VocabularyOverlap {

@@ -1,5 +1,6 @@
 /** Chooses the next token from the target's logits, per the sampling settings. */
-import type { LogitRows, TokenId } from "../model/languageModel.js";
+import type { LogitRows } from "../model/rows.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { Random } from "../util/random.js";
 import { type Constraints, NO_CONSTRAINTS } from "./constraints.js";
 import { samplingDistribution } from "./distribution.js";
@@ -31,7 +32,8 @@ class RandomChooser implements TokenChooser {
     // The token goes at index context.length of the sequence: a coupled draw's position.
     const draw = drawAt(this.settings, context.length, this.rng);
     // The backend draws where it can: the same rule, without the distribution crossing into JavaScript.
-    if (!this.constraints.active && rows.sampleToken) return rows.sampleToken(i, this.settings, draw);
+    const sampling = rows.capabilities.sampling;
+    if (!this.constraints.active && sampling) return sampling.sampleToken(i, this.settings, draw);
     const p = this.constraints.active
       ? samplingDistribution(this.constraints.apply(rows.row(i), context), this.settings)
       : rowSamplingDistribution(rows, i, this.settings);

@@ -4,7 +4,8 @@
  * a dense vector, or a row summary made by the backend (most likely tokens, log-sum-exp, entropy), which is
  * all a greedy drafter's q needs and costs no full-row work in JavaScript.
  */
-import type { LogitRows, RowSummary, TokenId } from "../model/languageModel.js";
+import type { LogitRows, RowSummary } from "../model/rows.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { Constraints } from "./constraints.js";
 import { argmax, samplingDistribution, softmax } from "./distribution.js";
 import type { RandomSamplingSettings } from "./samplingSettings.js";
@@ -157,12 +158,14 @@ export function denseSoftmax(logits: ArrayLike<number>): DenseDistribution {
 
 /** The sampling distribution at row i: computed by the backend where it can, else from the row itself. */
 export function rowSamplingDistribution(rows: LogitRows, i: number, s: RandomSamplingSettings): Float64Array {
-  return rows.samplingDistribution ? rows.samplingDistribution(i, s) : samplingDistribution(rows.row(i), s);
+  const sampling = rows.capabilities.sampling;
+  return sampling ? sampling.samplingDistribution(i, s) : samplingDistribution(rows.row(i), s);
 }
 
 /** The argmax of row i: from the backend's summary when it gives one, else from the row itself. */
 export function rowArgmax(rows: LogitRows, i: number): TokenId {
-  return rows.summary ? rows.summary(i).top[0] : argmax(rows.row(i));
+  const summaries = rows.capabilities.summaries;
+  return summaries ? summaries.summary(i).top[0] : argmax(rows.row(i));
 }
 
 /**
@@ -177,7 +180,7 @@ export function constrainedArgmax(rows: LogitRows, i: number, context: readonly 
 
 /** q at row i at temperature 1, from the backend's "top" summary when it has one, else from the row. */
 export function rowDistribution(rows: LogitRows, i: number): TokenDistribution {
-  const s = rows.summary?.(i);
+  const s = rows.capabilities.summaries?.summary(i);
   return s && Number.isFinite(s.logSumExp) ? new SummarizedDistribution(s, rows.vocabSize) : denseSoftmax(rows.row(i));
 }
 

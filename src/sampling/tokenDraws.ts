@@ -2,7 +2,8 @@
  * The draws of a sampled generation, by its rule (SampledRule): coupled draws keyed by each token's position in
  * the sequence, or uniforms taken in turn from the request's random stream.
  */
-import type { CoupledKey, RunDraws, TokenDraw, TokenId } from "../model/languageModel.js";
+import type { CoupledKey, RunDraws, TokenDraw } from "../model/rows.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { Random } from "../util/random.js";
 import { coupledDraw, noiseSeed } from "./coupledDraw.js";
 import { inverseCdf } from "./distribution.js";

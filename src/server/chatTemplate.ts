@@ -8,7 +8,7 @@
  */
 import { Template } from "@huggingface/jinja";
 import { readGgufHeader } from "../gguf/ggufReader.js";
-import type { TokenId, Vocabulary } from "../model/languageModel.js";
+import type { TokenId, Vocabulary } from "../model/vocabulary.js";
 import type { ChatMessage } from "./requestParsing.js";
 
 export interface ChatTemplate {

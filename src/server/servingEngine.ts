@@ -11,7 +11,8 @@ import { createDrafter, type DrafterSettings } from "../drafters/drafterRegistry
 import { SuffixCorpus } from "../drafters/suffixCorpus.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { PromptError, promptTokens } from "../generation/prompt.js";
-import type { LanguageModel, ModelCallStats, TokenId } from "../model/languageModel.js";
+import type { LanguageModel, ModelCallStats } from "../model/session.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { AdaptiveMemory } from "../policies/adaptiveMemory.js";
 import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../policies/policyRegistry.js";
 import { DEFAULT_TREE_BUDGET } from "../policies/treePolicy.js";

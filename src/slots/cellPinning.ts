@@ -14,16 +14,9 @@
  * The price: every pass attends over S times the horizon's cells and placeholders are computed as it grows
  * (on the H200, 7B cost-equivalent target: a pass of 7 slots' 6-token chains 12.2 ms against 11.4 with free
  * cells; bench/servedPass.ts). Sessions whose logits depend on the pass's size anyway (stock CUDA kernels:
- * ModelSession.passNumerics) gain nothing from it and are not pinned (SharedModel).
+ * SessionCapabilities.passNumerics) gain nothing from it and are not pinned (SharedModel).
  */
-import type { BatchToken, ModelSession } from "../model/languageModel.js";
-
-/** A session that can lend cells between sequences (llama.cpp's). */
-export type LendingSession = ModelSession & Required<Pick<ModelSession, "copyRange" | "allowStartAnywhere">>;
-
-export function canPin(session: ModelSession): session is LendingSession {
-  return typeof session.copyRange === "function" && typeof session.allowStartAnywhere === "function";
-}
+import type { BatchToken, CellLending, ModelSession } from "../model/session.js";
 
 /** Token id the placeholder cells are computed with (any valid token: nobody attends to them). */
 const PLACEHOLDER_TOKEN = 0;
@@ -39,7 +32,9 @@ export class PinnedCells {
   private endsSinceGrowth = 0;
 
   constructor(
-    private readonly session: LendingSession,
+    private readonly session: ModelSession,
+    /** The session's own cell lending (its SessionCapabilities.cellLending). */
+    private readonly lending: CellLending,
     private readonly slots: number,
     /** Sequences per slot (its chain is the first); the placeholders come after all of them. */
     private readonly width: number,
@@ -47,7 +42,7 @@ export class PinnedCells {
     readonly slotContext: number,
   ) {
     // The growers start wherever the horizon is (see ensureRows).
-    session.allowStartAnywhere();
+    lending.allowStartAnywhere();
   }
 
   /** Sequences the shared session needs: every slot's, then a placeholder and a grower per slot. */
@@ -74,7 +69,7 @@ export class PinnedCells {
       for (let s = 0; s < this.slots; s++) tokens.push({ token: PLACEHOLDER_TOKEN, position: p, sequences: [this.grower(s)], logits: false });
     for (let i = 0; i < tokens.length; i += this.session.batchSize) await this.session.evaluate(tokens.slice(i, i + this.session.batchSize));
     for (let s = 0; s < this.slots; s++) {
-      this.session.copyRange(this.grower(s), this.placeholder(s), from, to);
+      this.lending.copyRange(this.grower(s), this.placeholder(s), from, to);
       this.session.removeRange(this.grower(s), 0);
     }
     this.horizon = to;
@@ -101,7 +96,7 @@ export class PinnedCells {
   release(slot: number, from: number, to: number): void {
     if (to <= from) return;
     const chain = slot * this.width;
-    this.session.copyRange(chain, this.placeholder(slot), from, to);
+    this.lending.copyRange(chain, this.placeholder(slot), from, to);
     this.session.removeRange(chain, from, to);
   }
 

@@ -10,25 +10,19 @@
  * Rows a pass returns are views that stay valid until this shared session's next pass.
  */
 
+import type { GreedyRun, LogitRows, RowSampling, RowSummaryKind, RunSampler, RunSummaryKind } from "../model/rows.js";
 import {
   type BatchToken,
   DEFAULT_CONTEXT_SIZE,
   type EvaluateOptions,
-  type GreedyRun,
   type LanguageModel,
-  type LogitRows,
   type ModelSession,
-  type RowSummaryKind,
-  type RunSampler,
-  type RunSummaryKind,
-  type SamplingTransform,
+  type SessionCapabilities,
   type SessionOptions,
-  type TokenDraw,
-  type TokenId,
-  type Vocabulary,
-} from "../model/languageModel.js";
-import { canPin, PinnedCells } from "./cellPinning.js";
-import { canRunRows, checkRunBatch, packParts, type RunPart, runTogether } from "./sharedRuns.js";
+} from "../model/session.js";
+import type { TokenId, Vocabulary } from "../model/vocabulary.js";
+import { PinnedCells } from "./cellPinning.js";
+import { checkRunBatch, packParts, type RunPart, runTogether } from "./sharedRuns.js";
 import { SlotSession } from "./slotSession.js";
 
 export interface SharedModelOptions {
@@ -41,7 +35,7 @@ export interface SharedModelOptions {
   /**
    * Keep each slot's cache cells in position order (cellPinning.ts), so its logits do not depend on the other
    * slots. By default only where that is so: not where the session's logits depend on the pass's size anyway
-   * (ModelSession.passNumerics.passSizeMatters: stock CUDA kernels). true pins wherever the backend can; false never
+   * (SessionCapabilities.passNumerics.passSizeMatters: stock CUDA kernels). true pins wherever the backend can; false never
    * (a drafter, whose numbers never decide the output, can do without).
    */
   pinCells?: boolean;
@@ -102,7 +96,7 @@ export class SharedModel implements LanguageModel {
 
   /** Whether a slot's prompts must be prefilled in passes of their own to get the numbers a generation alone gets (PassNumerics.prefillsApart). */
   prefillsApart(slot: ModelSession): boolean {
-    return slot.passNumerics?.prefillsApart ?? false;
+    return slot.capabilities.passNumerics.prefillsApart;
   }
 
   /** Slots not held by a generation. */
@@ -121,7 +115,7 @@ export class SharedModel implements LanguageModel {
       throw new RangeError(`a slot holds ${contextSize} tokens of context; ${options.contextSize} were asked for`);
     const index = this.free.pop();
     if (index === undefined) throw new Error(`all ${this.options.slots} slots are in use`);
-    const geometry = { index, stride: this.options.sequencesPerSlot, width, contextSize, runs: !this.pinned && canRunRows(shared) };
+    const geometry = { index, stride: this.options.sequencesPerSlot, width, contextSize, runs: !this.pinned && shared.capabilities.rowRuns !== undefined };
     const slot = new SlotSession(this, shared, geometry, () => this.release(slot, index));
     this.held.add(slot);
     return slot;
@@ -150,20 +144,34 @@ export class SharedModel implements LanguageModel {
    * without a return to JavaScript between the tokens. Only where canRunAlone says so.
    */
   async runAlone(part: SlotPass, steps: number, sampler?: RunSampler): Promise<TokenId[]> {
-    if (!this.canRunAlone(part, sampler !== undefined)) throw new Error("this pass cannot run alone");
-    const shared = this.settledShared!;
+    const run = this.loneRun(part, sampler);
+    if (!run) throw new Error("this pass cannot run alone");
     this.slot(part.session);
-    const tokens = await this.after(async () =>
-      sampler ? (await shared.continueSampled!(part.batch, steps, sampler)).tokens : (await shared.continueGreedy!(part.batch, steps, "argmax")).tokens,
-    );
+    const tokens = await this.after(() => run(part.batch, steps));
     this.passes += steps;
     return tokens;
   }
 
   /** Whether a lone slot's pass can be a run (runAlone): one slot, nothing else scheduled, a backend that runs. */
   canRunAlone(part: SlotPass, sampled: boolean): boolean {
-    const shared = this.alone([part]) ? this.settledShared : undefined;
-    return shared !== undefined && (sampled ? shared.continueSampled !== undefined : shared.continueGreedy !== undefined);
+    const capabilities = this.loneCapabilities(part);
+    return (sampled ? capabilities?.sampledRuns : capabilities?.greedyRuns) !== undefined;
+  }
+
+  /** The shared session's run for a lone slot's pass (sampled with `sampler`, else greedy); undefined where canRunAlone says no. */
+  private loneRun(part: SlotPass, sampler: RunSampler | undefined): ((batch: readonly BatchToken[], steps: number) => Promise<TokenId[]>) | undefined {
+    const capabilities = this.loneCapabilities(part);
+    if (sampler) {
+      const runs = capabilities?.sampledRuns;
+      return runs && (async (batch, steps) => (await runs.continueSampled(batch, steps, sampler)).tokens);
+    }
+    const runs = capabilities?.greedyRuns;
+    return runs && (async (batch, steps) => (await runs.continueGreedy(batch, steps, "argmax")).tokens);
+  }
+
+  /** The shared session's capabilities where a pass is one slot's alone (see alone). */
+  private loneCapabilities(part: SlotPass): SessionCapabilities | undefined {
+    return this.alone([part]) ? this.settledShared?.capabilities : undefined;
   }
 
   private async evaluateAlone(part: SlotPass): Promise<LogitRows[]> {
@@ -228,8 +236,9 @@ export class SharedModel implements LanguageModel {
       batchInvariant,
     });
     // Fixed cells keep a request's numbers from depending on the other slots only where the pass's size cannot.
-    const pin = this.options.pinCells ?? !session.passNumerics?.passSizeMatters;
-    if (pin && canPin(session)) this.pinned = new PinnedCells(session, slots, sequencesPerSlot, region);
+    const { passNumerics, cellLending } = session.capabilities;
+    const pin = this.options.pinCells ?? !passNumerics.passSizeMatters;
+    if (pin && cellLending) this.pinned = new PinnedCells(session, cellLending, slots, sequencesPerSlot, region);
     return session;
   }
 
@@ -291,8 +300,9 @@ export class SharedModel implements LanguageModel {
 
   private async runGroup(group: readonly RunPart[], summary: RunSummaryKind | undefined): Promise<GreedyRun[]> {
     const shared = await this.sharedSession();
-    if (!canRunRows(shared)) throw new Error("the shared session cannot run several rows at once");
-    const runs = await runTogether(shared, group, summary);
+    const rowRuns = shared.capabilities.rowRuns;
+    if (!rowRuns) throw new Error("the shared session cannot run several rows at once");
+    const runs = await runTogether(shared, rowRuns, group, summary);
     this.passes += packParts(group, shared.batchSize).length;
     return runs;
   }
@@ -343,11 +353,17 @@ function outputRows(batch: readonly BatchToken[]): number[] {
 /** The given rows of a pass, in order; copied when another pass will reuse the storage before they are read. */
 function rowsAt(rows: LogitRows, picked: readonly number[], copy: boolean): LogitRows {
   const kept = copy ? picked.map((r) => rows.row(r).slice()) : undefined;
-  const summaries = copy && rows.summary ? picked.map((r) => rows.summary!(r)) : undefined;
-  const summary = rows.summary && ((i: number) => summaries?.[i] ?? rows.summary!(picked[i]));
-  // Copied rows are sampled from in JavaScript; the backend's own sampling reads rows of its last pass only.
-  const sampling = copy || !rows.samplingDistribution ? undefined : (i: number, s: SamplingTransform) => rows.samplingDistribution!(picked[i], s);
-  const sampleToken = copy || !rows.sampleToken ? undefined : (i: number, s: SamplingTransform, draw: TokenDraw) => rows.sampleToken!(picked[i], s, draw);
   const row = (i: number) => kept?.[i] ?? rows.row(picked[i]);
-  return { count: picked.length, vocabSize: rows.vocabSize, row, summary, samplingDistribution: sampling, sampleToken };
+  const { summaries, sampling } = rows.capabilities;
+  const saved = copy && summaries ? picked.map((r) => summaries.summary(r)) : undefined;
+  const pickedSummaries = summaries && { summary: (i: number) => saved?.[i] ?? summaries.summary(picked[i]) };
+  // Copied rows are sampled from in JavaScript; the backend's own sampling reads rows of its last pass only.
+  const pickedSampling: RowSampling | undefined =
+    copy || !sampling
+      ? undefined
+      : {
+          samplingDistribution: (i, s) => sampling.samplingDistribution(picked[i], s),
+          sampleToken: (i, s, draw) => sampling.sampleToken(picked[i], s, draw),
+        };
+  return { count: picked.length, vocabSize: rows.vocabSize, row, capabilities: { summaries: pickedSummaries, sampling: pickedSampling } };
 }

@@ -3,10 +3,11 @@
  * same turn of the event loop; token by token, each drafted token would be a merged pass of its own, with a hop
  * to JavaScript and back between passes and a pass shape that changes as drafters stop (so no recorded CUDA
  * graph is replayed). Merged, the backend decodes one token per slot at every step of ONE call
- * (ModelSession.continueGreedyRows), as long as the longest run asks; a slot that asked for fewer steps gets its
+ * (SessionCapabilities.rowRuns), as long as the longest run asks; a slot that asked for fewer steps gets its
  * own and the cells of the extra tokens are given back.
  */
-import type { BatchToken, GreedyRun, ModelSession, RunSummaryKind } from "../model/languageModel.js";
+import type { GreedyRun, RunSummaryKind } from "../model/rows.js";
+import type { BatchToken, ModelSession, RowRuns } from "../model/session.js";
 
 /** One slot's run: its batch (in the shared session's sequence ids), the steps it asked for, and its trimming. */
 export interface RunPart {
@@ -16,13 +17,6 @@ export interface RunPart {
   release(from: number): void;
 }
 
-/** A session that runs several rows at once. */
-export type RowRunner = ModelSession & Required<Pick<ModelSession, "continueGreedyRows">>;
-
-export function canRunRows(session: ModelSession): session is RowRunner {
-  return typeof session.continueGreedyRows === "function";
-}
-
 /** Checks that a slot's run batch ends in the one token that asks for logits. */
 export function checkRunBatch(batch: readonly BatchToken[]): void {
   const asks = batch.filter((t) => t.logits).length;
@@ -30,11 +24,16 @@ export function checkRunBatch(batch: readonly BatchToken[]): void {
 }
 
 /** Runs the parts (in passes of at most `batchSize` tokens, a part never split); runs come back per part. */
-export async function runTogether(shared: RowRunner, parts: readonly RunPart[], summary: RunSummaryKind | undefined): Promise<GreedyRun[]> {
+export async function runTogether(
+  shared: ModelSession,
+  rowRuns: RowRuns,
+  parts: readonly RunPart[],
+  summary: RunSummaryKind | undefined,
+): Promise<GreedyRun[]> {
   const out: GreedyRun[] = [];
   for (const group of packParts(parts, shared.batchSize)) {
     const steps = Math.max(...group.map((p) => p.steps));
-    const runs = await shared.continueGreedyRows(
+    const runs = await rowRuns.continueGreedyRows(
       group.flatMap((p) => p.batch),
       steps,
       summary,

@@ -4,7 +4,9 @@
  * to the shared session, except the chain's removals, which the owner turns into released cells.
  */
 import { validateBatch } from "../backends/batchValidation.js";
-import type { BatchToken, EvaluateOptions, GreedyRun, LogitRows, ModelSession, PassNumerics, RunSummaryKind, Vocabulary } from "../model/languageModel.js";
+import type { GreedyRun, LogitRows, RunSummaryKind } from "../model/rows.js";
+import type { BatchToken, EvaluateOptions, ModelSession, SessionCapabilities } from "../model/session.js";
+import type { Vocabulary } from "../model/vocabulary.js";
 
 /** What a slot needs of the model that owns it (SharedModel). */
 export interface SlotOwner {
@@ -37,8 +39,11 @@ export class SlotSession implements ModelSession {
   readonly vocabulary: Vocabulary;
   readonly index: number;
   readonly contextSize: number;
-  /** A greedy run, merged with the other slots' runs of the same turn (when the slot offers runs). */
-  readonly continueGreedy?: (batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind) => Promise<GreedyRun>;
+  /**
+   * The shared session's pass numerics (a slot computes in its passes), and greedy runs merged with the other slots'
+   * runs of the same turn where the slot offers runs; a slot lends no cells and runs no rows or samples of its own.
+   */
+  readonly capabilities: SessionCapabilities;
   private readonly base: number;
   private live = true;
 
@@ -54,12 +59,9 @@ export class SlotSession implements ModelSession {
     this.maxSequences = geometry.width;
     this.batchSize = shared.batchSize;
     this.vocabulary = shared.vocabulary;
-    if (geometry.runs) this.continueGreedy = (batch, steps, summary) => this.run(batch, steps, summary);
-  }
-
-  /** The shared session's: a slot computes in its passes. */
-  get passNumerics(): PassNumerics | undefined {
-    return this.shared.passNumerics;
+    const greedyRuns = geometry.runs ? { continueGreedy: this.run.bind(this) } : undefined;
+    const passNumerics = shared.capabilities.passNumerics;
+    this.capabilities = { passNumerics, greedyRuns, rowRuns: undefined, sampledRuns: undefined, cellLending: undefined };
   }
 
   private run(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun> {

@@ -1,7 +1,7 @@
 /** What an acceptance rule decides for one block, and the block as the sampled rules read it. */
 
 import type { Sibling } from "../drafts/draftBlock.js";
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 
 /** A proposal that puts all its mass on one token (a token chosen by argmax, or copied from the context). */
 export interface OneHot {

@@ -5,7 +5,9 @@
  */
 
 import type { DraftBlock } from "../drafts/draftBlock.js";
-import type { LogitRows, ModelSession, TokenId } from "../model/languageModel.js";
+import type { LogitRows } from "../model/rows.js";
+import type { ModelSession } from "../model/session.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { Constraints } from "../sampling/constraints.js";
 import { samplingDistribution } from "../sampling/distribution.js";
 import type { RandomSamplingSettings, SamplingSettings } from "../sampling/samplingSettings.js";
@@ -77,7 +79,8 @@ function targetSampling(v: VerifiedBlock, block: DraftBlock, context: readonly T
 /** The target's coupled draw at a row: the noise of the position its token takes (SampledRule "coupled"). */
 function targetCoupled(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings, s: RandomSamplingSettings, row: number): TokenId {
   const key = coupledKey(s, context.length + rowPath(block, v.layout, row).length);
-  if (!o.constraints.active && v.rows.sampleToken) return v.rows.sampleToken(row, s, key);
+  const sampling = v.rows.capabilities.sampling;
+  if (!o.constraints.active && sampling) return sampling.sampleToken(row, s, key);
   return drawFrom(targetSampling(v, block, context, o, row), key);
 }
 
@@ -107,8 +110,8 @@ export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonl
   const proposed = asProposed(block);
   if (tree) return o.treeRule(proposed, v.layout, p, o.rng!);
   // The bonus after a fully accepted chain is a plain draw from p, which the backend makes without handing p over.
-  const draw =
-    o.constraints.active || !v.rows.sampleToken ? undefined : (i: number, rng: Random) => v.rows.sampleToken!(parents[i], s, { uniform: rng.next() });
+  const sampling = v.rows.capabilities.sampling;
+  const draw = o.constraints.active || !sampling ? undefined : (i: number, rng: Random) => sampling.sampleToken(parents[i], s, { uniform: rng.next() });
   return o.chainRule(proposed.tokens, proposed.q, (i) => p(parents[i]), o.rng!, draw);
 }
 

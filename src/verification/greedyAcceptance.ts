@@ -3,7 +3,7 @@
  * when greedy; its coupled draw when sampling with the coupled rule); the bonus token is the target's choice at the
  * first mismatch, or after the block when every drafted token matched.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import type { BlockVerdict } from "./acceptanceTypes.js";
 
 /** `targetArgmax[i]` is the target's argmax for draft position i; it has one more entry than `draft` (after the block). */

@@ -5,7 +5,7 @@
  * normalised residual max(0, p - q); if every token is accepted, draw the bonus
  * token from p after the block. The emitted tokens then follow p exactly.
  */
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { sampleFrom } from "../sampling/distribution.js";
 import type { Random } from "../util/random.js";
 import { type BlockVerdict, type Proposal, proposalAt } from "./acceptanceTypes.js";
@@ -53,7 +53,7 @@ export type TargetAt = (i: number) => Float64Array;
 
 /**
  * A draw from p at position i with the next uniform of the rng, by sampleFrom's rule: what the backend can do
- * without handing p over (LogitRows.sampleToken), for the bonus token after a fully accepted block.
+ * without handing p over (RowSampling.sampleToken), for the bonus token after a fully accepted block.
  */
 export type DrawAt = (i: number, rng: Random) => TokenId;
 

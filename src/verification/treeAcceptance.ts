@@ -13,7 +13,7 @@
  */
 
 import type { DraftBlock, Sibling } from "../drafts/draftBlock.js";
-import type { TokenId } from "../model/languageModel.js";
+import type { TokenId } from "../model/vocabulary.js";
 import { sampleFrom } from "../sampling/distribution.js";
 import type { Random } from "../util/random.js";
 import type { BlockVerdict, ProposedBlock } from "./acceptanceTypes.js";

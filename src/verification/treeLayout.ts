@@ -15,7 +15,8 @@
  */
 
 import type { DraftBlock } from "../drafts/draftBlock.js";
-import type { BatchToken, TokenId } from "../model/languageModel.js";
+import type { BatchToken } from "../model/session.js";
+import type { TokenId } from "../model/vocabulary.js";
 
 export interface BlockLayout {
   batch: BatchToken[];

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { generateSpeculative } from "../../src/decoding/speculativeLoop.js";
 import { ModelDrafter } from "../../src/drafters/modelDrafter.js";
 import { collectGeneration } from "../../src/metrics/generationMetrics.js";
-import type { LanguageModel } from "../../src/model/languageModel.js";
+import type { LanguageModel } from "../../src/model/session.js";
 import { ChainPolicy } from "../../src/policies/chainPolicy.js";
 import { GREEDY, type samplingFrom } from "../../src/sampling/samplingSettings.js";
 import { fixturePrompts } from "./fixtures.js";

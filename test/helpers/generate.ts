@@ -9,7 +9,8 @@ import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
 import { SuffixDrafter } from "../../src/drafters/suffixDrafter.js";
 import type { GenerationOptions } from "../../src/generation/generationTypes.js";
 import { collectGeneration } from "../../src/metrics/generationMetrics.js";
-import type { LanguageModel, TokenId } from "../../src/model/languageModel.js";
+import type { LanguageModel } from "../../src/model/session.js";
+import type { TokenId } from "../../src/model/vocabulary.js";
 import { GREEDY } from "../../src/sampling/samplingSettings.js";
 
 export async function targetOnlyTokens(target: LanguageModel, prompt: string | TokenId[], options: GenerationOptions): Promise<TokenId[]> {

@@ -4,7 +4,8 @@
  * replaying what each session's cache held.
  */
 import { type CacheEdit, SequenceMirror } from "../../src/backends/cacheEdits.js";
-import type { BatchToken, EvaluateOptions, LanguageModel, ModelSession, SessionOptions, TokenId } from "../../src/model/languageModel.js";
+import type { BatchToken, EvaluateOptions, LanguageModel, ModelSession, SessionCapabilities, SessionOptions } from "../../src/model/session.js";
+import type { TokenId } from "../../src/model/vocabulary.js";
 
 /** An evaluate records its batch, and `prefill` when it was asked as a prompt's prefill. */
 export type RecordedCall = { session: number } & ({ kind: "evaluate"; batch: BatchToken[]; prefill?: true } | CacheEdit);
@@ -45,6 +46,16 @@ function recordRun<A extends unknown[], R extends { tokens: TokenId[] }>(
   };
 }
 
+/** The session's capabilities with its greedy and sampled runs recorded (recordRun); the others as they are. */
+function recordedCapabilities(inner: SessionCapabilities, session: number, calls: RecordedCall[]): SessionCapabilities {
+  const { greedyRuns, sampledRuns } = inner;
+  return {
+    ...inner,
+    greedyRuns: greedyRuns && { continueGreedy: recordRun(session, calls, greedyRuns.continueGreedy.bind(greedyRuns)) },
+    sampledRuns: sampledRuns && { continueSampled: recordRun(session, calls, sampledRuns.continueSampled.bind(sampledRuns)) },
+  };
+}
+
 export class RecordingModel implements LanguageModel {
   readonly calls: RecordedCall[] = [];
   private sessions = 0;
@@ -70,11 +81,12 @@ export class RecordingModel implements LanguageModel {
     const inner = await this.inner.createSession(options);
     const id = this.sessions++;
     const calls = this.calls;
+    const capabilities = recordedCapabilities(inner.capabilities, id, calls);
     return new Proxy(inner, {
       get(target, key, receiver) {
+        if (key === "capabilities") return capabilities;
         const value = Reflect.get(target, key, receiver);
         if (typeof value !== "function") return value;
-        if (key === "continueGreedy" || key === "continueSampled") return recordRun(id, calls, value.bind(target));
         if (typeof key !== "string" || !RECORDED.has(key)) return value.bind(target);
         return (...args: unknown[]) => {
           calls.push(record(id, key, args));

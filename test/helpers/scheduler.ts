@@ -1,7 +1,7 @@
 /** Helpers for tests that run requests through the scheduler. */
 
 import type { StepEvent } from "../../src/generation/generationTypes.js";
-import type { TokenId } from "../../src/model/languageModel.js";
+import type { TokenId } from "../../src/model/vocabulary.js";
 
 /** Runs every request of a scheduler to the end; returns each one's tokens and step events. */
 export async function drain(streams: AsyncIterable<StepEvent>[]): Promise<{ tokens: TokenId[]; steps: StepEvent[] }[]> {

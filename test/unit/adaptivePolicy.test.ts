@@ -160,6 +160,7 @@ test("prompt lookup is scored while adaptive drafts nothing, so it drafts again 
       : {
           name: inner.name,
           calls: 0,
+          runs: undefined,
           start: (c) => inner.start(c),
           next: () => inner.next(),
           nextSource: () => inner.nextSource(),

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SequenceMirror } from "../../src/backends/cacheEdits.js";
-import type { BatchToken } from "../../src/model/languageModel.js";
+import type { BatchToken } from "../../src/model/session.js";
 import { type RecordedCall, replayEvaluatedSequences } from "../helpers/recordingModel.js";
 
 const tokens = (ids: number[], start: number, sequences: number[]): BatchToken[] =>

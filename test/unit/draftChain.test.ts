@@ -23,6 +23,7 @@ test("drafting stops after a token with which generation would end (EOS, or a co
   const drafter = {
     name: "fixed",
     calls: 0,
+    runs: undefined,
     start: async () => {},
     next: async () => {
       const token = proposals[asked++];
@@ -46,13 +47,15 @@ test("a filtered chain from a drafter whose runs are shared is drafted in one ru
     const drafter = {
       name: "fixed",
       calls: 0,
-      runsAreShared,
+      runs: {
+        runsAreShared,
+        nextRun: async (n: number) => {
+          calls.run.push(n);
+          return Array.from({ length: n }, (_, i) => drafted(i));
+        },
+      },
       start: async () => {},
       next: async () => drafted(calls.next++),
-      nextRun: async (n: number) => {
-        calls.run.push(n);
-        return Array.from({ length: n }, (_, i) => drafted(i));
-      },
       commit: () => {},
       dispose: () => {},
     };

@@ -47,7 +47,7 @@ test("the same kind of import pointing down passes", () => {
   // decoding/ (floor 12) builds on the model contract in model/ (floor 2): downward, so the rule has nothing to say.
   const { code, output } = lint(
     "src/decoding/downwardFixture.ts",
-    'import type { LanguageModel } from "../model/languageModel.js";\n\nexport type Target = LanguageModel;\n',
+    'import type { LanguageModel } from "../model/session.js";\n\nexport type Target = LanguageModel;\n',
   );
   assert.equal(code, 0, output);
   assert.doesNotMatch(output, new RegExp(RULE));

@@ -148,6 +148,7 @@ test("a source that pays (lookup) does not make one that does not (the model) ex
   const drafter = {
     name: "two sources",
     calls: 0,
+    runs: undefined,
     start: async () => {},
     next: async () => ({ token: 1, q: new PointDistribution(1, 4), drawn: "argmax" as const }),
     candidates: (n: number): DraftCandidates => ({

@@ -11,7 +11,7 @@ import { generateSpeculative } from "../../src/decoding/speculativeLoop.js";
 import { generateTargetOnly } from "../../src/decoding/targetOnly.js";
 import { ModelDrafter } from "../../src/drafters/modelDrafter.js";
 import { collectGeneration } from "../../src/metrics/generationMetrics.js";
-import type { LanguageModel, SessionOptions } from "../../src/model/languageModel.js";
+import type { LanguageModel, SessionOptions } from "../../src/model/session.js";
 import { ChainPolicy } from "../../src/policies/chainPolicy.js";
 import { GREEDY } from "../../src/sampling/samplingSettings.js";
 import { SharedModel } from "../../src/slots/sharedModel.js";

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { emptyRecord, type RequestRecord } from "../../src/bench/serveLoad.js";
 import { nativeCalls, percentile, serverSteps, summarizeLevel, withSpeedups } from "../../src/bench/serveSummary.js";
 import { emptySchedulerStats } from "../../src/decoding/scheduler.js";
-import { emptyCallStats } from "../../src/model/languageModel.js";
+import { emptyCallStats } from "../../src/model/session.js";
 
 test("level summaries: throughput over the wall time, percentiles, speedups against concurrency 1", () => {
   const rec = (index: number, tokens: number, ttftMs: number, gapsMs: number[], extra: Partial<RequestRecord> = {}): RequestRecord => ({

@@ -79,6 +79,7 @@ function proposing(source: DraftSource, confidence: () => number, used: DraftSou
   return {
     name: "proposing",
     calls: 0,
+    runs: undefined,
     start: async () => {},
     // Its q puts the rest of the mass on 1,000 other tokens, so q(1) is the confidence to within 1e-3.
     next: async () => ({ token: 1, q: new SparseDistribution({ token: 1, prob: confidence() }, confidence(), () => [], 1000), drawn: "argmax" as const }),

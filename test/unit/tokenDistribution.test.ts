@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { LogitRows } from "../../src/model/languageModel.js";
+import type { LogitRows } from "../../src/model/rows.js";
 import { Constraints } from "../../src/sampling/constraints.js";
 import { argmax } from "../../src/sampling/distribution.js";
 import { constrainedArgmax, DenseDistribution, rankByProbability, topByProbability } from "../../src/sampling/tokenDistribution.js";
@@ -40,7 +40,10 @@ function rowsOf(logits: number[]): { rows: LogitRows; copies: () => number } {
       copies++;
       return row;
     },
-    summary: () => ({ top: [argmax(row)], topLogits: [Math.max(...logits)], logSumExp: Number.NaN, entropy: Number.NaN }),
+    capabilities: {
+      summaries: { summary: () => ({ top: [argmax(row)], topLogits: [Math.max(...logits)], logSumExp: Number.NaN, entropy: Number.NaN }) },
+      sampling: undefined,
+    },
   };
   return { rows, copies: () => copies };
 }

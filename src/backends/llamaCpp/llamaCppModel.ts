@@ -13,7 +13,7 @@ import {
   type ModelSession,
   type PassNumerics,
   type SessionOptions,
-} from "../../model/languageModel.js";
+} from "../../model/session.js";
 import { batchInvarianceOn, enableBatchInvariance, noteContextCreated } from "./batchInvariance.js";
 import { ContextPool } from "./contextPool.js";
 import { LlamaCppSession } from "./llamaCppSession.js";

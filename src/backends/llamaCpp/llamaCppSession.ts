@@ -4,23 +4,30 @@
  */
 
 import {
-  addCallStats,
-  type BatchToken,
-  CELL_ORDER,
-  type EvaluateOptions,
   type GreedyRun,
   type LogitRows,
-  type ModelCallStats,
-  type ModelSession,
-  type PassNumerics,
   type RowSummary,
   type RowSummaryKind,
   type RunSampler,
   type RunSummaryKind,
   type SampledRun,
   TOP_SUMMARY_TOKENS,
-  type Vocabulary,
-} from "../../model/languageModel.js";
+} from "../../model/rows.js";
+import {
+  addCallStats,
+  type BatchToken,
+  CELL_ORDER,
+  type CellLending,
+  type EvaluateOptions,
+  type GreedyRuns,
+  type ModelCallStats,
+  type ModelSession,
+  type PassNumerics,
+  type RowRuns,
+  type SampledRuns,
+  type SessionCapabilities,
+} from "../../model/session.js";
+import type { Vocabulary } from "../../model/vocabulary.js";
 import { validateBatch } from "../batchValidation.js";
 import type { NativeBinding, NativeContext } from "./native.js";
 
@@ -100,13 +107,13 @@ export interface LlamaCppSessionOptions {
   rowSummary?: RowSummaryKind;
   /** Whether passes keep batch invariance (where the process has it on) other than prompt prefills; true by default. */
   batchInvariant?: boolean;
-  /** What its logits depend on besides their sequence (ModelSession.passNumerics); CELL_ORDER by default. */
+  /** What its logits depend on besides their sequence (SessionCapabilities.passNumerics); CELL_ORDER by default. */
   passNumerics?: PassNumerics;
   /** The thread passes run on; "worker" by default. */
   decodeOn?: "worker" | "caller";
 }
 
-export class LlamaCppSession implements ModelSession {
+export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, SampledRuns, CellLending {
   readonly contextSize: number;
   readonly maxSequences: number;
   readonly batchSize: number;
@@ -120,7 +127,8 @@ export class LlamaCppSession implements ModelSession {
   /** The kernels the native context was last told to take (native.setStockKernels); unknown at first. */
   private stockKernels: boolean | undefined;
   private readonly batchInvariant: boolean;
-  readonly passNumerics: PassNumerics;
+  /** Every ability: llama.cpp runs greedy and sampled runs, runs of several rows, and lends cells. */
+  readonly capabilities: SessionCapabilities;
   private readonly decodeOnCaller: boolean;
 
   constructor(
@@ -133,7 +141,8 @@ export class LlamaCppSession implements ModelSession {
   ) {
     this.summaryTop = SUMMARY_TOP[o.rowSummary ?? "argmax"];
     this.batchInvariant = o.batchInvariant ?? true;
-    this.passNumerics = o.passNumerics ?? CELL_ORDER;
+    const passNumerics = o.passNumerics ?? CELL_ORDER;
+    this.capabilities = { passNumerics, greedyRuns: this, rowRuns: this, sampledRuns: this, cellLending: this };
     this.decodeOnCaller = o.decodeOn === "caller";
     this.statsAtStart = native.contextStats(context);
     const info = native.contextInfo(context);
@@ -246,24 +255,30 @@ export class LlamaCppSession implements ModelSession {
         copied[i] = 1;
         return logits.subarray(i * vocabSize, (i + 1) * vocabSize);
       },
-      sampleToken: (i, s, draw) => {
-        check(i);
-        if ("uniform" in draw) return this.native.sampleRow(this.context, i, s.temperature, s.topK, s.topP, draw.uniform);
-        return this.native.coupledRow(this.context, i, s.temperature, s.topK, s.topP, draw.seed, draw.position);
+      capabilities: {
+        sampling: {
+          sampleToken: (i, s, draw) => {
+            check(i);
+            if ("uniform" in draw) return this.native.sampleRow(this.context, i, s.temperature, s.topK, s.topP, draw.uniform);
+            return this.native.coupledRow(this.context, i, s.temperature, s.topK, s.topP, draw.seed, draw.position);
+          },
+          samplingDistribution: (i, s) => {
+            check(i);
+            const out = this.buffers.samplingRow(i, vocabSize);
+            this.native.samplingRow(this.context, i, s.temperature, s.topK, s.topP, out);
+            return out;
+          },
+        },
+        summaries:
+          top === 0
+            ? undefined
+            : {
+                summary: (i) => {
+                  check(i);
+                  return readSummary(summaries, i * summaryStride(top), top);
+                },
+              },
       },
-      samplingDistribution: (i, s) => {
-        check(i);
-        const out = this.buffers.samplingRow(i, vocabSize);
-        this.native.samplingRow(this.context, i, s.temperature, s.topK, s.topP, out);
-        return out;
-      },
-      summary:
-        top === 0
-          ? undefined
-          : (i) => {
-              check(i);
-              return readSummary(summaries, i * summaryStride(top), top);
-            },
     };
   }
 

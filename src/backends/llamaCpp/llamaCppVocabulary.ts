@@ -1,5 +1,5 @@
 /** A llama.cpp model's vocabulary, read once into tables so lookups never cross into native code. */
-import type { TokenId, Vocabulary } from "../../model/languageModel.js";
+import type { TokenId, Vocabulary } from "../../model/vocabulary.js";
 import type { NativeBinding, NativeModel, NativeModelInfo } from "./native.js";
 
 export class LlamaCppVocabulary implements Vocabulary {

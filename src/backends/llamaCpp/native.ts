@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import type { ModelCallStats } from "../../model/languageModel.js";
+import type { ModelCallStats } from "../../model/session.js";
 import { packageRoot } from "../../util/packageRoot.js";
 
 declare const modelBrand: unique symbol;

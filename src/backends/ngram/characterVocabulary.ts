@@ -1,5 +1,5 @@
 /** A character-level vocabulary for the n-gram backend: token i is the i-th character of an alphabet; the last token is EOS. */
-import type { TokenId, Vocabulary } from "../../model/languageModel.js";
+import type { TokenId, Vocabulary } from "../../model/vocabulary.js";
 
 /** The default alphabet: lowercase letters, space and a few punctuation marks (31 characters, so 32 tokens with EOS). */
 export const DEFAULT_ALPHABET = "abcdefghijklmnopqrstuvwxyz .,;\n";

@@ -6,15 +6,9 @@
  * distribution differs from the target's by a controlled amount).
  */
 
-import {
-  type BatchToken,
-  DEFAULT_BATCH_SIZE,
-  type LanguageModel,
-  type LogitRows,
-  type ModelSession,
-  type SessionOptions,
-  type TokenId,
-} from "../../model/languageModel.js";
+import { type LogitRows, PLAIN_ROWS } from "../../model/rows.js";
+import { type BatchToken, DEFAULT_BATCH_SIZE, type LanguageModel, type ModelSession, PLAIN_SESSION, type SessionOptions } from "../../model/session.js";
+import type { TokenId } from "../../model/vocabulary.js";
 import { Random } from "../../util/random.js";
 import { validateBatch } from "../batchValidation.js";
 import { CharacterVocabulary } from "./characterVocabulary.js";
@@ -125,6 +119,8 @@ export class NgramModel implements LanguageModel {
 }
 
 class NgramSession implements ModelSession {
+  /** Passes only; its exact logits depend on nothing but the sequence (CELL_ORDER claims no more than that). */
+  readonly capabilities = PLAIN_SESSION;
   readonly contextSize: number;
   readonly maxSequences: number;
   readonly batchSize: number;
@@ -149,7 +145,7 @@ class NgramSession implements ModelSession {
       for (const s of t.sequences) this.sequences[s].push(t.token);
       if (t.logits) rows.push(this.model.logitsAfter(this.sequences[t.sequences[0]]));
     }
-    return { count: rows.length, vocabSize: this.vocabulary.size, row: (i) => rows[i] };
+    return { count: rows.length, vocabSize: this.vocabulary.size, row: (i) => rows[i], capabilities: PLAIN_ROWS };
   }
 
   sequenceLength(sequence: number): number {

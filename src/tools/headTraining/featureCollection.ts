@@ -12,7 +12,8 @@
 import { generateSpeculative } from "../../decoding/speculativeLoop.js";
 import type { Drafter } from "../../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../../drafts/draftBlock.js";
-import type { LanguageModel, TokenId } from "../../model/languageModel.js";
+import type { LanguageModel } from "../../model/session.js";
+import type { TokenId } from "../../model/vocabulary.js";
 import { type DraftFeatures, featureVector } from "../../policies/acceptanceScorer.js";
 import { draftFeatures, RunningAcceptance } from "../../policies/draftFeatures.js";
 import type { BlockOutcome, DraftContext, DraftPolicy } from "../../policies/draftPolicy.js";

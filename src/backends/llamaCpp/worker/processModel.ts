@@ -4,7 +4,7 @@
  * file's vocabulary only), so tokenizing never waits on the worker.
  */
 import path from "node:path";
-import type { LanguageModel, ModelSession, SessionOptions } from "../../../model/languageModel.js";
+import type { LanguageModel, ModelSession, SessionOptions } from "../../../model/session.js";
 import { DEFAULT_RPC_CONNECT_TIMEOUT_MS, type LlamaCppLoadOptions, LlamaCppModel, ModelFileError } from "../llamaCppModel.js";
 import type { LlamaCppVocabulary } from "../llamaCppVocabulary.js";
 import type { NativeModelInfo } from "../native.js";

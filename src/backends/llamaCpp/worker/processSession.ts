@@ -3,7 +3,9 @@
  * message a step); sequence lengths are answered here, from a mirror of what each sequence holds.
  */
 
-import type { BatchToken, EvaluateOptions, LogitRows, ModelSession, Vocabulary } from "../../../model/languageModel.js";
+import { type LogitRows, PLAIN_ROWS } from "../../../model/rows.js";
+import { type BatchToken, type EvaluateOptions, type ModelSession, PLAIN_SESSION } from "../../../model/session.js";
+import type { Vocabulary } from "../../../model/vocabulary.js";
 import { validateBatch } from "../../batchValidation.js";
 import { type CacheEdit, SequenceMirror } from "../../cacheEdits.js";
 import type { WorkerConnection } from "./workerConnection.js";
@@ -13,6 +15,8 @@ export class ProcessSession implements ModelSession {
   readonly contextSize: number;
   readonly maxSequences: number;
   readonly batchSize: number;
+  /** Passes only: every call is a message to the worker, and rows come back whole. */
+  readonly capabilities = PLAIN_SESSION;
   private readonly mirror = new SequenceMirror();
   private edits: CacheEdit[] = [];
   private disposed = false;
@@ -38,7 +42,7 @@ export class ProcessSession implements ModelSession {
     const { count, logits } = await this.worker.call("evaluate", { session: this.info.session, edits, batch: [...batch], options }, this.callTimeoutMs);
     this.mirror.addBatch(batch);
     const vocabSize = this.vocabulary.size;
-    return { count, vocabSize, row: (i) => logits.subarray(i * vocabSize, (i + 1) * vocabSize) };
+    return { count, vocabSize, row: (i) => logits.subarray(i * vocabSize, (i + 1) * vocabSize), capabilities: PLAIN_ROWS };
   }
 
   sequenceLength(sequence: number): number {

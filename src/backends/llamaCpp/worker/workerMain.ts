@@ -1,6 +1,6 @@
 /** The worker process: owns one llama.cpp model (on RPC servers, say) and answers its owner's calls in order. */
 
-import type { ModelSession } from "../../../model/languageModel.js";
+import type { ModelSession } from "../../../model/session.js";
 import { applyCacheEdit } from "../../cacheEdits.js";
 import { LlamaCppModel } from "../llamaCppModel.js";
 import { nativeBinding } from "../native.js";

@@ -1,6 +1,6 @@
 /** The messages between a model's owner and the worker process that runs the model (plain records, structured-cloned). */
 
-import type { BatchToken, EvaluateOptions, SessionOptions } from "../../../model/languageModel.js";
+import type { BatchToken, EvaluateOptions, SessionOptions } from "../../../model/session.js";
 import type { CacheEdit } from "../../cacheEdits.js";
 import type { LlamaCppLoadOptions } from "../llamaCppModel.js";
 import type { NativeBuildInfo, NativeDevice, NativeModelInfo } from "../native.js";
