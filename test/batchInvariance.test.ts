@@ -76,7 +76,10 @@ describe("verispec's llama.cpp patches", () => {
     for (const file of files.filter((f) => f.includes("ggml-cuda/") && text(f).includes('getenv("GGML_BATCH_INVARIANT")')))
       assert.match(text(file), /return on && !ggml_cuda_stock_pass;/, file);
     // The CPU backend has no stock passes: the variable turns on its reference kernels for the whole backend.
-    assert.match(text("ggml/src/ggml-cpu/ggml-cpu.cpp"), /ctx->use_ref\s+= getenv\("GGML_BATCH_INVARIANT"\) != nullptr && atoi\(getenv\("GGML_BATCH_INVARIANT"\)\) != 0;/);
+    assert.match(
+      text("ggml/src/ggml-cpu/ggml-cpu.cpp"),
+      /ctx->use_ref\s+= getenv\("GGML_BATCH_INVARIANT"\) != nullptr && atoi\(getenv\("GGML_BATCH_INVARIANT"\)\) != 0;/,
+    );
     assert.match(text("ggml/src/ggml-cuda/common.cuh"), /inline thread_local bool ggml_cuda_stock_pass = false;/);
     const cuda = text("ggml/src/ggml-cuda/ggml-cuda.cu");
     // The binding finds the setter by this name (native/invariance.cc).
