@@ -78,6 +78,7 @@ const job = (prompt: TokenId[], i: number): GenerationJob => {
     input,
     maxTokens: MAX_TOKENS,
     sampling: GREEDY,
+    seeded: false,
     stop: [],
     stream: false,
     includeUsage: false,

@@ -12,7 +12,7 @@ import type { AdaptiveMemory } from "../policies/adaptiveMemory.js";
 import { AdaptivePolicy } from "../policies/adaptivePolicy.js";
 import { createPolicy } from "../policies/policyRegistry.js";
 import { Constraints } from "../sampling/constraints.js";
-import { samplingFrom } from "../sampling/samplingSettings.js";
+import { ruleFor, samplingFrom } from "../sampling/samplingSettings.js";
 import { type AdaptiveCacheKey, adaptiveCacheDir, loadAdaptiveMemory, saveAdaptiveMemory } from "./adaptiveCache.js";
 import { createDrafter, loadModelPair } from "./modelPair.js";
 import { collect, finiteNumber, inRange, positiveInteger } from "./optionParsers.js";
@@ -67,8 +67,9 @@ function keepMeasurements(key: AdaptiveCacheKey, memory: AdaptiveMemory): void {
   }
 }
 
-async function runGenerate(f: GenerateFlags): Promise<void> {
-  const sampling = samplingFrom({ temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed, rule: f.samplingRule });
+async function runGenerate(f: GenerateFlags, command: Command): Promise<void> {
+  const seeded = command.getOptionValueSource("seed") === "cli";
+  const sampling = samplingFrom({ temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed, rule: ruleFor(f.samplingRule, seeded) });
   const policyOptions = policyOptionsWithHead(f);
   // A target of your own without a drafter drafts with the sources that need no model (suffix, prompt lookup).
   const targetOnly = f.targetOnly === true;

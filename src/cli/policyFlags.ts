@@ -9,7 +9,7 @@ import { DEFAULT_DRAFT_LENGTH } from "../policies/draftPolicy.js";
 import { loadHead } from "../policies/head/headModel.js";
 import { POLICY_NAMES, type PolicyOptions } from "../policies/policyRegistry.js";
 import { DEFAULT_BRANCH_BELOW, DEFAULT_TREE_BUDGET, DEFAULT_TREE_WIDTH } from "../policies/treePolicy.js";
-import { DEFAULT_SAMPLED_RULE, SAMPLED_RULES, type SampledRule } from "../sampling/samplingSettings.js";
+import { RULE_PREFERENCES, type RulePreference } from "../sampling/samplingSettings.js";
 import { finiteNumber, inRange, nonNegativeInteger, positiveInteger } from "./optionParsers.js";
 
 export interface PolicyFlags {
@@ -26,7 +26,7 @@ export interface PolicyFlags {
   /** Free sources first (suffix, prompt lookup): the shortest match that drafts a block instead of the draft model; false: off. */
   lookupFirst: number | false;
   /** How sampled tokens are drawn and drafted ones judged. */
-  samplingRule: SampledRule;
+  samplingRule: RulePreference;
 }
 
 export function addPolicyOptions(command: Command, defaultPolicy = "adaptive"): Command {
@@ -51,10 +51,10 @@ export function addPolicyOptions(command: Command, defaultPolicy = "adaptive"): 
     .addOption(
       new Option(
         "--sampling-rule <rule>",
-        "sampling: coupled (noise keyed by seed and position; the same text as the target alone with that seed, under any policy) or rejection (speculative sampling with a residual draw; its text depends on how the blocks fell)",
+        "sampling: coupled (noise keyed by seed and position; the same text as the target alone with that seed, under any policy), rejection (speculative sampling with a residual draw: accepts a draft model's tokens more often; its text depends on how the blocks fell), or auto: coupled where a seed is given, else rejection",
       )
-        .choices(SAMPLED_RULES)
-        .default(DEFAULT_SAMPLED_RULE),
+        .choices(RULE_PREFERENCES)
+        .default("auto"),
     );
 }
 

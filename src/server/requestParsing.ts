@@ -31,6 +31,8 @@ export interface GenerationJob {
   /** Undefined: until the end of the slot's context. */
   maxTokens: number | undefined;
   sampling: SamplingSettings;
+  /** Whether the request gave its seed (else the server drew one). */
+  seeded: boolean;
   stop: string[];
   stream: boolean;
   includeUsage: boolean;
@@ -130,6 +132,7 @@ function parseCommon(body: Body, kind: GenerationJob["kind"]): Omit<GenerationJo
     model,
     maxTokens: maxTokens ?? defaultMax,
     sampling: parseSampling(body),
+    seeded: body.seed !== undefined && body.seed !== null,
     stop: parseStop(body),
     stream,
     includeUsage,

@@ -16,7 +16,7 @@ import type { TokenId } from "../model/vocabulary.js";
 import { AdaptiveMemory } from "../policies/adaptiveMemory.js";
 import { createPolicy, POLICY_NAMES, type PolicyOptions } from "../policies/policyRegistry.js";
 import { DEFAULT_TREE_BUDGET } from "../policies/treePolicy.js";
-import { DEFAULT_SAMPLED_RULE, type SampledRule, type SamplingSettings, withRule } from "../sampling/samplingSettings.js";
+import { type RulePreference, ruleFor, type SamplingSettings, withRule } from "../sampling/samplingSettings.js";
 import { SharedModel } from "../slots/sharedModel.js";
 import { ApiError, busy, invalidField } from "./apiErrors.js";
 import type { ChatTemplate } from "./chatTemplate.js";
@@ -51,7 +51,7 @@ export interface EngineOptions {
   /** Frees what the engine was given to own (the loaded models), when it closes. */
   release?: () => void;
   /** How sampled requests draw tokens and judge drafted ones (coupled by default). */
-  samplingRule?: SampledRule;
+  samplingRule?: RulePreference;
   policyOptions: PolicyOptions;
 }
 
@@ -189,7 +189,7 @@ export class ServingEngine {
 
   /** A job's sampling settings under the server's sampled rule. */
   private sampling(job: GenerationJob): SamplingSettings {
-    return withRule(job.sampling, this.o.samplingRule ?? DEFAULT_SAMPLED_RULE);
+    return withRule(job.sampling, ruleFor(this.o.samplingRule ?? "auto", job.seeded));
   }
 
   private drafter(choice: DraftChoice | undefined, job: GenerationJob): Drafter | undefined {
