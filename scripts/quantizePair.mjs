@@ -50,7 +50,12 @@ function quantizeType(q, type, out) {
     try {
       execFileSync(q.program, q.args(path.join(root, "models", model), output, type), { stdio: ["ignore", "ignore", "pipe"] });
     } catch (error) {
-      fail(`${model} to ${type}: ${String(error.stderr ?? error.message).trim().split("\n").at(-1)}`);
+      fail(
+        `${model} to ${type}: ${String(error.stderr ?? error.message)
+          .trim()
+          .split("\n")
+          .at(-1)}`,
+      );
     }
     sums.push(`${createHash("sha256").update(readFileSync(output)).digest("hex")}  ${model}`);
   }
