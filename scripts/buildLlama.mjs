@@ -3,7 +3,8 @@
 //   node scripts/buildLlama.mjs [--backend cpu|cuda] [--cuda-arch 90] [--tools] [--server] [--jobs N]
 // cuda: CUDA for the given architecture (node-llama-cpp's CUDA package only JIT-compiles PTX for Hopper).
 // cpu: for this machine's CPU. --tools also builds llama.cpp's llama-simple, llama-speculative-simple and
-// llama-bench, the benchmark peers. Everything lands in native/.llama-build/<backend>/ (git-ignored); a second
+// llama-bench, the benchmark peers, and llama-quantize. Every build makes bin/verispec-quantize (native/tools/quantize.cc:
+// the same quantization through libllama alone, for scripts/quantizePair.mjs and `npm test`). Everything lands in native/.llama-build/<backend>/ (git-ignored); a second
 // run only rebuilds what changed. The binding built here (native/.llama-build/<backend>/verispec_llama.node) is
 // the one loaded when VERISPEC_LLAMA_BUILD=<backend> (src/backends/llamaCpp/native.ts). It is compiled with g++
 // directly against Node's headers (N-API needs nothing else), so a machine with Node but no npm can build it.
@@ -53,12 +54,21 @@ function buildAddon() {
   run("g++", [...flags, ...includes, ...sources, ...libs, "-o", out]);
 }
 
+/** bin/verispec-quantize: llama_model_quantize with llama-quantize's defaults, linked against libllama only. */
+function buildQuantizer() {
+  const bin = path.join(buildDir, "bin");
+  const includes = [path.join(sourceDir, "include"), path.join(sourceDir, "ggml", "include")].map((d) => `-I${d}`);
+  const libs = [`-L${bin}`, "-lllama", "-lggml", "-lggml-base", `-Wl,-rpath,${bin}`];
+  run("g++", ["-std=c++17", "-O2", ...includes, path.join(root, "native", "tools", "quantize.cc"), ...libs, "-o", path.join(bin, "verispec-quantize")]);
+}
+
 // Backends linked in (no modules to find at run time); OpenMP off, since the binding gives each context a
 // thread pool that sleeps between graphs and OpenMP's workers would spin.
 const options = ["-DGGML_BACKEND_DL=OFF", "-DGGML_OPENMP=OFF", ...backendOptions[values.backend]];
-const tools = values.tools ? ["llama-completion", "llama-simple", "llama-speculative-simple", "llama-bench"] : [];
+const tools = values.tools ? ["llama-completion", "llama-simple", "llama-speculative-simple", "llama-bench", "llama-quantize"] : [];
 // llama-server as a serving peer: its web UI is not built (no network to fetch or build it).
 const server = values.server ? ["-DLLAMA_BUILD_SERVER=ON", "-DLLAMA_USE_PREBUILT_UI=OFF", "-DLLAMA_BUILD_UI=OFF"] : [];
 cmakeBuild(buildDir, [...options, ...server], ["llama", "ggml-rpc-server", ...tools, ...(values.server ? ["llama-server"] : [])], values.jobs, values.server);
 buildAddon();
+buildQuantizer();
 console.log(`llama.cpp (${values.backend}) and the binding are built in ${path.relative(root, buildDir)}`);

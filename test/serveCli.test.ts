@@ -4,47 +4,16 @@
  * request finishes, long ones end with a shutdown error (a stream: an error event, then [DONE]), and it exits 0.
  */
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import OpenAI from "openai";
-import { type CliResult, runCli } from "./helpers/cli.js";
+import type { CliResult } from "./helpers/cli.js";
 import { fixturePair } from "./helpers/fixtures.js";
+import { startServe } from "./helpers/serve.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "verispec-serve-"));
-
-interface ServeProcess {
-  /** The server's URL once it listens. */
-  url: Promise<string>;
-  /** Resolves when its stderr has a line matching this. */
-  saw(line: RegExp): Promise<void>;
-  signal(name: NodeJS.Signals): void;
-  ended: Promise<CliResult & { ms: number }>;
-}
-
-/** `verispec serve --port 0 args...` in a child process, killed if it runs past `limitMs`. */
-function startServe(args: string[], env: Record<string, string> = {}, limitMs = 60_000): ServeProcess {
-  let child: ChildProcess | undefined;
-  let stderr = "";
-  const watchers: { line: RegExp; resolve(): void }[] = [];
-  const start = Date.now();
-  const ended = runCli(
-    ["serve", "--port", "0", ...args],
-    (text, c) => {
-      child = c;
-      stderr = text;
-      for (const w of watchers) if (w.line.test(stderr)) w.resolve();
-    },
-    env,
-  ).then((r) => ({ ...r, ms: Date.now() - start }));
-  const watchdog = setTimeout(() => child?.kill("SIGKILL"), limitMs);
-  void ended.then(() => clearTimeout(watchdog));
-  const saw = (line: RegExp) => (line.test(stderr) ? Promise.resolve() : new Promise<void>((resolve) => watchers.push({ line, resolve })));
-  const url = saw(/listening on http:\S+/).then(() => /listening on (http:\S+)/.exec(stderr)![1]);
-  return { url, saw, signal: (name) => child?.kill(name), ended };
-}
 
 /** The lines a process wrote to stderr, less the one saying where it listens. */
 function errorLines(r: CliResult): string[] {

@@ -79,12 +79,13 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
   const needsPeers = variants.some((v) => v.policy === PEER_DRAFT || v.policy === PEER_LOOKUP);
   if (needsPeers && f.targetRpc)
     throw new RangeError(`node-llama-cpp's peers (${PEER_DRAFT}, ${PEER_LOOKUP}) cannot use RPC servers; leave them out with --target-rpc`);
+  // Every side's context: the model's training context, at most DEFAULT_CONTEXT_SIZE (a 128k model's would be gigabytes).
+  const contextSize = Math.min(target.trainContextSize, DEFAULT_CONTEXT_SIZE);
   // node-llama-cpp loads only when its peers run (a GPU machine may carry verispec without it).
   const peers = needsPeers
-    ? await (await import("../bench/peers/nodeLlamaCppPeers.js")).NodeLlamaCppPeers.open(targetFile, draftFile, threads, target.trainContextSize)
+    ? await (await import("../bench/peers/nodeLlamaCppPeers.js")).NodeLlamaCppPeers.open(targetFile, draftFile, threads, contextSize)
     : undefined;
   const needsTools = variants.some((v) => v.basePolicy === LLAMACPP_TARGET_ONLY || v.basePolicy === LLAMACPP_SPEC);
-  const contextSize = Math.min(target.trainContextSize, DEFAULT_CONTEXT_SIZE);
   const toolOptions = {
     binDir: f.llamaTools ?? defaultToolsDir(),
     target: targetFile,

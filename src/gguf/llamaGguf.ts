@@ -6,6 +6,7 @@
 import type { BpeVocabulary } from "./byteLevelBpe.js";
 import { GgmlType, type GgufTensor, type GgufValue, gguf } from "./ggufTypes.js";
 import { writeGguf } from "./ggufWriter.js";
+import { llama3RopeFactors, ROPE_FREQS_TENSOR, type RopeScaling, ropeScalingMetadata } from "./ropeScaling.js";
 import { encodeTensor } from "./tensorEncoding.js";
 
 export interface LlamaConfig {
@@ -22,6 +23,8 @@ export interface LlamaConfig {
   rmsEpsilon: number;
   /** The output head reuses the token embeddings (no output.weight tensor). */
   tiedEmbeddings?: boolean;
+  /** Long-context RoPE scaling (Llama-3.1's factors tensor, or YaRN's keys); none by default. */
+  ropeScaling?: RopeScaling;
 }
 
 /** Weights by GGUF tensor name, each float32 in row-major order (rows of the contiguous dimension). */
@@ -64,6 +67,7 @@ function llamaMetadata(c: LlamaConfig, vocab: BpeVocabulary, fileType: GgmlType)
     ["llama.attention.head_count_kv", gguf.u32(c.kvHeads)],
     ["llama.rope.dimension_count", gguf.u32(c.embeddingSize / c.heads)],
     ["llama.rope.freq_base", gguf.f32(c.ropeBase)],
+    ...ropeScalingMetadata(c.ropeScaling),
     ["llama.attention.layer_norm_rms_epsilon", gguf.f32(c.rmsEpsilon)],
     ["llama.vocab_size", gguf.u32(c.vocabSize)],
     ["tokenizer.ggml.model", gguf.str("gpt2")],
@@ -94,6 +98,10 @@ export function writeLlamaGguf(path: string, config: LlamaConfig, vocab: BpeVoca
     if (values.length !== count) throw new Error(`weight ${name} has ${values.length} values, expected ${count}`);
     const t = tensorType(shape, type);
     tensors.push({ name, shape, type: t, data: encodeTensor(values, t) });
+  }
+  if (config.ropeScaling?.kind === "llama3") {
+    const factors = llama3RopeFactors(config.embeddingSize / config.heads, config.ropeBase, config.ropeScaling);
+    tensors.push({ name: ROPE_FREQS_TENSOR, shape: [factors.length], type: GgmlType.F32, data: encodeTensor(factors, GgmlType.F32) });
   }
   writeGguf(path, llamaMetadata(config, vocab, type), tensors);
 }

@@ -7,6 +7,7 @@ import { Random } from "../util/random.js";
 import { type BpeVocabulary, randomBpeVocabulary } from "./byteLevelBpe.js";
 import { GgmlType } from "./ggufTypes.js";
 import { type LlamaConfig, llamaTensorShapes, writeLlamaGguf } from "./llamaGguf.js";
+import type { RopeScaling } from "./ropeScaling.js";
 
 export interface RandomLlamaOptions {
   seed: number;
@@ -20,6 +21,10 @@ export interface RandomLlamaOptions {
   type?: GgmlType;
   /** A vocabulary of vocabSize tokens (a real tokenizer's); a random one from the seed by default. */
   vocabulary?: BpeVocabulary;
+  /** Rotary base frequency; 10,000 by default (Llama-3.1's is 500,000). */
+  ropeBase?: number;
+  /** Long-context RoPE scaling (LLAMA_3_1_ROPE_SCALING, or YaRN); none by default. */
+  ropeScaling?: RopeScaling;
 }
 
 /** Target logits get roughly this standard deviation, so distributions are peaked rather than flat. */
@@ -50,8 +55,9 @@ export function randomLlamaConfig(o: RandomLlamaOptions, name: string, layers = 
     kvHeads: o.heads,
     feedForwardSize: o.feedForwardSize,
     contextLength: o.contextLength,
-    ropeBase: 10000,
+    ropeBase: o.ropeBase ?? 10000,
     rmsEpsilon: 1e-5,
+    ropeScaling: o.ropeScaling,
   };
 }
 

@@ -8,6 +8,7 @@ import path from "node:path";
 import { after, before } from "node:test";
 import { LlamaCppModel } from "../../src/backends/llamaCpp/llamaCppModel.js";
 import { type RandomLlamaOptions, writeRandomLlamaPair } from "../../src/gguf/randomLlama.js";
+import { LLAMA_3_1_ROPE_SCALING } from "../../src/gguf/ropeScaling.js";
 
 /**
  * The small fixture: 512-token vocabulary, 64 wide, 2 layers; the drafter is its first layer.
@@ -15,12 +16,27 @@ import { type RandomLlamaOptions, writeRandomLlamaPair } from "../../src/gguf/ra
  */
 export const TINY: RandomLlamaOptions = { seed: 7, vocabSize: 512, embeddingSize: 64, layers: 2, heads: 4, feedForwardSize: 128, contextLength: 512 };
 
+/**
+ * TINY as Llama-3.1 describes its context: 131,072 training positions, rope base 500,000 and its RoPE scaling
+ * (the rope_freqs tensor of per-frequency factors).
+ */
+export const LONG_LLAMA_3_1: RandomLlamaOptions = { ...TINY, contextLength: 131_072, ropeBase: 500_000, ropeScaling: LLAMA_3_1_ROPE_SCALING };
+
+/** TINY with a YaRN-scaled 131,072-token context from 32,768 (Qwen2.5's long-context settings). */
+export const LONG_YARN: RandomLlamaOptions = {
+  ...TINY,
+  contextLength: 131_072,
+  ropeBase: 1_000_000,
+  ropeScaling: { kind: "yarn", factor: 4, originalContextLength: 32_768 },
+};
+
 export const fixtureDir = path.join(os.tmpdir(), `verispec-fixtures-${process.pid}`);
 
 /** Paths of the fixture target and drafter for these options, written on first use. */
 export function fixturePair(o: RandomLlamaOptions = TINY): { target: string; draft: string } {
   mkdirSync(fixtureDir, { recursive: true });
-  const base = path.join(fixtureDir, `random-${o.seed}-${o.vocabSize}-${o.embeddingSize}-${o.layers}`);
+  const rope = o.ropeScaling ? `-${o.ropeScaling.kind}` : "";
+  const base = path.join(fixtureDir, `random-${o.seed}-${o.vocabSize}-${o.embeddingSize}-${o.layers}-${o.contextLength}${rope}`);
   const pair = { target: `${base}-target.gguf`, draft: `${base}-draft.gguf` };
   if (!existsSync(pair.draft)) writeRandomLlamaPair(o, pair.target, pair.draft);
   return pair;
