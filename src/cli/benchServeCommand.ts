@@ -48,6 +48,9 @@ interface BenchServeFlags extends PlacementFlags, PolicyFlags {
   figures: boolean;
 }
 
+/** Requests a slot that the warm-up runs before the memory is measured. */
+const WARM_UP_REQUESTS_PER_SLOT = 16;
+
 /** A `verispec serve` in this process, with `parallel` slots and `queue` places in its waiting line. */
 async function startServer(f: BenchServeFlags, parallel: number, queue: number) {
   const engine = loadEngine({ ...f, parallel, queue, modelName: "bench" });
@@ -175,8 +178,11 @@ async function runBenchServe(f: BenchServeFlags): Promise<void> {
   const t: Target = { url: f.url ?? own!.url, model: f.model ?? own?.model ?? "bench", prompts, body };
   mkdirSync(f.out, { recursive: true });
   try {
-    // Warm-up: a short request in every slot at once, so the memory measured before is that of a server that has used them all.
-    await runLoad({ ...t, requests: Math.min(parallel, f.requests), concurrency: parallel, maxTokens: 8 });
+    // Warm-up: the load's own shape (its prompts, its highest concurrency, its token budget) for a few requests a slot,
+    // so the memory measured before is that of a server whose buffers and caches have reached their working size (with
+    // only a short request a slot, the first hundred requests of a soak still grew it by a tenth, then it stayed flat).
+    const warm = Math.min(f.requests, WARM_UP_REQUESTS_PER_SLOT * parallel);
+    await runLoad({ ...t, requests: warm, concurrency: Math.max(...levels), maxTokens: f.maxTokens });
     const rssBeforeMiB = rssMiB();
     const run = await runLevels(f, t, levels, own);
     const health = await healthAfter(t.url, sizes);
