@@ -23,6 +23,7 @@ ggml_threadpool *sleeping_threadpool(int32_t n_threads) {
   auto make = cpu_backend_fn<threadpool_new_fn>("ggml_threadpool_new");
   if (!make || n_threads < 2) return nullptr;
   ggml_threadpool_params params = ggml_threadpool_params_default(n_threads);
+  // VERISPEC_POLL (a diagnostic switch for experiments): the pool's polling level, 0 (workers sleep) unless set.
   const char *poll = getenv("VERISPEC_POLL");
   params.poll = poll ? atoi(poll) : 0;
   return make(&params);
@@ -68,6 +69,8 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   p.kv_unified = true;
   if (get_bool(env, args[5])) p.type_k = p.type_v = GGML_TYPE_F32;
   p.no_perf = true;
+  // VERISPEC_FA (a diagnostic switch for experiments): llama.cpp's flash-attention setting (-1 auto, 0 off, 1 on)
+  // for every context, as the CPU batch-invariance measurements compared it; llama.cpp's default unless set.
   if (const char *fa = getenv("VERISPEC_FA")) p.flash_attn_type = (llama_flash_attn_type)atoi(fa);
   take_last_error();
   llama_context *ctx = llama_init_from_model(m->model, p);
