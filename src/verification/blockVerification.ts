@@ -96,19 +96,22 @@ function targetChoice(v: VerifiedBlock, block: DraftBlock, context: readonly Tok
 
 /** The acceptance rule: a match with the target's own token (greedy, coupled) or speculative sampling, for a chain or a tree. */
 export function judgeBlock(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings): BlockVerdict {
-  const tree = (block.siblings?.length ?? 0) > 0;
-  const parents = v.layout.parentRow.slice(0, block.tokens.length + 1);
   const s = o.sampling;
-  const choice = targetChoice(v, block, context, o);
-  if (choice || s.mode === "greedy") {
-    if (!choice) throw new Error("a greedy block is judged by match");
-    return tree ? acceptGreedyTree(block, v.layout, choice) : o.matchRule(block.tokens, (i) => choice(parents[i]));
-  }
+  if (s.mode === "sample" && s.rule === "rejection") return judgeByRejection(v, block, context, o, s);
+  // Greedy or coupled from here: targetChoice gives the target's own token for both.
+  const choice = targetChoice(v, block, context, o)!;
+  if ((block.siblings?.length ?? 0) > 0) return acceptGreedyTree(block, v.layout, choice);
+  return o.matchRule(block.tokens, (i) => choice(v.layout.parentRow[i]));
+}
+
+/** Speculative sampling (min(1, p/q), then the residual) over the block's rows, chain or tree. */
+function judgeByRejection(v: VerifiedBlock, block: DraftBlock, context: readonly TokenId[], o: JudgeSettings, s: RandomSamplingSettings): BlockVerdict {
   // p at a row, computed once and only if the rule asks for it (a rejection leaves the rows after it unread).
   const computed = new Map<number, Float64Array>();
   const p = (r: number) => computed.get(r) ?? computed.set(r, targetSampling(v, block, context, o, r)).get(r)!;
   const proposed = asProposed(block);
-  if (tree) return o.treeRule(proposed, v.layout, p, o.rng!);
+  if ((block.siblings?.length ?? 0) > 0) return o.treeRule(proposed, v.layout, p, o.rng!);
+  const parents = v.layout.parentRow;
   // The bonus after a fully accepted chain is a plain draw from p, which the backend makes without handing p over.
   const sampling = v.rows.capabilities.sampling;
   const draw = o.constraints.active || !sampling ? undefined : (i: number, rng: Random) => sampling.sampleToken(parents[i], s, { uniform: rng.next() });
