@@ -50,7 +50,8 @@ function buildAddon() {
   // VERISPEC_LLAMA_PATCHES: this llama.cpp carries scripts/llamaPatches.mjs (buildInfo().batchInvariance); VERISPEC_CPU_INVARIANCE:
   // its CPU backend too (llamaPatches/cpu.mjs, buildInfo().cpuInvariance).
   const flags = ["-std=c++17", "-O2", "-fPIC", "-shared", "-fexceptions", "-DVERISPEC_LLAMA_PATCHES", "-DVERISPEC_CPU_INVARIANCE"];
-  const libs = [`-L${bin}`, "-lllama", "-lggml", "-lggml-base", `-Wl,-rpath,${bin}`];
+  // The run path is relative to the addon, so the build folder may move (a worktree's link, a copied tree).
+  const libs = [`-L${bin}`, "-lllama", "-lggml", "-lggml-base", "-Wl,-rpath,$ORIGIN/bin"];
   run("g++", [...flags, ...includes, ...sources, ...libs, "-o", out]);
 }
 
@@ -58,7 +59,7 @@ function buildAddon() {
 function buildQuantizer() {
   const bin = path.join(buildDir, "bin");
   const includes = [path.join(sourceDir, "include"), path.join(sourceDir, "ggml", "include")].map((d) => `-I${d}`);
-  const libs = [`-L${bin}`, "-lllama", "-lggml", "-lggml-base", `-Wl,-rpath,${bin}`];
+  const libs = [`-L${bin}`, "-lllama", "-lggml", "-lggml-base", "-Wl,-rpath,$ORIGIN"];
   run("g++", ["-std=c++17", "-O2", ...includes, path.join(root, "native", "tools", "quantize.cc"), ...libs, "-o", path.join(bin, "verispec-quantize")]);
 }
 
