@@ -36,7 +36,8 @@ void finalize_model(napi_env, void *data, void *) {
 
 }  // namespace
 
-// Reads loadModel's options object: { devices?: string[] (device names, in split order), tensorSplit?: number[], vocabOnly?: boolean }.
+// Reads loadModel's options object: { devices?: string[] (device names, in split order), tensorSplit?: number[], vocabOnly?: boolean,
+// extraBuffers?: boolean }.
 static std::string read_load_options(napi_env env, napi_value options, llama_model_params &params, std::vector<ggml_backend_dev_t> &devices,
                               std::vector<float> &split) {
   napi_valuetype type;
@@ -47,6 +48,12 @@ static std::string read_load_options(napi_env env, napi_value options, llama_mod
   if (napi_has_named_property(env, options, "vocabOnly", &has) == napi_ok && has) {
     napi_get_named_property(env, options, "vocabOnly", &v);
     params.vocab_only = get_bool(env, v);
+  }
+  // Extra buffer types repack weights for the CPU's matrix kernels (Q4_K, IQ4_NL, ... on AVX2), whose one-row and
+  // many-row kernels round differently: off for batch invariance.
+  if (napi_has_named_property(env, options, "extraBuffers", &has) == napi_ok && has) {
+    napi_get_named_property(env, options, "extraBuffers", &v);
+    params.use_extra_bufts = get_bool(env, v);
   }
   if (napi_has_named_property(env, options, "devices", &has) == napi_ok && has) {
     napi_get_named_property(env, options, "devices", &v);

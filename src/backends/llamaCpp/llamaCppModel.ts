@@ -142,7 +142,10 @@ export class LlamaCppModel implements LanguageModel {
     if (invariant) enableBatchInvariance(native.buildInfo(), gpuLayers !== 0 && native.devices().some((d) => d.type === "gpu"));
     let model: NativeModel;
     try {
-      model = native.loadModel(path.resolve(file), gpuLayers, nativeOptions);
+      // Repacked weights take one matrix kernel for a one-row pass and another for more rows (Q4_K on AVX2): not
+      // batch-invariant, so they are kept as stored.
+      const loadOptions = batchInvarianceOn() ? { ...nativeOptions, extraBuffers: false } : nativeOptions;
+      model = native.loadModel(path.resolve(file), gpuLayers, loadOptions);
     } catch (e) {
       throw new ModelFileError(((e as Error).message ?? String(e)).split("\n").join(" "));
     }

@@ -63,6 +63,8 @@ export interface NativeLoadOptions {
   tensorSplit?: number[];
   /** Only the vocabulary, no weights (no sessions can be created). */
   vocabOnly?: boolean;
+  /** llama.cpp's extra buffer types (weights repacked for the CPU's matrix kernels); default true. */
+  extraBuffers?: boolean;
 }
 
 /** A pass's arguments: the context, the batch as typed arrays, and room for the output rows' summaries. */
