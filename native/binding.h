@@ -38,6 +38,11 @@ struct Context {
   CallStats stats;
   // Batch indices of the last decode's output rows (for copying a row after the decode).
   std::vector<int32_t> last_outputs;
+  int32_t n_embd = 0;
+  // Target layers whose inputs every pass keeps for an EAGLE-3 head (eagle.cc), in the head's order.
+  std::vector<int32_t> captured_layers;
+  // An EAGLE-3 head's context: its batches carry a token and an embedding row per entry (eagle.cc).
+  bool head = false;
 };
 
 // Doubles per row of a summary with the `top` most likely tokens: logSumExp, entropy, ids, logits.
@@ -73,6 +78,10 @@ void install_log(bool verbose);
 std::string llama_library_dir();
 
 Model *live_model(napi_env env, napi_value v);
+// A context over m with parameters p (its batch with `embd` floats per entry, 0 for tokens), or null with an error
+// thrown; wrap_context hands it to JavaScript.
+Context *new_context(napi_env env, Model *m, const llama_context_params &p, int32_t embd);
+napi_value wrap_context(napi_env env, Context *c);
 Context *live_context(napi_env env, napi_value v);
 void free_context(Context *c);
 
@@ -183,5 +192,11 @@ napi_value BuildInfo(napi_env env, napi_callback_info info);
 napi_value AddRpcServer(napi_env env, napi_callback_info info);
 napi_value LoadBackend(napi_env env, napi_callback_info info);
 napi_value SetStockKernels(napi_env env, napi_callback_info info);
+napi_value CaptureLayers(napi_env env, napi_callback_info info);
+napi_value CopyLayerInputs(napi_env env, napi_callback_info info);
+napi_value HeadLayers(napi_env env, napi_callback_info info);
+napi_value CreateHeadContext(napi_env env, napi_callback_info info);
+napi_value HeadEncode(napi_env env, napi_callback_info info);
+napi_value HeadDecode(napi_env env, napi_callback_info info);
 
 }  // namespace verispec

@@ -72,11 +72,17 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   // VERISPEC_FA (a diagnostic switch for experiments): llama.cpp's flash-attention setting (-1 auto, 0 off, 1 on)
   // for every context, as the CPU batch-invariance measurements compared it; llama.cpp's default unless set.
   if (const char *fa = getenv("VERISPEC_FA")) p.flash_attn_type = (llama_flash_attn_type)atoi(fa);
+  Context *c = new_context(env, m, p, 0);
+  return c ? wrap_context(env, c) : nullptr;
+}
+
+Context *new_context(napi_env env, Model *m, const llama_context_params &p, int32_t embd) {
   take_last_error();
   llama_context *ctx = llama_init_from_model(m->model, p);
   if (!ctx) {
     std::string why = take_last_error();
-    return throw_error(env, "llama.cpp could not create a context" + (why.empty() ? "" : ": " + why));
+    throw_error(env, "llama.cpp could not create a context" + (why.empty() ? "" : ": " + why));
+    return nullptr;
   }
   auto *c = new Context();
   c->ctx = ctx;
@@ -86,7 +92,12 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   c->n_seq_max = (int32_t)llama_n_seq_max(ctx);
   c->n_batch = (int32_t)llama_n_batch(ctx);
   c->n_vocab = llama_vocab_n_tokens(m->vocab);
-  c->batch = llama_batch_init(c->n_batch, 0, c->n_seq_max);
+  c->n_embd = llama_model_n_embd(m->model);
+  c->batch = llama_batch_init(c->n_batch, embd, c->n_seq_max);
+  return c;
+}
+
+napi_value wrap_context(napi_env env, Context *c) {
   napi_value out;
   CHECK(napi_create_external(env, c, finalize_context, nullptr, &out));
   return out;

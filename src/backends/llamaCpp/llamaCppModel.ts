@@ -16,6 +16,7 @@ import {
 } from "../../model/session.js";
 import { batchInvarianceOn, enableBatchInvariance, noteContextCreated } from "./batchInvariance.js";
 import { ContextPool } from "./contextPool.js";
+import { type HeadSessionOptions, LlamaCppHeadSession } from "./headSession.js";
 import { LlamaCppSession } from "./llamaCppSession.js";
 import { LlamaCppVocabulary } from "./llamaCppVocabulary.js";
 import { type NativeBinding, type NativeContext, type NativeLoadOptions, type NativeModel, type NativeModelInfo, nativeBinding } from "./native.js";
@@ -179,6 +180,7 @@ export class LlamaCppModel implements LanguageModel {
       batchInvariant: invariant,
       passNumerics: this.passNumerics(invariant),
       decodeOn: this.decodeOn,
+      embeddingSize: this.info.embeddingSize,
     });
     this.sessions.add(session);
     return session;
@@ -189,6 +191,36 @@ export class LlamaCppModel implements LanguageModel {
     if (!this.onGpu) return CELL_ORDER;
     const invariant = batchInvarianceOn() && invariantSession;
     return { passSizeMatters: !invariant, prefillsApart: invariant };
+  }
+
+  /** The target layers this model reads where it is an EAGLE-3 head; empty for other models. */
+  headLayers(): number[] {
+    return [...this.native.headLayers(this.model)];
+  }
+
+  /**
+   * A head session of this EAGLE-3 head on a target session of this process's llama.cpp: the target's passes keep
+   * the head's layers' inputs from then on. It must be disposed before the target session.
+   */
+  createHeadSession(target: ModelSession, options: HeadSessionOptions = {}): LlamaCppHeadSession {
+    const layers = this.headLayers();
+    if (layers.length === 0) throw new Error(`${this.name} is not an EAGLE-3 head`);
+    if (!(target instanceof LlamaCppSession)) throw new Error("an EAGLE-3 head drafts for a llama.cpp target session of this process");
+    const inputs = target.layerInputs;
+    if (inputs.embeddingSize !== this.info.embeddingSize)
+      throw new Error(`${this.name} is ${this.info.embeddingSize} wide, its target ${inputs.embeddingSize}: a head reads the target's own matrices`);
+    const contextSize = options.contextSize ?? target.contextSize;
+    const batchSize = Math.min(options.batchSize ?? target.batchSize, contextSize);
+    const context = this.native.createHeadContext(
+      this.model,
+      inputs.context,
+      contextSize,
+      batchSize,
+      options.maxSequences ?? target.maxSequences,
+      this.threads,
+    );
+    inputs.capture(layers);
+    return new LlamaCppHeadSession(this.native, context, inputs, this.info.embeddingSize, this.info.vocabSize, () => inputs.release());
   }
 
   callStats(): ModelCallStats {

@@ -29,6 +29,7 @@ import {
 } from "../../model/session.js";
 import type { Vocabulary } from "../../model/vocabulary.js";
 import { validateBatch } from "../batchValidation.js";
+import { LayerInputs } from "./layerInputs.js";
 import type { NativeBinding, NativeContext } from "./native.js";
 
 /** Tokens per native row summary, by kind (0: none). */
@@ -111,6 +112,8 @@ export interface LlamaCppSessionOptions {
   passNumerics?: PassNumerics;
   /** The thread passes run on; "worker" by default. */
   decodeOn?: "worker" | "caller";
+  /** The model's embedding size (the width of a layer's input), for layerInputs; 0 by default. */
+  embeddingSize?: number;
 }
 
 export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, SampledRuns, CellLending {
@@ -130,6 +133,8 @@ export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, Sampl
   /** Every ability: llama.cpp runs greedy and sampled runs, runs of several rows, and lends cells. */
   readonly capabilities: SessionCapabilities;
   private readonly decodeOnCaller: boolean;
+  /** Its passes' layer inputs, for an EAGLE-3 head reading this target (captured once a head asks). */
+  readonly layerInputs: LayerInputs;
 
   constructor(
     private readonly native: NativeBinding,
@@ -144,6 +149,7 @@ export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, Sampl
     const passNumerics = o.passNumerics ?? CELL_ORDER;
     this.capabilities = { passNumerics, greedyRuns: this, rowRuns: this, sampledRuns: this, cellLending: this };
     this.decodeOnCaller = o.decodeOn === "caller";
+    this.layerInputs = new LayerInputs(native, context, o.embeddingSize ?? 0);
     this.statsAtStart = native.contextStats(context);
     const info = native.contextInfo(context);
     this.contextSize = info.contextSize;
@@ -327,6 +333,7 @@ export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, Sampl
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.layerInputs.release();
     this.release(this.context);
   }
 

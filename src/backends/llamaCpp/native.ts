@@ -128,6 +128,29 @@ export interface NativeBinding {
    * has it on (false, the default); nothing changes without verispec's patched CUDA backend (native/invariance.cc).
    */
   setStockKernels(context: NativeContext, stock: boolean): void;
+  /** From the next pass on, the context keeps the input of each of these layers for every token of a pass (empty: none). */
+  captureLayers(context: NativeContext, layers: Int32Array): void;
+  /** The captured layers' inputs at these batch indices of the last pass, side by side (layers x embedding floats each). */
+  copyLayerInputs(context: NativeContext, batchIndices: Int32Array, out: Float32Array): void;
+  /** The target layers an EAGLE-3 head reads (empty for other models). */
+  headLayers(model: NativeModel): Int32Array;
+  /** An EAGLE-3 head's context, borrowing the target context's embeddings and output matrix; freed before the target's. */
+  createHeadContext(head: NativeModel, target: NativeContext, contextSize: number, batchSize: number, maxSequences: number, threads: number): NativeContext;
+  /** The head's `fc` over n rows of concatenated target layer inputs: n x embedding floats into out. */
+  headEncode(head: NativeContext, features: Float32Array, n: number, out: Float32Array): void;
+  /**
+   * Decodes (token, feature) pairs into the head's cache; each entry asked for keeps its logits for copyRow (in order)
+   * and writes its pre-norm state (the next step's feature) into prenorm.
+   */
+  headDecode(
+    head: NativeContext,
+    tokens: Int32Array,
+    positions: Int32Array,
+    seqIds: Int32Array,
+    features: Float32Array,
+    outputs: Uint8Array,
+    prenorm: Float32Array,
+  ): void;
   /** Registers an RPC server (which must answer: llama.cpp aborts otherwise); returns the names of its devices. */
   addRpcServer(endpoint: string): string[];
 }

@@ -1,0 +1,103 @@
+/**
+ * An EAGLE-3 head's cache on llama.cpp (docs/eagle3.md): it turns the target's captured layer inputs into features
+ * (its `fc`), and decodes (token, feature) pairs. At head position P the pair is (the token at P + 1, the feature of
+ * P), and its logits predict the token at P + 2; a drafted token's pre-norm state is the feature of the next step.
+ */
+import type { TokenId } from "../../model/vocabulary.js";
+import type { LayerInputs } from "./layerInputs.js";
+import type { NativeBinding, NativeContext } from "./native.js";
+
+/** One pair of a head decode, at `position` of `sequence`. */
+export interface HeadEntry {
+  token: TokenId;
+  position: number;
+  sequence: number;
+  /** The feature of `position` (headWidth floats): the encoded target state, or the head's own pre-norm state. */
+  feature: Float32Array;
+  /** Whether this pair's logits and pre-norm state are wanted. */
+  output: boolean;
+}
+
+/** What a head decode gives for an entry asked for. */
+export interface HeadRow {
+  /** Logits over the target's vocabulary (the head reads through the target's output matrix). */
+  logits: Float32Array;
+  /** The pre-norm state: the feature of the next draft step. */
+  prenorm: Float32Array;
+}
+
+/** A head session's cache shape; the target session's by default. */
+export interface HeadSessionOptions {
+  contextSize?: number;
+  batchSize?: number;
+  maxSequences?: number;
+}
+
+export class LlamaCppHeadSession {
+  private disposed = false;
+
+  constructor(
+    private readonly native: NativeBinding,
+    private readonly context: NativeContext,
+    private readonly target: LayerInputs,
+    /** The head's width (equal to the target's embedding size: it borrows the target's matrices). */
+    readonly width: number,
+    private readonly vocabSize: number,
+    private readonly release: () => void,
+  ) {}
+
+  /** The features of target batch entries of the target's last pass (one row of `width` floats each). */
+  featuresOf(batchIndices: readonly number[]): Float32Array {
+    this.checkLive();
+    const inputs = this.target.copy(batchIndices);
+    const out = new Float32Array(batchIndices.length * this.width);
+    if (batchIndices.length > 0) this.native.headEncode(this.context, inputs, batchIndices.length, out);
+    return out;
+  }
+
+  /** Decodes the pairs into the head's cache; returns the rows of the entries asked for, in order. */
+  decode(entries: readonly HeadEntry[]): HeadRow[] {
+    this.checkLive();
+    const n = entries.length;
+    const features = new Float32Array(n * this.width);
+    entries.forEach((e, i) => {
+      if (e.feature.length !== this.width) throw new RangeError(`a feature has ${e.feature.length} floats, the head ${this.width}`);
+      features.set(e.feature, i * this.width);
+    });
+    const outputs = Uint8Array.from(entries, (e) => (e.output ? 1 : 0));
+    const count = outputs.reduce((a, b) => a + b, 0);
+    const prenorm = new Float32Array(count * this.width);
+    const ints = (f: (e: HeadEntry) => number) => Int32Array.from(entries, f);
+    this.native.headDecode(
+      this.context,
+      ints((e) => e.token),
+      ints((e) => e.position),
+      ints((e) => e.sequence),
+      features,
+      outputs,
+      prenorm,
+    );
+    return Array.from({ length: count }, (_, r) => {
+      const logits = new Float32Array(this.vocabSize);
+      this.native.copyRow(this.context, r, logits, 0);
+      return { logits, prenorm: prenorm.subarray(r * this.width, (r + 1) * this.width) };
+    });
+  }
+
+  /** Removes positions [from, to) of a sequence (to the end when `to` is omitted). */
+  removeRange(sequence: number, from: number, to?: number): void {
+    this.checkLive();
+    this.native.seqRemove(this.context, sequence, from, to ?? -1);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.native.freeContext(this.context);
+    this.release();
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new Error("the head session has been disposed");
+  }
+}

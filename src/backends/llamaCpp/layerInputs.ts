@@ -1,0 +1,42 @@
+/**
+ * The inputs of chosen layers of a llama.cpp context, kept for every token of its last pass (llama.cpp's staging
+ * API): the features an EAGLE-3 head reads (docs/eagle3.md). Capturing costs a copy of each chosen layer's input
+ * per pass, so it is off until a head asks for it.
+ */
+import type { NativeBinding, NativeContext } from "./native.js";
+
+export class LayerInputs {
+  private layers: readonly number[] = [];
+
+  constructor(
+    private readonly native: NativeBinding,
+    /** The context whose passes are read; a head's context borrows its embeddings too. */
+    readonly context: NativeContext,
+    /** Floats per layer input (the model's embedding size). */
+    readonly embeddingSize: number,
+  ) {}
+
+  /** The layers captured from the next pass on, in this order (an empty list stops capturing). */
+  capture(layers: readonly number[]): void {
+    this.native.captureLayers(this.context, Int32Array.from(layers));
+    this.layers = [...layers];
+  }
+
+  /** Floats per token: the captured layers' inputs side by side. */
+  get width(): number {
+    return this.layers.length * this.embeddingSize;
+  }
+
+  /** The captured inputs at these batch indices of the last pass, a row of `width` floats each. */
+  copy(batchIndices: readonly number[]): Float32Array {
+    if (this.layers.length === 0) throw new Error("no layers are captured");
+    const out = new Float32Array(batchIndices.length * this.width);
+    this.native.copyLayerInputs(this.context, Int32Array.from(batchIndices), out);
+    return out;
+  }
+
+  /** Stops capturing (the context may serve a later session). */
+  release(): void {
+    if (this.layers.length > 0) this.capture([]);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The EAGLE-3 head on llama.cpp through verispec's binding (native/eagle.cc): the target's passes keep the inputs of
+ * the head's layers, the head encodes them and drafts from (token, feature) pairs. Its first drafts after a prompt
+ * must be llama.cpp's own (`llama-speculative-simple --spec-type draft-eagle3`): the same top 3 candidates at every
+ * position with the same p (llama.cpp logs 3 decimals), which checks the layers read, their order, the pair
+ * convention and the positions against llama.cpp's implementation rather than against a reading of it.
+ *
+ * The expected drafts are test/fixtures/eagle3-first-drafts.json, written by llama.cpp for the shipped head:
+ *   npm run build:llama -- --backend cpu --tools
+ *   node dist/test/helpers/eagleReference.js models/verispec-target.gguf models/verispec-eagle3.gguf 4 > test/fixtures/eagle3-first-drafts.json
+ * Where llama-speculative-simple is built, the test also asks it again.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { draftAfterPrompt } from "../src/backends/llamaCpp/headDrafts.js";
+import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
+import type { LlamaCppSession } from "../src/backends/llamaCpp/llamaCppSession.js";
+import { embeddedModelPaths } from "../src/util/embeddedModels.js";
+import { packageRoot } from "../src/util/packageRoot.js";
+import { type DraftCandidates, HEAD_PROMPTS, haveSpeculativeSimple, llamaCppFirstDrafts } from "./helpers/eagleReference.js";
+import { fixturePair } from "./helpers/fixtures.js";
+
+const HEAD = path.join(packageRoot(), "models", "verispec-eagle3.gguf");
+const FIXTURE = path.join(packageRoot(), "test", "fixtures", "eagle3-first-drafts.json");
+const K = 4;
+
+/** The top 3 of a row with p = softmax over its top 10 logits, as llama.cpp's draft sampler logs them. */
+function topCandidates(logits: Float32Array): DraftCandidates {
+  const ids = [...logits.keys()].sort((a, b) => logits[b] - logits[a]).slice(0, 10);
+  const z = ids.reduce((sum, i) => sum + Math.exp(logits[i] - logits[ids[0]]), 0);
+  return ids.slice(0, 3).map((i) => [i, Math.exp(logits[i] - logits[ids[0]]) / z]);
+}
+
+function assertSameDrafts(got: DraftCandidates[], expected: DraftCandidates[], what: string): void {
+  assert.equal(got.length, expected.length, what);
+  got.forEach((candidates, pos) =>
+    candidates.forEach(([token, p], c) => {
+      const [wantToken, wantP] = expected[pos][c];
+      assert.equal(token, wantToken, `${what}: position ${pos}, candidate ${c}`);
+      // llama.cpp prints p with 3 decimals: half a unit of the last digit, and a little for the rounding of its floats.
+      assert.ok(Math.abs(p - wantP) <= 0.0006, `${what}: position ${pos}, candidate ${c}: p ${p} against ${wantP}`);
+    }),
+  );
+}
+
+async function withHead<T>(fn: (h: { target: LlamaCppModel; head: LlamaCppModel }) => Promise<T>): Promise<T> {
+  const target = await LlamaCppModel.load(embeddedModelPaths().target, { threads: 1 });
+  const head = await LlamaCppModel.load(HEAD, { threads: 1 });
+  try {
+    return await fn({ target, head });
+  } finally {
+    head.dispose();
+    target.dispose();
+  }
+}
+
+/** verispec's first k drafts after the prompt, each position's top candidates. */
+async function verispecFirstDrafts(target: LlamaCppModel, head: LlamaCppModel, prompt: string): Promise<DraftCandidates[]> {
+  const tokens = target.vocabulary.tokenize(prompt, true);
+  const session = await target.createSession({ contextSize: 1024 });
+  const headSession = head.createHeadSession(session);
+  try {
+    await session.evaluate(tokens.slice(0, -1).map((token, position) => ({ token, position, sequences: [0], logits: false })));
+    return draftAfterPrompt(headSession, tokens, K).map((d) => topCandidates(d.logits));
+  } finally {
+    headSession.dispose();
+    session.dispose();
+  }
+}
+
+describe("the EAGLE-3 head through verispec's binding", () => {
+  test("its first drafts after each prompt are llama.cpp's own: the same top 3 candidates with the same p", async () => {
+    const fixture = JSON.parse(readFileSync(FIXTURE, "utf8")) as { prompt: string; positions: DraftCandidates[] }[];
+    assert.deepEqual(
+      fixture.map((f) => f.prompt),
+      HEAD_PROMPTS,
+    );
+    await withHead(async ({ target, head }) => {
+      for (const { prompt, positions } of fixture) {
+        const got = await verispecFirstDrafts(target, head, prompt);
+        assertSameDrafts(got, positions, `${JSON.stringify(prompt)} against the fixture`);
+        if (haveSpeculativeSimple())
+          assertSameDrafts(got, llamaCppFirstDrafts(embeddedModelPaths().target, HEAD, prompt, K), `${JSON.stringify(prompt)} against llama.cpp now`);
+      }
+    });
+  });
+
+  test("a head pass mixing entries asked for and not gives each asked entry its own row", async () => {
+    // llama.cpp's eagle3 graph computes every entry's row and its output buffer takes the first ones: decoded
+    // naively, the last pair's row came back as the first pair's. The binding decodes such a batch in two passes.
+    await withHead(async ({ target, head }) => {
+      const tokens = target.vocabulary.tokenize(HEAD_PROMPTS[0], true);
+      const rowOfLast = async (everyRow: boolean) => {
+        const session = await target.createSession({ contextSize: 1024 });
+        const h = head.createHeadSession(session);
+        await session.evaluate(tokens.map((token, position) => ({ token, position, sequences: [0], logits: false })));
+        const g = h.featuresOf([0, 1, 2]);
+        const pairs = [0, 1, 2].map((p) => ({
+          token: tokens[p + 1],
+          position: p,
+          sequence: 0,
+          feature: g.subarray(p * h.width, (p + 1) * h.width),
+          output: everyRow || p === 2,
+        }));
+        const rows = h.decode(pairs);
+        h.dispose();
+        session.dispose();
+        return rows[rows.length - 1].logits;
+      };
+      assert.deepEqual(await rowOfLast(false), await rowOfLast(true));
+    });
+  });
+
+  test("a model that is not a head, and a head on a target of another width, are refused in one line", async () => {
+    await withHead(async ({ target, head }) => {
+      const session = await target.createSession({ contextSize: 256 });
+      assert.throws(() => target.createHeadSession(session), /verispec-target is not an EAGLE-3 head/);
+      session.dispose();
+      const other = await LlamaCppModel.load(fixturePair().target, { threads: 1 });
+      const narrow = await other.createSession({ contextSize: 256 });
+      assert.throws(() => head.createHeadSession(narrow), /verispec-eagle3 is 512 wide, its target 64: a head reads the target's own matrices/);
+      narrow.dispose();
+      other.dispose();
+    });
+  });
+
+  test("layer capture ends with the head session", async () => {
+    await withHead(async ({ target, head }) => {
+      const session = await target.createSession({ contextSize: 256 });
+      const h = head.createHeadSession(session);
+      assert.deepEqual(head.headLayers(), [2, 4, 7]);
+      h.dispose();
+      await session.evaluate([{ token: 0, position: 0, sequences: [0], logits: true }]);
+      assert.throws(() => (session as LlamaCppSession).layerInputs.copy([0]), /no layers are captured/);
+      session.dispose();
+    });
+  });
+});
