@@ -35,14 +35,13 @@ function topCandidates(logits: Float32Array): DraftCandidates {
 
 function assertSameDrafts(got: DraftCandidates[], expected: DraftCandidates[], what: string): void {
   assert.equal(got.length, expected.length, what);
-  got.forEach((candidates, pos) =>
-    candidates.forEach(([token, p], c) => {
+  for (const [pos, candidates] of got.entries())
+    for (const [c, [token, p]] of candidates.entries()) {
       const [wantToken, wantP] = expected[pos][c];
       assert.equal(token, wantToken, `${what}: position ${pos}, candidate ${c}`);
       // llama.cpp prints p with 3 decimals: half a unit of the last digit, and a little for the rounding of its floats.
       assert.ok(Math.abs(p - wantP) <= 0.0006, `${what}: position ${pos}, candidate ${c}: p ${p} against ${wantP}`);
-    }),
-  );
+    }
 }
 
 async function withHead<T>(fn: (h: { target: LlamaCppModel; head: LlamaCppModel }) => Promise<T>): Promise<T> {
