@@ -11,12 +11,15 @@
  * Where llama-speculative-simple is built, the test also asks it again.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { draftAfterPrompt } from "../src/backends/llamaCpp/headDrafts.js";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import type { LlamaCppSession } from "../src/backends/llamaCpp/llamaCppSession.js";
+import { embedHead } from "../src/gguf/embedHead.js";
+import { embedTarget } from "../src/gguf/embedTarget.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
 import { packageRoot } from "../src/util/packageRoot.js";
 import { type DraftCandidates, HEAD_PROMPTS, haveSpeculativeSimple, llamaCppFirstDrafts } from "./helpers/eagleReference.js";
@@ -123,6 +126,32 @@ describe("the EAGLE-3 head through verispec's binding", () => {
       narrow.dispose();
       other.dispose();
     });
+  });
+
+  test("a head written for a cost-equivalent target (embed-target --head) drafts what it drafts for the small target", async () => {
+    // The target inside 10 layers x 1024 (ffn 2048), the head inside 1024 wide: the same tokens at every position,
+    // and p as close as the wider rows' activation quantization leaves it (llama.cpp: within 0.007 measured).
+    const dir = mkdtempSync(path.join(tmpdir(), "verispec-embedded-head-"));
+    const [target, head] = [path.join(dir, "target.gguf"), path.join(dir, "head.gguf")];
+    const shape = { layers: 10, width: 1024, ffn: 2048 };
+    embedTarget(embeddedModelPaths().target, target, shape);
+    embedHead(HEAD, head, shape);
+    const drafts = async (targetFile: string, headFile: string) => {
+      const [t, h] = [await LlamaCppModel.load(targetFile, { threads: 1 }), await LlamaCppModel.load(headFile, { threads: 1 })];
+      try {
+        return await Promise.all(HEAD_PROMPTS.map((p) => verispecFirstDrafts(t, h, p)));
+      } finally {
+        h.dispose();
+        t.dispose();
+      }
+    };
+    const [small, embedded] = [await drafts(embeddedModelPaths().target, HEAD), await drafts(target, head)];
+    for (const [i, positions] of small.entries())
+      for (const [pos, candidates] of positions.entries()) {
+        const [token, p] = candidates[0];
+        assert.equal(embedded[i][pos][0][0], token, `prompt ${i}, position ${pos}`);
+        assert.ok(Math.abs(embedded[i][pos][0][1] - p) < 0.02, `prompt ${i}, position ${pos}: p ${embedded[i][pos][0][1]} against ${p}`);
+      }
   });
 
   test("layer capture ends with the head session", async () => {

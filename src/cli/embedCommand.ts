@@ -1,5 +1,6 @@
 /** `verispec embed-target`: writes a small llama model inside a big llama shape (zeros elsewhere): its text at the big model's cost. */
 import { type Command, InvalidArgumentError } from "commander";
+import { embedHead } from "../gguf/embedHead.js";
 import { EMBED_PRESETS, type EmbedShape, embedTarget } from "../gguf/embedTarget.js";
 import { positiveInteger } from "./optionParsers.js";
 
@@ -10,6 +11,8 @@ interface EmbedFlags {
   layers?: number;
   width?: number;
   ffn?: number;
+  head?: string;
+  headOut?: string;
 }
 
 function preset(value: string): string {
@@ -28,12 +31,17 @@ function shapeFrom(f: EmbedFlags): EmbedShape {
 
 function runEmbed(f: EmbedFlags): void {
   const shape = shapeFrom(f);
+  if ((f.head === undefined) !== (f.headOut === undefined)) throw new RangeError("give --head and --head-out together");
   const start = performance.now();
   const bytes = embedTarget(f.source, f.out, shape);
   process.stderr.write(
     `wrote ${f.out}: ${shape.layers} layers x ${shape.width} wide, ffn ${shape.ffn}, ${(bytes / 2 ** 30).toFixed(2)} GiB of tensors in ${((performance.now() - start) / 1000).toFixed(1)} s. ` +
       "It generates the source model's text at the cost of that shape (a cost-equivalent target: label it so wherever it is used).\n",
   );
+  if (f.head && f.headOut) {
+    const headBytes = embedHead(f.head, f.headOut, shape);
+    process.stderr.write(`wrote ${f.headOut}: the EAGLE-3 head ${shape.width} wide, ${(headBytes / 2 ** 20).toFixed(1)} MiB of tensors, for that target.\n`);
+  }
 }
 
 export function registerEmbed(program: Command): void {
@@ -52,5 +60,7 @@ export function registerEmbed(program: Command): void {
     .option("--layers <n>", "layers (overrides the preset)", positiveInteger)
     .option("--width <n>", "embedding width, a multiple of the head size (overrides the preset)", positiveInteger)
     .option("--ffn <n>", "feed-forward width (overrides the preset)", positiveInteger)
+    .option("--head <file>", "an EAGLE-3 head of the source model, to write for the embedded target too (--head-out)")
+    .option("--head-out <file>", "where to write that head, as wide as the embedded target")
     .action(runEmbed);
 }

@@ -81,15 +81,23 @@ function plan(src: SourceShape, to: EmbedShape, name: string): { shape: number[]
   return { shape: shapes[role] };
 }
 
-/** The source tensor's rows copied into the start of the larger tensor's rows; everything else zero. */
-function padded(source: Uint8Array, info: GgufTensorInfo, shape: readonly number[], normScale: number | undefined): Uint8Array {
+/**
+ * The source tensor's rows copied into the start of the larger tensor's rows; everything else zero. A row that
+ * concatenates `segments` vectors (an EAGLE-3 head's inputs: several layers, or a token and a feature) has each
+ * segment copied to the start of its own segment of the larger row.
+ */
+export function padded(source: Uint8Array, info: GgufTensorInfo, shape: readonly number[], normScale: number | undefined, segments = 1): Uint8Array {
   const type = info.type as GgmlType;
-  const [srcRow, dstRow] = [rowBytes(type, info.shape[0]), rowBytes(type, shape[0])];
-  const out = new Uint8Array(dstRow * (shape[1] ?? 1));
-  for (let r = 0; r < (info.shape[1] ?? 1); r++) out.set(source.subarray(r * srcRow, (r + 1) * srcRow), r * dstRow);
+  const [srcPart, dstPart] = [rowBytes(type, info.shape[0] / segments), rowBytes(type, shape[0] / segments)];
+  const out = new Uint8Array(dstPart * segments * (shape[1] ?? 1));
+  for (let r = 0; r < (info.shape[1] ?? 1); r++)
+    for (let s = 0; s < segments; s++) {
+      const from = (r * segments + s) * srcPart;
+      out.set(source.subarray(from, from + srcPart), (r * segments + s) * dstPart);
+    }
   if (normScale !== undefined) {
     if (type !== GgmlType.F32) throw new RangeError(`norm weights must be F32 to be rescaled (${info.name} is type ${type})`);
-    const values = new Float32Array(out.buffer, 0, info.shape[0]);
+    const values = new Float32Array(out.buffer, 0, shape[0]);
     for (let i = 0; i < values.length; i++) values[i] *= normScale;
   }
   return out;
