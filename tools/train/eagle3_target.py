@@ -89,7 +89,7 @@ class Target:
                 nxt = last.argmax(-1, keepdim=True)
             else:
                 probs = torch.softmax(last / temperature, -1)
-                nxt = torch.multinomial(probs.cpu(), 1, generator=gen).to(prompts.device)
+                nxt = torch.multinomial(probs, 1, generator=gen)  # gen lives on the target's device
             out.append(nxt)
             logits, _ = self.forward(nxt, cache=cache, pos0=pos)
             pos += 1
