@@ -35,8 +35,8 @@ TARGET_GGUF = ROOT / "models" / "verispec-target.gguf"
 SEED = 1234
 LAYERS = [2, 4, 7]  # inputs of target layers 2, 4, 7: low, middle, and the deepest llama.cpp exposes
 HEAD_FFN, DECAY, TEMPS = 1280, 0.8, (0.0, 0.8)
-FULL = dict(prompts=24576, heldout=256, prompt_len=64, gen_len=192, gen_batch=1024, gen_seconds=120,
-            steps=3000, batch=64, ttt=7, lr=6e-4, train_seconds=300)
+FULL = dict(prompts=24576, heldout=256, prompt_len=64, gen_len=192, gen_batch=1024, gen_seconds=100,
+            steps=3000, batch=64, ttt=7, lr=6e-4, train_seconds=270)
 QUICK = dict(prompts=48, heldout=8, prompt_len=32, gen_len=32, gen_batch=24, gen_seconds=300,
              steps=300, batch=4, ttt=3, lr=1e-3, train_seconds=780)
 
@@ -143,7 +143,8 @@ class Head(nn.Module):
                 own.append((k, v))
             s = [(q @ k0.transpose(-1, -2)).masked_fill(causal, float("-inf"))]
             s += [(q * ki).sum(-1, keepdim=True) for ki, _ in own]  # same origin, earlier steps and itself
-            p = torch.softmax(torch.cat(s, -1).float() / math.sqrt(q.shape[-1]), -1).to(v0.dtype)
+            # float32 scores: under CUDA autocast the matmul is bf16 while the diagonal products are not
+            p = torch.softmax(torch.cat([x.float() for x in s], -1) / math.sqrt(q.shape[-1]), -1).to(v0.dtype)
             attn = p[..., :L] @ v0 + sum(p[..., L + i:L + i + 1] * vi for i, (_, vi) in enumerate(own))
             g, lg = self.finish(attn, g)
             logits.append(lg)
