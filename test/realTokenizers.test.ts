@@ -5,12 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { chatTemplateFor } from "../src/server/chatTemplate.js";
-import { VerispecServer } from "../src/server/httpServer.js";
-import { ServingEngine } from "../src/server/servingEngine.js";
-import { FAMILIES, realTokenizerPair } from "./helpers/realTokenizers.js";
+import { FAMILIES, realTokenizerPair, withChatServer } from "./helpers/realTokenizers.js";
 
 /** Texts where tokenizers part ways: special tokens inside text, Unicode, runs of spaces, tabs and newlines, digits, code. */
 const TEXTS = [
@@ -123,33 +121,20 @@ for (const family of FAMILIES) {
 
     test("/v1/chat/completions renders the file's own template and speculates with the pair's drafter", async () => {
       const draft = await LlamaCppModel.load(realTokenizerPair(family).draft, { threads: 1 });
-      const engine = new ServingEngine({
-        target: model,
-        draft,
-        modelId: family.name,
-        chatTemplate: chatTemplateFor(file, model.vocabulary),
-        parallel: 1,
-        maxWaiting: 4,
-        contextSize: 256,
-        policy: "chain",
-        policyOptions: { k: 4, tree: { budget: 4 } },
-      });
-      const server = new VerispecServer(Promise.resolve(engine), { host: "127.0.0.1", port: 0 });
-      const { url } = await server.listen();
       try {
-        const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: "none", maxRetries: 0 });
-        const messages = [{ role: "user", content: "Say  hi 🎉" }];
-        const r = await client.chat.completions.create({
-          model: family.name,
-          messages: messages as OpenAI.ChatCompletionMessageParam[],
-          max_tokens: 8,
-          temperature: 0,
+        await withChatServer({ target: model, draft, file, modelId: family.name }, async (client) => {
+          const messages = [{ role: "user", content: "Say  hi 🎉" }];
+          const r = await client.chat.completions.create({
+            model: family.name,
+            messages: messages as OpenAI.ChatCompletionMessageParam[],
+            max_tokens: 8,
+            temperature: 0,
+          });
+          // The prompt is the template's rendering, token for token as the model's tokenizer makes it.
+          assert.equal(r.usage?.prompt_tokens, expectedChat(family.name, reference, messages).length);
+          assert.ok((r.usage?.completion_tokens ?? 0) > 0);
         });
-        // The prompt is the template's rendering, token for token as the model's tokenizer makes it.
-        assert.equal(r.usage?.prompt_tokens, expectedChat(family.name, reference, messages).length);
-        assert.ok((r.usage?.completion_tokens ?? 0) > 0);
       } finally {
-        await server.close();
         draft.dispose();
       }
     });
