@@ -26,7 +26,7 @@ export interface EndRoute {
 
 export interface EndOfGenerationFixture {
   file: string;
-  /** One route per EOG token of the family, in the order of its endOfGeneration list (the end of turn first). */
+  /** One route per EOG token of the family, the end of turn's first. */
   routes: EndRoute[];
   /** The word that follows every EOG token: what a generation that missed the end would say next. */
   after: number;
@@ -49,7 +49,8 @@ export function endOfGenerationFixture(family: RealTokenizerFamily): EndOfGenera
   mkdirSync(fixtureDir, { recursive: true });
   const file = path.join(fixtureDir, `ends-${family.name}.gguf`);
   const vocabulary = familyVocabulary(family);
-  const p = plan(vocabulary.tokens, vocabulary.tokenTypes, family.endOfGeneration);
+  const ends = [family.endOfTurn, ...family.endOfGeneration.filter((t) => t !== family.endOfTurn)];
+  const p = plan(vocabulary.tokens, vocabulary.tokenTypes, ends);
   if (existsSync(file)) return { file, ...p };
   const next = new Map<number, number>();
   for (const r of p.routes) next.set(r.cue, r.said).set(r.said, r.end).set(r.end, p.after);

@@ -32,7 +32,7 @@ export interface RealTokenizerFamily {
   endOfTurn: string;
   /** A control token that opens a turn, and so must not end generation. */
   turnOpener: string;
-  /** Every token llama.cpp ends generation at, the end of turn first (llama.cpp decides by id and by text). */
+  /** Every token llama.cpp ends generation at (it decides by the EOS id and by texts it knows). */
   endOfGeneration: readonly string[];
 }
 
