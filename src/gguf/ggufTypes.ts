@@ -58,6 +58,7 @@ export const gguf = {
   bool: (value: boolean): GgufValue => ({ type: GgufValueType.Bool, value }),
   strings: (value: readonly string[]): GgufValue => ({ type: GgufValueType.Array, itemType: GgufValueType.String, value }),
   i32s: (value: ArrayLike<number>): GgufValue => ({ type: GgufValueType.Array, itemType: GgufValueType.Int32, value }),
+  f32s: (value: ArrayLike<number>): GgufValue => ({ type: GgufValueType.Array, itemType: GgufValueType.Float32, value }),
 };
 
 /** A tensor to write: shape in ggml order (ne0 = the contiguous dimension first), data already encoded. */

@@ -40,17 +40,17 @@ class ByteSink {
 }
 
 /** Little-endian writers of the numeric GGUF types: byte size and DataView setter. */
-const NUMERIC: Partial<Record<GgufValueType, [number, (d: DataView, v: number | bigint) => void]>> = {
-  [GgufValueType.Uint8]: [1, (d, v) => d.setUint8(0, Number(v))],
-  [GgufValueType.Int8]: [1, (d, v) => d.setInt8(0, Number(v))],
-  [GgufValueType.Uint16]: [2, (d, v) => d.setUint16(0, Number(v), true)],
-  [GgufValueType.Int16]: [2, (d, v) => d.setInt16(0, Number(v), true)],
-  [GgufValueType.Uint32]: [4, (d, v) => d.setUint32(0, Number(v), true)],
-  [GgufValueType.Int32]: [4, (d, v) => d.setInt32(0, Number(v), true)],
-  [GgufValueType.Float32]: [4, (d, v) => d.setFloat32(0, Number(v), true)],
-  [GgufValueType.Uint64]: [8, (d, v) => d.setBigUint64(0, BigInt(v), true)],
-  [GgufValueType.Int64]: [8, (d, v) => d.setBigInt64(0, BigInt(v), true)],
-  [GgufValueType.Float64]: [8, (d, v) => d.setFloat64(0, Number(v), true)],
+const NUMERIC: Partial<Record<GgufValueType, [number, (d: DataView, at: number, v: number | bigint) => void]>> = {
+  [GgufValueType.Uint8]: [1, (d, at, v) => d.setUint8(at, Number(v))],
+  [GgufValueType.Int8]: [1, (d, at, v) => d.setInt8(at, Number(v))],
+  [GgufValueType.Uint16]: [2, (d, at, v) => d.setUint16(at, Number(v), true)],
+  [GgufValueType.Int16]: [2, (d, at, v) => d.setInt16(at, Number(v), true)],
+  [GgufValueType.Uint32]: [4, (d, at, v) => d.setUint32(at, Number(v), true)],
+  [GgufValueType.Int32]: [4, (d, at, v) => d.setInt32(at, Number(v), true)],
+  [GgufValueType.Float32]: [4, (d, at, v) => d.setFloat32(at, Number(v), true)],
+  [GgufValueType.Uint64]: [8, (d, at, v) => d.setBigUint64(at, BigInt(v), true)],
+  [GgufValueType.Int64]: [8, (d, at, v) => d.setBigInt64(at, BigInt(v), true)],
+  [GgufValueType.Float64]: [8, (d, at, v) => d.setFloat64(at, Number(v), true)],
 };
 
 function writeScalar(sink: ByteSink, type: GgufValueType, v: number | bigint | boolean | string): void {
@@ -60,7 +60,7 @@ function writeScalar(sink: ByteSink, type: GgufValueType, v: number | bigint | b
     const numeric = NUMERIC[type];
     if (!numeric) throw new Error(`unsupported GGUF value type ${type}`);
     const chunk = new Uint8Array(numeric[0]);
-    numeric[1](new DataView(chunk.buffer), v as number | bigint);
+    numeric[1](new DataView(chunk.buffer), 0, v as number | bigint);
     sink.bytes(chunk);
   }
 }
@@ -73,7 +73,17 @@ function writeValue(sink: ByteSink, value: GgufValue): void {
   }
   sink.u32(value.itemType);
   sink.u64(value.value.length);
-  for (let i = 0; i < value.value.length; i++) writeScalar(sink, value.itemType, value.value[i]);
+  const numeric = NUMERIC[value.itemType];
+  if (!numeric) {
+    for (let i = 0; i < value.value.length; i++) writeScalar(sink, value.itemType, value.value[i]);
+    return;
+  }
+  // A numeric array in one chunk: a vocabulary's types and scores are hundreds of thousands of values.
+  const [size, set] = numeric;
+  const chunk = new Uint8Array(size * value.value.length);
+  const view = new DataView(chunk.buffer);
+  for (let i = 0; i < value.value.length; i++) set(view, i * size, value.value[i] as number | bigint);
+  sink.bytes(chunk);
 }
 
 /** A tensor as the header describes it: its data may be produced later, one tensor at a time. */
@@ -145,7 +155,8 @@ export function writeGgufStreamed(
 ): void {
   const fd = openSync(path, "w");
   try {
-    for (const chunk of encodeHeader(metadata, tensors)) writeSync(fd, chunk);
+    // One write for the header: a vocabulary's arrays make it hundreds of thousands of small chunks.
+    writeSync(fd, Buffer.concat(encodeHeader(metadata, tensors)));
     tensors.forEach((t, i) => {
       const bytes = data(i);
       if (bytes.length !== t.byteLength) throw new Error(`tensor ${t.name}: made ${bytes.length} bytes, declared ${t.byteLength}`);

@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { type BpeVocabulary, TOKEN_TYPE_CONTROL, TOKEN_TYPE_NORMAL, TOKEN_TYPE_USER_DEFINED } from "./byteLevelBpe.js";
 
-interface TokenizerJson {
-  model: { type: string; vocab: Record<string, number>; merges: (string | [string, string])[] };
+export interface TokenizerJson {
+  model: { type: string; vocab: Record<string, number>; merges: (string | [string, string])[]; unk_token?: string | null; byte_fallback?: boolean };
   pre_tokenizer?: { type: string; use_regex?: boolean; add_prefix_space?: boolean };
   added_tokens: { id: number; content: string; special: boolean }[];
 }
@@ -32,7 +32,7 @@ export function vocabularyFromTokenizerJson(path: string, endOfText = "<|endofte
 }
 
 /** A tokenizer_config.json's fields a GGUF needs: special tokens by text, whether BOS is added, the chat template. */
-interface TokenizerConfig {
+export interface TokenizerConfig {
   bos_token?: string | { content: string } | null;
   eos_token?: string | { content: string } | null;
   add_bos_token?: boolean;
@@ -49,7 +49,34 @@ export interface HfTokenizerFiles {
   fallbackBos?: string;
 }
 
-const specialText = (t: TokenizerConfig["bos_token"]) => (t === null || t === undefined ? undefined : typeof t === "string" ? t : t.content);
+export const specialText = (t: TokenizerConfig["bos_token"]) => (t === null || t === undefined ? undefined : typeof t === "string" ? t : t.content);
+
+/** tokenizer.json and tokenizer_config.json as read, with every token (the model's, then the added ones) by id. */
+export interface HfTokenizer {
+  json: TokenizerJson;
+  config: TokenizerConfig;
+  tokens: string[];
+  /** The id of a token's text; throws for a text that is no token. */
+  id(text: string | undefined): number;
+}
+
+/** Reads a model's tokenizer files; their BPE model's tokens and the added tokens must fill the ids from 0. */
+export function readHfTokenizer(f: Pick<HfTokenizerFiles, "tokenizer" | "config">): HfTokenizer {
+  const json = JSON.parse(readFileSync(f.tokenizer, "utf8")) as TokenizerJson;
+  const config = JSON.parse(readFileSync(f.config, "utf8")) as TokenizerConfig;
+  if (json.model.type !== "BPE") throw new Error(`${f.tokenizer}: expected a BPE tokenizer, found ${json.model.type}`);
+  const ids = new Map<string, number>(Object.entries(json.model.vocab));
+  for (const a of json.added_tokens) ids.set(a.content, a.id);
+  const tokens: string[] = new Array(ids.size);
+  for (const [text, id] of ids) tokens[id] = text;
+  if (tokens.some((x) => x === undefined)) throw new Error(`${f.tokenizer}: token ids are not contiguous`);
+  const id = (text: string | undefined) => {
+    const found = text === undefined ? undefined : ids.get(text);
+    if (found === undefined) throw new Error(`${f.tokenizer}: no token ${text}`);
+    return found;
+  };
+  return { json, config, tokens, id };
+}
 
 /**
  * The whole vocabulary of a byte-level BPE model (Llama 3, Qwen): the merges' tokens, then the added tokens,
@@ -58,20 +85,8 @@ const specialText = (t: TokenizerConfig["bos_token"]) => (t === null || t === un
  * chat template.
  */
 export function vocabularyFromHfFiles(f: HfTokenizerFiles): BpeVocabulary {
-  const t = JSON.parse(readFileSync(f.tokenizer, "utf8")) as TokenizerJson;
-  const c = JSON.parse(readFileSync(f.config, "utf8")) as TokenizerConfig;
-  if (t.model.type !== "BPE") throw new Error(`${f.tokenizer}: expected a BPE tokenizer, found ${t.model.type}`);
-  const ids = new Map<string, number>(Object.entries(t.model.vocab));
-  for (const a of t.added_tokens) ids.set(a.content, a.id);
-  const tokens: string[] = new Array(ids.size);
-  for (const [text, id] of ids) tokens[id] = text;
-  if (tokens.some((x) => x === undefined)) throw new Error(`${f.tokenizer}: token ids are not contiguous`);
+  const { json: t, config: c, tokens, id } = readHfTokenizer(f);
   const added = new Map(t.added_tokens.map((a) => [a.id, a.special ? TOKEN_TYPE_CONTROL : TOKEN_TYPE_USER_DEFINED]));
-  const id = (text: string | undefined) => {
-    const found = text === undefined ? undefined : ids.get(text);
-    if (found === undefined) throw new Error(`${f.tokenizer}: no token ${text}`);
-    return found;
-  };
   const bosText = specialText(c.bos_token);
   return {
     tokens,

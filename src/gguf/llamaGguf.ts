@@ -70,16 +70,27 @@ function llamaMetadata(c: LlamaConfig, vocab: BpeVocabulary, fileType: GgmlType)
     ...ropeScalingMetadata(c.ropeScaling),
     ["llama.attention.layer_norm_rms_epsilon", gguf.f32(c.rmsEpsilon)],
     ["llama.vocab_size", gguf.u32(c.vocabSize)],
-    ["tokenizer.ggml.model", gguf.str("gpt2")],
-    ["tokenizer.ggml.pre", gguf.str(vocab.pre ?? "gpt-2")],
+    ...tokenizerMetadata(vocab),
+  ]);
+}
+
+/** The vocabulary's keys: a byte-level BPE one's merges, or a SentencePiece one's scores ("llama" tokenizer). */
+function tokenizerMetadata(vocab: BpeVocabulary): [string, GgufValue][] {
+  const optional = (key: string, value: GgufValue | undefined): [string, GgufValue][] => (value === undefined ? [] : [[key, value]]);
+  const spm = vocab.scores !== undefined;
+  return [
+    ["tokenizer.ggml.model", gguf.str(spm ? "llama" : "gpt2")],
+    ["tokenizer.ggml.pre", gguf.str(vocab.pre ?? (spm ? "default" : "gpt-2"))],
     ["tokenizer.ggml.tokens", gguf.strings(vocab.tokens)],
     ["tokenizer.ggml.token_type", gguf.i32s(vocab.tokenTypes)],
-    ["tokenizer.ggml.merges", gguf.strings(vocab.merges)],
+    vocab.scores ? ["tokenizer.ggml.scores", gguf.f32s(vocab.scores)] : ["tokenizer.ggml.merges", gguf.strings(vocab.merges)],
     ["tokenizer.ggml.bos_token_id", gguf.u32(vocab.bos)],
     ["tokenizer.ggml.eos_token_id", gguf.u32(vocab.eos)],
+    ...optional("tokenizer.ggml.unknown_token_id", vocab.unknown === undefined ? undefined : gguf.u32(vocab.unknown)),
     ["tokenizer.ggml.add_bos_token", gguf.bool(vocab.addBos)],
-    ...(vocab.chatTemplate === undefined ? [] : [["tokenizer.chat_template", gguf.str(vocab.chatTemplate)] as [string, GgufValue]]),
-  ]);
+    ...optional("tokenizer.ggml.add_space_prefix", spm ? gguf.bool(false) : undefined),
+    ...optional("tokenizer.chat_template", vocab.chatTemplate === undefined ? undefined : gguf.str(vocab.chatTemplate)),
+  ];
 }
 
 /** Matrices are stored as `type`; vectors (norms) stay float32, as llama.cpp expects. */
