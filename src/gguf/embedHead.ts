@@ -11,8 +11,8 @@
  * - extra heads and feed-forward units are zero, the head size (so the attention scale and RoPE) is kept.
  */
 import { closeSync, openSync } from "node:fs";
-import { type EmbedShape, padded } from "./embedTarget.js";
-import { type GgufHeader, readGgufHeader, readTensorData, rowBytes, typedMetadata } from "./ggufReader.js";
+import { type EmbedShape, embeddedMetadata, padded } from "./embedTarget.js";
+import { type GgufHeader, readGgufHeader, readTensorData, rowBytes } from "./ggufReader.js";
 import type { GgmlType, GgufValue } from "./ggufTypes.js";
 import { GgufValueType } from "./ggufTypes.js";
 import { type GgufTensorInfoToWrite, writeGgufStreamed } from "./ggufWriter.js";
@@ -62,18 +62,10 @@ function plan(src: HeadShape, to: EmbedShape, name: string): { shape: number[]; 
 }
 
 function metadataFor(h: GgufHeader, src: HeadShape, to: EmbedShape): Map<string, GgufValue> {
-  const out = typedMetadata(h);
-  const heads = to.width / src.headSize;
-  const u32 = (value: number): GgufValue => ({ type: GgufValueType.Uint32, value });
-  out.set("eagle3.embedding_length", u32(to.width));
-  out.set("eagle3.target_hidden_size", u32(to.width));
-  out.set("eagle3.feed_forward_length", u32(to.ffn));
-  out.set("eagle3.attention.head_count", u32(heads));
-  out.set("eagle3.attention.head_count_kv", u32((heads * src.kvHeads) / src.heads));
-  out.set("eagle3.attention.layer_norm_rms_epsilon", { type: GgufValueType.Float32, value: (src.epsilon * src.width) / to.width });
   const name = String(h.metadata.get("general.name") ?? "head");
-  out.set("general.name", { type: GgufValueType.String, value: `${name} (for a cost-equivalent ${to.layers}x${to.width} target)` });
-  out.set("verispec.embedded_from", { type: GgufValueType.String, value: `${name} ${src.width} wide, ffn ${src.ffn}` });
+  const model = `${name} (for a cost-equivalent ${to.layers}x${to.width} target)`;
+  const out = embeddedMetadata(h, "eagle3", src, to, { model, from: `${name} ${src.width} wide, ffn ${src.ffn}` });
+  out.set("eagle3.target_hidden_size", { type: GgufValueType.Uint32, value: to.width });
   return out;
 }
 

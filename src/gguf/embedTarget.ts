@@ -103,20 +103,38 @@ export function padded(source: Uint8Array, info: GgufTensorInfo, shape: readonly
   return out;
 }
 
-/** Every metadata value with its own GGUF type, and the new shape's values in place of the old. */
-function metadataFor(h: GgufHeader, src: SourceShape, to: EmbedShape): Map<string, GgufValue> {
+/** The attention and width of a model to embed, as the metadata of its architecture states them. */
+export interface WidthShape {
+  width: number;
+  heads: number;
+  kvHeads: number;
+  headSize: number;
+  epsilon: number;
+}
+
+/**
+ * Every metadata value of `h` with its own GGUF type, the width, feed-forward size, heads and norm epsilon of the
+ * embedded shape in place of the source's (keys under `arch.`), and names saying what was embedded in what.
+ */
+export function embeddedMetadata(h: GgufHeader, arch: string, src: WidthShape, to: EmbedShape, names: { model: string; from: string }): Map<string, GgufValue> {
   const out = typedMetadata(h);
   const heads = to.width / src.headSize;
   const u32 = (value: number): GgufValue => ({ type: GgufValueType.Uint32, value });
-  out.set("llama.embedding_length", u32(to.width));
-  out.set("llama.block_count", u32(to.layers));
-  out.set("llama.feed_forward_length", u32(to.ffn));
-  out.set("llama.attention.head_count", u32(heads));
-  out.set("llama.attention.head_count_kv", u32((heads * src.kvHeads) / src.heads));
-  out.set("llama.attention.layer_norm_rms_epsilon", { type: GgufValueType.Float32, value: (src.epsilon * src.width) / to.width });
+  out.set(`${arch}.embedding_length`, u32(to.width));
+  out.set(`${arch}.feed_forward_length`, u32(to.ffn));
+  out.set(`${arch}.attention.head_count`, u32(heads));
+  out.set(`${arch}.attention.head_count_kv`, u32((heads * src.kvHeads) / src.heads));
+  out.set(`${arch}.attention.layer_norm_rms_epsilon`, { type: GgufValueType.Float32, value: (src.epsilon * src.width) / to.width });
+  out.set("general.name", { type: GgufValueType.String, value: names.model });
+  out.set("verispec.embedded_from", { type: GgufValueType.String, value: names.from });
+  return out;
+}
+
+function metadataFor(h: GgufHeader, src: SourceShape, to: EmbedShape): Map<string, GgufValue> {
   const name = String(h.metadata.get("general.name") ?? "model");
-  out.set("general.name", { type: GgufValueType.String, value: `${name} (cost-equivalent ${to.layers}x${to.width}, ffn ${to.ffn})` });
-  out.set("verispec.embedded_from", { type: GgufValueType.String, value: `${name} ${src.layers}x${src.width}, ffn ${src.ffn}` });
+  const model = `${name} (cost-equivalent ${to.layers}x${to.width}, ffn ${to.ffn})`;
+  const out = embeddedMetadata(h, "llama", src, to, { model, from: `${name} ${src.layers}x${src.width}, ffn ${src.ffn}` });
+  out.set("llama.block_count", { type: GgufValueType.Uint32, value: to.layers });
   return out;
 }
 
