@@ -154,6 +154,20 @@ describe("the EAGLE-3 head through verispec's binding", () => {
       }
   });
 
+  test("a head session ends with its target session or its head model, before the contexts it reads go", async () => {
+    await withHead(async ({ target, head }) => {
+      const session = await target.createSession({ contextSize: 256 });
+      const h = head.createHeadSession(session);
+      session.dispose();
+      assert.throws(() => h.featuresOf([0]), /the head session has been disposed/);
+      const again = await target.createSession({ contextSize: 256 });
+      const h2 = head.createHeadSession(again);
+      head.dispose();
+      assert.throws(() => h2.decode([]), /the head session has been disposed/);
+      again.dispose();
+    });
+  });
+
   test("layer capture ends with the head session", async () => {
     await withHead(async ({ target, head }) => {
       const session = await target.createSession({ contextSize: 256 });

@@ -7,6 +7,8 @@ import type { NativeBinding, NativeContext } from "./native.js";
 
 export class LayerInputs {
   private layers: readonly number[] = [];
+  /** What borrows the context (a head's context reads its matrices): ended before the context goes. */
+  private readonly borrowers = new Set<{ dispose(): void }>();
 
   constructor(
     private readonly native: NativeBinding,
@@ -35,8 +37,15 @@ export class LayerInputs {
     return out;
   }
 
-  /** Stops capturing (the context may serve a later session). */
+  /** Registers something that must end before the context does (a head session); returns its deregistration. */
+  lend(borrower: { dispose(): void }): () => void {
+    this.borrowers.add(borrower);
+    return () => this.borrowers.delete(borrower);
+  }
+
+  /** Ends the borrowers and stops capturing (the context may serve a later session). */
   release(): void {
+    for (const b of [...this.borrowers]) b.dispose();
     if (this.layers.length > 0) this.capture([]);
   }
 }

@@ -109,6 +109,8 @@ export class LlamaCppModel implements LanguageModel {
   /** Whether passes run on this process's GPU (rather than its CPU or RPC servers). */
   private onGpu = false;
   private readonly sessions = new Set<LlamaCppSession>();
+  /** Head sessions of this model where it is an EAGLE-3 head (their contexts go before the weights). */
+  private readonly heads = new Set<LlamaCppHeadSession>();
   /** Contexts of disposed sessions, kept for the next session of the same shape. */
   private readonly pool: ContextPool;
   /** Call stats of the sessions already disposed. */
@@ -220,7 +222,16 @@ export class LlamaCppModel implements LanguageModel {
       this.threads,
     );
     inputs.capture(layers);
-    return new LlamaCppHeadSession(this.native, context, inputs, this.info.embeddingSize, this.info.vocabSize, () => inputs.release());
+    let returned = () => {};
+    const head = new LlamaCppHeadSession(this.native, context, inputs, this.info.embeddingSize, this.info.vocabSize, () => {
+      returned();
+      this.heads.delete(head);
+      inputs.capture([]);
+    });
+    this.heads.add(head);
+    // The target session ends its head first: the head's context reads the target context's matrices.
+    returned = inputs.lend(head);
+    return head;
   }
 
   callStats(): ModelCallStats {
@@ -231,6 +242,7 @@ export class LlamaCppModel implements LanguageModel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    for (const h of [...this.heads]) h.dispose();
     for (const s of [...this.sessions]) s.dispose();
     this.pool.clear();
     this.native.freeModel(this.model);
