@@ -1,8 +1,8 @@
 /**
  * The EAGLE-3 head on llama.cpp through verispec's binding (native/eagle.cc): the target's passes keep the inputs of
  * the head's layers, the head encodes them and drafts from (token, feature) pairs. Its first drafts after a prompt
- * must be llama.cpp's own (`llama-speculative-simple --spec-type draft-eagle3`): the same top 3 candidates at every
- * position with the same p (llama.cpp logs 3 decimals), which checks the layers read, their order, the pair
+ * must be llama.cpp's own (`llama-speculative-simple --spec-type draft-eagle3`): the same token drafted at every
+ * position, and its top 3 candidates with the same p (assertSameDrafts says how close), which checks the layers read, their order, the pair
  * convention and the positions against llama.cpp's implementation rather than against a reading of it.
  *
  * The expected drafts are test/fixtures/eagle3-first-drafts.json, written by llama.cpp for the shipped head:
@@ -29,22 +29,34 @@ const HEAD = path.join(packageRoot(), "models", "verispec-eagle3.gguf");
 const FIXTURE = path.join(packageRoot(), "test", "fixtures", "eagle3-first-drafts.json");
 const K = 4;
 
-/** The top 3 of a row with p = softmax over its top 10 logits, as llama.cpp's draft sampler logs them. */
-function topCandidates(logits: Float32Array): DraftCandidates {
+/** p of each token as llama.cpp's draft sampler states it: softmax over the row's top 10 logits (0 outside them). */
+function top10Probabilities(logits: Float32Array): Map<number, number> {
   const ids = [...logits.keys()].sort((a, b) => logits[b] - logits[a]).slice(0, 10);
   const z = ids.reduce((sum, i) => sum + Math.exp(logits[i] - logits[ids[0]]), 0);
-  return ids.slice(0, 3).map((i) => [i, Math.exp(logits[i] - logits[ids[0]]) / z]);
+  return new Map(ids.map((i) => [i, Math.exp(logits[i] - logits[ids[0]]) / z]));
 }
 
-function assertSameDrafts(got: DraftCandidates[], expected: DraftCandidates[], what: string): void {
-  assert.equal(got.length, expected.length, what);
-  for (const [pos, candidates] of got.entries())
+/** The drafted token at each position and p of the tokens there. */
+interface HeadPositions {
+  drafted: number[];
+  p: Map<number, number>[];
+}
+
+/**
+ * Each position drafts llama.cpp's first candidate, and each of llama.cpp's top 3 has the same p here. Within 0.01:
+ * kernel choices alone move these p that much (llama.cpp's own drafts with flash attention on and off differ by up to
+ * 0.006 at the fourth position, and by 0.001-0.002 earlier), and two candidates that close can swap ranks, so ranks
+ * below the first are compared through p.
+ */
+function assertSameDrafts(got: HeadPositions, expected: DraftCandidates[], what: string): void {
+  assert.equal(got.drafted.length, expected.length, what);
+  for (const [pos, candidates] of expected.entries()) {
+    assert.equal(got.drafted[pos], candidates[0][0], `${what}: the token drafted at position ${pos}`);
     for (const [c, [token, p]] of candidates.entries()) {
-      const [wantToken, wantP] = expected[pos][c];
-      assert.equal(token, wantToken, `${what}: position ${pos}, candidate ${c}`);
-      // llama.cpp prints p with 3 decimals: half a unit of the last digit, and a little for the rounding of its floats.
-      assert.ok(Math.abs(p - wantP) <= 0.0006, `${what}: position ${pos}, candidate ${c}: p ${p} against ${wantP}`);
+      const mine = got.p[pos].get(token) ?? 0;
+      assert.ok(Math.abs(mine - p) <= 0.01, `${what}: position ${pos}, candidate ${c} (${token}): p ${mine} against ${p}`);
     }
+  }
 }
 
 async function withHead<T>(fn: (h: { target: LlamaCppModel; head: LlamaCppModel }) => Promise<T>): Promise<T> {
@@ -58,14 +70,15 @@ async function withHead<T>(fn: (h: { target: LlamaCppModel; head: LlamaCppModel 
   }
 }
 
-/** verispec's first k drafts after the prompt, each position's top candidates. */
-async function verispecFirstDrafts(target: LlamaCppModel, head: LlamaCppModel, prompt: string): Promise<DraftCandidates[]> {
+/** verispec's first k drafts after the prompt: the drafted tokens and p at each position. */
+async function verispecFirstDrafts(target: LlamaCppModel, head: LlamaCppModel, prompt: string): Promise<HeadPositions> {
   const tokens = target.vocabulary.tokenize(prompt, true);
   const session = await target.createSession({ contextSize: 1024 });
   const headSession = head.createHeadSession(session);
   try {
     await session.evaluate(tokens.slice(0, -1).map((token, position) => ({ token, position, sequences: [0], logits: false })));
-    return draftAfterPrompt(headSession, tokens, K).map((d) => topCandidates(d.logits));
+    const drafts = draftAfterPrompt(headSession, tokens, K);
+    return { drafted: drafts.map((d) => d.token), p: drafts.map((d) => top10Probabilities(d.logits)) };
   } finally {
     headSession.dispose();
     session.dispose();
@@ -73,7 +86,7 @@ async function verispecFirstDrafts(target: LlamaCppModel, head: LlamaCppModel, p
 }
 
 describe("the EAGLE-3 head through verispec's binding", () => {
-  test("its first drafts after each prompt are llama.cpp's own: the same top 3 candidates with the same p", async () => {
+  test("its first drafts after each prompt are llama.cpp's own: the same tokens, llama.cpp's top 3 with the same p", async () => {
     const fixture = JSON.parse(readFileSync(FIXTURE, "utf8")) as { prompt: string; positions: DraftCandidates[] }[];
     assert.deepEqual(
       fixture.map((f) => f.prompt),
@@ -147,10 +160,10 @@ describe("the EAGLE-3 head through verispec's binding", () => {
     };
     const [small, embedded] = [await drafts(embeddedModelPaths().target, HEAD), await drafts(target, head)];
     for (const [i, positions] of small.entries())
-      for (const [pos, candidates] of positions.entries()) {
-        const [token, p] = candidates[0];
-        assert.equal(embedded[i][pos][0][0], token, `prompt ${i}, position ${pos}`);
-        assert.ok(Math.abs(embedded[i][pos][0][1] - p) < 0.02, `prompt ${i}, position ${pos}: p ${embedded[i][pos][0][1]} against ${p}`);
+      for (const [pos, token] of positions.drafted.entries()) {
+        assert.equal(embedded[i].drafted[pos], token, `prompt ${i}, position ${pos}`);
+        const [p, q] = [positions.p[pos].get(token) ?? 0, embedded[i].p[pos].get(token) ?? 0];
+        assert.ok(Math.abs(p - q) < 0.02, `prompt ${i}, position ${pos}: p ${q} against ${p}`);
       }
   });
 
