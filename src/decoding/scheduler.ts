@@ -1,9 +1,9 @@
 /**
- * The scheduler: many requests, one target. Each step plans every active request (their drafters step side
- * by side, in shared drafter passes where they share a drafter model), merges every request's block into
- * ONE target pass, then settles each request on its own rows. A request waits for a free slot of the target's
- * cache, joins at the next step, and leaves when it finishes, fails, is aborted or its reader goes away,
- * freeing its slot within that step. `generateSpeculative` drives it with a single request.
+ * The scheduler: many requests, one target. Each step plans every active request in one round of the pass merger
+ * (their drafters step side by side, in shared drafter passes where they share a drafter model), merges every
+ * request's block into ONE target pass, then settles each request on its own rows. A request waits for a free
+ * slot of the target's cache, joins at the next step, and leaves when it finishes, fails, is aborted or its
+ * reader goes away, freeing its slot within that step. `generateSpeculative` drives it with a single request.
  */
 
 import type { StepEvent } from "../generation/generationTypes.js";
@@ -208,7 +208,8 @@ export class SpeculativeScheduler {
   private async step(): Promise<void> {
     const requests = [...this.active];
     const planning = performance.now();
-    const planned = (await Promise.all(requests.map((r) => this.plan(r)))).filter((p): p is Planned => p !== undefined);
+    // Every request's planning is a party of one round: the drafters' passes merge whenever all of them wait for one.
+    const planned = (await this.target.merger.round(requests.map((r) => () => this.plan(r)))).filter((p): p is Planned => p !== undefined);
     if (planned.length === 0) return;
     const start = performance.now();
     if (planned.length === 1 && (await this.runStep(planned[0], start - planning))) return;
