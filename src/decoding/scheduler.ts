@@ -241,8 +241,8 @@ export class SpeculativeScheduler {
     const steps = Math.min(plan.block.run ?? 0, r.draftLimit() + 1);
     const s = r.judge.sampling;
     const part = { session: r.slot, batch: plan.layout.batch };
-    // A drafter that reads the target's rows (observeTarget) gets every step's: no runs, whose rows stay native.
-    if (steps < 2 || plan.block.tokens.length > 0 || r.judge.constraints.active || r.drafter?.observeTarget) return false;
+    // A drafter that reads the target's rows (targetReading) gets every step's: no runs, whose rows stay native.
+    if (steps < 2 || plan.block.tokens.length > 0 || r.judge.constraints.active || r.drafter?.capabilities.targetReading) return false;
     if (!this.target.canRunAlone(part, s.mode === "sample")) return false;
     const start = performance.now();
     const joined = r.tracker.tokens.length === 0;

@@ -6,7 +6,16 @@
  */
 import type { TokenId } from "../model/vocabulary.js";
 import { PointDistribution } from "../sampling/tokenDistribution.js";
-import { type DraftCandidates, type DraftedToken, type DraftSource, type FreeDrafter, type FreeProposal, freeCandidates } from "./drafter.js";
+import {
+  type DraftCandidates,
+  type DraftedToken,
+  type DrafterCapabilities,
+  type DraftSource,
+  type FreeDrafter,
+  type FreeProposal,
+  freeCandidates,
+  useOwnSource,
+} from "./drafter.js";
 
 /** Longest n-gram to match; 3 by default. */
 export const DEFAULT_LOOKUP_MAX_NGRAM = 3;
@@ -15,8 +24,8 @@ export const DEFAULT_LOOKUP_MIN_NGRAM = 1;
 
 export class PromptLookupDrafter implements FreeDrafter {
   readonly name = "prompt-lookup";
-  /** Token by token: a lookup's tokens cost nothing to draft one at a time. */
-  readonly runs = undefined;
+  /** Token by token (a lookup's tokens cost nothing to draft one at a time), from its one source. */
+  readonly capabilities: DrafterCapabilities = { runs: undefined, sourceNaming: this, sourceChoice: this, targetReading: undefined };
   readonly calls = 0;
   private tokens: TokenId[] = [];
   private contextLength = 0;
@@ -65,6 +74,10 @@ export class PromptLookupDrafter implements FreeDrafter {
 
   candidates(n: number): DraftCandidates {
     return freeCandidates(this, n);
+  }
+
+  useSource(source: DraftSource): void {
+    useOwnSource(this, source);
   }
 
   async next(): Promise<DraftedToken | undefined> {

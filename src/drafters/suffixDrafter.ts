@@ -12,11 +12,13 @@ import {
   DEFAULT_FREE_MIN_MATCH,
   type DraftCandidates,
   type DraftedToken,
+  type DrafterCapabilities,
   type DraftRuns,
   type DraftSource,
   type FreeDrafter,
   type FreeProposal,
   freeCandidates,
+  useOwnSource,
 } from "./drafter.js";
 import { SuffixAutomaton } from "./suffixAutomaton.js";
 import type { SuffixCorpus } from "./suffixCorpus.js";
@@ -60,8 +62,8 @@ interface Match {
 
 export class SuffixDrafter implements FreeDrafter, DraftRuns {
   readonly name = "suffix";
-  /** A walk's tokens in one call; nothing is shared with other requests (no model). */
-  readonly runs: DraftRuns = this;
+  /** A walk's tokens in one call (nothing is shared with other requests: no model), and its one source. */
+  readonly capabilities: DrafterCapabilities = { runs: this, sourceNaming: this, sourceChoice: this, targetReading: undefined };
   readonly runsAreShared = false;
   readonly calls = 0;
   private own = new SuffixAutomaton(0);
@@ -116,6 +118,10 @@ export class SuffixDrafter implements FreeDrafter, DraftRuns {
 
   candidates(n: number): DraftCandidates {
     return freeCandidates(this, n);
+  }
+
+  useSource(source: DraftSource): void {
+    useOwnSource(this, source);
   }
 
   async next(): Promise<DraftedToken | undefined> {

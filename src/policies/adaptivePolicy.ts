@@ -19,7 +19,7 @@
  * mean of the scorer's predictions at position j, in place of the bucketed counts.
  *
  * Sources that draft at no model cost (suffix drafting, prompt lookup) show their whole proposal before drafting
- * (Drafter.candidates), each token with a confidence that this run calibrates against what the target accepted
+ * (SourceChoice.candidates), each token with a confidence that this run calibrates against what the target accepted
  * (AgreementTracker): their length is the prefix of the proposal with the best expected tokens per second, up to
  * `maxFreeK` tokens, and the block goes to whichever source (or none) promises the most. A free source that does
  * not draft a step is still scored against the text that follows (FreeProposalShadow), at no cost.
@@ -146,13 +146,14 @@ export class AdaptivePolicy implements DraftPolicy {
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
     this.load = context.sharedPass?.tokens ?? 0;
     this.othersYield = (context.sharedPass?.requests ?? 0) * this.meanEmitted;
-    // A drafter that offers no candidates drafts from its one source, priced as a model's drafts are.
-    const candidates = drafter.candidates?.(this.maxFreeK) ?? { free: [], model: true };
-    const choice = drafter.candidates ? this.choose(candidates, limit) : this.ownSource(drafter.nextSource?.() ?? "model");
+    // A drafter that offers no choice drafts from its one source, priced as a model's drafts are.
+    const { sourceChoice, sourceNaming } = drafter.capabilities;
+    const candidates = sourceChoice?.candidates(this.maxFreeK) ?? { free: [], model: true };
+    const choice = sourceChoice ? this.choose(candidates, limit) : this.ownSource(sourceNaming?.nextSource() ?? "model");
     this.source = choice.source;
     const k = Math.min(choice.k, limit);
     this.chosen.push(k);
-    if (k > 0) drafter.useSource?.(choice.source);
+    if (k > 0) sourceChoice?.useSource(choice.source);
     for (const p of candidates.free) if (k === 0 || p.source !== choice.source) this.shadow(p.source).follow(p, SHADOW_TOKENS);
     if (k === 0 && this.mayRun(context) && limit > 0) return { tokens: [], q: [], drawn: [], run: Math.min(this.runLength(candidates), limit + 1) };
     // A free source's length is chosen from its whole proposal; a model's tokens are judged one by one as they come.
