@@ -12,6 +12,7 @@ import type { LanguageModel, ModelSession } from "../model/session.js";
 import { runDraws } from "../sampling/tokenDraws.js";
 import { SharedModel } from "../slots/sharedModel.js";
 import { ActiveRequest, type GenerationRequest } from "./generationRequest.js";
+import { countStep, emptySchedulerStats, type SchedulerStats } from "./schedulerStats.js";
 import { type PlannedStep, planStep, settleRun, settleStep } from "./speculativeStep.js";
 
 export interface SchedulerOptions {
@@ -33,38 +34,13 @@ export interface SchedulerOptions {
   promptInStep?: number;
 }
 
+export { emptySchedulerStats, type SchedulerStats } from "./schedulerStats.js";
+
 /** Prompt tokens a new request brings into its first shared step, by default, when there are several slots. */
 export const DEFAULT_PROMPT_IN_STEP = 256;
 
 /** Raised by `submit` when every slot is busy and the waiting line is full. */
 export class QueueFullError extends Error {}
-
-/** Counters over the scheduler's life (times in ms, summed over steps: divide by `steps` for a step's mean). */
-export interface SchedulerStats {
-  steps: number;
-  /** Requests per step, summed (steps x mean batch of requests). */
-  requestSteps: number;
-  /** Tokens in target passes, summed. */
-  passTokens: number;
-  /** Requests given a slot (their prefill of what does not join a step, and their drafter's start). */
-  admissions: number;
-  /** Admitting: opening slots, prefills of prompt parts that do not join a step, drafters' starts. */
-  admitMs: number;
-  /** Planning every request's block (the drafters' passes), from the step's start to its target pass. */
-  planMs: number;
-  /** The shared target pass. */
-  passMs: number;
-  /** Judging, rolling back and emitting every request's block. */
-  settleMs: number;
-  /** Steps whose pass carried a newly admitted request's prompt, and those passes' time. */
-  joinSteps: number;
-  joinPassMs: number;
-}
-
-/** A fresh set of counters. */
-export function emptySchedulerStats(): SchedulerStats {
-  return { steps: 0, requestSteps: 0, passTokens: 0, admissions: 0, admitMs: 0, planMs: 0, passMs: 0, settleMs: 0, joinSteps: 0, joinPassMs: 0 };
-}
 
 interface Planned {
   request: ActiveRequest;
@@ -228,7 +204,7 @@ export class SpeculativeScheduler {
     // A request that has emitted nothing yet is at its first step, which carries what of its prompt was not prefilled.
     const joined = planned.some((p) => p.request.tracker.tokens.length === 0);
     for (const [i, p] of planned.entries()) this.settle(p, rows[i], pass);
-    this.count(pass, { planMs: start - planning, settleMs: performance.now() - settling, joined });
+    countStep(this.stats, pass, { planMs: start - planning, settleMs: performance.now() - settling, joined });
   }
 
   /**
@@ -257,7 +233,7 @@ export class SpeculativeScheduler {
         r.events.push(event);
         if (event.finish) this.end(r);
       }
-      this.count(pass, { planMs, settleMs: performance.now() - settling, joined });
+      countStep(this.stats, pass, { planMs, settleMs: performance.now() - settling, joined });
     } catch (error) {
       this.end(r, error);
     }
@@ -269,20 +245,6 @@ export class SpeculativeScheduler {
     const size = steps * this.target.vocabulary.size;
     if (!r.runDistributions || r.runDistributions.length < size) r.runDistributions = new Float64Array(size);
     return r.runDistributions;
-  }
-
-  private count(pass: { ms: number; tokens: number; requests: number }, step: { planMs: number; settleMs: number; joined: boolean }): void {
-    const s = this.stats;
-    s.steps++;
-    s.requestSteps += pass.requests;
-    s.passTokens += pass.tokens;
-    s.planMs += step.planMs;
-    s.passMs += pass.ms;
-    s.settleMs += step.settleMs;
-    if (step.joined) {
-      s.joinSteps++;
-      s.joinPassMs += pass.ms;
-    }
   }
 
   private async plan(r: ActiveRequest): Promise<Planned | undefined> {
