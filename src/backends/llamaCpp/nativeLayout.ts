@@ -69,7 +69,7 @@ export class BatchBuffers {
 }
 
 /**
- * A sampled run's settings as native/decode.cc reads them: [temperature, topK, topP, 0, one uniform per step], or
+ * A sampled run's settings as native/staging.cc reads them: [temperature, topK, topP, 0, one uniform per step], or
  * [temperature, topK, topP, 1, seed, position of the first token] for coupled draws.
  */
 export function runSettings(sampler: RunSampler, steps: number): Float64Array {
