@@ -147,22 +147,26 @@ export interface Drafter {
 }
 
 /**
- * A drafter at no model cost (prompt lookup, suffix): it names its one source, says whether it has a match and what
- * it would propose, and offers its proposal as the one candidate (freeCandidates).
+ * A drafter at no model cost (prompt lookup, suffix): it names its one source and says whether it has a match and
+ * what it would propose (offered as its one candidate: freeCapabilities).
  */
-export interface FreeDrafter extends Drafter, SourceNaming, SourceChoice {
+export interface FreeDrafter extends Drafter, SourceNaming {
   /** Whether it has anything to draft for the next block. */
   hasMatch(): boolean;
   /** What it would draft for the next block, up to n tokens, looked at without drafting them. */
   proposal(n: number): FreeProposal;
 }
 
-/** A lone free drafter's candidates: its proposal where it has a match, and no model. */
-export function freeCandidates(d: FreeDrafter, n: number): DraftCandidates {
-  return { free: d.hasMatch() ? [d.proposal(n)] : [], model: false };
-}
-
-/** A lone free drafter's choice of source: its own, the only one it offers. */
-export function useOwnSource(d: FreeDrafter, source: DraftSource): void {
-  if (source !== d.nextSource()) throw new RangeError(`no ${source} source here`);
+/**
+ * A lone free drafter's capabilities: its runs (if any), its one source, and that source offered as the only choice,
+ * with its proposal as the one candidate where it has a match (and no model).
+ */
+export function freeCapabilities(d: FreeDrafter, runs: DraftRuns | undefined): DrafterCapabilities {
+  const sourceChoice: SourceChoice = {
+    candidates: (n) => ({ free: d.hasMatch() ? [d.proposal(n)] : [], model: false }),
+    useSource: (source) => {
+      if (source !== d.nextSource()) throw new RangeError(`no ${source} source here`);
+    },
+  };
+  return { runs, sourceNaming: d, sourceChoice, targetReading: undefined };
 }

@@ -10,15 +10,12 @@ import type { TokenId } from "../model/vocabulary.js";
 import { SparseDistribution } from "../sampling/tokenDistribution.js";
 import {
   DEFAULT_FREE_MIN_MATCH,
-  type DraftCandidates,
   type DraftedToken,
-  type DrafterCapabilities,
   type DraftRuns,
   type DraftSource,
   type FreeDrafter,
   type FreeProposal,
-  freeCandidates,
-  useOwnSource,
+  freeCapabilities,
 } from "./drafter.js";
 import { SuffixAutomaton } from "./suffixAutomaton.js";
 import type { SuffixCorpus } from "./suffixCorpus.js";
@@ -63,7 +60,7 @@ interface Match {
 export class SuffixDrafter implements FreeDrafter, DraftRuns {
   readonly name = "suffix";
   /** A walk's tokens in one call (nothing is shared with other requests: no model), and its one source. */
-  readonly capabilities: DrafterCapabilities = { runs: this, sourceNaming: this, sourceChoice: this, targetReading: undefined };
+  readonly capabilities = freeCapabilities(this, this);
   readonly runsAreShared = false;
   readonly calls = 0;
   private own = new SuffixAutomaton(0);
@@ -114,14 +111,6 @@ export class SuffixDrafter implements FreeDrafter, DraftRuns {
       confidence.push(suffixConfidence(s));
     }
     return { source: "suffix", tokens, confidence };
-  }
-
-  candidates(n: number): DraftCandidates {
-    return freeCandidates(this, n);
-  }
-
-  useSource(source: DraftSource): void {
-    useOwnSource(this, source);
   }
 
   async next(): Promise<DraftedToken | undefined> {
