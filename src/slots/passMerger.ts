@@ -9,7 +9,10 @@
  *   That is a count, not a moment: nothing rests on what the event loop runs when.
  * A pass asked for outside any round is merged at once (a pass of its own). Every SharedModel shares the one merger
  * of the process (PROCESS_MERGER): drafter models are made apart from the scheduler whose steps draft on them, and
- * a round must see every slot its parties draft on, whichever model it belongs to.
+ * a round must see every slot its parties draft on, whichever model it belongs to (two rounds open at once, of two
+ * schedulers, count their parties together: a merge then waits for both, and merges both).
+ * A party that drafts on a session of its own (a drafter model not shared through a SharedModel) never waits here:
+ * the others' merged passes then wait until it has drafted its block.
  */
 import type { GreedyRun, LogitRows, RunSummaryKind } from "../model/rows.js";
 import type { BatchToken, ModelSession } from "../model/session.js";
