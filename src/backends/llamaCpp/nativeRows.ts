@@ -3,7 +3,7 @@
  * summaries are read from what the pass summarised natively, and sampling runs natively on the context's rows.
  * Every access is refused once the session has evaluated again (the rows are the context's last pass).
  */
-import type { LogitRows } from "../../model/rows.js";
+import type { LogitRows, RowSampling } from "../../model/rows.js";
 import type { NativeBinding, NativeContext } from "./native.js";
 import { type BatchBuffers, readSummary, summaryStride } from "./nativeLayout.js";
 
@@ -36,19 +36,7 @@ export function nativeRows(source: RowSource, count: number, current: () => bool
       return logits.subarray(i * vocabSize, (i + 1) * vocabSize);
     },
     capabilities: {
-      sampling: {
-        sampleToken: (i, s, draw) => {
-          check(i);
-          if ("uniform" in draw) return native.sampleRow(context, i, s.temperature, s.topK, s.topP, draw.uniform);
-          return native.coupledRow(context, i, s.temperature, s.topK, s.topP, draw.seed, draw.position);
-        },
-        samplingDistribution: (i, s) => {
-          check(i);
-          const out = buffers.samplingRow(i, vocabSize);
-          native.samplingRow(context, i, s.temperature, s.topK, s.topP, out);
-          return out;
-        },
-      },
+      sampling: rowSampling(source, check),
       summaries:
         top === 0
           ? undefined
@@ -58,6 +46,23 @@ export function nativeRows(source: RowSource, count: number, current: () => bool
                 return readSummary(summaries, i * summaryStride(top), top);
               },
             },
+    },
+  };
+}
+
+/** Sampling on the context's rows, natively (each access checked first). */
+function rowSampling({ native, context, buffers, vocabSize }: RowSource, check: (i: number) => void): RowSampling {
+  return {
+    sampleToken: (i, s, draw) => {
+      check(i);
+      if ("uniform" in draw) return native.sampleRow(context, i, s.temperature, s.topK, s.topP, draw.uniform);
+      return native.coupledRow(context, i, s.temperature, s.topK, s.topP, draw.seed, draw.position);
+    },
+    samplingDistribution: (i, s) => {
+      check(i);
+      const out = buffers.samplingRow(i, vocabSize);
+      native.samplingRow(context, i, s.temperature, s.topK, s.topP, out);
+      return out;
     },
   };
 }
