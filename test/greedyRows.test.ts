@@ -1,6 +1,6 @@
 /**
  * Greedy runs of several sequences in one llama.cpp call (continueGreedyRows), and a SharedModel's slots whose
- * runs of the same turn merge into one: each run is exactly its sequence's greedy continuation alone, and the
+ * runs of one round of the pass merger merge into one: each run is exactly its sequence's greedy continuation alone, and the
  * cache ends holding what a run of that slot's own length leaves.
  */
 import assert from "node:assert/strict";
