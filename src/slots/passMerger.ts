@@ -91,13 +91,16 @@ export class PassMerger {
     return Promise.all(tasks.map((task) => this.party(task)));
   }
 
-  /** Sends every waiting pass to its backend: per sink, its evaluates in one call, its runs in one call per summary kind. */
+  /**
+   * Sends every waiting pass to its backend: per sink, its runs in one call per summary kind, then its evaluates in
+   * one call. The evaluates come last: a run's tokens and summaries are plain data, but an evaluate's rows are views
+   * of the session's last pass, valid until its next, and the sink's next pass is then the next merge, which waits
+   * for every party of the round, those still reading their rows included.
+   */
   merge(): void {
     const queued = this.queued;
     this.queued = [];
     for (const sink of new Set(queued.map((q) => q.sink))) {
-      const evaluates = queued.filter((q): q is QueuedEvaluate => q.sink === sink && q.kind === "evaluate");
-      if (evaluates.length > 0) settleAll(evaluates, sink.evaluateParts(evaluates.map((q) => q.part)));
       const runs = queued.filter((q): q is QueuedRun => q.sink === sink && q.kind === "run");
       for (const summary of new Set(runs.map((q) => q.summary))) {
         const group = runs.filter((q) => q.summary === summary);
@@ -109,6 +112,8 @@ export class PassMerger {
           ),
         );
       }
+      const evaluates = queued.filter((q): q is QueuedEvaluate => q.sink === sink && q.kind === "evaluate");
+      if (evaluates.length > 0) settleAll(evaluates, sink.evaluateParts(evaluates.map((q) => q.part)));
     }
   }
 

@@ -73,7 +73,8 @@ test("a merge makes one call per sink for its evaluates and one per summary kind
     () => merger.evaluate(b, pass(5)),
     async () => {},
   ]);
-  assert.deepEqual(a.calls, [["e1"], ["r2:top", "r4:top"], ["r3:argmax"]]);
+  // Runs first, the evaluate last: its rows are views of the session's last pass.
+  assert.deepEqual(a.calls, [["r2:top", "r4:top"], ["r3:argmax"], ["e1"]]);
   assert.deepEqual(b.calls, [["e5"]]);
 });
 
