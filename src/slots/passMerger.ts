@@ -3,7 +3,7 @@
  * PassMerger, and `merge` sends everything it holds to the backends, one backend call per shared model and kind
  * (an evaluate of every slot's batch; a greedy run of every slot's run, per summary kind). Drafter runs and target
  * passes are merged alike:
- * - a scheduler's target step hands over its parts at once (`mergeNow`);
+ * - a scheduler's target step hands over its parts, merged at once by themselves (`mergeNow`);
  * - a scheduler plans its requests in a `round`: each request's planning is a party, and whenever every party
  *   that has not finished waits for a pass, the round merges (the drafters step side by side in shared passes).
  *   That is a count, not a moment: nothing rests on what the event loop runs when.
@@ -75,10 +75,14 @@ export class PassMerger {
     return new Promise((resolve, reject) => this.ask({ sink, kind: "run", part, summary, resolve, reject }));
   }
 
-  /** Slots' evaluates, merged now with whatever else waits. */
+  /**
+   * Slots' evaluates handed over together (a scheduler's target step), merged now, by themselves: passes waiting for
+   * a round's merge (another scheduler's drafters) keep waiting for it.
+   */
   mergeNow(sink: MergeSink, parts: readonly SlotPass[]): Promise<LogitRows[]> {
-    const rows = parts.map((part) => new Promise<LogitRows>((resolve, reject) => this.queued.push({ sink, kind: "evaluate", part, resolve, reject })));
-    this.merge();
+    const passes: Queued[] = [];
+    const rows = parts.map((part) => new Promise<LogitRows>((resolve, reject) => passes.push({ sink, kind: "evaluate", part, resolve, reject })));
+    send(passes);
     return Promise.all(rows);
   }
 
@@ -91,30 +95,11 @@ export class PassMerger {
     return Promise.all(tasks.map((task) => this.party(task)));
   }
 
-  /**
-   * Sends every waiting pass to its backend: per sink, its runs in one call per summary kind, then its evaluates in
-   * one call. The evaluates come last: a run's tokens and summaries are plain data, but an evaluate's rows are views
-   * of the session's last pass, valid until its next, and the sink's next pass is then the next merge, which waits
-   * for every party of the round, those still reading their rows included.
-   */
+  /** Sends every waiting pass to its backend (see send). */
   merge(): void {
     const queued = this.queued;
     this.queued = [];
-    for (const sink of new Set(queued.map((q) => q.sink))) {
-      const runs = queued.filter((q): q is QueuedRun => q.sink === sink && q.kind === "run");
-      for (const summary of new Set(runs.map((q) => q.summary))) {
-        const group = runs.filter((q) => q.summary === summary);
-        settleAll(
-          group,
-          sink.runParts(
-            group.map((q) => q.part),
-            summary,
-          ),
-        );
-      }
-      const evaluates = queued.filter((q): q is QueuedEvaluate => q.sink === sink && q.kind === "evaluate");
-      if (evaluates.length > 0) settleAll(evaluates, sink.evaluateParts(evaluates.map((q) => q.part)));
-    }
+    send(queued);
   }
 
   private async party<T>(task: () => Promise<T>): Promise<T> {
@@ -134,6 +119,30 @@ export class PassMerger {
   /** Merges once every running party waits (at once where no round is open). */
   private mergeIfAllWait(): void {
     if (this.queued.length > 0 && this.queued.length >= this.parties) this.merge();
+  }
+}
+
+/**
+ * Sends passes to their backends: per sink, its runs in one call per summary kind, then its evaluates in one call.
+ * The evaluates come last: a run's tokens and summaries are plain data, but an evaluate's rows are views of the
+ * session's last pass, valid until its next, and the sink's next pass is then the next merge, which waits for every
+ * party of the round, those still reading their rows included.
+ */
+function send(passes: readonly Queued[]): void {
+  for (const sink of new Set(passes.map((q) => q.sink))) {
+    const runs = passes.filter((q): q is QueuedRun => q.sink === sink && q.kind === "run");
+    for (const summary of new Set(runs.map((q) => q.summary))) {
+      const group = runs.filter((q) => q.summary === summary);
+      settleAll(
+        group,
+        sink.runParts(
+          group.map((q) => q.part),
+          summary,
+        ),
+      );
+    }
+    const evaluates = passes.filter((q): q is QueuedEvaluate => q.sink === sink && q.kind === "evaluate");
+    if (evaluates.length > 0) settleAll(evaluates, sink.evaluateParts(evaluates.map((q) => q.part)));
   }
 }
 

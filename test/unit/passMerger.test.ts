@@ -78,12 +78,20 @@ test("a merge makes one call per sink for its evaluates and one per summary kind
   assert.deepEqual(b.calls, [["e5"]]);
 });
 
-test("mergeNow merges the parts handed over with whatever waits, and an error reaches every pass of its call", async () => {
+test("mergeNow merges the parts handed over by themselves, and an error reaches every pass of its call", async () => {
   const merger = new PassMerger();
   const sink = new RecordingSink();
+  let release: () => void = () => {};
+  const busy = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const round = merger.round<unknown>([() => merger.evaluate(sink, pass(9)), () => busy]);
   const rows = await merger.mergeNow(sink, [pass(1), pass(2)]);
   assert.equal(rows.length, 2);
-  assert.deepEqual(sink.calls, [["e1", "e2"]]);
+  assert.deepEqual(sink.calls, [["e1", "e2"]], "the round's pass waits for the round's merge");
+  release();
+  await round;
+  assert.deepEqual(sink.calls, [["e1", "e2"], ["e9"]]);
   const failing: MergeSink = { evaluateParts: () => Promise.reject(new Error("no pass")), runParts: () => Promise.reject(new Error("no run")) };
   const passes: Promise<LogitRows>[] = [];
   await merger.round(
