@@ -29,6 +29,15 @@ const batch = (token: number): BatchToken[] => [{ token, position: 0, sequences:
 const pass = (token: number): SlotPass => ({ session, batch: batch(token) });
 const run = (token: number): RunPart => ({ batch: batch(token), steps: 1, release: () => {} });
 
+/** A promise and what opens it. */
+function gate(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 test("outside a round a pass is merged at once, a pass of its own", async () => {
   const merger = new PassMerger();
   const sink = new RecordingSink();
@@ -39,10 +48,7 @@ test("outside a round a pass is merged at once, a pass of its own", async () => 
 test("a round merges when every party waits, however long one of them takes to ask", async () => {
   const merger = new PassMerger();
   const sink = new RecordingSink();
-  let late: () => void = () => {};
-  const slow = new Promise<void>((resolve) => {
-    late = resolve;
-  });
+  const { promise: slow, resolve: late } = gate();
   const round = merger.round([
     async () => {
       await merger.evaluate(sink, pass(1));
@@ -81,10 +87,7 @@ test("a merge makes one call per sink for its evaluates and one per summary kind
 test("mergeNow merges the parts handed over by themselves, and an error reaches every pass of its call", async () => {
   const merger = new PassMerger();
   const sink = new RecordingSink();
-  let release: () => void = () => {};
-  const busy = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const { promise: busy, resolve: release } = gate();
   const round = merger.round<unknown>([() => merger.evaluate(sink, pass(9)), () => busy]);
   const rows = await merger.mergeNow(sink, [pass(1), pass(2)]);
   assert.equal(rows.length, 2);
