@@ -11,7 +11,19 @@ export type { GenerationRequest } from "./decoding/generationRequest.js";
 export { QueueFullError, type SchedulerOptions, SpeculativeScheduler } from "./decoding/scheduler.js";
 export { generateSpeculative, type SpeculativeOptions } from "./decoding/speculativeLoop.js";
 export { generateTargetOnly } from "./decoding/targetOnly.js";
-export { DEFAULT_FREE_MIN_MATCH, type DraftedToken, type Drafter, type FreeDrafter } from "./drafters/drafter.js";
+export {
+  DEFAULT_FREE_MIN_MATCH,
+  type DraftedToken,
+  type Drafter,
+  type DrafterCapabilities,
+  type DraftRuns,
+  type FreeDrafter,
+  PLAIN_DRAFTER,
+  type SourceChoice,
+  type SourceNaming,
+  type TargetOutputs,
+  type TargetReading,
+} from "./drafters/drafter.js";
 export { createDrafter, DEFAULT_FREE_SOURCES } from "./drafters/drafterRegistry.js";
 export { ModelDrafter } from "./drafters/modelDrafter.js";
 export { MultiSourceDrafter } from "./drafters/multiSourceDrafter.js";
@@ -40,6 +52,7 @@ export { DenseDistribution, PointDistribution, SummarizedDistribution, type Toke
 export { chatTemplateFor, chatTemplateFrom } from "./server/chatTemplate.js";
 export { type ServerOptions, VerispecServer } from "./server/httpServer.js";
 export { type EngineOptions, ServingEngine } from "./server/servingEngine.js";
+export { PassMerger } from "./slots/passMerger.js";
 export { SharedModel, type SharedModelOptions } from "./slots/sharedModel.js";
 export { acceptGreedy } from "./verification/greedyAcceptance.js";
 export { acceptSampled, residual } from "./verification/speculativeSampling.js";

@@ -1,6 +1,6 @@
 /**
  * Greedy runs of several sequences in one llama.cpp call (continueGreedyRows), and a SharedModel's slots whose
- * runs of the same turn merge into one: each run is exactly its sequence's greedy continuation alone, and the
+ * runs of one round of the pass merger merge into one: each run is exactly its sequence's greedy continuation alone, and the
  * cache ends holding what a run of that slot's own length leaves.
  */
 import assert from "node:assert/strict";
@@ -76,12 +76,15 @@ test("a run's rows must each end their own sequences", async () => {
   s.dispose();
 });
 
-test("slots' runs of one turn merge into one call; each gets its own length, and the extra cells are given back", async () => {
+test("slots' runs of one round merge into one call; each gets its own length, and the extra cells are given back", async () => {
   const shared = new SharedModel(draft, { slots: 3, sequencesPerSlot: 1, pinCells: false, rowSummary: "top", batchInvariant: false });
   const slots: ModelSession[] = await Promise.all(PROMPTS.map(() => shared.createSession()));
   const steps = [2, 6, 4];
   const passesBefore = shared.passes;
-  const runs = await Promise.all(slots.map((slot, i) => sessionAbility(slot, "greedyRuns").continueGreedy(prompt(PROMPTS[i], 0), steps[i], "top")));
+  // Each slot's run a party of one round of the merger, as a scheduler's step plans its requests' drafts.
+  const runs = await shared.merger.round(
+    slots.map((slot, i) => () => sessionAbility(slot, "greedyRuns").continueGreedy(prompt(PROMPTS[i], 0), steps[i], "top")),
+  );
   // One merged run of 6 steps: a call with the prompts, then one pass per step after the first.
   assert.equal(shared.passes - passesBefore, 1);
   for (const [i, p] of PROMPTS.entries()) {

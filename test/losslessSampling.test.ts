@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { generateSpeculative } from "../src/decoding/speculativeLoop.js";
-import type { Drafter } from "../src/drafters/drafter.js";
+import { type Drafter, PLAIN_DRAFTER } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import { MultiSourceDrafter } from "../src/drafters/multiSourceDrafter.js";
 import { PromptLookupDrafter } from "../src/drafters/promptLookupDrafter.js";
@@ -108,7 +108,7 @@ test("a drafter that calls its argmax choice a draw from q (the mistake the draw
     const inner = new ModelDrafter(draftModel, GREEDY);
     return {
       name: "mislabelled",
-      runs: undefined,
+      capabilities: PLAIN_DRAFTER,
       get calls() {
         return inner.calls;
       },

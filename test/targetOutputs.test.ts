@@ -1,5 +1,5 @@
 /**
- * The post-pass hook (Drafter.observeTarget): a drafter that reads the target's outputs sees, over a generation, the
+ * The post-pass hook (TargetReading.observeTarget): a drafter that reads the target's outputs sees, over a generation, the
  * row of every position from the prompt's last token to the token before the last emitted, each exactly once, and
  * (greedy) each row's argmax is the token that follows that position. So a feature-level drafter fed through it
  * sees what the target computed for the whole kept text, chains, trees (winning siblings) and concurrent requests
@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NgramModel } from "../src/backends/ngram/ngramModel.js";
 import { SpeculativeScheduler } from "../src/decoding/scheduler.js";
-import type { Drafter, TargetOutputs } from "../src/drafters/drafter.js";
+import { type Drafter, PLAIN_DRAFTER, type TargetOutputs } from "../src/drafters/drafter.js";
 import { ModelDrafter } from "../src/drafters/modelDrafter.js";
 import type { LanguageModel } from "../src/model/session.js";
 import { argmax } from "../src/sampling/distribution.js";
@@ -24,7 +24,6 @@ function observing(draft: LanguageModel): { drafter: Drafter; seen: Map<number, 
   const seen = new Map<number, number[]>();
   const drafter: Drafter = {
     name: "observing",
-    runs: undefined,
     get calls() {
       return inner.calls;
     },
@@ -32,8 +31,13 @@ function observing(draft: LanguageModel): { drafter: Drafter; seen: Map<number, 
     next: () => inner.next(),
     commit: (kept, appended) => inner.commit(kept, appended),
     dispose: () => inner.dispose(),
-    observeTarget: (o: TargetOutputs) => {
-      for (const [i, p] of o.positions.entries()) seen.set(p, [...(seen.get(p) ?? []), argmax(o.logits(i))]);
+    capabilities: {
+      ...PLAIN_DRAFTER,
+      targetReading: {
+        observeTarget: (o: TargetOutputs) => {
+          for (const [i, p] of o.positions.entries()) seen.set(p, [...(seen.get(p) ?? []), argmax(o.logits(i))]);
+        },
+      },
     },
   };
   return { drafter, seen };

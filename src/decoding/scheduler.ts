@@ -1,9 +1,9 @@
 /**
- * The scheduler: many requests, one target. Each step plans every active request (their drafters step side
- * by side, in shared drafter passes where they share a drafter model), merges every request's block into
- * ONE target pass, then settles each request on its own rows. A request waits for a free slot of the target's
- * cache, joins at the next step, and leaves when it finishes, fails, is aborted or its reader goes away,
- * freeing its slot within that step. `generateSpeculative` drives it with a single request.
+ * The scheduler: many requests, one target. Each step plans every active request in one round of the pass merger
+ * (their drafters step side by side, in shared drafter passes where they share a drafter model), merges every
+ * request's block into ONE target pass, then settles each request on its own rows. A request waits for a free
+ * slot of the target's cache, joins at the next step, and leaves when it finishes, fails, is aborted or its
+ * reader goes away, freeing its slot within that step. `generateSpeculative` drives it with a single request.
  */
 
 import type { StepEvent } from "../generation/generationTypes.js";
@@ -12,6 +12,7 @@ import type { LanguageModel, ModelSession } from "../model/session.js";
 import { runDraws } from "../sampling/tokenDraws.js";
 import { SharedModel } from "../slots/sharedModel.js";
 import { ActiveRequest, type GenerationRequest } from "./generationRequest.js";
+import { countStep, emptySchedulerStats, type SchedulerStats } from "./schedulerStats.js";
 import { type PlannedStep, planStep, settleRun, settleStep } from "./speculativeStep.js";
 
 export interface SchedulerOptions {
@@ -33,38 +34,13 @@ export interface SchedulerOptions {
   promptInStep?: number;
 }
 
+export { emptySchedulerStats, type SchedulerStats } from "./schedulerStats.js";
+
 /** Prompt tokens a new request brings into its first shared step, by default, when there are several slots. */
 export const DEFAULT_PROMPT_IN_STEP = 256;
 
 /** Raised by `submit` when every slot is busy and the waiting line is full. */
 export class QueueFullError extends Error {}
-
-/** Counters over the scheduler's life (times in ms, summed over steps: divide by `steps` for a step's mean). */
-export interface SchedulerStats {
-  steps: number;
-  /** Requests per step, summed (steps x mean batch of requests). */
-  requestSteps: number;
-  /** Tokens in target passes, summed. */
-  passTokens: number;
-  /** Requests given a slot (their prefill of what does not join a step, and their drafter's start). */
-  admissions: number;
-  /** Admitting: opening slots, prefills of prompt parts that do not join a step, drafters' starts. */
-  admitMs: number;
-  /** Planning every request's block (the drafters' passes), from the step's start to its target pass. */
-  planMs: number;
-  /** The shared target pass. */
-  passMs: number;
-  /** Judging, rolling back and emitting every request's block. */
-  settleMs: number;
-  /** Steps whose pass carried a newly admitted request's prompt, and those passes' time. */
-  joinSteps: number;
-  joinPassMs: number;
-}
-
-/** A fresh set of counters. */
-export function emptySchedulerStats(): SchedulerStats {
-  return { steps: 0, requestSteps: 0, passTokens: 0, admissions: 0, admitMs: 0, planMs: 0, passMs: 0, settleMs: 0, joinSteps: 0, joinPassMs: 0 };
-}
 
 interface Planned {
   request: ActiveRequest;
@@ -208,7 +184,8 @@ export class SpeculativeScheduler {
   private async step(): Promise<void> {
     const requests = [...this.active];
     const planning = performance.now();
-    const planned = (await Promise.all(requests.map((r) => this.plan(r)))).filter((p): p is Planned => p !== undefined);
+    // Every request's planning is a party of one round: the drafters' passes merge whenever all of them wait for one.
+    const planned = (await this.target.merger.round(requests.map((r) => () => this.plan(r)))).filter((p): p is Planned => p !== undefined);
     if (planned.length === 0) return;
     const start = performance.now();
     if (planned.length === 1 && (await this.runStep(planned[0], start - planning))) return;
@@ -227,7 +204,7 @@ export class SpeculativeScheduler {
     // A request that has emitted nothing yet is at its first step, which carries what of its prompt was not prefilled.
     const joined = planned.some((p) => p.request.tracker.tokens.length === 0);
     for (const [i, p] of planned.entries()) this.settle(p, rows[i], pass);
-    this.count(pass, { planMs: start - planning, settleMs: performance.now() - settling, joined });
+    countStep(this.stats, pass, { planMs: start - planning, settleMs: performance.now() - settling, joined });
   }
 
   /**
@@ -240,8 +217,8 @@ export class SpeculativeScheduler {
     const steps = Math.min(plan.block.run ?? 0, r.draftLimit() + 1);
     const s = r.judge.sampling;
     const part = { session: r.slot, batch: plan.layout.batch };
-    // A drafter that reads the target's rows (observeTarget) gets every step's: no runs, whose rows stay native.
-    if (steps < 2 || plan.block.tokens.length > 0 || r.judge.constraints.active || r.drafter?.observeTarget) return false;
+    // A drafter that reads the target's rows (targetReading) gets every step's: no runs, whose rows stay native.
+    if (steps < 2 || plan.block.tokens.length > 0 || r.judge.constraints.active || r.drafter?.capabilities.targetReading) return false;
     if (!this.target.canRunAlone(part, s.mode === "sample")) return false;
     const start = performance.now();
     const joined = r.tracker.tokens.length === 0;
@@ -256,7 +233,7 @@ export class SpeculativeScheduler {
         r.events.push(event);
         if (event.finish) this.end(r);
       }
-      this.count(pass, { planMs, settleMs: performance.now() - settling, joined });
+      countStep(this.stats, pass, { planMs, settleMs: performance.now() - settling, joined });
     } catch (error) {
       this.end(r, error);
     }
@@ -268,20 +245,6 @@ export class SpeculativeScheduler {
     const size = steps * this.target.vocabulary.size;
     if (!r.runDistributions || r.runDistributions.length < size) r.runDistributions = new Float64Array(size);
     return r.runDistributions;
-  }
-
-  private count(pass: { ms: number; tokens: number; requests: number }, step: { planMs: number; settleMs: number; joined: boolean }): void {
-    const s = this.stats;
-    s.steps++;
-    s.requestSteps += pass.requests;
-    s.passTokens += pass.tokens;
-    s.planMs += step.planMs;
-    s.passMs += pass.ms;
-    s.settleMs += step.settleMs;
-    if (step.joined) {
-      s.joinSteps++;
-      s.joinPassMs += pass.ms;
-    }
   }
 
   private async plan(r: ActiveRequest): Promise<Planned | undefined> {

@@ -129,7 +129,7 @@ export function settleStep(r: ActiveRequest, plan: PlannedStep, rows: LogitRows,
   r.submitted.inspect?.({ context: r.context, block, logitsAt: (d) => chainLogits(verified, block, r.context, r.judge, d), accepted: verdict.accepted });
   rollBack(r.slot, verified, r.context.length, verdict);
   const { keptDrafts, appended } = emittedTokens(block, verdict.accepted, verdict.bonus, verdict.sibling);
-  r.drafter?.observeTarget?.(keptOutputs(verified, r.context.length, keptDrafts, verdict.sibling));
+  r.drafter?.capabilities.targetReading?.observeTarget(keptOutputs(verified, r.context.length, keptDrafts, verdict.sibling));
   r.drafter?.commit(keptDrafts, appended);
   const emitted = [...block.tokens.slice(0, keptDrafts), ...appended];
   r.context.push(...emitted);

@@ -36,7 +36,7 @@ export interface FreeProposal {
   confidence: readonly number[];
 }
 
-/** The sources a block may be drafted from (Drafter.candidates). */
+/** The sources a block may be drafted from (SourceChoice.candidates). */
 export interface DraftCandidates {
   /** Free sources that have something to propose. */
   free: FreeProposal[];
@@ -46,7 +46,7 @@ export interface DraftCandidates {
 
 /**
  * The target's outputs at the rows of a settled step's kept path, in sequence order: what a drafter that reads the
- * target sees (Drafter.observeTarget). Row i was computed at the token in sequence position positions[i] and
+ * target sees (TargetReading.observeTarget). Row i was computed at the token in sequence position positions[i] and
  * predicts the token after it. Valid only during the call (the rows belong to the pass).
  */
 export interface TargetOutputs {
@@ -65,10 +65,7 @@ export interface RunOptions {
   signals?: boolean;
 }
 
-/**
- * A drafter's runs. Like a model session's capabilities (SessionCapabilities), the ability is the object that
- * performs it, stated by every drafter: a caller that holds it can call it, and no drafter can claim runs without them.
- */
+/** DrafterCapabilities.runs: where a drafter drafts several tokens in one call. */
 export interface DraftRuns {
   /**
    * Up to n tokens at once, as n calls of `next` would propose them (fewer where it has no more): where a drafter
@@ -83,26 +80,62 @@ export interface DraftRuns {
   readonly runsAreShared: boolean;
 }
 
+/** DrafterCapabilities.sourceNaming: a drafter that says who will draft its next block. */
+export interface SourceNaming {
+  /** Who will draft the next block (asked before it is drafted). */
+  nextSource(): DraftSource;
+}
+
+/** DrafterCapabilities.sourceChoice: a drafter whose next block a policy may give to one of its sources (AdaptivePolicy). */
+export interface SourceChoice {
+  /**
+   * The sources that could draft the next block: each source that drafts at no model cost with what it would propose
+   * (up to n tokens, looked at without drafting them), and whether a draft model could draft it instead.
+   */
+  candidates(n: number): DraftCandidates;
+  /** Has the next block drafted by this source, one of the candidates (else the drafter's own choice). */
+  useSource(source: DraftSource): void;
+}
+
+/** DrafterCapabilities.targetReading: a drafter that drafts from the target's own computation (EAGLE-style heads). */
+export interface TargetReading {
+  /**
+   * Sees the target's outputs for the kept path of every step, before `commit`. Every emitted token's row is handed
+   * over once: the target is not run several tokens per call without rows (runs) for such a drafter.
+   */
+  observeTarget(outputs: TargetOutputs): void;
+}
+
+/**
+ * What a drafter can do besides drafting token by token, stated by every drafter. As a model session's capabilities
+ * (SessionCapabilities), each ability is the object that performs it, or undefined where the drafter lacks it: a
+ * caller that holds it can call it, no drafter can claim one without implementing it, and the keys are required,
+ * so every drafter says what it lacks.
+ */
+export interface DrafterCapabilities {
+  /** Several tokens in one call; undefined where it drafts token by token only. */
+  readonly runs: DraftRuns | undefined;
+  /** Who will draft its next block; undefined for a drafter of one source (a draft model, where it matters). */
+  readonly sourceNaming: SourceNaming | undefined;
+  /** The sources a policy may choose between for its next block; undefined where it offers no choice. */
+  readonly sourceChoice: SourceChoice | undefined;
+  /** Reading the target's outputs after every step; undefined for a drafter that does not. */
+  readonly targetReading: TargetReading | undefined;
+}
+
+/** A drafter with none of the optional abilities. */
+export const PLAIN_DRAFTER: DrafterCapabilities = { runs: undefined, sourceNaming: undefined, sourceChoice: undefined, targetReading: undefined };
+
 export interface Drafter {
   readonly name: string;
   /** Drafter forward passes made so far (0 for drafters without a model). */
   readonly calls: number;
+  /** What it can do besides `next` (DrafterCapabilities). */
+  readonly capabilities: DrafterCapabilities;
   /** Starts a generation on this context (the prompt). */
   start(context: readonly TokenId[]): Promise<void>;
   /** Proposes the token after the context and the tokens drafted so far in this block; undefined when it has none. */
   next(): Promise<DraftedToken | undefined>;
-  /** Its runs, where it drafts several tokens in one call (DraftRuns); undefined where it drafts token by token only. */
-  readonly runs: DraftRuns | undefined;
-  /** Who will draft the next block (asked before it is drafted); drafters of one source need not say. */
-  nextSource?(): DraftSource;
-  /**
-   * The sources that could draft the next block, for a policy that chooses (AdaptivePolicy): each source that drafts
-   * at no model cost with what it would propose (up to n tokens, looked at without drafting them), and whether a
-   * draft model could draft it instead. A drafter of one source need not say.
-   */
-  candidates?(n: number): DraftCandidates;
-  /** Has the next block drafted by this source, one of the candidates (else the drafter's own choice). */
-  useSource?(source: DraftSource): void;
   /**
    * Closes the block: the first `keptDrafts` tokens this drafter proposed were
    * accepted, and `appended` follows them (the bonus token, preceded by an
@@ -110,25 +143,30 @@ export interface Drafter {
    * context + kept drafts + appended.
    */
   commit(keptDrafts: number, appended: readonly TokenId[]): void;
-  /**
-   * Sees the target's outputs for the kept path of every step, before `commit` (optional): the door for drafters
-   * that draft from the target's own computation (EAGLE-style heads). Where it is present, every emitted token's
-   * row is handed over once: the target is not run several tokens per call without rows (runs).
-   */
-  observeTarget?(outputs: TargetOutputs): void;
   dispose(): void;
 }
 
-/** A drafter at no model cost (prompt lookup, suffix): it says whether it has a match and what it would propose. */
-export interface FreeDrafter extends Drafter {
-  nextSource(): DraftSource;
+/**
+ * A drafter at no model cost (prompt lookup, suffix): it names its one source and says whether it has a match and
+ * what it would propose (offered as its one candidate: freeCapabilities).
+ */
+export interface FreeDrafter extends Drafter, SourceNaming {
   /** Whether it has anything to draft for the next block. */
   hasMatch(): boolean;
   /** What it would draft for the next block, up to n tokens, looked at without drafting them. */
   proposal(n: number): FreeProposal;
 }
 
-/** A lone free drafter's candidates: its proposal where it has a match, and no model. */
-export function freeCandidates(d: FreeDrafter, n: number): DraftCandidates {
-  return { free: d.hasMatch() ? [d.proposal(n)] : [], model: false };
+/**
+ * A lone free drafter's capabilities: its runs (if any), its one source, and that source offered as the only choice,
+ * with its proposal as the one candidate where it has a match (and no model).
+ */
+export function freeCapabilities(d: FreeDrafter, runs: DraftRuns | undefined): DrafterCapabilities {
+  const sourceChoice: SourceChoice = {
+    candidates: (n) => ({ free: d.hasMatch() ? [d.proposal(n)] : [], model: false }),
+    useSource: (source) => {
+      if (source !== d.nextSource()) throw new RangeError(`no ${source} source here`);
+    },
+  };
+  return { runs, sourceNaming: d, sourceChoice, targetReading: undefined };
 }

@@ -16,7 +16,7 @@ import { drafterHasExtraTokens, drafterKnows, onTargetVocabulary, sharedLogits, 
 import { DenseDistribution, PointDistribution, rowSamplingDistribution, SummarizedDistribution } from "../sampling/tokenDistribution.js";
 import { drawAt, drawFrom, runDraws } from "../sampling/tokenDraws.js";
 import { Random } from "../util/random.js";
-import type { DraftedToken, Drafter, DraftRuns, RunOptions } from "./drafter.js";
+import { type DraftedToken, type Drafter, type DrafterCapabilities, type DraftRuns, PLAIN_DRAFTER, type RunOptions } from "./drafter.js";
 
 export interface ModelDrafterOptions {
   /** Context size of the drafter's session; the backend's default when omitted. */
@@ -38,7 +38,7 @@ const DRAFTER_SEED_SALT = 0x5eed;
 export class ModelDrafter implements Drafter, DraftRuns {
   readonly name: string;
   /** Runs in one native call where the backend has them (runOf), else token by token behind the same call. */
-  readonly runs: DraftRuns = this;
+  readonly capabilities: DrafterCapabilities = { ...PLAIN_DRAFTER, runs: this };
   calls = 0;
   private session: ModelSession | undefined;
   /** Accepted context plus this block's drafts; the cache holds a prefix of it. */

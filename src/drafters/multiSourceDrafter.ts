@@ -9,12 +9,26 @@
  * Lossless like any drafter: free proposals are one-hot (drawn "argmax"), the model's keep their own q.
  */
 import type { TokenId } from "../model/vocabulary.js";
-import type { DraftCandidates, DraftedToken, Drafter, DraftRuns, DraftSource, FreeDrafter, RunOptions } from "./drafter.js";
+import type {
+  DraftCandidates,
+  DraftedToken,
+  Drafter,
+  DrafterCapabilities,
+  DraftRuns,
+  DraftSource,
+  FreeDrafter,
+  RunOptions,
+  SourceChoice,
+  SourceNaming,
+} from "./drafter.js";
 
-export class MultiSourceDrafter implements Drafter, DraftRuns {
+export class MultiSourceDrafter implements Drafter, DraftRuns, SourceNaming, SourceChoice {
   readonly name: string;
-  /** The chosen source's run, or its tokens one by one where it has no runs. */
-  readonly runs: DraftRuns = this;
+  /**
+   * Runs (the chosen source's run, or its tokens one by one where it has no runs), the source of its next block, and
+   * the choice of it; no reading of the target's outputs.
+   */
+  readonly capabilities: DrafterCapabilities = { runs: this, sourceNaming: this, sourceChoice: this, targetReading: undefined };
   /** Who drafts the current block; undefined until it is chosen or its first token is asked for. */
   private source: DraftSource | undefined;
   /** This block's drafts (from whichever source). */
@@ -36,7 +50,7 @@ export class MultiSourceDrafter implements Drafter, DraftRuns {
 
   /** The draft model's (free proposals cost nothing either way). */
   get runsAreShared(): boolean {
-    return this.model?.runs?.runsAreShared ?? false;
+    return this.model?.capabilities.runs?.runsAreShared ?? false;
   }
 
   async start(context: readonly TokenId[]): Promise<void> {
@@ -70,7 +84,7 @@ export class MultiSourceDrafter implements Drafter, DraftRuns {
   async nextRun(n: number, options?: RunOptions): Promise<DraftedToken[]> {
     const drafter = this.drafter();
     const out: DraftedToken[] = [];
-    const runs = drafter.runs;
+    const runs = drafter.capabilities.runs;
     if (runs) out.push(...(await runs.nextRun(n, options)));
     while (!runs && out.length < n) {
       const d = await drafter.next();

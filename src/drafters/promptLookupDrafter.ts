@@ -6,7 +6,7 @@
  */
 import type { TokenId } from "../model/vocabulary.js";
 import { PointDistribution } from "../sampling/tokenDistribution.js";
-import { type DraftCandidates, type DraftedToken, type DraftSource, type FreeDrafter, type FreeProposal, freeCandidates } from "./drafter.js";
+import { type DraftedToken, type DraftSource, type FreeDrafter, type FreeProposal, freeCapabilities } from "./drafter.js";
 
 /** Longest n-gram to match; 3 by default. */
 export const DEFAULT_LOOKUP_MAX_NGRAM = 3;
@@ -15,8 +15,8 @@ export const DEFAULT_LOOKUP_MIN_NGRAM = 1;
 
 export class PromptLookupDrafter implements FreeDrafter {
   readonly name = "prompt-lookup";
-  /** Token by token: a lookup's tokens cost nothing to draft one at a time. */
-  readonly runs = undefined;
+  /** Token by token (a lookup's tokens cost nothing to draft one at a time), from its one source. */
+  readonly capabilities = freeCapabilities(this, undefined);
   readonly calls = 0;
   private tokens: TokenId[] = [];
   private contextLength = 0;
@@ -61,10 +61,6 @@ export class PromptLookupDrafter implements FreeDrafter {
       for (let at = this.cursor!; tokens.length < n; at++) tokens.push(at < t.length ? t[at] : tokens[at - t.length]);
     }
     return { source: "lookup", tokens, confidence: tokens.map(() => 1) };
-  }
-
-  candidates(n: number): DraftCandidates {
-    return freeCandidates(this, n);
   }
 
   async next(): Promise<DraftedToken | undefined> {

@@ -10,13 +10,12 @@ import type { TokenId } from "../model/vocabulary.js";
 import { SparseDistribution } from "../sampling/tokenDistribution.js";
 import {
   DEFAULT_FREE_MIN_MATCH,
-  type DraftCandidates,
   type DraftedToken,
   type DraftRuns,
   type DraftSource,
   type FreeDrafter,
   type FreeProposal,
-  freeCandidates,
+  freeCapabilities,
 } from "./drafter.js";
 import { SuffixAutomaton } from "./suffixAutomaton.js";
 import type { SuffixCorpus } from "./suffixCorpus.js";
@@ -60,8 +59,8 @@ interface Match {
 
 export class SuffixDrafter implements FreeDrafter, DraftRuns {
   readonly name = "suffix";
-  /** A walk's tokens in one call; nothing is shared with other requests (no model). */
-  readonly runs: DraftRuns = this;
+  /** A walk's tokens in one call (nothing is shared with other requests: no model), and its one source. */
+  readonly capabilities = freeCapabilities(this, this);
   readonly runsAreShared = false;
   readonly calls = 0;
   private own = new SuffixAutomaton(0);
@@ -112,10 +111,6 @@ export class SuffixDrafter implements FreeDrafter, DraftRuns {
       confidence.push(suffixConfidence(s));
     }
     return { source: "suffix", tokens, confidence };
-  }
-
-  candidates(n: number): DraftCandidates {
-    return freeCandidates(this, n);
   }
 
   async next(): Promise<DraftedToken | undefined> {

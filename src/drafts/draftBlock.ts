@@ -44,7 +44,7 @@ export type DraftFilter = (block: DraftBlock, q: TokenDistribution, token: Token
  * at the cut would); else token by token, so that a cut also saves the drafter's calls.
  */
 async function tokenSource(drafter: Drafter, length: number, context: ChainDraftContext, filtered: boolean): Promise<() => Promise<DraftedToken | undefined>> {
-  const runs = drafter.runs;
+  const runs = drafter.capabilities.runs;
   if (!runs || (filtered && !runs.runsAreShared)) return () => drafter.next();
   const run = length > 0 ? await runs.nextRun(length, { signals: context.signals }) : [];
   let i = 0;

@@ -19,15 +19,16 @@
  * mean of the scorer's predictions at position j, in place of the bucketed counts.
  *
  * Sources that draft at no model cost (suffix drafting, prompt lookup) show their whole proposal before drafting
- * (Drafter.candidates), each token with a confidence that this run calibrates against what the target accepted
+ * (SourceChoice.candidates), each token with a confidence that this run calibrates against what the target accepted
  * (AgreementTracker): their length is the prefix of the proposal with the best expected tokens per second, up to
  * `maxFreeK` tokens, and the block goes to whichever source (or none) promises the most. A free source that does
  * not draft a step is still scored against the text that follows (FreeProposalShadow), at no cost.
  */
-import type { DraftCandidates, Drafter, DraftSource, FreeProposal } from "../drafters/drafter.js";
+import type { DraftCandidates, Drafter, DraftSource } from "../drafters/drafter.js";
 import { type DraftBlock, draftChain } from "../drafts/draftBlock.js";
 import type { AcceptanceScorer } from "./acceptanceScorer.js";
 import { AdaptiveMemory, DEFAULT_EXPLORE_EVERY, type SourceMemory } from "./adaptiveMemory.js";
+import { BlockRates, type SourceLength } from "./blockRates.js";
 import type { CostModel } from "./costModel.js";
 import { draftFeatures, RunningAcceptance } from "./draftFeatures.js";
 import { type BlockOutcome, checkDraftLength, DEFAULT_DRAFT_LENGTH, type DraftContext, type DraftPolicy } from "./draftPolicy.js";
@@ -78,8 +79,7 @@ const MAX_FREE_EXPLORE_GAP = 128;
 const DECODE_REFRESH = 32;
 /**
  * When no block has been drafted for this many steps (counted over every generation sharing the memory), a
- * likely free proposal is drafted anyway (its prefix with cumulative acceptance >= REFRESH_CUMULATIVE, at most
- * REFRESH_TOKENS), so the price of a larger pass stays measured: passes priced too high would otherwise keep
+ * likely free proposal is drafted anyway (its likely prefix: BlockRates.refreshingDraft), so the price of a larger pass stays measured: passes priced too high would otherwise keep
  * every free draft off, and no pass would come to correct them. On the 2-core CPU the first passes of a cold
  * context (2-3 tokens at 2.5-3 decodes each) drew the line so steep that a 17-token pass looked like 25 decodes
  * (it costs about 6), and generation after generation drafted nothing; a long refresh puts a point at the far
@@ -88,8 +88,6 @@ const DECODE_REFRESH = 32;
  */
 const PASS_REFRESH = 128;
 const FAR_PASS = 9;
-const REFRESH_CUMULATIVE = 0.5;
-const REFRESH_TOKENS = 16;
 /** A source whose drafted token costs at most this share of a decode drafts for free. */
 const FREE_DRAFT_SHARE = 0.05;
 
@@ -102,27 +100,18 @@ export class AdaptivePolicy implements DraftPolicy {
   private source: DraftSource = "model";
   private readonly running = new RunningAcceptance();
   private readonly initialK: number;
-  private readonly maxK: number;
   private readonly maxFreeK: number;
-  private readonly minCumulative: number;
   private readonly exploreEvery: number;
+  /** What a block is worth, from what the memory measured and the shared pass it joins. */
+  private readonly rates: BlockRates;
   private steps = 0;
   private previousDrafted = 0;
   /** The last step that drafted nothing (a decode, the price of not drafting, measured). */
   private lastUndrafted = 0;
-  /** Tokens other requests add to the shared pass this block joins: the block's cost is the pass's at load + its size. */
-  private load = 0;
-  /**
-   * Tokens the other requests of the shared pass are expected to emit with it. The step's rate counts them
-   * too: a token drafted here also delays their pass, so at high concurrency only likely tokens are worth it.
-   */
-  private othersYield = 0;
   /** Moving average of the tokens a step emits here (accepted + bonus), standing in for the others'. */
   private meanEmitted = 1;
   /** Draft lengths chosen so far, for reports. */
   readonly chosen: number[] = [];
-  /** With a scorer: moving average of its predictions per draft position. */
-  private readonly predictedAt: number[] = [];
   /** Each free source's proposal on a step it does not draft, scored against what is emitted. */
   private readonly shadows = new Map<DraftSource, FreeProposalShadow>();
   /** An exploration's second block is due (see chooseLength). */
@@ -130,12 +119,13 @@ export class AdaptivePolicy implements DraftPolicy {
 
   constructor(private readonly o: AdaptiveOptions = {}) {
     this.initialK = checkDraftLength(o.initialK ?? DEFAULT_DRAFT_LENGTH);
-    this.maxK = checkDraftLength(o.maxK ?? ADAPTIVE_DEFAULTS.maxK);
+    const maxK = checkDraftLength(o.maxK ?? ADAPTIVE_DEFAULTS.maxK);
     this.maxFreeK = checkDraftLength(o.maxFreeK ?? ADAPTIVE_DEFAULTS.maxFreeK);
-    this.minCumulative = o.minCumulative ?? ADAPTIVE_DEFAULTS.minCumulative;
+    const minCumulative = o.minCumulative ?? ADAPTIVE_DEFAULTS.minCumulative;
     this.exploreEvery = o.exploreEvery ?? ADAPTIVE_DEFAULTS.exploreEvery;
     this.memory = o.memory ?? new AdaptiveMemory();
     this.cost = this.memory.pass;
+    this.rates = new BlockRates(this.cost, this.memory, { maxK, maxFreeK: this.maxFreeK, minCumulative, exploreEvery: this.exploreEvery });
   }
 
   /** What is known of the source drafting this block. */
@@ -144,15 +134,15 @@ export class AdaptivePolicy implements DraftPolicy {
   }
 
   async draft(drafter: Drafter, limit: number, context: DraftContext): Promise<DraftBlock> {
-    this.load = context.sharedPass?.tokens ?? 0;
-    this.othersYield = (context.sharedPass?.requests ?? 0) * this.meanEmitted;
-    // A drafter that offers no candidates drafts from its one source, priced as a model's drafts are.
-    const candidates = drafter.candidates?.(this.maxFreeK) ?? { free: [], model: true };
-    const choice = drafter.candidates ? this.choose(candidates, limit) : this.ownSource(drafter.nextSource?.() ?? "model");
+    this.rates.atStep(context.sharedPass?.tokens ?? 0, (context.sharedPass?.requests ?? 0) * this.meanEmitted);
+    // A drafter that offers no choice drafts from its one source, priced as a model's drafts are.
+    const { sourceChoice, sourceNaming } = drafter.capabilities;
+    const candidates = sourceChoice?.candidates(this.maxFreeK) ?? { free: [], model: true };
+    const choice = sourceChoice ? this.choose(candidates, limit) : this.ownSource(sourceNaming?.nextSource() ?? "model");
     this.source = choice.source;
     const k = Math.min(choice.k, limit);
     this.chosen.push(k);
-    if (k > 0) drafter.useSource?.(choice.source);
+    if (k > 0) sourceChoice?.useSource(choice.source);
     for (const p of candidates.free) if (k === 0 || p.source !== choice.source) this.shadow(p.source).follow(p, SHADOW_TOKENS);
     if (k === 0 && this.mayRun(context) && limit > 0) return { tokens: [], q: [], drawn: [], run: Math.min(this.runLength(candidates), limit + 1) };
     // A free source's length is chosen from its whole proposal; a model's tokens are judged one by one as they come.
@@ -162,9 +152,9 @@ export class AdaptivePolicy implements DraftPolicy {
     return draftChain(drafter, k, context, (block, q, x) => {
       const f = draftFeatures(block, q, x, this.running.rate);
       const estimate = this.o.scorer ? this.o.scorer.predict(f) : this.current.agreement.estimate(f.q);
-      if (this.o.scorer) this.recordPrediction(f.position, estimate);
+      if (this.o.scorer) this.rates.recordPrediction(f.position, estimate);
       cumulative *= estimate;
-      if (block.tokens.length > 0 && !this.worthVerifying(block.tokens.length, expected, cumulative)) return "adaptive-confidence";
+      if (block.tokens.length > 0 && !this.rates.worthVerifying(this.source, block.tokens.length, expected, cumulative)) return "adaptive-confidence";
       expected += cumulative;
       return undefined;
     });
@@ -174,23 +164,23 @@ export class AdaptivePolicy implements DraftPolicy {
    * Who drafts this block and how many tokens: the free proposal with the best expected rate where one beats not
    * drafting (and the model's best, where it has measured one), else the model's choice (chooseLength).
    */
-  private choose(c: DraftCandidates, limit: number): { source: DraftSource; k: number } {
+  private choose(c: DraftCandidates, limit: number): SourceLength {
     const idle: DraftSource = c.model ? "model" : (c.free[0]?.source ?? "model");
-    if (this.steps === 2 && !this.cost.measured(this.load + 1)) return { source: idle, k: 0 };
+    if (this.steps === 2 && !this.rates.decodeMeasured()) return { source: idle, k: 0 };
     let free: { source: DraftSource; k: number; rate: number } | undefined;
     for (const p of c.free) {
-      const f = this.freeLength(p, limit);
+      const f = this.rates.freeLength(p, limit);
       if (f.k > 0 && (!free || f.rate > free.rate)) free = { source: p.source, ...f };
     }
-    const modelBetter = free && c.model && this.readyFor("model") && this.bestModelRate() > free.rate;
+    const modelBetter = free && c.model && this.rates.readyFor("model") && this.rates.bestModelRate() > free.rate;
     if (free && !modelBetter) return this.steps - this.lastUndrafted >= DECODE_REFRESH && this.cost.ready ? { source: idle, k: 0 } : free;
     const due = this.memory.sinceDrafted >= PASS_REFRESH || this.cost.largestMeasured <= FAR_PASS;
-    const refresh = !free && this.cost.ready && due ? this.refreshingDraft(c.free, limit) : undefined;
+    const refresh = !free && this.cost.ready && due ? this.rates.refreshingDraft(c.free, limit) : undefined;
     if (refresh) return refresh;
     return c.model ? this.ownSource("model") : { source: idle, k: 0 };
   }
 
-  private ownSource(source: DraftSource): { source: DraftSource; k: number } {
+  private ownSource(source: DraftSource): SourceLength {
     this.source = source;
     return { source, k: this.chooseLength() };
   }
@@ -205,65 +195,9 @@ export class AdaptivePolicy implements DraftPolicy {
     return c.free.length === 0 ? RUN_TOKENS : RUN_TOKENS / 2;
   }
 
-  /** The prefix of a free proposal with the best expected tokens per ms (0 tokens: a decode), by calibrated confidence. */
-  private freeLength(p: FreeProposal, limit: number): { k: number; rate: number } {
-    const m = this.memory.source(p.source, this.exploreEvery);
-    const n = Math.min(limit, p.tokens.length, this.maxFreeK);
-    let expected = 1 + this.othersYield;
-    let alive = 1;
-    let best = { k: 0, rate: expected / this.passTime(1) };
-    for (let k = 1; k <= n; k++) {
-      alive *= m.agreement.estimate(p.confidence[k - 1]);
-      // Until passes are priced, a free token is worth drafting while it is likely enough.
-      if (!this.cost.ready && alive < this.minCumulative) break;
-      expected += alive;
-      const rate = expected / (m.draft.time(k) + this.passTime(k + 1));
-      if (rate > best.rate || !this.cost.ready) best = { k, rate };
-    }
-    return best;
-  }
-
-  /** The likeliest free proposal's prefix with cumulative acceptance >= REFRESH_CUMULATIVE (see PASS_REFRESH), if any. */
-  private refreshingDraft(proposals: readonly FreeProposal[], limit: number): { source: DraftSource; k: number } | undefined {
-    let best: { source: DraftSource; k: number } | undefined;
-    for (const p of proposals) {
-      const agreement = this.memory.source(p.source, this.exploreEvery).agreement;
-      let k = 0;
-      for (let alive = 1; k < Math.min(limit, p.tokens.length, REFRESH_TOKENS); k++) {
-        alive *= agreement.estimate(p.confidence[k]);
-        if (alive < REFRESH_CUMULATIVE) break;
-      }
-      if (k > (best?.k ?? 0)) best = { source: p.source, k };
-    }
-    return best;
-  }
-
-  /** The model's best expected rate over its draft lengths (no side effects: what chooseLength weighs). */
-  private bestModelRate(): number {
-    const draft = this.memory.source("model", this.exploreEvery).draft;
-    const expected = this.expectedByLength("model");
-    let best = 0;
-    for (let k = 1; k <= this.maxK; k++) best = Math.max(best, (expected[k] + this.othersYield) / (draft.time(k) + this.passTime(k + 1)));
-    return best;
-  }
-
   private shadow(source: DraftSource): FreeProposalShadow {
     if (!this.shadows.has(source)) this.shadows.set(source, new FreeProposalShadow());
     return this.shadows.get(source)!;
-  }
-
-  /** Whether one more drafted token (the block holds n, its cumulative acceptance is c) raises expected tokens per second. */
-  private worthVerifying(n: number, expected: number, c: number): boolean {
-    if (!this.ready) return c >= this.minCumulative;
-    const drafting = this.current.draft.time(n + 1);
-    const others = this.othersYield;
-    return (expected + c + others) / (drafting + this.passTime(n + 2)) >= (expected + others) / (drafting + this.passTime(n + 1));
-  }
-
-  /** Moving average of the scorer's predictions at a draft position. */
-  private recordPrediction(position: number, estimate: number): void {
-    const previous = this.predictedAt[position];
-    this.predictedAt[position] = previous === undefined ? estimate : previous + 0.1 * (estimate - previous);
   }
 
   observe(o: BlockOutcome): void {
@@ -288,49 +222,21 @@ export class AdaptivePolicy implements DraftPolicy {
 
   /** Whether the pass cost and this block's source's drafting cost have been measured. */
   private get ready(): boolean {
-    return this.readyFor(this.source);
-  }
-
-  private readyFor(source: DraftSource): boolean {
-    return this.cost.ready && this.memory.source(source, this.exploreEvery).draft.ready;
-  }
-
-  /** Predicted time of the shared pass when this block holds n tokens. */
-  private passTime(n: number): number {
-    return this.cost.verifyTime(this.load + n);
+    return this.rates.readyFor(this.source);
   }
 
   /** Expected tokens emitted by a block of k drafted tokens (the bonus included) from a source (this block's by default). */
   expectedTokens(k: number, source = this.source): number {
-    return this.expectedByLength(source, k)[k];
-  }
-
-  /** Expected tokens of blocks of 0..n drafted tokens from a source, in one pass over its measured acceptance. */
-  private expectedByLength(source: DraftSource, n = this.maxK): number[] {
-    const measured = this.memory.source(source, this.exploreEvery).agreement.positionRates(n);
-    const out = [1];
-    let alive = 1;
-    for (let i = 0; i < n; i++) {
-      alive *= this.predictedAt[i] ?? measured[i];
-      out.push(out[i] + alive);
-    }
-    return out;
+    return this.rates.expectedByLength(source, k)[k];
   }
 
   /** The length with the best expected tokens per second (the initial length, then one of 0, while costs are unknown). */
   chooseLength(): number {
     // Until both costs are measured: two drafted blocks (the second prices drafting), then one pass without
     // drafts, the price of not drafting, unless a pass of its size is known already.
-    if (this.steps === 2 && !this.cost.measured(this.load + 1)) return 0;
+    if (this.steps === 2 && !this.rates.decodeMeasured()) return 0;
     if (!this.ready) return this.initialK;
-    let best = 0;
-    let bestRate = 0;
-    const draft = this.current.draft;
-    const expected = this.expectedByLength(this.source);
-    for (let k = 0; k <= this.maxK; k++) {
-      const rate = (expected[k] + this.othersYield) / (draft.time(k) + this.passTime(k + 1));
-      if (rate > bestRate) [best, bestRate] = [k, rate];
-    }
+    const best = this.rates.bestLength(this.source).k;
     if (best > 0 && this.steps - this.lastUndrafted >= DECODE_REFRESH) return 0;
     if (best > 0) return this.drafting(best);
     // Where drafting would pay at the acceptance measured if it cost less, an exploration drafts two blocks in a
@@ -341,16 +247,8 @@ export class AdaptivePolicy implements DraftPolicy {
       return 1;
     }
     const k = this.exploring();
-    this.exploreFollowUp = k > 0 && this.paysIfDraftingWereFree();
+    this.exploreFollowUp = k > 0 && this.rates.paysIfDraftingWereFree(this.source);
     return k;
-  }
-
-  /** Whether some draft length would beat not drafting, were drafting free (the acceptance and pass costs alone). */
-  private paysIfDraftingWereFree(): boolean {
-    const undrafted = (1 + this.othersYield) / this.passTime(1);
-    const expected = this.expectedByLength(this.source);
-    for (let k = 1; k <= this.maxK; k++) if ((expected[k] + this.othersYield) / this.passTime(k + 1) > undrafted) return true;
-    return false;
   }
 
   private drafting(k: number): number {
@@ -363,7 +261,7 @@ export class AdaptivePolicy implements DraftPolicy {
     const source = this.current;
     if (source.sinceExplored < source.exploreGap) return 0;
     // Doubles each time exploring finds this source still does not pay; back to exploreEvery when it does.
-    const free = source.draft.time(1) <= FREE_DRAFT_SHARE * this.passTime(1);
+    const free = source.draft.time(1) <= FREE_DRAFT_SHARE * this.rates.passTime(1);
     source.exploreGap = Math.min(source.exploreGap * 2, free ? MAX_FREE_EXPLORE_GAP : MAX_EXPLORE_GAP);
     return 1;
   }

@@ -5,7 +5,7 @@
  * noise of a position is fresh. A drafter that proposes with its own q and the SAME noise proposes the target's
  * token as often as the coupling allows (when q = p, always), so a drafted token is accepted exactly when it
  * equals the target's draw, and the text is a function of (model, prompt, settings, seed) alone: target-only and
- * every policy and drafter give the same text. native/rows.cc's coupled_token is this rule bit for bit.
+ * every policy and drafter give the same text. native/sampling.cc's coupled_token is this rule bit for bit.
  */
 import type { TokenId } from "../model/vocabulary.js";
 

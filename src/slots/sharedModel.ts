@@ -1,16 +1,16 @@
 /**
  * One model session shared by many generations. Each generation opens a slot: a `ModelSession` that owns a
  * fixed range of the shared cache's sequences and sees them as 0..width-1, so tree layouts, rollbacks and
- * `keepOnlySequence` stay inside the slot. Passes of several slots go into ONE backend evaluate:
- * - `evaluateTogether` merges the parts a scheduler hands over (the target's step);
- * - a slot's own `evaluate` joins every other slot's evaluate asked for in the same turn of the event loop
- *   (drafters stepping side by side), flushed in one pass;
- * - a slot's greedy run (`continueGreedy`, where the backend runs several rows at once and cells are not
- *   pinned) joins the other slots' runs of that turn in one backend call (sharedRuns.ts).
+ * `keepOnlySequence` stay inside the slot. Passes of several slots go into ONE backend call, merged by the
+ * process's PassMerger (passMerger.ts), the one place passes are merged:
+ * - `evaluateTogether` merges the parts a scheduler hands over (the target's step) at once;
+ * - a slot's own `evaluate`, and its greedy run (`continueGreedy`, where the backend runs several rows at once and
+ *   cells are not pinned: sharedRuns.ts), wait for the merger's next merge, with every other slot's of its round
+ *   (drafters stepping side by side); outside a round they are merged at once.
  * Rows a pass returns are views that stay valid until this shared session's next pass.
  */
 
-import type { GreedyRun, LogitRows, RowSampling, RowSummaryKind, RunSampler, RunSummaryKind } from "../model/rows.js";
+import type { GreedyRun, LogitRows, RowSummaryKind, RunSampler, RunSummaryKind } from "../model/rows.js";
 import {
   type BatchToken,
   DEFAULT_CONTEXT_SIZE,
@@ -22,8 +22,12 @@ import {
 } from "../model/session.js";
 import type { TokenId, Vocabulary } from "../model/vocabulary.js";
 import { PinnedCells } from "./cellPinning.js";
+import { evaluateMerged } from "./mergedPass.js";
+import { type MergeSink, type PassMerger, PROCESS_MERGER, type SlotPass } from "./passMerger.js";
 import { checkRunBatch, packParts, type RunPart, runTogether } from "./sharedRuns.js";
 import { SlotSession } from "./slotSession.js";
+
+export type { SlotPass } from "./passMerger.js";
 
 export interface SharedModelOptions {
   /** How many generations can hold a slot at once. */
@@ -48,24 +52,7 @@ export interface SharedModelOptions {
 /** Cells added per slot beyond its context when slots share a cache: tree branches briefly hold a few more. */
 const CELLS_PER_SLOT_MARGIN = 64;
 
-/** One slot's part of a merged pass. */
-export interface SlotPass {
-  session: ModelSession;
-  batch: readonly BatchToken[];
-}
-
-interface Pending extends SlotPass {
-  resolve(rows: LogitRows): void;
-  reject(error: unknown): void;
-}
-
-interface PendingRun extends RunPart {
-  summary: RunSummaryKind | undefined;
-  resolve(run: GreedyRun): void;
-  reject(error: unknown): void;
-}
-
-export class SharedModel implements LanguageModel {
+export class SharedModel implements LanguageModel, MergeSink {
   readonly name: string;
   readonly vocabulary: Vocabulary;
   readonly trainContextSize: number;
@@ -78,8 +65,8 @@ export class SharedModel implements LanguageModel {
   private pinned: PinnedCells | undefined;
   private readonly free: number[];
   private readonly held = new Set<ModelSession>();
-  private queue: Pending[] = [];
-  private runQueue: PendingRun[] = [];
+  /** Where its slots' passes are merged with every other slot's. */
+  readonly merger: PassMerger = PROCESS_MERGER;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -125,7 +112,7 @@ export class SharedModel implements LanguageModel {
   evaluateTogether(parts: readonly SlotPass[]): Promise<LogitRows[]> {
     if (this.alone(parts)) return this.evaluateAlone(parts[0]);
     for (const p of parts) this.slot(p.session).validate(p.batch);
-    return this.schedule(parts);
+    return this.merger.mergeNow(this, parts);
   }
 
   /**
@@ -135,7 +122,7 @@ export class SharedModel implements LanguageModel {
    * the merging's bookkeeping (about 0.1 ms a step on a 2-core CPU, where a decode costs 1.5).
    */
   private alone(parts: readonly SlotPass[]): boolean {
-    return this.options.slots === 1 && parts.length === 1 && this.queue.length === 0 && this.runQueue.length === 0 && this.settledShared !== undefined;
+    return this.options.slots === 1 && parts.length === 1 && !this.merger.holds(this) && this.settledShared !== undefined;
   }
 
   /**
@@ -190,23 +177,16 @@ export class SharedModel implements LanguageModel {
     return rows;
   }
 
-  /** Queues one slot's batch for the next flush (after the current turn of the event loop). */
+  /** One slot's batch (validated), merged with the other slots' at the merger's next merge. */
   enqueue(session: ModelSession, batch: readonly BatchToken[]): Promise<LogitRows> {
-    return new Promise((resolve, reject) => {
-      if (this.queue.length === 0) setImmediate(() => this.flush());
-      this.queue.push({ session, batch, resolve, reject });
-    });
+    return this.merger.evaluate(this, { session, batch });
   }
 
-  /** Queues one slot's greedy run for the next flush of runs, merged with the other slots'. */
+  /** One slot's greedy run, merged with the other slots' runs at the merger's next merge. */
   enqueueRun(session: ModelSession, batch: readonly BatchToken[], steps: number, summary: RunSummaryKind | undefined): Promise<GreedyRun> {
     checkRunBatch(batch);
     const slot = this.slot(session);
-    const part = { batch: slot.toShared(batch), steps, summary, release: (from: number) => slot.removeRange(0, from) };
-    return new Promise((resolve, reject) => {
-      if (this.runQueue.length === 0) setImmediate(() => this.flushRuns());
-      this.runQueue.push({ ...part, resolve, reject });
-    });
+    return this.merger.run(this, { batch: slot.toShared(batch), steps, release: (from: number) => slot.removeRange(0, from) }, summary);
   }
 
   dispose(): void {
@@ -257,7 +237,7 @@ export class SharedModel implements LanguageModel {
 
   /** Runs validated parts after the passes already scheduled. */
   private schedule(parts: readonly SlotPass[], options?: EvaluateOptions): Promise<LogitRows[]> {
-    return this.after(() => this.runParts(parts, options));
+    return this.after(() => this.evaluateNow(parts, options));
   }
 
   /** Starts a job on the shared session once the ones before it are done. */
@@ -267,63 +247,29 @@ export class SharedModel implements LanguageModel {
     return run;
   }
 
-  /** Every queued run, by summary kind, in one backend call each (more when they exceed its batch size). */
-  private flushRuns(): void {
-    const parts = this.runQueue;
-    this.runQueue = [];
-    for (const summary of new Set(parts.map((p) => p.summary))) {
-      const group = parts.filter((p) => p.summary === summary);
-      this.after(() => this.runGroup(group, summary)).then(
-        (runs) => {
-          for (const [i, p] of group.entries()) p.resolve(runs[i]);
-        },
-        (error) => {
-          for (const p of group) p.reject(error);
-        },
-      );
-    }
+  /** Evaluates slots' batches (validated) in one backend pass after the ones scheduled (MergeSink). */
+  evaluateParts(parts: readonly SlotPass[]): Promise<LogitRows[]> {
+    return this.schedule(parts);
   }
 
-  private flush(): void {
-    const parts = this.queue;
-    this.queue = [];
-    // Each part was validated when it was queued (SlotSession.evaluate).
-    this.schedule(parts).then(
-      (rows) => {
-        for (const [i, p] of parts.entries()) p.resolve(rows[i]);
-      },
-      (error) => {
-        for (const p of parts) p.reject(error);
-      },
-    );
+  /** Runs slots' greedy runs of one summary kind in one backend call after the ones scheduled (MergeSink). */
+  runParts(parts: readonly RunPart[], summary: RunSummaryKind | undefined): Promise<GreedyRun[]> {
+    return this.after(async () => {
+      const shared = await this.sharedSession();
+      const rowRuns = shared.capabilities.rowRuns;
+      if (!rowRuns) throw new Error("the shared session cannot run several rows at once");
+      const runs = await runTogether(shared, rowRuns, parts, summary);
+      this.passes += packParts(parts, shared.batchSize).length;
+      return runs;
+    });
   }
 
-  private async runGroup(group: readonly RunPart[], summary: RunSummaryKind | undefined): Promise<GreedyRun[]> {
+  private async evaluateNow(parts: readonly SlotPass[], options?: EvaluateOptions): Promise<LogitRows[]> {
     const shared = await this.sharedSession();
-    const rowRuns = shared.capabilities.rowRuns;
-    if (!rowRuns) throw new Error("the shared session cannot run several rows at once");
-    const runs = await runTogether(shared, rowRuns, group, summary);
-    this.passes += packParts(group, shared.batchSize).length;
-    return runs;
-  }
-
-  private async runParts(parts: readonly SlotPass[], options?: EvaluateOptions): Promise<LogitRows[]> {
-    const shared = await this.sharedSession();
-    const out: LogitRows[] = [];
-    for (const group of packParts(parts, shared.batchSize)) {
-      const mapped = group.map((p) => ({ slot: this.slot(p.session).index, batch: this.slot(p.session).toShared(p.batch) }));
-      await this.pinned?.ensureRows(this.pinned.rowsNeeded(mapped));
-      const { merged, indexOf } = this.pinned ? this.pinned.arrange(mapped) : inOrder(mapped);
-      const rows = await shared.evaluate(merged, options);
-      this.passes++;
-      const rowOf = outputRows(merged);
-      const copy = out.length + group.length < parts.length;
-      for (const [g, p] of mapped.entries()) {
-        const picked = p.batch.flatMap((t, i) => (t.logits ? [rowOf[indexOf[g][i]]] : []));
-        out.push(rowsAt(rows, picked, copy));
-      }
-    }
-    return out;
+    const mapped = parts.map((p) => ({ slot: this.slot(p.session).index, batch: this.slot(p.session).toShared(p.batch) }));
+    const { rows, passes } = await evaluateMerged(shared, this.pinned, mapped, options);
+    this.passes += passes;
+    return rows;
   }
 
   private slot(session: ModelSession): SlotSession {
@@ -336,34 +282,4 @@ export class SharedModel implements LanguageModel {
     this.held.delete(slot);
     this.free.push(index);
   }
-}
-
-/** The parts merged as they come. */
-function inOrder(parts: readonly { batch: readonly BatchToken[] }[]): { merged: BatchToken[]; indexOf: number[][] } {
-  let next = 0;
-  return { merged: parts.flatMap((p) => p.batch), indexOf: parts.map((p) => p.batch.map(() => next++)) };
-}
-
-/** For each token of a batch, the output row its logits take (rows come in batch order). */
-function outputRows(batch: readonly BatchToken[]): number[] {
-  let row = 0;
-  return batch.map((t) => (t.logits ? row++ : -1));
-}
-
-/** The given rows of a pass, in order; copied when another pass will reuse the storage before they are read. */
-function rowsAt(rows: LogitRows, picked: readonly number[], copy: boolean): LogitRows {
-  const kept = copy ? picked.map((r) => rows.row(r).slice()) : undefined;
-  const row = (i: number) => kept?.[i] ?? rows.row(picked[i]);
-  const { summaries, sampling } = rows.capabilities;
-  const saved = copy && summaries ? picked.map((r) => summaries.summary(r)) : undefined;
-  const pickedSummaries = summaries && { summary: (i: number) => saved?.[i] ?? summaries.summary(picked[i]) };
-  // Copied rows are sampled from in JavaScript; the backend's own sampling reads rows of its last pass only.
-  const pickedSampling: RowSampling | undefined =
-    copy || !sampling
-      ? undefined
-      : {
-          samplingDistribution: (i, s) => sampling.samplingDistribution(picked[i], s),
-          sampleToken: (i, s, draw) => sampling.sampleToken(picked[i], s, draw),
-        };
-  return { count: picked.length, vocabSize: rows.vocabSize, row, capabilities: { summaries: pickedSummaries, sampling: pickedSampling } };
 }

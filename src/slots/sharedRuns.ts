@@ -1,6 +1,6 @@
 /**
  * Greedy runs of many slots in one backend call. Drafters of concurrent requests ask for runs of k tokens in the
- * same turn of the event loop; token by token, each drafted token would be a merged pass of its own, with a hop
+ * same round of the pass merger (passMerger.ts); token by token, each drafted token would be a merged pass of its own, with a hop
  * to JavaScript and back between passes and a pass shape that changes as drafters stop (so no recorded CUDA
  * graph is replayed). Merged, the backend decodes one token per slot at every step of ONE call
  * (SessionCapabilities.rowRuns), as long as the longest run asks; a slot that asked for fewer steps gets its

@@ -41,7 +41,7 @@ export class SlotSession implements ModelSession {
   readonly contextSize: number;
   /**
    * The shared session's pass numerics (a slot computes in its passes), and greedy runs merged with the other slots'
-   * runs of the same turn where the slot offers runs; a slot lends no cells and runs no rows or samples of its own.
+   * runs of the same merge (passMerger.ts) where the slot offers runs; a slot lends no cells and runs no rows or samples of its own.
    */
   readonly capabilities: SessionCapabilities;
   private readonly base: number;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Drafter } from "../../src/drafters/drafter.js";
+import { type Drafter, PLAIN_DRAFTER } from "../../src/drafters/drafter.js";
 import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
 import { AdaptiveMemory } from "../../src/policies/adaptiveMemory.js";
 import { AdaptivePolicy } from "../../src/policies/adaptivePolicy.js";
@@ -160,10 +160,9 @@ test("prompt lookup is scored while adaptive drafts nothing, so it drafts again 
       : {
           name: inner.name,
           calls: 0,
-          runs: undefined,
+          capabilities: { ...PLAIN_DRAFTER, sourceNaming: { nextSource: () => inner.nextSource() } },
           start: (c) => inner.start(c),
           next: () => inner.next(),
-          nextSource: () => inner.nextSource(),
           commit: (k, a) => inner.commit(k, a),
           dispose: () => {},
         };

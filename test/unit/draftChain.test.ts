@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CharacterVocabulary } from "../../src/backends/ngram/characterVocabulary.js";
+import { PLAIN_DRAFTER } from "../../src/drafters/drafter.js";
 import { draftChain } from "../../src/drafts/draftBlock.js";
 import { endsGeneration } from "../../src/generation/generationEnd.js";
 import { PointDistribution } from "../../src/sampling/tokenDistribution.js";
@@ -23,7 +24,7 @@ test("drafting stops after a token with which generation would end (EOS, or a co
   const drafter = {
     name: "fixed",
     calls: 0,
-    runs: undefined,
+    capabilities: PLAIN_DRAFTER,
     start: async () => {},
     next: async () => {
       const token = proposals[asked++];
@@ -47,11 +48,14 @@ test("a filtered chain from a drafter whose runs are shared is drafted in one ru
     const drafter = {
       name: "fixed",
       calls: 0,
-      runs: {
-        runsAreShared,
-        nextRun: async (n: number) => {
-          calls.run.push(n);
-          return Array.from({ length: n }, (_, i) => drafted(i));
+      capabilities: {
+        ...PLAIN_DRAFTER,
+        runs: {
+          runsAreShared,
+          nextRun: async (n: number) => {
+            calls.run.push(n);
+            return Array.from({ length: n }, (_, i) => drafted(i));
+          },
         },
       },
       start: async () => {},

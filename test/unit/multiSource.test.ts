@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NgramModel } from "../../src/backends/ngram/ngramModel.js";
 import { benchVariants, parseBenchPolicy, splitList } from "../../src/bench/benchVariants.js";
-import type { DraftCandidates, DraftSource } from "../../src/drafters/drafter.js";
+import { type DraftCandidates, type DraftSource, PLAIN_DRAFTER } from "../../src/drafters/drafter.js";
 import { ModelDrafter } from "../../src/drafters/modelDrafter.js";
 import { MultiSourceDrafter } from "../../src/drafters/multiSourceDrafter.js";
 import { PromptLookupDrafter } from "../../src/drafters/promptLookupDrafter.js";
@@ -148,16 +148,20 @@ test("a source that pays (lookup) does not make one that does not (the model) ex
   const drafter = {
     name: "two sources",
     calls: 0,
-    runs: undefined,
+    capabilities: {
+      ...PLAIN_DRAFTER,
+      sourceChoice: {
+        candidates: (n: number): DraftCandidates => ({
+          free: lookupMatches ? [{ source: "lookup" as const, tokens: new Array(n).fill(1), confidence: new Array(n).fill(1) }] : [],
+          model: true,
+        }),
+        useSource: (s: DraftSource) => {
+          used = s;
+        },
+      },
+    },
     start: async () => {},
     next: async () => ({ token: 1, q: new PointDistribution(1, 4), drawn: "argmax" as const }),
-    candidates: (n: number): DraftCandidates => ({
-      free: lookupMatches ? [{ source: "lookup" as const, tokens: new Array(n).fill(1), confidence: new Array(n).fill(1) }] : [],
-      model: true,
-    }),
-    useSource: (s: DraftSource) => {
-      used = s;
-    },
     commit: () => {},
     dispose: () => {},
   };

@@ -79,9 +79,9 @@ test("a slot's prefill runs in a pass of its own, never merged with other slots'
   const [a, b, c] = await Promise.all([0, 1, 2].map(() => shared.createSession()));
   const token = (position: number, logits = false) => ({ token: 1, position, sequences: [0], logits });
   const tokens = (n: number) => Array.from({ length: n }, (_, i) => token(i, i === n - 1));
-  // Asked in the same turn of the event loop: b's and c's plain batches merge; a's prefill and c's prefill do not.
-  await Promise.all([a.evaluate(tokens(3), { prefill: true }), b.evaluate(tokens(2)), c.evaluate(tokens(2))]);
-  await Promise.all([a.evaluate([token(3, true)]), c.evaluate([token(2, true)], { prefill: true })]);
+  // Asked in one round of the merger: b's and c's plain batches merge; a's prefill and c's prefill do not.
+  await shared.merger.round([() => a.evaluate(tokens(3), { prefill: true }), () => b.evaluate(tokens(2)), () => c.evaluate(tokens(2))]);
+  await shared.merger.round([() => a.evaluate([token(3, true)]), () => c.evaluate([token(2, true)], { prefill: true })]);
   const passes = target.evaluations.filter((e) => e.batch.some((t) => t.logits));
   assert.deepEqual(
     passes.map((p) => [p.prefill === true, p.batch.length]),

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NgramModel } from "../../src/backends/ngram/ngramModel.js";
 import { generateSpeculative } from "../../src/decoding/speculativeLoop.js";
-import type { DraftCandidates, DraftSource } from "../../src/drafters/drafter.js";
+import { type DraftCandidates, type DraftSource, PLAIN_DRAFTER } from "../../src/drafters/drafter.js";
 import { createDrafter } from "../../src/drafters/drafterRegistry.js";
 import { SuffixCorpus } from "../../src/drafters/suffixCorpus.js";
 import { SuffixDrafter } from "../../src/drafters/suffixDrafter.js";
@@ -79,15 +79,21 @@ function proposing(source: DraftSource, confidence: () => number, used: DraftSou
   return {
     name: "proposing",
     calls: 0,
-    runs: undefined,
+    capabilities: {
+      ...PLAIN_DRAFTER,
+      sourceChoice: {
+        candidates: (n: number): DraftCandidates => ({
+          free: [{ source, tokens: new Array(n).fill(1), confidence: new Array(n).fill(confidence()) }],
+          model: false,
+        }),
+        useSource: (s: DraftSource) => {
+          used.push(s);
+        },
+      },
+    },
     start: async () => {},
     // Its q puts the rest of the mass on 1,000 other tokens, so q(1) is the confidence to within 1e-3.
     next: async () => ({ token: 1, q: new SparseDistribution({ token: 1, prob: confidence() }, confidence(), () => [], 1000), drawn: "argmax" as const }),
-    candidates: (n: number): DraftCandidates => ({
-      free: [{ source, tokens: new Array(n).fill(1), confidence: new Array(n).fill(confidence()) }],
-      model: false,
-    }),
-    useSource: (s: DraftSource) => used.push(s),
     commit: () => {},
     dispose: () => {},
   };

@@ -1,6 +1,7 @@
 """Trains an EAGLE-3 head for verispec's embedded target and exports it in llama.cpp's eagle3 layout.
 
-  python3 tools/train/eagle3.py OUT_DIR [--quick]     (--quick: a CPU-sized smoke run)
+  python3 tools/train/eagle3.py OUT_DIR [--quick | --cpu]
+      --quick: a smoke run (minutes on a CPU core); --cpu: the most a CPU core trains in about 20 minutes
 
 Steps (functions below, run in order by `main`):
   1. target   - models/verispec-target.gguf, dequantized, run in PyTorch (eagle3_target.py).
@@ -37,6 +38,8 @@ LAYERS = [2, 4, 7]  # inputs of target layers 2, 4, 7: low, middle, and the deep
 HEAD_FFN, DECAY, TEMPS = 1280, 0.8, (0.0, 0.8)
 FULL = dict(prompts=24576, heldout=256, prompt_len=64, gen_len=192, gen_batch=1024, gen_seconds=100,
             steps=3000, batch=64, ttt=7, lr=6e-4, train_seconds=270)
+CPU = dict(prompts=1536, heldout=32, prompt_len=48, gen_len=64, gen_batch=128, gen_seconds=300,
+           steps=2000, batch=8, ttt=4, lr=8e-4, train_seconds=840)
 QUICK = dict(prompts=48, heldout=8, prompt_len=32, gen_len=32, gen_batch=24, gen_seconds=300,
              steps=300, batch=4, ttt=3, lr=1e-3, train_seconds=780)
 
@@ -219,8 +222,9 @@ def evaluate(head, target, held, cfg):
                 mean_accepted_per_block=round(1 + sum(chain), 3), origins=n)
 
 
-def main(out_dir, quick):
-    cfg = QUICK if quick else FULL
+def main(out_dir, preset):
+    cfg = {"quick": QUICK, "cpu": CPU, "full": FULL}[preset]
+    quick = preset != "full"
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(SEED)
@@ -243,7 +247,7 @@ def main(out_dir, quick):
     log(f"trained head: {after}")
     gguf_path = out / "verispec-eagle3.gguf"
     write_head(gguf_path, head.state_dict(), str(TARGET_GGUF), LAYERS, HEAD_FFN, target.heads)
-    report = dict(seed=SEED, quick=quick, config=cfg, target_layers=LAYERS, head_ffn=HEAD_FFN, ttt_decay=DECAY,
+    report = dict(seed=SEED, preset=preset, quick=quick, config=cfg, target_layers=LAYERS, head_ffn=HEAD_FFN, ttt_decay=DECAY,
                   temperatures=TEMPS, sequences=len(data), heldout_sequences=len(held), train=stats,
                   heldout_untrained=before, heldout=after, parameters=sum(p.numel() for p in head.parameters()),
                   gguf_bytes=gguf_path.stat().st_size, torch=torch.__version__, device=device,
@@ -253,4 +257,5 @@ def main(out_dir, quick):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], "--quick" in sys.argv[2:])
+    flags = sys.argv[2:]
+    main(sys.argv[1], "quick" if "--quick" in flags else "cpu" if "--cpu" in flags else "full")

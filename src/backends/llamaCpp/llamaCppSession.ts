@@ -3,16 +3,7 @@
  * for is summarised natively (rowSummary); a whole row is copied into JavaScript only when `row(i)` asks.
  */
 
-import {
-  type GreedyRun,
-  type LogitRows,
-  type RowSummary,
-  type RowSummaryKind,
-  type RunSampler,
-  type RunSummaryKind,
-  type SampledRun,
-  TOP_SUMMARY_TOKENS,
-} from "../../model/rows.js";
+import type { GreedyRun, LogitRows, RowSummaryKind, RunSampler, RunSummaryKind, SampledRun } from "../../model/rows.js";
 import {
   addCallStats,
   type BatchToken,
@@ -30,78 +21,24 @@ import {
 import type { Vocabulary } from "../../model/vocabulary.js";
 import { validateBatch } from "../batchValidation.js";
 import { LayerInputs } from "./layerInputs.js";
-import type { NativeBinding, NativeContext } from "./native.js";
+import type { NativeBinding, NativeContext, PassArguments } from "./native.js";
+import { BatchBuffers, readSummary, runSettings, SUMMARY_TOP, summaryStride } from "./nativeLayout.js";
+import { nativeRows } from "./nativeRows.js";
 
-/** Tokens per native row summary, by kind (0: none). */
-const SUMMARY_TOP: Record<RowSummaryKind, number> = { none: 0, argmax: 1, top: TOP_SUMMARY_TOKENS };
+/** What a decode runs: one pass, or a run of `steps` whose tokens go into `drafted` (greedy, or sampled with its settings). */
+type DecodeRun =
+  | { kind: "pass" }
+  | { kind: "greedy"; steps: number; drafted: Int32Array }
+  | { kind: "sampled"; steps: number; drafted: Int32Array; settings: Float64Array; distributions: Float64Array };
 
-/** Doubles per row summary (native/rows.cc): logSumExp, entropy, `top` ids, `top` logits. */
-function summaryStride(top: number): number {
-  return top === 0 ? 0 : 2 + 2 * top;
-}
-
-function readSummary(s: Float64Array, at: number, top: number): RowSummary {
-  const ids: number[] = new Array(top);
-  const logits: number[] = new Array(top);
-  for (let k = 0; k < top; k++) {
-    ids[k] = s[at + 2 + k];
-    logits[k] = s[at + 2 + top + k];
-  }
-  return { logSumExp: s[at], entropy: s[at + 1], top: ids, topLogits: logits };
-}
-
-/** Reused typed arrays for marshalling batches; they only grow. */
-class BatchBuffers {
-  tokens = new Int32Array(0);
-  positions = new Int32Array(0);
-  seqOffsets = new Int32Array(1);
-  seqIds = new Int32Array(0);
-  outputs = new Uint8Array(0);
-  logits = new Float32Array(0);
-  summaries = new Float64Array(0);
-  /** Rows' sampling distributions, one vocabulary each, by row (a fresh array each made garbage collection a cost). */
-  private sampling: Float64Array[] = [];
-
-  samplingRow(i: number, vocabSize: number): Float64Array {
-    this.sampling[i] ??= new Float64Array(vocabSize);
-    return this.sampling[i];
-  }
-
-  fill(batch: readonly BatchToken[], vocabSize: number, summaryStride: number): number {
-    const n = batch.length;
-    const ids = batch.reduce((sum, t) => sum + t.sequences.length, 0);
-    const rows = batch.reduce((sum, t) => sum + (t.logits ? 1 : 0), 0);
-    if (this.tokens.length < n) {
-      this.tokens = new Int32Array(n);
-      this.positions = new Int32Array(n);
-      this.outputs = new Uint8Array(n);
-      this.seqOffsets = new Int32Array(n + 1);
-    }
-    if (this.seqIds.length < ids) this.seqIds = new Int32Array(ids);
-    if (this.logits.length < rows * vocabSize) this.logits = new Float32Array(rows * vocabSize);
-    if (this.summaries.length < rows * summaryStride) this.summaries = new Float64Array(rows * summaryStride);
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      const t = batch[i];
-      this.tokens[i] = t.token;
-      this.positions[i] = t.position;
-      this.outputs[i] = t.logits ? 1 : 0;
-      this.seqOffsets[i] = k;
-      for (const s of t.sequences) this.seqIds[k++] = s;
-    }
-    this.seqOffsets[n] = k;
-    return rows;
-  }
-}
-
-/** One decode: row summaries of `top` tokens, a run of `steps` (greedy into `drafted`, or `sampled`), a prefill. */
+/** One decode: row summaries of `top` tokens, what it runs, and whether it is a prompt's prefill. */
 interface DecodeRequest {
   top: number;
-  steps: number;
-  drafted?: Int32Array;
-  sampled?: { settings: Float64Array; distributions: Float64Array };
+  run: DecodeRun;
   prefill?: boolean;
 }
+
+const PASS: DecodeRun = { kind: "pass" };
 
 /** How a session's passes run (see LlamaCppLoadOptions). */
 export interface LlamaCppSessionOptions {
@@ -158,7 +95,7 @@ export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, Sampl
   }
 
   async evaluate(batch: readonly BatchToken[], options?: EvaluateOptions): Promise<LogitRows> {
-    const count = await this.decode(batch, { top: this.summaryTop, steps: 1, prefill: options?.prefill });
+    const count = await this.decode(batch, { top: this.summaryTop, run: PASS, prefill: options?.prefill });
     return this.rowsOf(this.evaluation, count);
   }
 
@@ -172,7 +109,7 @@ export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, Sampl
     const rows = batch.reduce((n, t) => n + (t.logits ? 1 : 0), 0);
     const top = Math.max(summary ? SUMMARY_TOP[summary] : this.summaryTop, 1);
     const drafted = new Int32Array(steps * rows);
-    await this.decode(batch, { top, steps, drafted });
+    await this.decode(batch, { top, run: { kind: "greedy", steps, drafted } });
     const summaries = this.buffers.summaries;
     const stride = summaryStride(top);
     return Array.from({ length: rows }, (_, r) => {
@@ -189,22 +126,32 @@ export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, Sampl
     const distributions = sampler.into && sampler.into.length >= size ? sampler.into.subarray(0, size) : new Float64Array(size);
     const drafted = new Int32Array(steps);
     // No row summaries: each step's whole distribution comes back.
-    await this.decode(batch, { top: 0, steps, drafted, sampled: { settings, distributions } });
+    await this.decode(batch, { top: 0, run: { kind: "sampled", steps, drafted, settings, distributions } });
     return { tokens: Array.from(drafted), distributions: Array.from({ length: steps }, (_, i) => distributions.subarray(i * vocabSize, (i + 1) * vocabSize)) };
   }
 
   /**
-   * Validates and stages a batch and decodes it (a run of `steps` when `drafted` is given: greedy, or sampled
-   * with `sampled`); returns the rows asked for. A prefill, and every pass of a session that need not keep batch
-   * invariance, takes the stock kernels.
+   * Validates and stages a batch and decodes it (a pass, or a run); returns the rows asked for. A prefill, and every
+   * pass of a session that need not keep batch invariance, takes the stock kernels.
    */
-  private async decode(batch: readonly BatchToken[], { top, steps, drafted, sampled, prefill }: DecodeRequest): Promise<number> {
+  private async decode(batch: readonly BatchToken[], { top, run, prefill }: DecodeRequest): Promise<number> {
     this.checkLive();
-    const stock = prefill === true || !this.batchInvariant;
-    if (stock !== this.stockKernels) {
-      this.native.setStockKernels(this.context, stock);
-      this.stockKernels = stock;
-    }
+    this.takeKernels(prefill === true || !this.batchInvariant);
+    this.validate(batch);
+    const count = this.buffers.fill(batch, this.vocabulary.size, summaryStride(top) * (run.kind === "pass" ? 1 : run.steps));
+    ++this.evaluation;
+    await this.callNative(this.passArguments(batch.length, top), run);
+    return count;
+  }
+
+  /** Tells the native context which kernels to take, where that changed. */
+  private takeKernels(stock: boolean): void {
+    if (stock === this.stockKernels) return;
+    this.native.setStockKernels(this.context, stock);
+    this.stockKernels = stock;
+  }
+
+  private validate(batch: readonly BatchToken[]): void {
     const { batchSize, contextSize, maxSequences } = this;
     validateBatch(batch, {
       batchSize,
@@ -214,78 +161,34 @@ export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, Sampl
       sequenceLength: (s) => this.sequenceLength(s),
       emptyStartsAnywhere: this.startsAnywhere,
     });
+  }
+
+  /** A pass's arguments over the staged batch of n tokens. */
+  private passArguments(n: number, top: number): PassArguments {
     const b = this.buffers;
-    const count = b.fill(batch, this.vocabulary.size, summaryStride(top) * steps);
-    const n = batch.length;
-    ++this.evaluation;
-    const args = [
-      this.context,
-      b.tokens.subarray(0, n),
-      b.positions.subarray(0, n),
-      b.seqOffsets.subarray(0, n + 1),
-      b.seqIds,
-      b.outputs.subarray(0, n),
-      top,
-      b.summaries,
-    ] as const;
+    const { tokens, positions, seqOffsets, outputs } = b;
+    return [this.context, tokens.subarray(0, n), positions.subarray(0, n), seqOffsets.subarray(0, n + 1), b.seqIds, outputs.subarray(0, n), top, b.summaries];
+  }
+
+  /** The native decode of the run, on the caller's thread or the worker's. */
+  private async callNative(args: PassArguments, run: DecodeRun): Promise<void> {
     const native = this.native;
     const sync = this.decodeOnCaller;
-    if (sampled && drafted) {
-      const run = [...args, steps, drafted, sampled.settings, sampled.distributions] as const;
-      if (sync) native.decodeSampledRunSync(...run);
-      else await native.decodeSampledRun(...run);
-    } else if (drafted) {
-      if (sync) native.decodeGreedyRunSync(...args, steps, drafted);
-      else await native.decodeGreedyRun(...args, steps, drafted);
+    if (run.kind === "sampled") {
+      const sampled = [...args, run.steps, run.drafted, run.settings, run.distributions] as const;
+      if (sync) native.decodeSampledRunSync(...sampled);
+      else await native.decodeSampledRun(...sampled);
+    } else if (run.kind === "greedy") {
+      if (sync) native.decodeGreedyRunSync(...args, run.steps, run.drafted);
+      else await native.decodeGreedyRun(...args, run.steps, run.drafted);
     } else if (sync) native.decodePassSync(...args);
     else await native.decodePass(...args);
-    return count;
   }
 
   /** The rows of one evaluate: copied from llama.cpp when first asked for, refused once the next evaluate ran. */
   private rowsOf(evaluation: number, count: number): LogitRows {
-    const vocabSize = this.vocabulary.size;
-    const { logits, summaries } = this.buffers;
-    const copied = new Uint8Array(count);
-    const check = (i: number) => {
-      if (evaluation !== this.evaluation) throw new Error("these logits rows are stale: the session has evaluated again since");
-      if (!(i >= 0 && i < count)) throw new RangeError(`row ${i} is outside 0..${count - 1}`);
-    };
-    const top = this.summaryTop;
-    return {
-      count,
-      vocabSize,
-      row: (i) => {
-        check(i);
-        if (!copied[i]) this.native.copyRow(this.context, i, logits, i * vocabSize);
-        copied[i] = 1;
-        return logits.subarray(i * vocabSize, (i + 1) * vocabSize);
-      },
-      capabilities: {
-        sampling: {
-          sampleToken: (i, s, draw) => {
-            check(i);
-            if ("uniform" in draw) return this.native.sampleRow(this.context, i, s.temperature, s.topK, s.topP, draw.uniform);
-            return this.native.coupledRow(this.context, i, s.temperature, s.topK, s.topP, draw.seed, draw.position);
-          },
-          samplingDistribution: (i, s) => {
-            check(i);
-            const out = this.buffers.samplingRow(i, vocabSize);
-            this.native.samplingRow(this.context, i, s.temperature, s.topK, s.topP, out);
-            return out;
-          },
-        },
-        summaries:
-          top === 0
-            ? undefined
-            : {
-                summary: (i) => {
-                  check(i);
-                  return readSummary(summaries, i * summaryStride(top), top);
-                },
-              },
-      },
-    };
+    const source = { native: this.native, context: this.context, buffers: this.buffers, vocabSize: this.vocabulary.size, top: this.summaryTop };
+    return nativeRows(source, count, () => evaluation === this.evaluation);
   }
 
   sequenceLength(sequence: number): number {
@@ -340,16 +243,4 @@ export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, Sampl
   private checkLive(): void {
     if (this.disposed) throw new Error("the session has been disposed");
   }
-}
-
-/**
- * A sampled run's settings as native/decode.cc reads them: [temperature, topK, topP, 0, one uniform per step], or
- * [temperature, topK, topP, 1, seed, position of the first token] for coupled draws.
- */
-function runSettings(sampler: RunSampler, steps: number): Float64Array {
-  const { temperature, topK, topP } = sampler.transform;
-  const draws = sampler.draws;
-  if (!("uniforms" in draws)) return new Float64Array([temperature, topK, topP, 1, draws.seed, draws.position]);
-  if (draws.uniforms.length < steps) throw new RangeError(`a sampled run needs a uniform for each of its ${steps} steps, got ${draws.uniforms.length}`);
-  return new Float64Array([temperature, topK, topP, 0, ...draws.uniforms.subarray(0, steps)]);
 }

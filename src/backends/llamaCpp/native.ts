@@ -68,7 +68,7 @@ export interface NativeLoadOptions {
 }
 
 /** A pass's arguments: the context, the batch as typed arrays, and room for the output rows' summaries. */
-type PassArguments = [
+export type PassArguments = [
   context: NativeContext,
   tokens: Int32Array,
   positions: Int32Array,
