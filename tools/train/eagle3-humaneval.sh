@@ -20,7 +20,8 @@ lines.forEach((l, i) => fs.writeFileSync(`${process.argv[2]}/${i}.txt`, JSON.par
 run() { # drafter-args sampling-args -> "drafted accepted predicted" summed over the prompts
   local d=0 a=0 p=0
   for f in "$prompts"/*.txt; do
-    out=$(nice -n 10 $B/llama-speculative-simple -m $TARGET $1 -f "$f" -n 128 $2 --spec-draft-n-max 8 -c 1024 -t 1 --seed 1 2>&1)
+    out=$(nice -n 10 $B/llama-speculative-simple -m $TARGET $1 -f "$f" -n 128 $2 --spec-draft-n-max 8 -c 1024 -t 1 --seed 1 2>&1) ||
+      { echo "llama-speculative-simple $1 $2 on $f failed: $(tail -3 <<<"$out")" >&2; exit 1; }
     d=$((d + $(grep -oP 'n_drafted = \K\d+' <<<"$out"))); a=$((a + $(grep -oP 'n_accept  = \K\d+' <<<"$out")))
     p=$((p + $(grep -oP 'n_predict = \K\d+' <<<"$out")))
   done
