@@ -98,3 +98,22 @@ test("slots' runs of one round merge into one call; each gets its own length, an
   shared.dispose();
   pinned.dispose();
 });
+
+test("a slot released while another slot's merged pass runs waits for the pass, and its place comes back clean", async () => {
+  // A request that ends mid-step (its planning failed, its client left) releases its drafter slot while the other
+  // slots' merged run is on llama.cpp's worker thread: clearing its cells then would hit a busy context.
+  const shared = new SharedModel(draft, { slots: 2, sequencesPerSlot: 1, pinCells: false, rowSummary: "top", batchInvariant: false });
+  const [a, b] = [await shared.createSession(), await shared.createSession()];
+  await b.evaluate(prompt(PROMPTS[1], 0));
+  const running = shared.merger.round([() => sessionAbility(a, "greedyRuns").continueGreedy(prompt(PROMPTS[0], 0), 48, "top")]);
+  await new Promise((resolve) => setImmediate(resolve));
+  b.dispose();
+  sameRun((await running)[0], await alone(PROMPTS[0], 48), "the run that was in flight");
+  const again = await shared.createSession();
+  assert.equal(again.sequenceLength(0), 0, "the released slot's cells were cleared");
+  const [run] = await shared.merger.round([() => sessionAbility(again, "greedyRuns").continueGreedy(prompt(PROMPTS[2], 0), 6, "top")]);
+  sameRun(run, await alone(PROMPTS[2], 6), "a new request in the released place");
+  a.dispose();
+  again.dispose();
+  shared.dispose();
+});

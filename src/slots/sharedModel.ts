@@ -68,6 +68,8 @@ export class SharedModel implements LanguageModel, MergeSink {
   /** Where its slots' passes are merged with every other slot's. */
   readonly merger: PassMerger = PROCESS_MERGER;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Slots given back whose cells are not cleared yet (release). */
+  private releasing = 0;
 
   constructor(
     private readonly model: LanguageModel,
@@ -100,10 +102,12 @@ export class SharedModel implements LanguageModel, MergeSink {
     const contextSize = this.slotContext(shared);
     if (options.contextSize !== undefined && options.contextSize > contextSize)
       throw new RangeError(`a slot holds ${contextSize} tokens of context; ${options.contextSize} were asked for`);
+    // A slot given back waits for the passes in flight before its place is free again.
+    if (this.free.length === 0 && this.releasing > 0) await this.tail;
     const index = this.free.pop();
     if (index === undefined) throw new Error(`all ${this.options.slots} slots are in use`);
     const geometry = { index, stride: this.options.sequencesPerSlot, width, contextSize, runs: !this.pinned && shared.capabilities.rowRuns !== undefined };
-    const slot = new SlotSession(this, shared, geometry, () => this.release(slot, index));
+    const slot = new SlotSession(this, shared, geometry, (clearCells) => this.release(slot, index, clearCells));
     this.held.add(slot);
     return slot;
   }
@@ -277,9 +281,20 @@ export class SharedModel implements LanguageModel, MergeSink {
     return session;
   }
 
-  private release(slot: SlotSession, index: number): void {
-    this.pinned?.shrink();
+  /** Clears a given-back slot's cells after the passes scheduled (the shared session may be busy now), then frees its place. */
+  private release(slot: SlotSession, index: number, clearCells: () => void): void {
     this.held.delete(slot);
-    this.free.push(index);
+    this.releasing++;
+    // Its place is free only once its cells are: where clearing fails (the shared session was disposed meanwhile),
+    // the place stays taken, and nothing waits on the failure.
+    this.after(async () => {
+      try {
+        clearCells();
+        this.pinned?.shrink();
+        this.free.push(index);
+      } finally {
+        this.releasing--;
+      }
+    }).catch(() => undefined);
   }
 }

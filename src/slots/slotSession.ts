@@ -51,7 +51,8 @@ export class SlotSession implements ModelSession {
     private readonly owner: SlotOwner,
     private readonly shared: ModelSession,
     geometry: SlotGeometry,
-    private readonly onRelease: () => void,
+    /** Gives the slot back, with what clears its cells: the owner runs it once no pass of the shared session is in flight. */
+    private readonly onRelease: (clearCells: () => void) => void,
   ) {
     this.index = geometry.index;
     this.contextSize = geometry.contextSize;
@@ -111,11 +112,22 @@ export class SlotSession implements ModelSession {
     for (let s = 0; s < this.maxSequences; s++) if (this.sequenceLength(s) > 0) this.removeRange(s, 0);
   }
 
+  /**
+   * Ends the slot at once; its cells are cleared when the shared session is free: a request may end while other
+   * slots' merged pass is on the backend's worker (its planning failed, its client left), when a cache edit would
+   * meet a busy context.
+   */
   dispose(): void {
     if (!this.live) return;
-    this.clear();
     this.live = false;
-    this.onRelease();
+    this.onRelease(() => {
+      for (let s = 0; s < this.maxSequences; s++) {
+        const sequence = this.base + s;
+        if (this.shared.sequenceLength(sequence) === 0) continue;
+        if (s === 0) this.owner.releaseCells(this.shared, this.index, 0, undefined);
+        else this.shared.removeRange(sequence, 0);
+      }
+    });
   }
 
   private id(sequence: number): number {
