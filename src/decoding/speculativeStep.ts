@@ -133,28 +133,19 @@ export function settleStep(r: ActiveRequest, plan: PlannedStep, rows: LogitRows,
   r.drafter?.commit(keptDrafts, appended);
   const emitted = [...block.tokens.slice(0, keptDrafts), ...appended];
   r.context.push(...emitted);
-  const outcome: BlockOutcome = {
-    drafted: block.tokens.length,
-    accepted: verdict.accepted,
-    qx: block.tokens.map((t, i) => block.q[i].prob(t)),
-    verifiedTokens: layout.batch.length,
-    passTokens: pass.tokens,
-    passPrefill: pass.prefill,
-    draftMs: plan.draftMs,
-    verifyMs: pass.ms,
-    emitted,
-  };
+  const outcome = blockOutcome(plan, verdict.accepted, pass, emitted);
   r.policy.observe(outcome);
   r.sharedPass = { tokens: pass.tokens - pass.prefill - (layout.batch.length - plan.prefill), requests: pass.requests - 1 };
   const out = r.tracker.pushStep(emitted, outsideFinish(r.submitted.signal, r.context.length, r.slot.contextSize) ?? (r.cancelled ? "aborted" : undefined));
   const targetCalls = r.targetCalls;
   r.targetCalls = 1;
+  const { drafted, accepted, verifiedTokens, draftMs, verifyMs } = outcome;
   return {
-    drafted: outcome.drafted,
-    accepted: outcome.accepted,
-    verifiedTokens: outcome.verifiedTokens,
-    draftMs: outcome.draftMs,
-    verifyMs: outcome.verifyMs,
+    drafted,
+    accepted,
+    verifiedTokens,
+    draftMs,
+    verifyMs,
     tokens: out.tokens,
     text: out.text,
     branches: block.siblings?.length ?? 0,
@@ -165,5 +156,21 @@ export function settleStep(r: ActiveRequest, plan: PlannedStep, rows: LogitRows,
     drafterCalls: plan.drafterCalls,
     targetCalls,
     finish: out.finish,
+  };
+}
+
+/** What the policy learns of a settled block. */
+function blockOutcome(plan: PlannedStep, accepted: number, pass: PassReport, emitted: TokenId[]): BlockOutcome {
+  const { block, layout } = plan;
+  return {
+    drafted: block.tokens.length,
+    accepted,
+    qx: block.tokens.map((t, i) => block.q[i].prob(t)),
+    verifiedTokens: layout.batch.length,
+    passTokens: pass.tokens,
+    passPrefill: pass.prefill,
+    draftMs: plan.draftMs,
+    verifyMs: pass.ms,
+    emitted,
   };
 }

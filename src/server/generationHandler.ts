@@ -62,49 +62,28 @@ function timeoutError(ms: number | undefined): ApiError {
 
 export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, res: ServerResponse): Promise<void> {
   const { signal, state, done } = requestSignal(res, ctx.timeoutMs, ctx.shutdown);
-  const started = performance.now();
   const timing = new RequestTiming(ctx.metrics);
   try {
     const run = ctx.engine.start(job, signal, () => timing.admitted());
     ctx.metrics.recordPrompt(run.promptTokens);
-    const frame = responseFrame(job);
-    const steps: StepEvent[] = [];
     const write = job.stream ? openStream(res) : undefined;
-    let text = "";
-    let sent = false;
+    const reply: Reply = { frame: responseFrame(job), write, includeUsage: job.includeUsage, sent: false, text: "", steps: [] };
     try {
-      for await (const step of run.events) {
-        steps.push(step);
-        ctx.metrics.recordStep(step);
-        timing.emitted(step.tokens.length);
-        text += step.text;
-        if (!write || !step.text) continue;
-        write(chunkBody(frame, step.text, null, !sent));
-        sent = true;
-      }
+      await relaySteps(ctx, run.events, reply, timing);
     } catch (error) {
-      if (!write) throw error;
-      write(asApiError(error).body);
+      if (!reply.write) throw error;
+      reply.write(asApiError(error).body);
       return finishStream(res, ctx, "error");
     }
-    const last = steps.at(-1)?.finish;
     if (state.gone) return ctx.metrics.recordEnd("aborted");
+    const last = reply.steps.at(-1)?.finish;
     if (state.shutDown || state.timedOut || last === "aborted") {
       const [error, how] = state.shutDown ? [shuttingDown(true), "shutdown"] : [timeoutError(ctx.timeoutMs), "timeout"];
-      if (!write) throw error;
-      write(error.body);
+      if (!reply.write) throw error;
+      reply.write(error.body);
       return finishStream(res, ctx, how);
     }
-    const finish = apiFinish(last ?? "max-tokens");
-    const usage = usageOf(run.promptTokens, steps);
-    const timings = timingsOf(run.promptTokens, steps, performance.now() - started, timing.queueMs ?? 0);
-    ctx.metrics.recordEnd(finish);
-    timing.finished();
-    if (!write) return sendJson(res, 200, completionBody(frame, text, finish, usage, timings));
-    if (!sent) write(chunkBody(frame, "", null, true));
-    write(chunkBody(frame, "", finish));
-    if (job.includeUsage) write(usageChunkBody(frame, usage, timings));
-    finishStream(res, ctx);
+    sendFinished(ctx, res, reply, { promptTokens: run.promptTokens, last, timing });
   } catch (error) {
     const e = asApiError(error);
     // A request refused for what it asked (4xx: bad input, a full queue) is rejected; the server's own failures
@@ -114,6 +93,51 @@ export async function handleGeneration(ctx: HandlerContext, job: GenerationJob, 
   } finally {
     done();
   }
+}
+
+/** A response in the making: its frame, the stream's writer (none for whole JSON), and what was generated so far. */
+interface Reply {
+  frame: ReturnType<typeof responseFrame>;
+  write: ((body: unknown) => void) | undefined;
+  /** The stream ends with a usage chunk. */
+  includeUsage: boolean;
+  /** Whether a text chunk went out (the first carries the role). */
+  sent: boolean;
+  text: string;
+  steps: StepEvent[];
+}
+
+/** Takes the generation's steps, counting them and streaming each one's text where the client asked for a stream. */
+async function relaySteps(ctx: HandlerContext, events: AsyncIterable<StepEvent>, reply: Reply, timing: RequestTiming): Promise<void> {
+  for await (const step of events) {
+    reply.steps.push(step);
+    ctx.metrics.recordStep(step);
+    timing.emitted(step.tokens.length);
+    reply.text += step.text;
+    if (!reply.write || !step.text) continue;
+    reply.write(chunkBody(reply.frame, step.text, null, !reply.sent));
+    reply.sent = true;
+  }
+}
+
+/** The end of a generation that ran its course: the whole JSON, or the stream's last chunks. */
+function sendFinished(
+  ctx: HandlerContext,
+  res: ServerResponse,
+  reply: Reply,
+  o: { promptTokens: number; last: StepEvent["finish"]; timing: RequestTiming },
+): void {
+  const finish = apiFinish(o.last ?? "max-tokens");
+  const usage = usageOf(o.promptTokens, reply.steps);
+  const timings = timingsOf(o.promptTokens, reply.steps, o.timing.elapsedMs(), o.timing.queueMs ?? 0);
+  ctx.metrics.recordEnd(finish);
+  o.timing.finished();
+  const { write, frame } = reply;
+  if (!write) return sendJson(res, 200, completionBody(frame, reply.text, finish, usage, timings));
+  if (!reply.sent) write(chunkBody(frame, "", null, true));
+  write(chunkBody(frame, "", finish));
+  if (reply.includeUsage) write(usageChunkBody(frame, usage, timings));
+  finishStream(res, ctx);
 }
 
 /** Starts an SSE response; returns the writer of `data:` events. */

@@ -32,6 +32,11 @@ export class RequestTiming {
     this.lastTokensAt = t;
   }
 
+  /** Milliseconds since the request arrived. */
+  elapsedMs(): number {
+    return this.now() - this.arrived;
+  }
+
   /** The request ended by itself (stop or length). */
   finished(): void {
     this.metrics.e2eRequestLatency.observe((this.now() - this.arrived) / 1000);
