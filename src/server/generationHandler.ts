@@ -133,7 +133,10 @@ function sendFinished(
   ctx.metrics.recordEnd(finish);
   o.timing.finished();
   const { write, frame } = reply;
-  if (!write) return sendJson(res, 200, completionBody(frame, reply.text, finish, usage, timings));
+  if (!write) {
+    sendJson(res, 200, completionBody(frame, reply.text, finish, usage, timings));
+    return;
+  }
   if (!reply.sent) write(chunkBody(frame, "", null, true));
   write(chunkBody(frame, "", finish));
   if (reply.includeUsage) write(usageChunkBody(frame, usage, timings));
