@@ -116,18 +116,9 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
   if (!head && variants.some((v) => v.head)) throw new RangeError(`policies ending in ${WITH_HEAD} need --head`);
   mkdirSync(f.out, { recursive: true });
   const m = await openBenchModels(f, variants);
-  const csv = new CsvRowWriter(path.join(f.out, OUTPUT_FILES.csv));
-  const progress = createProgress(prompts.length * variants.length * f.repeats);
   const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once("SIGINT", onSigint);
-  const onRow = (row: BenchRow) => {
-    csv.append(row);
-    progress.tick(`${row.variant}, prompt ${row.prompt}, repeat ${row.repeat}: ${row.tokensPerSecond.toFixed(1)} tokens/s`);
-  };
-  let rows: BenchRow[] = [];
-  try {
-    const plan = {
+  const rows = await runWithProgress(f, prompts.length * variants.length, abort, (onRow) =>
+    runBench({
       ...m,
       prompts,
       variants,
@@ -139,16 +130,43 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
       head,
       signal: abort.signal,
       onRow,
-    };
-    rows = await runBench(plan);
+    }),
+  );
+  if (rows.length === 0) throw new Error("interrupted before any generation finished; nothing to summarise");
+  const meta = runMeta(f, m, prompts.length);
+  const summary = await writeOutputs(f.out, rows, { ...meta, complete: !abort.signal.aborted }, f.figures);
+  await m.dispose();
+  const written = f.figures ? Object.values(OUTPUT_FILES) : [OUTPUT_FILES.csv, OUTPUT_FILES.json];
+  process.stderr.write(`${summary.complete ? "" : "interrupted: "}wrote ${written.join(", ")} to ${f.out}\n`);
+}
+
+/** Runs the bench with each row appended to the CSV as it comes and a progress bar; SIGINT stops it between generations. */
+async function runWithProgress(
+  f: BenchFlags,
+  generations: number,
+  abort: AbortController,
+  run: (onRow: (row: BenchRow) => void) => Promise<BenchRow[]>,
+): Promise<BenchRow[]> {
+  const csv = new CsvRowWriter(path.join(f.out, OUTPUT_FILES.csv));
+  const progress = createProgress(generations * f.repeats);
+  const onSigint = () => abort.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    return await run((row) => {
+      csv.append(row);
+      progress.tick(`${row.variant}, prompt ${row.prompt}, repeat ${row.repeat}: ${row.tokensPerSecond.toFixed(1)} tokens/s`);
+    });
   } finally {
     progress.stop();
     process.off("SIGINT", onSigint);
   }
-  if (rows.length === 0) throw new Error("interrupted before any generation finished; nothing to summarise");
+}
+
+/** What a run records of itself: when, the command, the commit, the machine, the models and the settings. */
+function runMeta(f: BenchFlags, m: Awaited<ReturnType<typeof openBenchModels>>, promptCount: number) {
   const settings = {
     prompts: f.prompts,
-    promptCount: prompts.length,
+    promptCount,
     repeats: f.repeats,
     maxTokens: f.maxTokens,
     threads: m.threads,
@@ -158,18 +176,8 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
     repetitionPenalty: f.repetitionPenalty,
     llamaBuild: process.env.VERISPEC_LLAMA_BUILD ? `native/.llama-build/${process.env.VERISPEC_LLAMA_BUILD}` : "node-llama-cpp prebuilt",
   };
-  const meta = {
-    createdAt: new Date().toISOString(),
-    command: `verispec ${process.argv.slice(2).join(" ")}`,
-    commit: sourceCommit(),
-    machine: machineDetails(),
-    models: m.models,
-    settings,
-  };
-  const summary = await writeOutputs(f.out, rows, { ...meta, complete: !abort.signal.aborted }, f.figures);
-  await m.dispose();
-  const written = f.figures ? Object.values(OUTPUT_FILES) : [OUTPUT_FILES.csv, OUTPUT_FILES.json];
-  process.stderr.write(`${summary.complete ? "" : "interrupted: "}wrote ${written.join(", ")} to ${f.out}\n`);
+  const command = `verispec ${process.argv.slice(2).join(" ")}`;
+  return { createdAt: new Date().toISOString(), command, commit: sourceCommit(), machine: machineDetails(), models: m.models, settings };
 }
 
 /** `verispec bench-report <dir>`: the summary, figure and report again from a run's results.csv and summary.json. */
