@@ -68,9 +68,39 @@ function keepMeasurements(key: AdaptiveCacheKey, memory: AdaptiveMemory): void {
 }
 
 async function runGenerate(f: GenerateFlags, command: Command): Promise<void> {
-  const seeded = command.getOptionValueSource("seed") === "cli";
+  const g = await openGeneration(f, command.getOptionValueSource("seed") === "cli");
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    const steps: StepEvent[] = [];
+    const start = performance.now();
+    let text = "";
+    const options = { ...g.options, signal: abort.signal };
+    const stream = g.drafter ? generateSpeculative(g.pair.target, g.drafter, f.prompt, options) : generateTargetOnly(g.pair.target, f.prompt, options);
+    for await (const step of stream) {
+      steps.push(step);
+      text += step.text;
+      if (!f.json) process.stdout.write(step.text);
+    }
+    const metrics = generationMetrics(steps, (performance.now() - start) / 1000);
+    // Only adaptive measures into the memory: other policies leave no file behind.
+    if (g.memory && g.policy instanceof AdaptivePolicy) keepMeasurements(g.cacheKey, g.memory);
+    const finish = steps.at(-1)?.finish;
+    const mode = g.drafter ? `${g.policy.name} k=${f.k}, ${g.drafter.name}` : "target-only";
+    const { targetName: target, draftName: draft } = g.pair;
+    if (f.json) process.stdout.write(`${JSON.stringify({ text, finish, mode, target, draft, sampling: g.options.sampling, metrics }, null, 2)}\n`);
+    else process.stderr.write(`\n\n[${mode}; target ${target}; draft ${draft}]\n${formatMetrics(metrics, finish)}\n`);
+  } finally {
+    process.off("SIGINT", onSigint);
+    g.drafter?.dispose();
+    g.pair.dispose();
+  }
+}
+
+/** The models, policy, drafter and options of one generation, as the flags ask. */
+async function openGeneration(f: GenerateFlags, seeded: boolean) {
   const sampling = samplingFrom({ temperature: f.temperature, topK: f.topK, topP: f.topP, seed: f.seed, rule: ruleFor(f.samplingRule, seeded) });
-  const policyOptions = policyOptionsWithHead(f);
   // A target of your own without a drafter drafts with the sources that need no model (suffix, prompt lookup).
   const targetOnly = f.targetOnly === true;
   const draft = f.draft ?? (f.target !== undefined ? "ngram" : undefined);
@@ -80,7 +110,7 @@ async function runGenerate(f: GenerateFlags, command: Command): Promise<void> {
   const pair = await loadModelPair({ target: f.target, draft, threads: f.threads, targetPlacement, drafterPlacement }, !targetOnly);
   const cacheKey = { target: pair.targetName, draft: pair.draftName, placement: { targetPlacement, drafterPlacement, threads: f.threads } };
   const memory = !targetOnly && f.adaptiveCache ? loadAdaptiveMemory(cacheKey) : undefined;
-  const policy = createPolicy(f.policy, { ...policyOptions, adaptiveMemory: memory });
+  const policy = createPolicy(f.policy, { ...policyOptionsWithHead(f), adaptiveMemory: memory });
   const constraints = new Constraints({
     repetitionPenalty: f.repetitionPenalty,
     bannedNgrams: (f.ban ?? []).map((text) => pair.target.vocabulary.tokenize(text)),
@@ -90,33 +120,7 @@ async function runGenerate(f: GenerateFlags, command: Command): Promise<void> {
   const contextSize = f.context ?? contextFor(promptTokens(pair.target.vocabulary, f.prompt).length, f.maxTokens, contextLimit);
   const drafter = targetOnly ? undefined : createDrafter(pair, { sampling, contextSize, constraints, ...freeSourcesFrom(f) });
   const options = { maxTokens: f.maxTokens, sampling, stop: f.stop, contextSize, policy, constraints, shadow: f.shadow };
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once("SIGINT", onSigint);
-  try {
-    const steps: StepEvent[] = [];
-    const start = performance.now();
-    let text = "";
-    const stream = drafter
-      ? generateSpeculative(pair.target, drafter, f.prompt, { ...options, signal: abort.signal })
-      : generateTargetOnly(pair.target, f.prompt, { ...options, signal: abort.signal });
-    for await (const step of stream) {
-      steps.push(step);
-      text += step.text;
-      if (!f.json) process.stdout.write(step.text);
-    }
-    const metrics = generationMetrics(steps, (performance.now() - start) / 1000);
-    // Only adaptive measures into the memory: other policies leave no file behind.
-    if (memory && policy instanceof AdaptivePolicy) keepMeasurements(cacheKey, memory);
-    const finish = steps.at(-1)?.finish;
-    const mode = drafter ? `${policy.name} k=${f.k}, ${drafter.name}` : "target-only";
-    if (f.json) process.stdout.write(`${JSON.stringify({ text, finish, mode, target: pair.targetName, draft: pair.draftName, sampling, metrics }, null, 2)}\n`);
-    else process.stderr.write(`\n\n[${mode}; target ${pair.targetName}; draft ${pair.draftName}]\n${formatMetrics(metrics, finish)}\n`);
-  } finally {
-    process.off("SIGINT", onSigint);
-    drafter?.dispose();
-    pair.dispose();
-  }
+  return { pair, cacheKey, memory, policy, drafter, options };
 }
 
 export function registerGenerate(program: Command): void {
