@@ -38,8 +38,12 @@ export function llamaCppFirstDrafts(target: string, head: string, prompt: string
 /** The prompts the head is checked on: code, a call, and a docstring start. */
 export const HEAD_PROMPTS = ["import numpy as np", "def add(a, b):", 'class Config:\n    """'];
 
-/** `node dist/test/helpers/eagleReference.js <target> <head> <k>` prints llama.cpp's first drafts for HEAD_PROMPTS as JSON. */
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+/**
+ * `node dist/test/helpers/eagleReference.js <target> <head> <k>` prints llama.cpp's first drafts for HEAD_PROMPTS as
+ * JSON. Only with its three arguments: the test runner loads the files under test/ too, without them.
+ */
+const asCommand = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
+if (asCommand && process.argv.length === 5) {
   const [target, head, k] = process.argv.slice(2);
   const drafts = HEAD_PROMPTS.map((prompt) => ({ prompt, positions: llamaCppFirstDrafts(target, head, prompt, Number(k)) }));
   console.log(JSON.stringify(drafts));
