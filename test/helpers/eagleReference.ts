@@ -22,6 +22,7 @@ export function haveSpeculativeSimple(): boolean {
 export function llamaCppFirstDrafts(target: string, head: string, prompt: string, k: number): DraftCandidates[] {
   const args = ["-m", target, "-md", head, "--spec-type", "draft-eagle3", "-p", prompt, "-n", "2", "--temp", "0", "-t", "1", "-lv", "5"];
   const run = spawnSync(SPECULATIVE_SIMPLE, [...args, "--spec-draft-n-max", String(k)], { encoding: "utf8" });
+  if (run.error) throw new Error(`${SPECULATIVE_SIMPLE} did not run (${run.error.message}): npm run build:llama -- --backend cpu --tools`);
   if (run.status !== 0) throw new Error(`llama-speculative-simple failed: ${run.stderr.split("\n").slice(-3).join(" ")}`);
   const log = run.stdout + run.stderr; // its log goes to stderr
   const positions: DraftCandidates[] = [];
