@@ -34,6 +34,7 @@ function observing(draft: LanguageModel): { drafter: Drafter; seen: Map<number, 
     capabilities: {
       ...PLAIN_DRAFTER,
       targetReading: {
+        attach: () => {},
         observeTarget: (o: TargetOutputs) => {
           for (const [i, p] of o.positions.entries()) seen.set(p, [...(seen.get(p) ?? []), argmax(o.logits(i))]);
         },

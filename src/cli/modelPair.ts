@@ -1,9 +1,13 @@
 /** Loading the target and the drafter named on the command line, checked for compatibility. */
 
+import { existsSync } from "node:fs";
+import { LlamaCppModel } from "../backends/llamaCpp/llamaCppModel.js";
 import { openLlamaCppModel } from "../backends/llamaCpp/openModel.js";
 import type { ProcessModelOptions } from "../backends/llamaCpp/worker/processModel.js";
 import type { Drafter } from "../drafters/drafter.js";
 import { type DrafterSettings, isModelFreeDrafter, MODEL_FREE_DRAFTERS, createDrafter as makeDrafter } from "../drafters/drafterRegistry.js";
+import { isEagleHead } from "../gguf/embedHead.js";
+import type { FeatureHeadModel } from "../model/head.js";
 import type { LanguageModel } from "../model/session.js";
 import { checkCompatibleVocabularies } from "../model/vocabularyCompatibility.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
@@ -20,8 +24,10 @@ export interface ModelPairOptions {
 
 export interface LoadedPair {
   target: LanguageModel;
-  /** Undefined for prompt lookup. */
+  /** Undefined for prompt lookup and for a feature head. */
   draft?: LanguageModel;
+  /** An EAGLE-3 head drafting from the target's states (`--draft eagle`, or a GGUF of that architecture). */
+  head?: FeatureHeadModel;
   targetName: string;
   draftName: string;
   dispose(): void;
@@ -34,13 +40,16 @@ export async function loadModelPair(o: ModelPairOptions, withDraft: boolean): Pr
   if (withDraft && draftRef === undefined)
     throw new RangeError(`--draft is needed with a --target of your own (a GGUF drafter or one of: ${MODEL_FREE_DRAFTERS.join(", ")})`);
   const target = await openLlamaCppModel(targetRef, { threads: o.threads, ...o.targetPlacement });
-  const useModel = withDraft && !isModelFreeDrafter(draftRef!);
+  const headRef = withDraft ? headFile(draftRef!) : undefined;
+  const useModel = withDraft && !isModelFreeDrafter(draftRef!) && !headRef;
   let draft: LanguageModel | undefined;
+  let head: LlamaCppModel | undefined;
   try {
     if (useModel) {
       draft = await openLlamaCppModel(draftRef!, { threads: o.threads, ...o.drafterPlacement });
       checkCompatibleVocabularies(target.vocabulary, draft.vocabulary);
     }
+    if (headRef) head = await openHead(headRef, target, o);
   } catch (e) {
     target.dispose();
     draft?.dispose();
@@ -49,16 +58,38 @@ export async function loadModelPair(o: ModelPairOptions, withDraft: boolean): Pr
   return {
     target,
     draft,
+    head,
     targetName: targetRef,
     draftName: withDraft ? draftRef! : "none",
     dispose() {
+      head?.dispose();
       draft?.dispose();
       target.dispose();
     },
   };
 }
 
-/** A fresh drafter over the pair's draft model, or prompt lookup when it has none. */
+/** A fresh drafter over the pair's draft model or head, or by the drafter's name when it has neither. */
 export function createDrafter(pair: LoadedPair, settings: DrafterSettings): Drafter {
-  return makeDrafter(pair.draft ? { model: pair.draft } : { name: pair.draftName }, pair.target, settings);
+  const source = pair.head ? { head: pair.head } : pair.draft ? { model: pair.draft } : { name: pair.draftName };
+  return makeDrafter(source, pair.target, settings);
+}
+
+/** The GGUF file of an EAGLE-3 head the --draft value names: `eagle` (the shipped one), or a file of that architecture. */
+function headFile(draft: string): string | undefined {
+  if (draft === "eagle") return embeddedModelPaths().head;
+  return draft.endsWith(".gguf") && existsSync(draft) && isEagleHead(draft) ? draft : undefined;
+}
+
+/** The head, in this process beside its target (it reads the target's states and borrows its matrices). */
+async function openHead(file: string, target: LanguageModel, o: ModelPairOptions): Promise<LlamaCppModel> {
+  if (!(target instanceof LlamaCppModel)) throw new RangeError("an EAGLE-3 head drafts for a target in this process, not on RPC servers");
+  const head = await LlamaCppModel.load(file, { threads: o.threads });
+  try {
+    checkCompatibleVocabularies(target.vocabulary, head.vocabulary);
+  } catch (e) {
+    head.dispose();
+    throw e;
+  }
+  return head;
 }

@@ -162,6 +162,8 @@ export class SpeculativeScheduler {
       checkPromptFits(r.context, r.session, 1);
       const inStep = this.options.promptInStep ?? this.defaultPromptInStep(r.session);
       const alone = r.context.slice(0, Math.max(0, r.context.length - 1 - inStep));
+      // A drafter reading the target's states reads them from the prompt's prefill on.
+      r.drafter?.capabilities.targetReading?.attach(r.session, 0);
       // The last prompt token's row is not read, but asking for it sizes llama.cpp's buffers for passes with outputs
       // now: the first step's pass would otherwise pay that (10-20 ms on this CPU for a 1-token pass, against 2-3).
       await prefill(r.session, alone, 0, true);

@@ -1,4 +1,5 @@
 /** The drafter role: proposes the next tokens of the current context, with its distribution q at each. */
+import type { ModelSession } from "../model/session.js";
 import type { TokenId } from "../model/vocabulary.js";
 import type { TokenDistribution } from "../sampling/tokenDistribution.js";
 
@@ -99,6 +100,11 @@ export interface SourceChoice {
 
 /** DrafterCapabilities.targetReading: a drafter that drafts from the target's own computation (EAGLE-style heads). */
 export interface TargetReading {
+  /**
+   * The target session and sequence of the generation this drafter starts next, before the prompt is prefilled: a
+   * drafter reading the target's states (a feature head) opens its reading on it (SessionCapabilities.featureHeads).
+   */
+  attach(target: ModelSession, sequence: number): void;
   /**
    * Sees the target's outputs for the kept path of every step, before `commit`. Every emitted token's row is handed
    * over once: the target is not run several tokens per call without rows (runs) for such a drafter.

@@ -2,10 +2,12 @@
  * How a drafter is made, by name: drafters that need no model of their own are registered here, and any
  * other --draft value names a draft model. One place decides, for the CLI, the server and the benchmark alike.
  */
+import type { FeatureHeadModel } from "../model/head.js";
 import type { LanguageModel } from "../model/session.js";
 import type { Constraints } from "../sampling/constraints.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
 import { DEFAULT_FREE_MIN_MATCH, type Drafter, type FreeDrafter } from "./drafter.js";
+import { EagleDrafter } from "./eagleDrafter.js";
 import { ModelDrafter } from "./modelDrafter.js";
 import { MultiSourceDrafter } from "./multiSourceDrafter.js";
 import { PromptLookupDrafter } from "./promptLookupDrafter.js";
@@ -45,8 +47,8 @@ export function isModelFreeDrafter(name: string): boolean {
   return name in MODEL_FREE;
 }
 
-/** What drafts: a draft model, a drafter without one by name, or free sources alone. */
-export type DrafterSource = { model: LanguageModel } | { name: string } | { free: readonly FreeSourceName[] };
+/** What drafts: a draft model, a feature head (EAGLE-3), a drafter without a model by name, or free sources alone. */
+export type DrafterSource = { model: LanguageModel } | { head: FeatureHeadModel } | { name: string } | { free: readonly FreeSourceName[] };
 
 export interface DrafterSettings {
   sampling: SamplingSettings;
@@ -74,6 +76,7 @@ function freeDrafters(names: readonly FreeSourceName[], target: LanguageModel, s
 
 /** A fresh drafter for one generation against `target`. */
 export function createDrafter(source: DrafterSource, target: LanguageModel, s: DrafterSettings): Drafter {
+  if ("head" in source) return new EagleDrafter(source.head, s.sampling, s.constraints);
   if ("model" in source) {
     const model = new ModelDrafter(source.model, s.sampling, {
       contextSize: s.contextSize,

@@ -3,6 +3,7 @@
  * (a KV cache with several sequences) that evaluate batches of tokens and hand back logits rows (rows.ts). What a
  * session can do beyond that, and what its numbers depend on, it states in one record (SessionCapabilities).
  */
+import type { FeatureHeads } from "./head.js";
 import type { GreedyRun, LogitRows, RowSummaryKind, RunSampler, RunSummaryKind, SampledRun } from "./rows.js";
 import type { TokenId, Vocabulary } from "./vocabulary.js";
 
@@ -98,6 +99,8 @@ export interface SessionCapabilities {
   readonly sampledRuns: SampledRuns | undefined;
   /** Sequences that share cells without computing them, for pinned cells (llama.cpp: cell placement matters). */
   readonly cellLending: CellLending | undefined;
+  /** Feeding feature heads (EAGLE-3) the states of its passes (llama.cpp in this process). */
+  readonly featureHeads: FeatureHeads | undefined;
 }
 
 /** A session with none of the optional abilities, whose numbers depend on the cell order alone. */
@@ -107,6 +110,7 @@ export const PLAIN_SESSION: SessionCapabilities = {
   rowRuns: undefined,
   sampledRuns: undefined,
   cellLending: undefined,
+  featureHeads: undefined,
 };
 
 /** SessionCapabilities.greedyRuns: where runs save a round trip to JavaScript per token. */

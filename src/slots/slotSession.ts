@@ -4,6 +4,7 @@
  * to the shared session, except the chain's removals, which the owner turns into released cells.
  */
 import { validateBatch } from "../backends/batchValidation.js";
+import type { FeatureHeadModel } from "../model/head.js";
 import type { GreedyRun, LogitRows, RunSummaryKind } from "../model/rows.js";
 import type { BatchToken, EvaluateOptions, ModelSession, SessionCapabilities } from "../model/session.js";
 import type { Vocabulary } from "../model/vocabulary.js";
@@ -62,7 +63,10 @@ export class SlotSession implements ModelSession {
     this.vocabulary = shared.vocabulary;
     const greedyRuns = geometry.runs ? { continueGreedy: this.run.bind(this) } : undefined;
     const passNumerics = shared.capabilities.passNumerics;
-    this.capabilities = { passNumerics, greedyRuns, rowRuns: undefined, sampledRuns: undefined, cellLending: undefined };
+    // A feature head reads the slot's sequence of the shared session.
+    const heads = shared.capabilities.featureHeads;
+    const featureHeads = heads && { attach: (head: FeatureHeadModel, sequence: number) => heads.attach(head, this.id(sequence)) };
+    this.capabilities = { passNumerics, greedyRuns, rowRuns: undefined, sampledRuns: undefined, cellLending: undefined, featureHeads };
   }
 
   private run(batch: readonly BatchToken[], steps: number, summary?: RunSummaryKind): Promise<GreedyRun> {

@@ -3,6 +3,7 @@
  * (its `fc`), and decodes (token, feature) pairs. At head position P the pair is (the token at P + 1, the feature of
  * P), and its logits predict the token at P + 2; a drafted token's pre-norm state is the feature of the next step.
  */
+import type { FeatureHeadSession } from "../../model/head.js";
 import type { TokenId } from "../../model/vocabulary.js";
 import type { LayerInputs } from "./layerInputs.js";
 import type { NativeBinding, NativeContext } from "./native.js";
@@ -11,7 +12,8 @@ import type { NativeBinding, NativeContext } from "./native.js";
 export interface HeadEntry {
   token: TokenId;
   position: number;
-  sequence: number;
+  /** The head's sequence (0 when omitted). */
+  sequence?: number;
   /** The feature of `position` (headWidth floats): the encoded target state, or the head's own pre-norm state. */
   feature: Float32Array;
   /** Whether this pair's logits and pre-norm state are wanted. */
@@ -26,14 +28,15 @@ export interface HeadRow {
   prenorm: Float32Array;
 }
 
-/** A head session's cache shape; the target session's by default. */
+/** A head session's cache shape (the target session's by default) and the target sequence it reads (0). */
 export interface HeadSessionOptions {
   contextSize?: number;
   batchSize?: number;
   maxSequences?: number;
+  sequence?: number;
 }
 
-export class LlamaCppHeadSession {
+export class LlamaCppHeadSession implements FeatureHeadSession {
   private disposed = false;
 
   constructor(
@@ -44,7 +47,22 @@ export class LlamaCppHeadSession {
     readonly width: number,
     private readonly vocabSize: number,
     private readonly release: () => void,
+    /** The target sequence whose states featuresAt reads. */
+    private readonly sequence = 0,
   ) {}
+
+  /** The features of the target sequence's tokens at these positions (FeatureHeadSession). */
+  featuresAt(positions: readonly number[]): Float32Array {
+    this.checkLive();
+    const out = new Float32Array(positions.length * this.width);
+    if (positions.length > 0) this.native.headEncode(this.context, this.target.at(this.sequence, positions), positions.length, out);
+    return out;
+  }
+
+  /** Removes the head's pairs at `position` and after (FeatureHeadSession). */
+  removeFrom(position: number): void {
+    this.removeRange(0, position);
+  }
 
   /** The features of target batch entries of the target's last pass (one row of `width` floats each). */
   featuresOf(batchIndices: readonly number[]): Float32Array {
@@ -72,7 +90,7 @@ export class LlamaCppHeadSession {
       this.context,
       ints((e) => e.token),
       ints((e) => e.position),
-      ints((e) => e.sequence),
+      ints((e) => e.sequence ?? 0),
       features,
       outputs,
       prenorm,

@@ -7,6 +7,8 @@ import type { NativeBinding, NativeContext } from "./native.js";
 
 export class LayerInputs {
   private layers: readonly number[] = [];
+  /** Heads reading the captured layers. */
+  private heads = 0;
   /** What borrows the context (a head's context reads its matrices): ended before the context goes. */
   private readonly borrowers = new Set<{ dispose(): void }>();
 
@@ -35,6 +37,25 @@ export class LayerInputs {
     const out = new Float32Array(batchIndices.length * this.width);
     this.native.copyLayerInputs(this.context, Int32Array.from(batchIndices), out);
     return out;
+  }
+
+  /** The captured inputs of `sequence`'s tokens at these positions, a row of `width` floats each. */
+  at(sequence: number, positions: readonly number[]): Float32Array {
+    const out = new Float32Array(positions.length * this.width);
+    this.native.layerFeatures(this.context, sequence, Int32Array.from(positions), out);
+    return out;
+  }
+
+  /** A head starts reading these layers: captured from the next pass on (the capture of other heads, if the same, kept). */
+  acquire(layers: readonly number[]): void {
+    if (this.heads > 0 && layers.join() !== this.layers.join())
+      throw new Error(`this target already feeds a head reading layers ${this.layers.join(", ")}, not ${layers.join(", ")}`);
+    if (this.heads++ === 0) this.capture(layers);
+  }
+
+  /** A head stops reading: the capture ends with the last. */
+  unacquire(): void {
+    if (--this.heads === 0) this.capture([]);
   }
 
   /** Registers something that must end before the context does (a head session); returns its deregistration. */

@@ -183,6 +183,10 @@ export class LlamaCppModel implements LanguageModel {
       passNumerics: this.passNumerics(invariant),
       decodeOn: this.decodeOn,
       embeddingSize: this.info.embeddingSize,
+      openHead: (target, head, sequence) => {
+        if (!(head instanceof LlamaCppModel)) throw new Error(`${head.name} is not a llama.cpp model of this process: it cannot read this target`);
+        return head.createHeadSession(target, { sequence });
+      },
     });
     this.sessions.add(session);
     return session;
@@ -221,13 +225,14 @@ export class LlamaCppModel implements LanguageModel {
       options.maxSequences ?? target.maxSequences,
       this.threads,
     );
-    inputs.capture(layers);
+    inputs.acquire(layers);
     let returned = () => {};
-    const head = new LlamaCppHeadSession(this.native, context, inputs, this.info.embeddingSize, this.info.vocabSize, () => {
+    const release = () => {
       returned();
       this.heads.delete(head);
-      inputs.capture([]);
-    });
+      inputs.unacquire();
+    };
+    const head = new LlamaCppHeadSession(this.native, context, inputs, this.info.embeddingSize, this.info.vocabSize, release, options.sequence ?? 0);
     this.heads.add(head);
     // The target session ends its head first: the head's context reads the target context's matrices.
     returned = inputs.lend(head);

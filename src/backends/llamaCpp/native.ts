@@ -132,6 +132,8 @@ export interface NativeBinding {
   captureLayers(context: NativeContext, layers: Int32Array): void;
   /** The captured layers' inputs at these batch indices of the last pass, side by side (layers x embedding floats each). */
   copyLayerInputs(context: NativeContext, batchIndices: Int32Array, out: Float32Array): void;
+  /** The captured layers' inputs of a sequence's tokens at these positions, as the last pass computing each left them. */
+  layerFeatures(context: NativeContext, sequence: number, positions: Int32Array, out: Float32Array): void;
   /** The target layers an EAGLE-3 head reads (empty for other models). */
   headLayers(model: NativeModel): Int32Array;
   /** An EAGLE-3 head's context, borrowing the target context's embeddings and output matrix; freed before the target's. */

@@ -1,0 +1,50 @@
+/**
+ * Feature heads: models that draft from the target's own states (EAGLE-3, docs/eagle3.md). A head session reads one
+ * sequence of a target session: the target's passes keep the states the head reads for every token they compute,
+ * and the head's cache holds pairs (the token at P + 1, the feature of P), whose rows predict the token at P + 2.
+ */
+import type { TokenId } from "./vocabulary.js";
+
+/** One pair of a head pass, at `position` of the head's cache. */
+export interface HeadPair {
+  token: TokenId;
+  position: number;
+  /** The feature of `position`: the head's encoding of the target's states there, or its own pre-norm state. */
+  feature: Float32Array;
+  /** Whether this pair's row is wanted. */
+  output: boolean;
+}
+
+/** A head's row for a pair asked for. */
+export interface HeadRow {
+  /** Logits over the target's vocabulary. */
+  logits: Float32Array;
+  /** The head's pre-norm state there: the feature of the next draft step. */
+  prenorm: Float32Array;
+}
+
+export interface FeatureHeadSession {
+  /** Floats per feature. */
+  readonly width: number;
+  /** The features of the target's tokens at these positions of its sequence, as its last passes computed them. */
+  featuresAt(positions: readonly number[]): Float32Array;
+  /** Decodes pairs into the head's cache; returns the rows asked for, in order. */
+  decode(pairs: readonly HeadPair[]): HeadRow[];
+  /** Removes the head's pairs at `position` and after. */
+  removeFrom(position: number): void;
+  dispose(): void;
+}
+
+/** A model that is a feature head (opened on a target session through its `featureHeads` capability). */
+export interface FeatureHeadModel {
+  readonly name: string;
+  /** The target layers it reads. */
+  headLayers(): number[];
+  dispose(): void;
+}
+
+/** SessionCapabilities.featureHeads: a target session that feeds feature heads. */
+export interface FeatureHeads {
+  /** A head session reading `sequence` of this session; it ends before the session does. */
+  attach(head: FeatureHeadModel, sequence: number): FeatureHeadSession;
+}
