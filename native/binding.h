@@ -39,8 +39,10 @@ struct Context {
   // Batch indices of the last decode's output rows (for copying a row after the decode).
   std::vector<int32_t> last_outputs;
   int32_t n_embd = 0;
-  // Target layers whose inputs every pass keeps for an EAGLE-3 head (eagle.cc), in the head's order.
+  // Target layers whose inputs every pass keeps for an EAGLE-3 head (eagle.cc), in the head's order, and, per
+  // sequence, each position's inputs as its last pass left them (positions x layers x n_embd floats).
   std::vector<int32_t> captured_layers;
+  std::vector<std::vector<float>> feature_log;
   // An EAGLE-3 head's context: its batches carry a token and an embedding row per entry (eagle.cc).
   bool head = false;
 };
@@ -84,6 +86,8 @@ Context *new_context(napi_env env, Model *m, const llama_context_params &p, int3
 napi_value wrap_context(napi_env env, Context *c);
 Context *live_context(napi_env env, napi_value v);
 void free_context(Context *c);
+// After a pass of a context capturing layers: each token's inputs go to the feature log of each of its sequences.
+void log_layer_inputs(Context *c);
 
 #define CHECK(call)                                                  \
   do {                                                               \
@@ -194,6 +198,7 @@ napi_value LoadBackend(napi_env env, napi_callback_info info);
 napi_value SetStockKernels(napi_env env, napi_callback_info info);
 napi_value CaptureLayers(napi_env env, napi_callback_info info);
 napi_value CopyLayerInputs(napi_env env, napi_callback_info info);
+napi_value LayerFeatures(napi_env env, napi_callback_info info);
 napi_value HeadLayers(napi_env env, napi_callback_info info);
 napi_value CreateHeadContext(napi_env env, napi_callback_info info);
 napi_value HeadEncode(napi_env env, napi_callback_info info);

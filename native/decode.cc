@@ -23,6 +23,7 @@ void decode_once(DecodeWork &w, size_t first_row) {
     w.error = take_last_error();
     return;
   }
+  if (!c->captured_layers.empty()) log_layer_inputs(c);
   size_t row = first_row;
   for (int32_t i : w.output_index) {
     const float *logits = llama_get_logits_ith(c->ctx, i);

@@ -35,6 +35,48 @@ napi_value CaptureLayers(napi_env env, napi_callback_info info) {
   for (int32_t lid : c->captured_layers) llama_set_embeddings_layer_inp(c->ctx, (uint32_t)lid, false);
   for (size_t k = 0; k < n; k++) llama_set_embeddings_layer_inp(c->ctx, (uint32_t)layers[k], true);
   c->captured_layers.assign(layers, layers + n);
+  c->feature_log.clear();
+  return nullptr;
+}
+
+void log_layer_inputs(Context *c) {
+  const size_t width = (size_t)c->n_embd, row = width * c->captured_layers.size();
+  const size_t n_ctx = llama_n_ctx(c->ctx);
+  if (c->feature_log.size() < (size_t)c->n_seq_max) c->feature_log.resize(c->n_seq_max);
+  for (size_t k = 0; k < c->captured_layers.size(); k++) {
+    const float *layer = llama_get_embeddings_layer_inp(c->ctx, (uint32_t)c->captured_layers[k]);
+    if (!layer) continue;
+    for (int32_t i = 0; i < c->batch.n_tokens; i++)
+      for (int32_t j = 0; j < c->batch.n_seq_id[i]; j++) {
+        std::vector<float> &log = c->feature_log[c->batch.seq_id[i][j]];
+        if (log.size() < n_ctx * row) log.resize(n_ctx * row);
+        std::memcpy(log.data() + (size_t)c->batch.pos[i] * row + k * width, layer + (size_t)i * width, width * sizeof(float));
+      }
+  }
+}
+
+// layerFeatures(context, sequence, positions: Int32Array, out: Float32Array): the captured layers' inputs of the
+// sequence's tokens at these positions, as the last pass that computed each left them.
+napi_value LayerFeatures(napi_env env, napi_callback_info info) {
+  auto a = get_args(env, info, 4);
+  if (a.size() < 4) return throw_error(env, "layerFeatures needs 4 arguments");
+  Context *c = live_context(env, a[0]);
+  if (!c) return nullptr;
+  const int32_t seq = get_i32(env, a[1]);
+  int32_t *positions;
+  float *out;
+  size_t n, n_out;
+  if (!get_typed(env, a[2], napi_int32_array, &positions, &n) || !get_typed(env, a[3], napi_float32_array, &out, &n_out))
+    return throw_error(env, "layerFeatures expects Int32Array positions and a Float32Array");
+  const size_t row = (size_t)c->n_embd * c->captured_layers.size();
+  if (row == 0) return throw_error(env, "the context captures no layers (captureLayers)");
+  if (seq < 0 || (size_t)seq >= c->feature_log.size() || c->feature_log[seq].empty()) return throw_error(env, "no pass has computed sequence " + std::to_string(seq) + " since capture began");
+  if (n_out < n * row) return throw_error(env, "the Float32Array is too small for the positions asked for");
+  const std::vector<float> &log = c->feature_log[seq];
+  for (size_t i = 0; i < n; i++) {
+    if (positions[i] < 0 || (size_t)(positions[i] + 1) * row > log.size()) return throw_error(env, "position " + std::to_string(positions[i]) + " is outside the context");
+    std::memcpy(out + i * row, log.data() + (size_t)positions[i] * row, row * sizeof(float));
+  }
   return nullptr;
 }
 
