@@ -130,7 +130,7 @@ export function registerGenerate(program: Command): void {
     .option("--target <model>", "target GGUF model: a path, hf:<user>/<repo>/<file>.gguf or a URL (default: the embedded target)")
     .option(
       "--draft <model>",
-      `draft GGUF model, or a drafter without one: ${MODEL_FREE_DRAFTERS.join(", ")} (default: the embedded drafter; with a --target of your own: ngram, suffix drafting and prompt lookup)`,
+      `draft GGUF model, an EAGLE-3 head (eagle: the shipped one, or a GGUF of that architecture), or a drafter without a model: ${MODEL_FREE_DRAFTERS.join(", ")} (default: the embedded drafter; with a --target of your own: ngram, suffix drafting and prompt lookup)`,
     )
     .option("--target-only", "generate with the target alone (the baseline)")
     .option("--prompt <text>", "prompt text", DEFAULT_PROMPT)

@@ -60,6 +60,10 @@ export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
     },
     withDraft && (f.draft !== undefined || f.target === undefined),
   );
+  if (pair.head) {
+    pair.dispose();
+    throw new RangeError("an EAGLE-3 head does not serve yet: it drafts in generate and the library (a state per slot is to come)");
+  }
   const templateFile = await resolveModelReference(f.target ?? embeddedModelPaths().target);
   const contextSize = f.context ?? Math.min(pair.target.trainContextSize, DEFAULT_CONTEXT_SIZE);
   const engine = new ServingEngine({

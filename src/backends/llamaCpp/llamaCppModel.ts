@@ -161,6 +161,9 @@ export class LlamaCppModel implements LanguageModel {
   async createSession(options: SessionOptions = {}): Promise<ModelSession> {
     if (this.disposed) throw new Error("the model has been disposed");
     if (this.vocabularyOnly) throw new Error(`${this.name} was loaded for its vocabulary only`);
+    // llama.cpp aborts the process on a head's pass without a target context to read.
+    if (this.headLayers().length > 0)
+      throw new Error(`${this.name} is an EAGLE-3 head: it drafts from a target's states (--draft eagle or --draft <head>.gguf), it is not a model of its own`);
     const contextSize = options.contextSize ?? Math.min(this.trainContextSize, DEFAULT_CONTEXT_SIZE);
     const maxSequences = options.maxSequences ?? 1;
     const batchSize = Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, contextSize);
