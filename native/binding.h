@@ -197,7 +197,6 @@ napi_value AddRpcServer(napi_env env, napi_callback_info info);
 napi_value LoadBackend(napi_env env, napi_callback_info info);
 napi_value SetStockKernels(napi_env env, napi_callback_info info);
 napi_value CaptureLayers(napi_env env, napi_callback_info info);
-napi_value CopyLayerInputs(napi_env env, napi_callback_info info);
 napi_value LayerFeatures(napi_env env, napi_callback_info info);
 napi_value HeadLayers(napi_env env, napi_callback_info info);
 napi_value CreateHeadContext(napi_env env, napi_callback_info info);

@@ -80,31 +80,6 @@ napi_value LayerFeatures(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// copyLayerInputs(context, batchIndices: Int32Array, out: Float32Array): for each batch index of the last pass, the
-// captured layers' inputs side by side (layers x n_embd floats a token, in captureLayers' order).
-napi_value CopyLayerInputs(napi_env env, napi_callback_info info) {
-  auto a = get_args(env, info, 3);
-  if (a.size() < 3) return throw_error(env, "copyLayerInputs needs 3 arguments");
-  Context *c = live_context(env, a[0]);
-  if (!c) return nullptr;
-  int32_t *indices;
-  float *out;
-  size_t n, n_out;
-  if (!get_typed(env, a[1], napi_int32_array, &indices, &n) || !get_typed(env, a[2], napi_float32_array, &out, &n_out))
-    return throw_error(env, "copyLayerInputs expects Int32Array batch indices and a Float32Array");
-  if (c->captured_layers.empty()) return throw_error(env, "the context captures no layers (captureLayers)");
-  const size_t width = (size_t)c->n_embd, row = width * c->captured_layers.size();
-  if (n_out < n * row) return throw_error(env, "the Float32Array is too small for the rows asked for");
-  for (size_t i = 0; i < n; i++)
-    if (indices[i] < 0 || indices[i] >= c->batch.n_tokens) return throw_error(env, "batch index " + std::to_string(indices[i]) + " is outside the last pass");
-  for (size_t k = 0; k < c->captured_layers.size(); k++) {
-    const float *layer = llama_get_embeddings_layer_inp(c->ctx, (uint32_t)c->captured_layers[k]);
-    if (!layer) return throw_error(env, "llama.cpp kept no input of layer " + std::to_string(c->captured_layers[k]));
-    for (size_t i = 0; i < n; i++) std::memcpy(out + i * row + k * width, layer + (size_t)indices[i] * width, width * sizeof(float));
-  }
-  return nullptr;
-}
-
 // headLayers(model) -> Int32Array: the target layers an EAGLE-3 head reads (empty for other models).
 napi_value HeadLayers(napi_env env, napi_callback_info info) {
   auto a = get_args(env, info, 1);

@@ -24,7 +24,7 @@ napi_value Register(napi_env env, napi_value exports) {
       {"memoryClear", MemoryClear}, {"devices", Devices},       {"buildInfo", BuildInfo},
       {"addRpcServer", AddRpcServer}, {"loadBackend", LoadBackend},
       {"setStockKernels", SetStockKernels},
-      {"captureLayers", CaptureLayers}, {"copyLayerInputs", CopyLayerInputs}, {"layerFeatures", LayerFeatures}, {"headLayers", HeadLayers},
+      {"captureLayers", CaptureLayers}, {"layerFeatures", LayerFeatures}, {"headLayers", HeadLayers},
       {"createHeadContext", CreateHeadContext}, {"headEncode", HeadEncode}, {"headDecode", HeadDecode},
   };
   for (const auto &e : entries) {

@@ -111,7 +111,7 @@ describe("the EAGLE-3 head through verispec's binding", () => {
         const session = await target.createSession({ contextSize: 1024 });
         const h = head.createHeadSession(session);
         await session.evaluate(tokens.map((token, position) => ({ token, position, sequences: [0], logits: false })));
-        const g = h.featuresOf([0, 1, 2]);
+        const g = h.featuresAt([0, 1, 2]);
         const pairs = [0, 1, 2].map((p) => ({
           token: tokens[p + 1],
           position: p,
@@ -172,7 +172,7 @@ describe("the EAGLE-3 head through verispec's binding", () => {
       const session = await target.createSession({ contextSize: 256 });
       const h = head.createHeadSession(session);
       session.dispose();
-      assert.throws(() => h.featuresOf([0]), /the head session has been disposed/);
+      assert.throws(() => h.featuresAt([0]), /the head session has been disposed/);
       const again = await target.createSession({ contextSize: 256 });
       const h2 = head.createHeadSession(again);
       head.dispose();
@@ -188,7 +188,7 @@ describe("the EAGLE-3 head through verispec's binding", () => {
       assert.deepEqual(head.headLayers(), [2, 4, 7]);
       h.dispose();
       await session.evaluate([{ token: 0, position: 0, sequences: [0], logits: true }]);
-      assert.throws(() => (session as LlamaCppSession).layerInputs.copy([0]), /no layers are captured/);
+      assert.throws(() => (session as LlamaCppSession).layerInputs.at(0, [0]), /no layers are captured/);
       session.dispose();
     });
   });

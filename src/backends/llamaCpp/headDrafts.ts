@@ -25,7 +25,7 @@ function argmax(row: Float32Array): number {
 export function draftAfterPrompt(head: LlamaCppHeadSession, prompt: readonly TokenId[], k: number): HeadDraft[] {
   const n = prompt.length;
   const w = head.width;
-  const features = head.featuresOf([...Array(n - 1).keys()]);
+  const features = head.featuresAt([...Array(n - 1).keys()]);
   const pairs = [...Array(n - 1).keys()].map((p) => ({
     token: prompt[p + 1],
     position: p,

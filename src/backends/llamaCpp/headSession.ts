@@ -64,15 +64,6 @@ export class LlamaCppHeadSession implements FeatureHeadSession {
     this.removeRange(0, position);
   }
 
-  /** The features of target batch entries of the target's last pass (one row of `width` floats each). */
-  featuresOf(batchIndices: readonly number[]): Float32Array {
-    this.checkLive();
-    const inputs = this.target.copy(batchIndices);
-    const out = new Float32Array(batchIndices.length * this.width);
-    if (batchIndices.length > 0) this.native.headEncode(this.context, inputs, batchIndices.length, out);
-    return out;
-  }
-
   /** Decodes the pairs into the head's cache; returns the rows of the entries asked for, in order. */
   decode(entries: readonly HeadEntry[]): HeadRow[] {
     this.checkLive();

@@ -31,16 +31,9 @@ export class LayerInputs {
     return this.layers.length * this.embeddingSize;
   }
 
-  /** The captured inputs at these batch indices of the last pass, a row of `width` floats each. */
-  copy(batchIndices: readonly number[]): Float32Array {
-    if (this.layers.length === 0) throw new Error("no layers are captured");
-    const out = new Float32Array(batchIndices.length * this.width);
-    this.native.copyLayerInputs(this.context, Int32Array.from(batchIndices), out);
-    return out;
-  }
-
   /** The captured inputs of `sequence`'s tokens at these positions, a row of `width` floats each. */
   at(sequence: number, positions: readonly number[]): Float32Array {
+    if (this.layers.length === 0) throw new Error("no layers are captured");
     const out = new Float32Array(positions.length * this.width);
     this.native.layerFeatures(this.context, sequence, Int32Array.from(positions), out);
     return out;

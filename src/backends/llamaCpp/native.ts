@@ -130,8 +130,6 @@ export interface NativeBinding {
   setStockKernels(context: NativeContext, stock: boolean): void;
   /** From the next pass on, the context keeps the input of each of these layers for every token of a pass (empty: none). */
   captureLayers(context: NativeContext, layers: Int32Array): void;
-  /** The captured layers' inputs at these batch indices of the last pass, side by side (layers x embedding floats each). */
-  copyLayerInputs(context: NativeContext, batchIndices: Int32Array, out: Float32Array): void;
   /** The captured layers' inputs of a sequence's tokens at these positions, as the last pass computing each left them. */
   layerFeatures(context: NativeContext, sequence: number, positions: Int32Array, out: Float32Array): void;
   /** The target layers an EAGLE-3 head reads (empty for other models). */
