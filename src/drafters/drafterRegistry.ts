@@ -55,8 +55,8 @@ export interface DrafterSettings {
   contextSize?: number;
   constraints?: Constraints;
   /**
-   * With a draft model: the free sources that draft a block before the model, where they find a match of at least
-   * `freeMinMatch` tokens (and among which an adaptive policy chooses by cost and acceptance). None by default.
+   * With a draft model or a feature head: the free sources that draft a block before it, where they find a match of at
+   * least `freeMinMatch` tokens (and among which an adaptive policy chooses by cost and acceptance). None by default.
    */
   free?: readonly FreeSourceName[];
   /** Shortest match a free source drafts from; DEFAULT_FREE_MIN_MATCH (3) by default. */
@@ -76,15 +76,17 @@ function freeDrafters(names: readonly FreeSourceName[], target: LanguageModel, s
 
 /** A fresh drafter for one generation against `target`. */
 export function createDrafter(source: DrafterSource, target: LanguageModel, s: DrafterSettings): Drafter {
-  if ("head" in source) return new EagleDrafter(source.head, s.sampling, s.constraints);
-  if ("model" in source) {
-    const model = new ModelDrafter(source.model, s.sampling, {
-      contextSize: s.contextSize,
-      constraints: s.constraints,
-      shared: s.sharedModel,
-      targetVocabularySize: target.vocabulary.size,
-    });
-    return s.free && s.free.length > 0 ? new MultiSourceDrafter(freeDrafters(s.free, target, s), model) : model;
+  if ("head" in source || "model" in source) {
+    const drafter =
+      "head" in source
+        ? new EagleDrafter(source.head, s.sampling, s.constraints)
+        : new ModelDrafter(source.model, s.sampling, {
+            contextSize: s.contextSize,
+            constraints: s.constraints,
+            shared: s.sharedModel,
+            targetVocabularySize: target.vocabulary.size,
+          });
+    return s.free && s.free.length > 0 ? new MultiSourceDrafter(freeDrafters(s.free, target, s), drafter) : drafter;
   }
   const names = "free" in source ? source.free : MODEL_FREE[source.name];
   if (!names || names.length === 0)

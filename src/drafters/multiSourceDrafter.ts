@@ -1,10 +1,10 @@
 /**
  * Several sources behind one drafter: drafters at no model cost (the suffix drafter, prompt lookup) and, where
- * there is one, a draft model. Each block is drafted by one source, never mixed. A policy that chooses
- * (AdaptivePolicy) asks for the candidates, each free source with its proposal, and picks one (useSource);
- * otherwise the first free source with a match drafts, and the model where none has one. Every source follows
- * every emitted token: the model's cache catches up on what a free source drafted lazily, in one batch, the next
- * time it drafts.
+ * there is one, a draft model or a feature head (EagleDrafter; "model" as a source). Each block is drafted by one
+ * source, never mixed. A policy that chooses (AdaptivePolicy) asks for the candidates, each free source with its
+ * proposal, and picks one (useSource); otherwise the first free source with a match drafts, and the model where none
+ * has one. Every source follows every emitted token: the model's cache catches up on what a free source drafted
+ * lazily, in one batch, the next time it drafts (a head writes the kept tokens' pairs at each commit).
  *
  * Lossless like any drafter: free proposals are one-hot (drawn "argmax"), the model's keep their own q.
  */
@@ -26,9 +26,9 @@ export class MultiSourceDrafter implements Drafter, DraftRuns, SourceNaming, Sou
   readonly name: string;
   /**
    * Runs (the chosen source's run, or its tokens one by one where it has no runs), the source of its next block, and
-   * the choice of it; no reading of the target's outputs.
+   * the choice of it; reading the target where its model does (a feature head: EagleDrafter), whatever drafts a block.
    */
-  readonly capabilities: DrafterCapabilities = { runs: this, sourceNaming: this, sourceChoice: this, targetReading: undefined };
+  readonly capabilities: DrafterCapabilities;
   /** Who drafts the current block; undefined until it is chosen or its first token is asked for. */
   private source: DraftSource | undefined;
   /** This block's drafts (from whichever source). */
@@ -41,6 +41,7 @@ export class MultiSourceDrafter implements Drafter, DraftRuns, SourceNaming, Sou
     private readonly model?: Drafter,
   ) {
     if (free.length === 0 && !model) throw new RangeError("a multi-source drafter needs at least one source");
+    this.capabilities = { runs: this, sourceNaming: this, sourceChoice: this, targetReading: model?.capabilities.targetReading };
     this.name = [...free.map((d) => d.name), ...(model ? [model.name] : [])].join("+");
   }
 
