@@ -10,6 +10,7 @@ import { generateTargetOnly } from "../decoding/targetOnly.js";
 import { createDrafter, type DrafterSource } from "../drafters/drafterRegistry.js";
 import { copyRate } from "../metrics/copyRate.js";
 import { collectGeneration, type GenerationMetrics } from "../metrics/generationMetrics.js";
+import type { FeatureHeadModel } from "../model/head.js";
 import { addCallStats, emptyCallStats, type LanguageModel } from "../model/session.js";
 import type { AcceptanceScorer } from "../policies/acceptanceScorer.js";
 import { AdaptiveMemory } from "../policies/adaptiveMemory.js";
@@ -25,6 +26,8 @@ export interface BenchPlan {
   target: LanguageModel;
   /** The draft model; without one, verispec's variants draft by prompt lookup. */
   draft?: LanguageModel;
+  /** The EAGLE-3 head of the variants named "<policy>+eagle", loaded beside the target. */
+  eagle?: FeatureHeadModel;
   peers?: NodeLlamaCppPeers;
   /** llama.cpp's own programs or servers, for the llamacpp-* variants. */
   tools?: LlamaCppPeer;
@@ -47,9 +50,13 @@ function positionsColumn(m: GenerationMetrics, steps: { drafted: number; accepte
   return m.acceptanceByPosition.map((_, i) => `${steps.filter((s) => s.accepted > i).length}/${steps.filter((s) => s.drafted > i).length}`).join(" ");
 }
 
-/** The native time split of both models' calls over one generation (NaN where a backend does not report it). */
-async function withCallStats<T>(plan: BenchPlan, run: () => Promise<T>): Promise<{ result: T; split: CallSplit }> {
-  const read = () => [plan.target.callStats?.(), plan.draft?.callStats?.()] as const;
+/**
+ * The native time split of both models' calls over one generation (NaN where a backend does not report it; the
+ * EAGLE-3 head's passes are not timed apart, so a +eagle variant's drafter decoding is NaN, its draft time wall time).
+ */
+async function withCallStats<T>(plan: BenchPlan, v: BenchVariant, run: () => Promise<T>): Promise<{ result: T; split: CallSplit }> {
+  const drafting = v.eagle ? undefined : plan.draft;
+  const read = () => [plan.target.callStats?.(), drafting?.callStats?.()] as const;
   const [t0, d0] = read();
   const result = await run();
   const [t1, d1] = read();
@@ -60,7 +67,7 @@ async function withCallStats<T>(plan: BenchPlan, run: () => Promise<T>): Promise
     result,
     split: {
       targetDecodeSeconds: s(target?.decodeMs),
-      drafterDecodeSeconds: s(draft.decodeMs),
+      drafterDecodeSeconds: v.eagle ? Number.NaN : s(draft.decodeMs),
       rowWorkSeconds: s(target && target.rowsMs + draft.rowsMs),
       handoffSeconds: s(target && target.queueMs + target.returnMs + draft.queueMs + draft.returnMs),
     },
@@ -80,12 +87,19 @@ function adaptiveMemory(plan: BenchPlan, variant: string): AdaptiveMemory {
 }
 
 async function runVerispec(plan: BenchPlan, v: BenchVariant, prompt: string, seed: number): Promise<Measured> {
-  const { result, split } = await withCallStats(plan, () => generateVerispec(plan, v, prompt, seed));
+  const { result, split } = await withCallStats(plan, v, () => generateVerispec(plan, v, prompt, seed));
   return { ...result, ...split };
 }
 
-/** What drafts a variant: the draft model (with its free sources first), or the free sources alone (prompt lookup without either). */
+/**
+ * What drafts a variant: the EAGLE-3 head (+eagle) or the draft model, either with its free sources first, or the
+ * free sources alone (prompt lookup without either).
+ */
 function drafterSource(plan: BenchPlan, v: BenchVariant): DrafterSource {
+  if (v.eagle) {
+    if (!plan.eagle) throw new Error(`variant ${v.id} needs an EAGLE-3 head (--eagle)`);
+    return { head: plan.eagle };
+  }
   if (plan.draft && !v.noModel) return { model: plan.draft };
   return v.free.length > 0 ? { free: v.free } : { name: "prompt-lookup" };
 }
@@ -182,7 +196,7 @@ const RUNNERS: Record<string, (plan: BenchPlan, v: BenchVariant, prompt: string,
 };
 
 /**
- * One short, unrecorded generation of the target alone and one with the drafter before measuring: the first
+ * One short, unrecorded generation of the target alone and one with the drafter (and one with the EAGLE-3 head) before measuring: the first
  * passes over a freshly loaded model page its weights in (and on a GPU build its kernels' graphs), which would
  * otherwise be charged to whichever variant runs first.
  */
@@ -192,6 +206,7 @@ async function warmUp(plan: BenchPlan): Promise<void> {
   const short = { ...plan, maxTokens: Math.min(plan.maxTokens, 8) };
   await runVerispec(short, { id: "warm-up", ...parseBenchPolicy(TARGET_ONLY), k: 0, temperature: 0 }, prompt, plan.seed);
   await runVerispec(short, { id: "warm-up", ...parseBenchPolicy("chain"), k: 4, temperature: 0 }, prompt, plan.seed);
+  if (plan.eagle) await runVerispec(short, { id: "warm-up", ...parseBenchPolicy("chain+eagle"), k: 4, temperature: 0 }, prompt, plan.seed);
 }
 
 /** A short unrecorded generation of the target alone (see runBench). */

@@ -9,6 +9,8 @@ export const PEER_LOOKUP = "nlc-lookup";
 /** llama.cpp's own llama-completion and llama-speculative-simple, built from the same source. */
 export const LLAMACPP_TARGET_ONLY = "llamacpp-target-only";
 export const LLAMACPP_SPEC = "llamacpp-spec";
+/** llama.cpp's speculative type that drafts with an EAGLE-3 head (given as its draft model). */
+export const LLAMACPP_EAGLE = "draft-eagle3";
 
 /** A llamacpp-spec variant's configuration: llama-speculative-simple's --spec-type list and --spec-* options. */
 export interface SpecConfig {
@@ -28,6 +30,8 @@ export interface BenchVariant {
   basePolicy: string;
   /** Runs with the loaded acceptance head ("+head"). */
   head: boolean;
+  /** Drafts with the EAGLE-3 head (bench --eagle) instead of the draft model ("+eagle"). */
+  eagle: boolean;
   /** Free sources that draft before the draft model where they match ("+suffix", "+lookup"). */
   free: FreeSourceName[];
   /** Leaves the draft model out ("+nomodel"): the free sources draft alone. */
@@ -152,8 +156,21 @@ export interface BestAtTemperature {
   ratio: number | null;
   /** verispec's target alone over llama.cpp's (llamacpp-target-only). */
   targetOnlyRatio: number | null;
+  /**
+   * Where both ran: the fastest verispec variant drafting with the EAGLE-3 head ("+eagle") against the fastest
+   * llamacpp-spec[draft-eagle3] variant (the same head in llama.cpp), and their ratio; absent otherwise.
+   */
+  eagle?: EagleBest;
   /** The target alone's copy rate at this temperature (how much its text repeats itself). */
   copyRate: number | null;
+}
+
+/** The best of each side's drafting with the same EAGLE-3 head at one temperature (BestAtTemperature.eagle). */
+export interface EagleBest {
+  verispec: { variant: string; tokensPerSecond: number };
+  llamacpp: { variant: string; tokensPerSecond: number };
+  /** verispec's over llama.cpp's. */
+  ratio: number;
 }
 
 /**
@@ -178,7 +195,8 @@ export interface BenchSummary {
   /** The source's commit (`sourceCommit`); absent in summaries written before it was recorded. */
   commit?: string;
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
-  models: { target: ModelDetails; draft: ModelDetails | null };
+  /** The models; `head`: the EAGLE-3 head of the +eagle and llamacpp-spec[draft-eagle3] variants, where any ran. */
+  models: { target: ModelDetails; draft: ModelDetails | null; head?: ModelDetails };
   settings: {
     prompts: string;
     promptCount: number;

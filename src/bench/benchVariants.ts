@@ -2,21 +2,24 @@
  * The benchmark matrix from the command line: policies x draft lengths x temperatures.
  *
  * A verispec variant is a policy with modifiers: `+head` (cascade, adaptive: the loaded acceptance head),
- * `+suffix` and `+lookup` (those sources at no model cost draft a block before the draft model, where they match),
- * `+nomodel` (no draft model: the free sources alone), `+rejection` (sampled by the rejection rule, not the coupled one). `adaptive+suffix+lookup` is the CLI's default.
- * llama.cpp's own speculative decoding is `llamacpp-spec[<types>|<option>=<value>|...]`: its --spec-type list
- * (`ngram-mod`, `ngram-mod,draft-simple`, ...; draft-simple when none is given) and any of llama-speculative-simple's
+ * `+eagle` (drafts with the EAGLE-3 head, bench --eagle, instead of the draft model), `+suffix` and `+lookup` (those
+ * sources at no model cost draft a block before the draft model or the head, where they match), `+nomodel` (no draft
+ * model: the free sources alone), `+rejection` (sampled by the rejection rule, not the coupled one).
+ * `adaptive+suffix+lookup` is the CLI's default. llama.cpp's own speculative decoding is
+ * `llamacpp-spec[<types>|<option>=<value>|...]`: its --spec-type list (`ngram-mod`, `ngram-mod,draft-simple`,
+ * `draft-eagle3` with the head as its draft model, ...; draft-simple when none is given) and any of llama-speculative-simple's
  * long options without their dashes (`spec-ngram-mod-n-match=12`, `poll=0`). A name written "name:k" runs at that draft length only (for
  * llama.cpp, its types' length option: draft n-max, ngram-mod n-max, the ngram maps' m-gram size); plain names
  * take every --k, except llama.cpp written with brackets, which then runs at its own defaults.
  */
 import type { FreeSourceName } from "../drafters/drafterRegistry.js";
 import { POLICY_NAMES } from "../policies/policyRegistry.js";
-import { type BenchVariant, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, type SpecConfig, TARGET_ONLY } from "./benchTypes.js";
+import { type BenchVariant, LLAMACPP_EAGLE, LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP, type SpecConfig, TARGET_ONLY } from "./benchTypes.js";
 
-/** Modifiers of verispec policy names. */
+/** Modifiers of verispec policy names: the acceptance head, and drafting with the EAGLE-3 head. */
 export const WITH_HEAD = "+head";
-const MODIFIERS = ["head", "suffix", "lookup", "nomodel", "rejection"] as const;
+export const WITH_EAGLE = "+eagle";
+const MODIFIERS = ["head", "eagle", "suffix", "lookup", "nomodel", "rejection"] as const;
 /** Policies that can use a head. */
 const HEAD_POLICIES = ["cascade", "adaptive"];
 /** Variants that are not verispec policies (and take no modifiers). */
@@ -27,13 +30,13 @@ export const BENCH_POLICY_NAMES = [TARGET_ONLY, ...POLICY_NAMES, ...OTHER_VARIAN
 
 /** llama.cpp's speculative types that need no weights beyond the target's, and those that need a draft model. */
 export const LLAMACPP_FREE_TYPES = ["ngram-simple", "ngram-map-k", "ngram-map-k4v", "ngram-mod", "ngram-cache"];
-const LLAMACPP_DRAFT_TYPES = ["draft-simple"];
+const LLAMACPP_DRAFT_TYPES = ["draft-simple", LLAMACPP_EAGLE];
 
-type ParsedPolicy = Pick<BenchVariant, "policy" | "basePolicy" | "head" | "free" | "noModel" | "rejection" | "spec">;
+type ParsedPolicy = Pick<BenchVariant, "policy" | "basePolicy" | "head" | "eagle" | "free" | "noModel" | "rejection" | "spec">;
 
 function unknown(name: string): RangeError {
   return new RangeError(
-    `unknown policy "${name}"; known policies: ${BENCH_POLICY_NAMES.join(", ")} (verispec policies also with +suffix, +lookup, +nomodel, +rejection; ` +
+    `unknown policy "${name}"; known policies: ${BENCH_POLICY_NAMES.join(", ")} (verispec policies also with +eagle, +suffix, +lookup, +nomodel, +rejection; ` +
       `cascade and adaptive with +head; llamacpp-spec[<types>|<option>=<value>])`,
   );
 }
@@ -45,20 +48,22 @@ function parseSpec(name: string): ParsedPolicy {
   const [types = "", ...options] = (m[1] ?? "").split("|");
   const list = types ? types.split(",") : ["draft-simple"];
   if (list.some((t) => !LLAMACPP_FREE_TYPES.includes(t) && !LLAMACPP_DRAFT_TYPES.includes(t))) throw unknown(name);
+  if (list.filter((t) => LLAMACPP_DRAFT_TYPES.includes(t)).length > 1)
+    throw new RangeError(`"${name}": llama.cpp takes one draft model (-md), so ${LLAMACPP_DRAFT_TYPES.join(" and ")} cannot run together`);
   const flags: [string, string][] = options.map((o) => {
     const [key, value] = o.split("=");
     if (!/^[a-z0-9-]+$/.test(key ?? "") || value === undefined || value === "") throw unknown(name);
     return [key, value];
   });
   const spec: SpecConfig = { types: list, options: flags, defaults: m[1] !== undefined };
-  return { policy: name, basePolicy: LLAMACPP_SPEC, head: false, free: [], noModel: false, rejection: false, spec };
+  return { policy: name, basePolicy: LLAMACPP_SPEC, head: false, eagle: false, free: [], noModel: false, rejection: false, spec };
 }
 
 /** Splits "adaptive+head+suffix" into the policy and its modifiers; refuses names and modifiers it does not know. */
 export function parseBenchPolicy(name: string): ParsedPolicy {
   if (name.startsWith(LLAMACPP_SPEC)) return parseSpec(name);
   const [basePolicy, ...modifiers] = name.split("+");
-  const none = { policy: name, basePolicy, head: false, free: [], noModel: false, rejection: false };
+  const none = { policy: name, basePolicy, head: false, eagle: false, free: [], noModel: false, rejection: false };
   if (OTHER_VARIANTS.includes(basePolicy)) {
     if (modifiers.length > 0) throw unknown(name);
     return none;
@@ -67,8 +72,16 @@ export function parseBenchPolicy(name: string): ParsedPolicy {
   if (modifiers.some((m) => !MODIFIERS.includes(m as (typeof MODIFIERS)[number])) || new Set(modifiers).size !== modifiers.length) throw unknown(name);
   const head = modifiers.includes("head");
   if (head && !HEAD_POLICIES.includes(basePolicy)) throw unknown(name);
+  const eagle = modifiers.includes("eagle");
+  const noModel = modifiers.includes("nomodel");
+  if (eagle && noModel) throw new RangeError(`"${name}": ${WITH_EAGLE} drafts with the EAGLE-3 head and +nomodel without a drafter model; give one of them`);
   const free = (["suffix", "lookup"] as const).filter((s) => modifiers.includes(s)) as FreeSourceName[];
-  return { ...none, head, free, noModel: modifiers.includes("nomodel"), rejection: modifiers.includes("rejection") };
+  return { ...none, head, eagle, free, noModel, rejection: modifiers.includes("rejection") };
+}
+
+/** Whether a variant drafts with the EAGLE-3 head: verispec's +eagle, or llama.cpp's draft-eagle3. */
+export function usesEagleHead(v: Pick<BenchVariant, "eagle" | "spec">): boolean {
+  return v.eagle || (v.spec?.types.includes(LLAMACPP_EAGLE) ?? false);
 }
 
 /** Variants that draft with a length k (the others run once per temperature). */

@@ -1,5 +1,5 @@
 /** `verispec bench`: runs the benchmark matrix and writes CSV, JSON, figures and an HTML report. */
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { type Command, Option } from "commander";
 import { LlamaCppModel } from "../backends/llamaCpp/llamaCppModel.js";
@@ -12,16 +12,18 @@ import { createProgress } from "../bench/benchProgress.js";
 import { runBench } from "../bench/benchRunner.js";
 import type { BenchRow, BenchSummary, BenchVariant, ModelDetails } from "../bench/benchTypes.js";
 import { LLAMACPP_SPEC, LLAMACPP_TARGET_ONLY, PEER_DRAFT, PEER_LOOKUP } from "../bench/benchTypes.js";
-import { BENCH_POLICY_NAMES, benchVariants, splitList, WITH_HEAD } from "../bench/benchVariants.js";
+import { BENCH_POLICY_NAMES, benchVariants, splitList, usesEagleHead, WITH_EAGLE, WITH_HEAD } from "../bench/benchVariants.js";
 import { type DelayProxyHandle, startDelayProxy } from "../bench/delayProxy.js";
-import { LlamaCppTools } from "../bench/peers/llamaCppTools.js";
+import { type LlamaCppPeer, LlamaCppTools, type LlamaCppToolsOptions } from "../bench/peers/llamaCppTools.js";
 import { LlamaServerPeers } from "../bench/peers/llamaServerPeers.js";
 import { readPromptFile } from "../bench/promptFile.js";
-import { DEFAULT_CONTEXT_SIZE } from "../model/session.js";
+import { isEagleHead } from "../gguf/embedHead.js";
+import { DEFAULT_CONTEXT_SIZE, type LanguageModel } from "../model/session.js";
 import { checkCompatibleVocabularies } from "../model/vocabularyCompatibility.js";
 import { loadHead } from "../policies/head/headModel.js";
 import { embeddedModelPaths } from "../util/embeddedModels.js";
 import { packageRoot } from "../util/packageRoot.js";
+import { openHead } from "./modelPair.js";
 import { integer, nonNegativeNumber, positiveInteger, positiveNumber } from "./optionParsers.js";
 import { policyOptionsFrom } from "./policyFlags.js";
 import { addPlacementOptions, drafterLoadOptions, type PlacementFlags, targetLoadOptions } from "./targetPlacement.js";
@@ -42,6 +44,7 @@ interface BenchFlags extends PlacementFlags {
   repetitionPenalty: number;
   out: string;
   head?: string;
+  eagle?: string;
   addedLatency?: number;
   llamaTools?: string;
   llamaPeer: "server" | "program";
@@ -64,8 +67,40 @@ async function delayProxies(f: BenchFlags): Promise<DelayProxyHandle[]> {
   return Promise.all(f.targetRpc.map((e) => startDelayProxy(e, f.addedLatency!)));
 }
 
-/** The models of a bench run: target, drafter (if any) and node-llama-cpp's peers (if a variant needs them). */
-async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[]) {
+/**
+ * The EAGLE-3 head's file where a variant drafts with it (+eagle, llamacpp-spec[draft-eagle3]): --eagle, else the
+ * shipped head for the embedded target; a target of one's own needs --eagle.
+ */
+function eagleFile(f: BenchFlags, variants: readonly BenchVariant[]): string | undefined {
+  if (!variants.some(usesEagleHead)) return undefined;
+  if (!f.eagle && f.target)
+    throw new RangeError(`variants with ${WITH_EAGLE} or llamacpp-spec[draft-eagle3] need --eagle <head.gguf> with a --target of your own`);
+  const file = f.eagle ?? embeddedModelPaths().head;
+  if (!existsSync(file)) throw new RangeError(`--eagle: no such file ${file}`);
+  if (!isEagleHead(file)) throw new RangeError(`--eagle: ${file} is not an EAGLE-3 head (a GGUF of architecture eagle3)`);
+  return file;
+}
+
+/** The EAGLE-3 head beside the target, where a variant drafts with it (its file also goes to llama.cpp's draft-eagle3). */
+async function openEagle(file: string | undefined, target: LanguageModel, threads: number) {
+  if (!file) return undefined;
+  try {
+    return await openHead(file, target, { threads });
+  } catch (e) {
+    target.dispose();
+    throw e;
+  }
+}
+
+/** llama.cpp's programs or servers, where a llamacpp-* variant runs, on the same files, threads and context. */
+function llamaPeer(f: BenchFlags, variants: readonly BenchVariant[], o: Omit<LlamaCppToolsOptions, "binDir" | "gpuLayers">): LlamaCppPeer | undefined {
+  if (!variants.some((v) => v.basePolicy === LLAMACPP_TARGET_ONLY || v.basePolicy === LLAMACPP_SPEC)) return undefined;
+  const options = { ...o, binDir: f.llamaTools ?? defaultToolsDir(), gpuLayers: f.device === "cpu" ? 0 : 99 };
+  return f.llamaPeer === "program" ? new LlamaCppTools(options) : new LlamaServerPeers(options);
+}
+
+/** The models of a bench run: target, drafter (if any), the EAGLE-3 head (if a variant needs it) and node-llama-cpp's peers (if one needs them). */
+async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[], headFile: string | undefined) {
   const embedded = embeddedModelPaths();
   const targetFile = f.target ?? embedded.target;
   const draftFile = f.draft ?? (f.target ? undefined : embedded.draft);
@@ -74,6 +109,7 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
   // One generation at a time: passes run on this thread, without hand-offs to a worker (as `generate` runs them).
   const placement = targetLoadOptions({ ...f, targetRpc: proxies.length > 0 ? proxies.map((p) => p.endpoint) : f.targetRpc }, threads, "caller");
   const target = await openLlamaCppModel(targetFile, placement);
+  const eagle = await openEagle(headFile, target, threads);
   const draft = draftFile ? await LlamaCppModel.load(draftFile, drafterLoadOptions(f, threads, "caller")) : undefined;
   if (draft) checkCompatibleVocabularies(target.vocabulary, draft.vocabulary);
   const needsPeers = variants.some((v) => v.policy === PEER_DRAFT || v.policy === PEER_LOOKUP);
@@ -85,26 +121,22 @@ async function openBenchModels(f: BenchFlags, variants: readonly BenchVariant[])
   const peers = needsPeers
     ? await (await import("../bench/peers/nodeLlamaCppPeers.js")).NodeLlamaCppPeers.open(targetFile, draftFile, threads, contextSize)
     : undefined;
-  const needsTools = variants.some((v) => v.basePolicy === LLAMACPP_TARGET_ONLY || v.basePolicy === LLAMACPP_SPEC);
-  const toolOptions = {
-    binDir: f.llamaTools ?? defaultToolsDir(),
-    target: targetFile,
-    draft: draftFile,
-    gpuLayers: f.device === "cpu" ? 0 : 99,
-    threads,
-    contextSize,
+  const tools = llamaPeer(f, variants, { target: targetFile, draft: draftFile, head: headFile, threads, contextSize });
+  const models = {
+    target: details(target, targetFile),
+    draft: draft && draftFile ? details(draft, draftFile) : null,
+    ...(eagle && headFile ? { head: details(eagle, headFile) } : {}),
   };
-  const tools = needsTools ? (f.llamaPeer === "program" ? new LlamaCppTools(toolOptions) : new LlamaServerPeers(toolOptions)) : undefined;
-  const models = { target: details(target, targetFile), draft: draft && draftFile ? details(draft, draftFile) : null };
   const dispose = async () => {
     await tools?.close();
     await peers?.dispose();
     draft?.dispose();
+    eagle?.dispose();
     target.dispose();
     for (const p of proxies) p.stop();
   };
   const placementSettings = f.targetRpc ? { rpcServers: f.targetRpc, tensorSplit: f.tensorSplit, addedLatencyMs: f.addedLatency ?? 0 } : undefined;
-  return { target, draft, peers, tools, threads, models, placement: placementSettings, dispose };
+  return { target, draft, eagle, peers, tools, threads, models, placement: placementSettings, dispose };
 }
 
 async function runBenchCommand(f: BenchFlags): Promise<void> {
@@ -114,8 +146,9 @@ async function runBenchCommand(f: BenchFlags): Promise<void> {
   const variants = benchVariants(splitList(f.policies), splitList(f.k).map(Number), splitList(f.temperatures).map(Number));
   const head = f.head ? loadHead(f.head) : undefined;
   if (!head && variants.some((v) => v.head)) throw new RangeError(`policies ending in ${WITH_HEAD} need --head`);
+  const headFile = eagleFile(f, variants);
   mkdirSync(f.out, { recursive: true });
-  const m = await openBenchModels(f, variants);
+  const m = await openBenchModels(f, variants, headFile);
   const abort = new AbortController();
   const rows = await runWithProgress(f, prompts.length * variants.length, abort, (onRow) =>
     runBench({
@@ -210,7 +243,11 @@ export function registerBench(program: Command): void {
     .option("--seed <s>", "base seed (row seed = base + 1000 * repeat + prompt)", integer, 0)
     .option("--repetition-penalty <x>", "penalise the last 64 tokens in every variant, llama.cpp's too (1 = off)", positiveNumber, 1)
     .option("--out <dir>", "output folder", "bench-results")
-    .option("--head <file>", `acceptance head for the policies named with ${WITH_HEAD} (cascade${WITH_HEAD}, adaptive${WITH_HEAD})`);
+    .option("--head <file>", `acceptance head for the policies named with ${WITH_HEAD} (cascade${WITH_HEAD}, adaptive${WITH_HEAD})`)
+    .option(
+      "--eagle <gguf>",
+      `EAGLE-3 head for the policies named with ${WITH_EAGLE} and llamacpp-spec[draft-eagle3] (default: the shipped head, for the embedded target)`,
+    );
   addPlacementOptions(command)
     .option(
       "--llama-tools <dir>",

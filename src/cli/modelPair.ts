@@ -81,8 +81,8 @@ function headFile(draft: string): string | undefined {
   return draft.endsWith(".gguf") && existsSync(draft) && isEagleHead(draft) ? draft : undefined;
 }
 
-/** The head, in this process beside its target (it reads the target's states and borrows its matrices). */
-async function openHead(file: string, target: LanguageModel, o: ModelPairOptions): Promise<LlamaCppModel> {
+/** The head, in this process beside its target (it reads the target's states and borrows its matrices); bench loads it too. */
+export async function openHead(file: string, target: LanguageModel, o: Pick<ModelPairOptions, "threads">): Promise<LlamaCppModel> {
   if (!(target instanceof LlamaCppModel)) throw new RangeError("an EAGLE-3 head drafts for a target in this process, not on RPC servers");
   const head = await LlamaCppModel.load(file, { threads: o.threads });
   try {

@@ -91,6 +91,7 @@ test("bench policy names: +head (cascade, adaptive), free sources (+suffix, +loo
     policy: name,
     basePolicy: name.split("+")[0],
     head,
+    eagle: false,
     free,
     noModel,
     rejection,

@@ -1,9 +1,9 @@
 /**
  * llama.cpp's own programs as benchmark peers, built from the same source (`npm run build:llama -- --tools`):
  * llama-completion (the target alone) and llama-speculative-simple (every speculative type of its toolbox, single or
- * chained: the n-gram family with no extra weights, draft-simple with the draft model). Each generation is one
- * process, sampled as verispec samples (temperature alone: top-k, top-p and min-p off; the same repetition
- * penalty over the last 64 tokens), with the same threads.
+ * chained: the n-gram family with no extra weights, draft-simple with the draft model, draft-eagle3 with the EAGLE-3
+ * head as its draft model). Each generation is one process, sampled as verispec samples (temperature alone: top-k,
+ * top-p and min-p off; the same repetition penalty over the last 64 tokens), with the same threads.
  *
  * A generation's time leaves out what a process pays once, as verispec's figures do (its models and contexts are
  * loaded and warm): it is llama-completion's prompt prefill, sampling and decoding for the target alone, and
@@ -23,7 +23,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { stockEnvironment } from "../../backends/llamaCpp/batchInvariance.js";
-import type { SpecConfig } from "../benchTypes.js";
+import { LLAMACPP_EAGLE, type SpecConfig } from "../benchTypes.js";
 
 const execFileAsync = promisify(execFile);
 /** Peers run llama.cpp's stock kernels even where this process computes batch-invariantly. */
@@ -42,6 +42,8 @@ export interface LlamaCppToolsOptions {
   binDir: string;
   target: string;
   draft?: string;
+  /** The EAGLE-3 head, the draft model of draft-eagle3 (bench --eagle). */
+  head?: string;
   /** Layers on the GPU for both models (99: all). */
   gpuLayers: number;
   threads: number;
@@ -61,6 +63,7 @@ export interface ToolGeneration {
 /** Each speculative type's draft-length option (the variant's k). */
 const LENGTH_OPTION: Record<string, string> = {
   "draft-simple": "draft-n-max",
+  [LLAMACPP_EAGLE]: "draft-n-max",
   "ngram-mod": "ngram-mod-n-max",
   "ngram-simple": "ngram-simple-size-m",
   "ngram-map-k": "ngram-map-k-size-m",
@@ -72,6 +75,18 @@ const TOOLS = ["llama-completion", "llama-speculative-simple"];
 /** The options that set each of the configuration's types to draft length k (none for k = 0: their defaults). */
 export function lengthOptions(spec: SpecConfig, k: number): string[] {
   return k > 0 ? spec.types.flatMap((t) => (LENGTH_OPTION[t] ? [`--spec-${LENGTH_OPTION[t]}`, String(k)] : [])) : [];
+}
+
+/**
+ * The draft model a configuration's type that drafts with weights needs (-md, on the same layers and threads):
+ * the draft model for draft-simple, the EAGLE-3 head for draft-eagle3 (the parser allows one of them); none without.
+ */
+export function draftModelOptions(o: LlamaCppToolsOptions, spec: SpecConfig): string[] {
+  const type = spec.types.find((t) => t.startsWith("draft-"));
+  if (!type) return [];
+  const file = type === LLAMACPP_EAGLE ? o.head : o.draft;
+  if (!file) throw new Error(`llamacpp-spec[${spec.types.join(",")}] needs ${type === LLAMACPP_EAGLE ? "an EAGLE-3 head (--eagle)" : "a draft model"}`);
+  return ["-md", file, "-ngld", String(o.gpuLayers), "--spec-draft-threads", String(o.threads)];
 }
 
 /** llama.cpp's peers, run as programs (LlamaCppTools) or through llama-server (LlamaServerPeers). */
@@ -162,11 +177,7 @@ export class LlamaCppTools implements LlamaCppPeer {
 
   /** Speculative decoding with the configuration's types and options, at draft length k (0: the types' defaults). */
   async speculative(g: ToolGeneration, spec: SpecConfig, k: number): Promise<ToolRun> {
-    const args = [...this.common(g), "-p", g.prompt, "--spec-type", spec.types.join(",")];
-    if (spec.types.some((t) => t.startsWith("draft-"))) {
-      if (!this.o.draft) throw new Error(`llamacpp-spec[${spec.types.join(",")}] needs a draft model`);
-      args.push("-md", this.o.draft, "-ngld", String(this.o.gpuLayers), "--spec-draft-threads", String(this.o.threads));
-    }
+    const args = [...this.common(g), "-p", g.prompt, "--spec-type", spec.types.join(","), ...draftModelOptions(this.o, spec)];
     args.push(...lengthOptions(spec, k));
     for (const [key, value] of spec.options) args.push(`--${key}`, value);
     const decoded = await retriedOnce(async () => {

@@ -13,7 +13,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { stockEnvironment } from "../../backends/llamaCpp/batchInvariance.js";
 import type { SpecConfig } from "../benchTypes.js";
-import { type LlamaCppPeer, type LlamaCppToolsOptions, lengthOptions, type ToolGeneration, type ToolRun } from "./llamaCppTools.js";
+import { draftModelOptions, type LlamaCppPeer, type LlamaCppToolsOptions, lengthOptions, type ToolGeneration, type ToolRun } from "./llamaCppTools.js";
 
 /** Longest wait for a server to load its model and answer /health. */
 const START_TIMEOUT_MS = 120_000;
@@ -112,11 +112,7 @@ export class LlamaServerPeers implements LlamaCppPeer {
 
   /** Speculative decoding with the configuration's types and options, at draft length k (0: the types' defaults). */
   speculative(g: ToolGeneration, spec: SpecConfig, k: number): Promise<ToolRun> {
-    const args = ["--spec-type", spec.types.join(",")];
-    if (spec.types.some((t) => t.startsWith("draft-"))) {
-      if (!this.o.draft) throw new Error(`llamacpp-spec[${spec.types.join(",")}] needs a draft model`);
-      args.push("-md", this.o.draft, "-ngld", String(this.o.gpuLayers), "--spec-draft-threads", String(this.o.threads));
-    }
+    const args = ["--spec-type", spec.types.join(","), ...draftModelOptions(this.o, spec)];
     args.push(...lengthOptions(spec, k));
     for (const [key, value] of spec.options) args.push(`--${key}`, value);
     return this.generate(g, args);
