@@ -2,6 +2,8 @@
 import {
   type BenchRow,
   type BestAtTemperature,
+  type EagleBest,
+  LLAMACPP_EAGLE,
   LLAMACPP_SPEC,
   LLAMACPP_TARGET_ONLY,
   PEER_DRAFT,
@@ -137,19 +139,39 @@ function weightedCopyRate(rows: BenchRow[]): number | null {
 
 const LLAMACPP = [LLAMACPP_TARGET_ONLY, LLAMACPP_SPEC];
 const NODE_LLAMA_CPP = [PEER_DRAFT, PEER_LOOKUP];
+const isLlama = (v: VariantSummary) => LLAMACPP.some((p) => v.policy.startsWith(p));
+const fastest = (vs: VariantSummary[]) => vs.reduce<VariantSummary | undefined>((b, v) => (!b || v.tokensPerSecond > b.tokensPerSecond ? v : b), undefined);
 
-/** Per temperature: the fastest verispec variant against the fastest llama.cpp one, and the two targets alone. */
+/** Whether a variant drafts with the EAGLE-3 head: verispec's "+eagle", llama.cpp's draft-eagle3 among its types. */
+function draftsWithEagle(v: VariantSummary): boolean {
+  if (!isLlama(v)) return v.policy.split("+").slice(1).includes("eagle");
+  const types = v.policy.match(/^llamacpp-spec\[([^|\]]*)/)?.[1];
+  return types?.split(",").includes(LLAMACPP_EAGLE) ?? false;
+}
+
+/** The fastest +eagle variant against the fastest llamacpp-spec[draft-eagle3] one, where both ran. */
+function eagleBest(at: VariantSummary[]): EagleBest | undefined {
+  const ours = fastest(at.filter((v) => !isLlama(v) && draftsWithEagle(v)));
+  const theirs = fastest(at.filter((v) => isLlama(v) && draftsWithEagle(v)));
+  if (!ours || !theirs) return undefined;
+  const pick = (v: VariantSummary) => ({ variant: v.variant, tokensPerSecond: v.tokensPerSecond });
+  return { verispec: pick(ours), llamacpp: pick(theirs), ratio: ours.tokensPerSecond / theirs.tokensPerSecond };
+}
+
+/**
+ * Per temperature: the fastest verispec variant against the fastest llama.cpp one, the two targets alone, and, where
+ * both drafted with the EAGLE-3 head, the fastest of each side's variants with it.
+ */
 export function bestByTemperature(variants: readonly VariantSummary[]): BestAtTemperature[] {
-  const isLlama = (v: VariantSummary) => LLAMACPP.some((p) => v.policy.startsWith(p));
   const temperatures = [...new Set(variants.map((v) => v.temperature))];
   return temperatures.map((temperature) => {
     const at = variants.filter((v) => v.temperature === temperature && !NODE_LLAMA_CPP.includes(v.policy));
-    const fastest = (vs: VariantSummary[]) => vs.reduce<VariantSummary | undefined>((b, v) => (!b || v.tokensPerSecond > b.tokensPerSecond ? v : b), undefined);
     const ours = fastest(at.filter((v) => !isLlama(v)));
     const theirs = fastest(at.filter(isLlama));
     const alone = at.find((v) => v.policy === TARGET_ONLY);
     const theirsAlone = at.find((v) => v.policy === LLAMACPP_TARGET_ONLY);
     const pick = (v: VariantSummary | undefined) => (v ? { variant: v.variant, tokensPerSecond: v.tokensPerSecond } : null);
+    const eagle = eagleBest(at);
     return {
       temperature,
       verispec: pick(ours),
@@ -157,6 +179,7 @@ export function bestByTemperature(variants: readonly VariantSummary[]): BestAtTe
       ratio: ours && theirs ? ours.tokensPerSecond / theirs.tokensPerSecond : null,
       targetOnlyRatio: alone && theirsAlone ? alone.tokensPerSecond / theirsAlone.tokensPerSecond : null,
       copyRate: alone?.copyRate ?? null,
+      ...(eagle ? { eagle } : {}),
     };
   });
 }
