@@ -3,8 +3,10 @@
 # What travels there (git-ignored, made here by `bash scripts/device/pack.sh`): .device/node.xz (this machine's
 # node, stripped), .device/node-include (N-API headers), .device/llama-src.tar.xz (node-llama-cpp's bundled
 # llama.cpp source, trimmed), .device/app.tar.xz (dist/ and the few runtime packages), the prompt files.
-#   bash scripts/device/h200.sh setup                  # Node, llama.cpp with CUDA for sm_90 (tools, llama-server), the binding, the 7B target
+#   bash scripts/device/h200.sh setup                  # Node, llama.cpp with CUDA for sm_90 (tools, llama-server), the binding, the 7B target and head
 #   bash scripts/device/h200.sh bench <workload> [s]   # verispec's variants beside llama.cpp's toolbox, one run   (writes $OUT/<workload>.tar)
+#   bash scripts/device/h200.sh eagle [s] [s2]         # the EAGLE-3 head in verispec and in llama.cpp, HumanEval T = 0, 0.8, then
+#                                                      # T = 0 with repetition penalty 1.1 (writes $OUT/eagle.tar: eagle/summary.json, eagle/penalty/)
 #   STOCK=1 bash scripts/device/h200.sh bench ...      # the same with llama.cpp's stock CUDA kernels for verispec too (<workload>-stock.tar)
 #   bash scripts/device/h200.sh serve [n]              # verispec serve beside llama-server's best speculative setting (writes $OUT/serve.tar)
 # The models, the workloads and the variants are defined once, below. Each phase is idempotent: on a machine still
@@ -19,8 +21,10 @@ export VERISPEC_COMMIT=$(cat .device/commit 2>/dev/null || echo unknown)
 export LD_LIBRARY_PATH=$PWD/native/.llama-build/cuda/bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 # The models: the trained target inside the LLaMA-7B shape (zeros elsewhere: the embedded pair's text at a 7B
-# model's cost per pass), and the shipped drafter, both on the GPU.
+# model's cost per pass), the shipped drafter, and the shipped EAGLE-3 head written for the 7B shape (the
+# same drafts at a 7B head's cost), all on the GPU.
 TARGET_7B=/opt/verispec-models/target-7b.gguf
+HEAD_7B=/opt/verispec-models/head-7b.gguf
 DRAFT=models/verispec-draft.gguf
 MODELS="--target $TARGET_7B --draft $DRAFT --device gpu --threads 8"
 
@@ -38,6 +42,11 @@ LLAMACPP="llamacpp-target-only,llamacpp-spec[draft-simple],llamacpp-spec[draft-s
 LLAMACPP+=",llamacpp-spec[ngram-mod|spec-ngram-mod-n-match=8|spec-ngram-mod-n-min=4]:32"
 LLAMACPP+=",llamacpp-spec[ngram-mod,draft-simple]:8,llamacpp-spec[ngram-simple,draft-simple|spec-ngram-simple-size-n=3]:8"
 
+# The EAGLE-3 head's set: verispec's policies drafting with it (free sources first in adaptive), the draft model's
+# chain for reference, and llama.cpp's own draft-eagle3 with the same head file, each side's target alone.
+EAGLE="target-only,chain+eagle:4,chain+eagle:8,tree+eagle:4,adaptive+eagle+suffix+lookup,chain+suffix+lookup:8"
+EAGLE+=",llamacpp-target-only,llamacpp-spec[draft-eagle3]:4,llamacpp-spec[draft-eagle3]:8"
+
 setup() {
   if [ ! -x $NODE ]; then
     mkdir -p $NODE_HOME/bin $NODE_HOME/include/node
@@ -51,9 +60,13 @@ setup() {
     $NODE scripts/buildLlama.mjs --backend cuda --tools --server --jobs 16 >/tmp/build.log 2>&1 || { tail -40 /tmp/build.log; exit 1; }
     echo "llama.cpp (CUDA sm_90, tools, llama-server) and the binding built in $((SECONDS - start)) s"
   fi
+  local embed="$NODE dist/src/cli/main.js embed-target --source models/verispec-target.gguf --shape 7b"
+  local head="--head models/verispec-eagle3.gguf --head-out $HEAD_7B"
+  mkdir -p "$(dirname $TARGET_7B)"
   if [ ! -f $TARGET_7B ]; then
-    mkdir -p "$(dirname $TARGET_7B)"
-    $NODE dist/src/cli/main.js embed-target --source models/verispec-target.gguf --shape 7b --out $TARGET_7B
+    $embed --out $TARGET_7B $head
+  elif [ ! -f $HEAD_7B ]; then
+    $embed $head
   fi
 }
 
@@ -62,19 +75,39 @@ tar_out() {
   tar -cf "$OUT/$1.tar" -C "$OUT" "$1" && rm -rf "${OUT:?}/$1"
 }
 
-# One run of every variant on a workload, 2 repeats, greedy identity under --batch-invariant (STOCK=1: stock
-# kernels, as llama.cpp's programs always run); SIGINT after <secs> keeps the generations finished (the variants
-# take turns within each prompt).
-bench() {
-  local workload=$1 secs=${2:-540} invariant=--batch-invariant name=$1
-  [ "${STOCK:-}" = 1 ] && invariant="" && name=$1-stock
-  mkdir -p "$OUT"
-  timeout -s INT "$secs" $NODE dist/src/cli/main.js bench $MODELS ${WORKLOADS[$workload]} --max-tokens 128 --repeats 2 \
-    $invariant --llama-peer server --no-figures --policies "$VERISPEC,$LLAMACPP" --out "$OUT/$name" 2>&1 | grep -v '^\[' || true
+# One bench run into <dir> (<secs>, then SIGINT keeps the generations finished: the variants take turns within each
+# prompt), 2 repeats, greedy identity under --batch-invariant (STOCK=1: stock kernels, as llama.cpp's programs
+# always run), and its summary printed: each variant, each side's best, and the head's best on each side.
+run_bench() {
+  local dir=$1 secs=$2 policies=$3 invariant=--batch-invariant
+  shift 3
+  [ "${STOCK:-}" = 1 ] && invariant=""
+  timeout -s INT "$secs" $NODE dist/src/cli/main.js bench "$@" --max-tokens 128 --repeats 2 \
+    $invariant --llama-peer server --no-figures --policies "$policies" --out "$dir" 2>&1 | grep -v '^\[' || true
   $NODE -e '
     const s = JSON.parse(require("fs").readFileSync(process.argv[1] + "/summary.json", "utf8"));
     for (const v of s.variants) console.log(`${v.variant}: ${v.tokensPerSecond.toFixed(1)} t/s, ${(v.meanAcceptedPerBlock ?? NaN).toFixed(2)}/block${v.identicalToTargetOnly ? `, identical ${v.identicalToTargetOnly.identical}/${v.identicalToTargetOnly.compared}` : ""}`);
-    for (const b of s.best ?? []) console.log(`T=${b.temperature}: ${b.verispec?.variant} / ${b.llamacpp?.variant} = ${b.ratio?.toFixed(3)}`);' "$OUT/$name"
+    for (const b of s.best ?? []) console.log(`T=${b.temperature}: ${b.verispec?.variant} / ${b.llamacpp?.variant} = ${b.ratio?.toFixed(3)}`);
+    for (const b of s.best ?? []) if (b.eagle) console.log(`T=${b.temperature}, EAGLE-3 head: ${b.eagle.verispec.variant} / ${b.eagle.llamacpp.variant} = ${b.eagle.ratio.toFixed(3)}`);' "$dir"
+}
+
+# Every variant on a workload (writes $OUT/<workload>[-stock].tar).
+bench() {
+  local workload=$1 name=$1
+  [ "${STOCK:-}" = 1 ] && name=$1-stock
+  mkdir -p "$OUT"
+  run_bench "$OUT/$name" "${2:-540}" "$VERISPEC,$LLAMACPP" $MODELS ${WORKLOADS[$workload]}
+  tar_out "$name"
+}
+
+# The EAGLE-3 head's set on HumanEval at T = 0 and 0.8 (<secs>, default 330), then at T = 0 with the repetition
+# penalty (<secs2>, default 150): about 8 minutes at most (writes $OUT/eagle[-stock].tar).
+eagle() {
+  local name=eagle
+  [ "${STOCK:-}" = 1 ] && name=eagle-stock
+  mkdir -p "$OUT/$name"
+  run_bench "$OUT/$name" "${1:-330}" "$EAGLE" $MODELS --eagle $HEAD_7B ${WORKLOADS[humaneval]}
+  run_bench "$OUT/$name/penalty" "${2:-150}" "$EAGLE" $MODELS --eagle $HEAD_7B ${WORKLOADS[humaneval-penalty]}
   tar_out "$name"
 }
 

@@ -6,7 +6,7 @@ import { positiveInteger } from "./optionParsers.js";
 
 interface EmbedFlags {
   source: string;
-  out: string;
+  out?: string;
   shape?: string;
   layers?: number;
   width?: number;
@@ -32,12 +32,15 @@ function shapeFrom(f: EmbedFlags): EmbedShape {
 function runEmbed(f: EmbedFlags): void {
   const shape = shapeFrom(f);
   if ((f.head === undefined) !== (f.headOut === undefined)) throw new RangeError("give --head and --head-out together");
+  if (f.out === undefined && f.headOut === undefined) throw new RangeError("give --out (the target), or --head and --head-out (the head alone), or both");
   const start = performance.now();
-  const bytes = embedTarget(f.source, f.out, shape);
-  process.stderr.write(
-    `wrote ${f.out}: ${shape.layers} layers x ${shape.width} wide, ffn ${shape.ffn}, ${(bytes / 2 ** 30).toFixed(2)} GiB of tensors in ${((performance.now() - start) / 1000).toFixed(1)} s. ` +
-      "It generates the source model's text at the cost of that shape (a cost-equivalent target: label it so wherever it is used).\n",
-  );
+  if (f.out !== undefined) {
+    const bytes = embedTarget(f.source, f.out, shape);
+    process.stderr.write(
+      `wrote ${f.out}: ${shape.layers} layers x ${shape.width} wide, ffn ${shape.ffn}, ${(bytes / 2 ** 30).toFixed(2)} GiB of tensors in ${((performance.now() - start) / 1000).toFixed(1)} s. ` +
+        "It generates the source model's text at the cost of that shape (a cost-equivalent target: label it so wherever it is used).\n",
+    );
+  }
   if (f.head && f.headOut) {
     const headBytes = embedHead(f.head, f.headOut, shape);
     process.stderr.write(`wrote ${f.headOut}: the EAGLE-3 head ${shape.width} wide, ${(headBytes / 2 ** 20).toFixed(1)} MiB of tensors, for that target.\n`);
@@ -49,7 +52,7 @@ export function registerEmbed(program: Command): void {
     .command("embed-target")
     .description("write a llama GGUF model inside a larger llama shape whose extra weights are zero: the same text at a large model's cost")
     .requiredOption("--source <file>", "the small llama GGUF model")
-    .requiredOption("--out <file>", "the GGUF file to write")
+    .option("--out <file>", "the GGUF file to write (may be left out with --head-out: the head alone, for a target written before)")
     .option(
       "--shape <preset>",
       `a preset shape: ${Object.entries(EMBED_PRESETS)
