@@ -59,7 +59,7 @@ test("refused in one line before any model loads: +eagle with a target of one's 
 
 const noTools = PEER ? false : `llama.cpp's tools are not built in ${TOOLS}: npm run build:llama -- --backend cpu --tools --server`;
 
-test("llamacpp-spec[draft-eagle3]: llama.cpp drafts with the same head file, and the summary compares each side's best with it", { skip: noTools }, async () => {
+test("llamacpp-spec[draft-eagle3]: llama.cpp drafts with the same head, the summary compares the sides with it", { skip: noTools }, async () => {
   const policies = "target-only,chain+eagle:4,llamacpp-target-only,llamacpp-spec[draft-eagle3]:4";
   const { summary, rows } = await bench("bench-eagle-llamacpp", policies, ["--llama-peer", PEER!]);
   const theirs = rows.find((r) => r.variant === "llamacpp-spec[draft-eagle3] k=4 T=0")!;
