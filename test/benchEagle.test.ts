@@ -2,7 +2,7 @@
  * `verispec bench` drafting with the shipped EAGLE-3 head on the embedded target, end to end: a tiny run (one
  * HumanEval prompt, 16 greedy tokens) where verispec's +eagle variants write the target alone's tokens and the head
  * drafted, the head recorded among the run's models, refusals in one line before any model loads, and, where
- * llama.cpp's programs (or llama-server) are built, llama.cpp's own draft-eagle3 with the same head file beside them.
+ * llama.cpp's programs or llama-server are built (each that is), llama.cpp's own draft-eagle3 with the same head file.
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
@@ -18,8 +18,8 @@ import { fixtureDir } from "./helpers/fixtures.js";
 const PROMPTS = path.join(packageRoot(), "..", "shared", "bench", "humaneval.jsonl");
 const TOOLS = path.join(packageRoot(), "native", ".llama-build", process.env.VERISPEC_LLAMA_BUILD ?? "cpu", "bin");
 const has = (...programs: string[]) => programs.every((p) => existsSync(path.join(TOOLS, p)));
-/** How llama.cpp's peers run here: as programs where built, else through llama-server, else not at all. */
-const PEER = has("llama-completion", "llama-speculative-simple") ? "program" : has("llama-server") ? "server" : undefined;
+/** How llama.cpp's peers can run here: as programs, through llama-server, each where built. */
+const PEERS = [...(has("llama-completion", "llama-speculative-simple") ? ["program"] : []), ...(has("llama-server") ? ["server"] : [])];
 
 /** One bench run on the embedded pair: the first HumanEval prompt, 16 greedy tokens, once. */
 async function bench(name: string, policies: string, extra: string[] = []): Promise<{ summary: BenchSummary; rows: BenchRow[] }> {
@@ -57,16 +57,18 @@ test("refused in one line before any model loads: +eagle with a target of one's 
   }
 });
 
-const noTools = PEER ? false : `llama.cpp's tools are not built in ${TOOLS}: npm run build:llama -- --backend cpu --tools --server`;
+const noTools = PEERS.length > 0 ? false : `llama.cpp's tools are not built in ${TOOLS}: npm run build:llama -- --backend cpu --tools --server`;
 
 test("llamacpp-spec[draft-eagle3]: llama.cpp drafts with the same head, the summary compares the sides with it", { skip: noTools }, async () => {
   const policies = "target-only,chain+eagle:4,llamacpp-target-only,llamacpp-spec[draft-eagle3]:4";
-  const { summary, rows } = await bench("bench-eagle-llamacpp", policies, ["--llama-peer", PEER!]);
-  const theirs = rows.find((r) => r.variant === "llamacpp-spec[draft-eagle3] k=4 T=0")!;
-  assert.equal(theirs.tokens, 16);
-  assert.ok(theirs.drafted > 0 && theirs.accepted > 0, `drafted ${theirs.drafted}, accepted ${theirs.accepted}`);
-  const eagle = summary.best?.[0].eagle;
-  assert.equal(eagle?.verispec.variant, "chain+eagle k=4 T=0");
-  assert.equal(eagle?.llamacpp.variant, "llamacpp-spec[draft-eagle3] k=4 T=0");
-  assert.ok(eagle.ratio > 0 && Number.isFinite(eagle.ratio));
+  for (const peer of PEERS) {
+    const { summary, rows } = await bench(`bench-eagle-${peer}`, policies, ["--llama-peer", peer]);
+    const theirs = rows.find((r) => r.variant === "llamacpp-spec[draft-eagle3] k=4 T=0")!;
+    assert.equal(theirs.tokens, 16, peer);
+    assert.ok(theirs.drafted > 0 && theirs.accepted > 0, `${peer}: drafted ${theirs.drafted}, accepted ${theirs.accepted}`);
+    const eagle = summary.best?.[0].eagle;
+    assert.equal(eagle?.verispec.variant, "chain+eagle k=4 T=0", peer);
+    assert.equal(eagle?.llamacpp.variant, "llamacpp-spec[draft-eagle3] k=4 T=0", peer);
+    assert.ok(eagle.ratio > 0 && Number.isFinite(eagle.ratio), peer);
+  }
 });
