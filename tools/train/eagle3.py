@@ -1,13 +1,15 @@
 """Trains an EAGLE-3 head for verispec's embedded target and exports it in llama.cpp's eagle3 layout.
 
-  python3 tools/train/eagle3.py OUT_DIR [--quick | --cpu]
-      --quick: a smoke run (minutes on a CPU core); --cpu: the most a CPU core trains in about 20 minutes
+  python3 tools/train/eagle3.py OUT_DIR [--quick | --cpu] [--compare HEAD.gguf]
+      --quick: a smoke run (minutes on a CPU core); --cpu: the most a CPU core trains in about 20 minutes;
+      --compare: also evaluate an exported head on the same held-out sets (report.json "compared")
 
 Steps (functions below, run in order by `main`):
   1. target   - models/verispec-target.gguf, dequantized, run in PyTorch (eagle3_target.py).
   2. prompts  - snippets of the .py files of site-packages, split as train.py splits them
                 (crc32(relative path) % 100 == 0 is held out).
-  3. data     - the target continues each prompt, half at T = 0 and half at T = 0.8. Its hidden
+  3. data     - the target continues each prompt, a third each at T = 0, 0.8 and 1 (the text the head
+                meets is the target's own, and sampled text is where a head has most to learn). Its hidden
                 states (inputs of layers LAYERS) and next-token distributions are recomputed from
                 these tokens at every training step, which is cheap for a 28 M model and exact.
   4. train    - training-time test as in EAGLE-3: TTT unrolled steps; step 0 reads the fused
@@ -16,9 +18,11 @@ Steps (functions below, run in order by `main`):
                 as llama.cpp's draft loop does (docs/eagle3.md). Loss: cross-entropy against the
                 target's distribution, step j weighted DECAY**j.
   5. evaluate - on held-out greedy continuations: top-1 agreement with the target per draft
-                position, and the chained acceptance a greedy verifier would see.
+                position, and the chained acceptance a greedy verifier would see; on held-out
+                continuations sampled at T = 0.8: the rejection rule's acceptance chance per position.
   6. export   - eagle3 GGUF via eagle3_gguf.py, plus report.json.
-Seeded; every phase has a time cap; GPU when available, else CPU.
+Seeded; every phase has a time cap, and training stops so that the whole run ends within
+total_seconds (the GPU machine's 10-minute command limit); GPU when available, else CPU.
 """
 import contextlib, json, math, random, site, sys, sysconfig, time, zlib
 from pathlib import Path
@@ -28,20 +32,24 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eagle3_gguf import write_head  # noqa: E402
+from eagle3_gguf import NAMES, gguf, write_head  # noqa: E402
 from eagle3_target import Target  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_GGUF = ROOT / "models" / "verispec-target.gguf"
 SEED = 1234
 LAYERS = [2, 4, 7]  # inputs of target layers 2, 4, 7: low, middle, and the deepest llama.cpp exposes
-HEAD_FFN, DECAY, TEMPS = 1280, 0.8, (0.0, 0.8)
-FULL = dict(prompts=24576, heldout=256, prompt_len=64, gen_len=192, gen_batch=1024, gen_seconds=100,
-            steps=3000, batch=64, ttt=7, lr=6e-4, train_seconds=270)
+HEAD_FFN, DECAY, TEMPS = 4096, 0.8, (0.0, 0.8, 1.0)
+SAMPLED_EVAL_T = 0.8  # the held-out sampled set: its temperature, and the rejection rule's acceptance is measured at it
+FULL = dict(prompts=36864, heldout=256, prompt_len=64, gen_len=192, gen_batch=1024, gen_seconds=100,
+            steps=20000, batch=128, ttt=7, lr=6e-4, train_seconds=400, total_seconds=500)
 CPU = dict(prompts=1536, heldout=32, prompt_len=48, gen_len=64, gen_batch=128, gen_seconds=300,
-           steps=2000, batch=8, ttt=4, lr=8e-4, train_seconds=840)
+           steps=2000, batch=8, ttt=4, lr=8e-4, train_seconds=840, total_seconds=1500)
 QUICK = dict(prompts=48, heldout=8, prompt_len=32, gen_len=32, gen_batch=24, gen_seconds=300,
-             steps=300, batch=4, ttt=3, lr=1e-3, train_seconds=780)
+             steps=300, batch=4, ttt=3, lr=1e-3, train_seconds=780, total_seconds=1200)
+
+
+STARTED = time.time()
 
 
 def log(*a):
@@ -173,20 +181,23 @@ def step_losses(head, target, x, steps):
     return out
 
 
-def lr_at(step, steps, peak, warm=50):
-    if step < warm:
-        return peak * (step + 1) / warm
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm))))
+def lr_at(progress, peak, warm=0.02):
+    """Warm-up, then cosine to a tenth of the peak; `progress` runs 0..1 by steps or by time, whichever is further."""
+    if progress < warm:
+        return peak * max(progress, 1e-3) / warm
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, (progress - warm) / (1 - warm)))))
 
 
-def train(head, target, data, cfg):
+def train(head, target, data, cfg, seconds):
+    """Trains for `steps` or `seconds`, whichever ends first; the learning rate follows the nearer end."""
     opt = torch.optim.AdamW(head.parameters(), lr=cfg["lr"], betas=(0.9, 0.95), weight_decay=0.01)
     gen = torch.Generator().manual_seed(SEED + 1)
     start, step = time.time(), 0
-    while step < cfg["steps"] and time.time() - start < cfg["train_seconds"]:
+    while step < cfg["steps"] and time.time() - start < seconds:
         x = data[torch.randint(0, len(data), (cfg["batch"],), generator=gen)].to(target.device)
+        progress = max(step / cfg["steps"], (time.time() - start) / seconds)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, cfg["steps"], cfg["lr"])
+            g["lr"] = lr_at(progress, cfg["lr"])
         losses = step_losses(head, target, x, cfg["ttt"])
         loss = sum(DECAY ** j * ce for j, (ce, _, _) in enumerate(losses))
         opt.zero_grad(set_to_none=True)
@@ -222,7 +233,40 @@ def evaluate(head, target, held, cfg):
                 mean_accepted_per_block=round(1 + sum(chain), 3), origins=n)
 
 
-def main(out_dir, preset):
+@torch.no_grad()
+def sampled_acceptance(head, target, held, cfg, temperature):
+    """On held-out continuations sampled at `temperature`: per draft position, the chance the rejection rule
+    accepts the head's draft (sum over tokens of min(p, q), both at that temperature) and top-1 agreement,
+    teacher-forced on the target's tokens, over origins whose draft chain lies in the continuation."""
+    K, P = cfg["ttt"], cfg["prompt_len"]
+    accept, agree, n = torch.zeros(K), torch.zeros(K), 0
+    for i in range(0, len(held), 16):
+        x = held[i:i + 16].to(target.device)
+        t_logits, states = target.forward(x, keep=LAYERS)
+        logits = head.unroll(x, torch.cat([states[l] for l in LAYERS], -1), K)
+        T = x.shape[1]
+        lo, hi = P - 1, T - 1 - (K - 1)
+        for j, lg in enumerate(logits):
+            p = torch.softmax(t_logits[:, lo + 1 + j:hi + 1 + j].float() / temperature, -1)
+            q = torch.softmax(lg[:, lo:hi].float() / temperature, -1)
+            accept[j] += torch.minimum(p, q).sum(-1).sum().cpu()
+            agree[j] += (p.argmax(-1) == q.argmax(-1)).float().sum().cpu()
+        n += x.shape[0] * (hi - lo)
+    return dict(temperature=temperature, rejection_acceptance_per_position=[round(a, 4) for a in (accept / n).tolist()],
+                top1_per_position=[round(a, 4) for a in (agree / n).tolist()], origins=n)
+
+
+def load_head(path, target):
+    """An exported head GGUF back as a Head (Q8_0 matrices dequantized), its FFN width read from the file."""
+    reader = gguf.GGUFReader(str(path))
+    back = {v: k for k, v in NAMES.items()}
+    state = {back[t.name]: Target._tensor(t, target.device) for t in reader.tensors}
+    head = Head(target, state["gate.weight"].shape[0]).to(target.device)
+    head.load_state_dict(state)
+    return head
+
+
+def main(out_dir, preset, compare=None):
     cfg = {"quick": QUICK, "cpu": CPU, "full": FULL}[preset]
     quick = preset != "full"
     out = Path(out_dir)
@@ -239,17 +283,27 @@ def main(out_dir, preset):
     he_prompts = prompts(held_files, cfg["heldout"], cfg["prompt_len"], target.tok, target.bos, rng)
     data = generate(target, tr_prompts, cfg, TEMPS, cfg["gen_seconds"])
     held = generate(target, he_prompts, cfg, (0.0,), cfg["gen_seconds"])
+    held_sampled = generate(target, he_prompts, cfg, (SAMPLED_EVAL_T,), cfg["gen_seconds"])
     head = Head(target, HEAD_FFN).to(device)
     before = evaluate(head, target, held, cfg)
     log(f"untrained head: {before}")
-    stats = train(head, target, data, cfg)
+    # what is left of the run's time cap, less a margin for evaluation and export
+    seconds = min(cfg["train_seconds"], cfg["total_seconds"] - (time.time() - STARTED) - 40)
+    stats = train(head, target, data, cfg, seconds)
     after = evaluate(head, target, held, cfg)
     log(f"trained head: {after}")
+    sampled = sampled_acceptance(head, target, held_sampled, cfg, SAMPLED_EVAL_T)
+    log(f"trained head on sampled text: {sampled}")
+    compared = None
+    if compare:  # an earlier head on the same held-out sets, so that the two can be chosen between
+        old = load_head(compare, target)
+        compared = dict(path=str(compare), heldout=evaluate(old, target, held, cfg), heldout_sampled=sampled_acceptance(old, target, held_sampled, cfg, SAMPLED_EVAL_T))
+        log(f"compared head {compare}: {compared}")
     gguf_path = out / "verispec-eagle3.gguf"
     write_head(gguf_path, head.state_dict(), str(TARGET_GGUF), LAYERS, HEAD_FFN, target.heads)
     report = dict(seed=SEED, preset=preset, quick=quick, config=cfg, target_layers=LAYERS, head_ffn=HEAD_FFN, ttt_decay=DECAY,
                   temperatures=TEMPS, sequences=len(data), heldout_sequences=len(held), train=stats,
-                  heldout_untrained=before, heldout=after, parameters=sum(p.numel() for p in head.parameters()),
+                  heldout_untrained=before, heldout=after, heldout_sampled=sampled, compared=compared, parameters=sum(p.numel() for p in head.parameters()),
                   gguf_bytes=gguf_path.stat().st_size, torch=torch.__version__, device=device,
                   gpu=torch.cuda.get_device_name() if device == "cuda" else None)
     (out / "report.json").write_text(json.dumps(report, indent=1))
@@ -258,4 +312,5 @@ def main(out_dir, preset):
 
 if __name__ == "__main__":
     flags = sys.argv[2:]
-    main(sys.argv[1], "quick" if "--quick" in flags else "cpu" if "--cpu" in flags else "full")
+    other = flags[flags.index("--compare") + 1] if "--compare" in flags else None
+    main(sys.argv[1], "quick" if "--quick" in flags else "cpu" if "--cpu" in flags else "full", other)

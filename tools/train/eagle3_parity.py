@@ -5,15 +5,11 @@ what `llama-speculative-simple -lv 5` logs as "draft candidate" lines.
 """
 import sys, math, torch
 sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parent))
-import eagle3 as e, eagle3_gguf as eg
+import eagle3 as e
 from eagle3_target import Target
 torch.set_num_threads(1)
 t = Target(str(e.TARGET_GGUF), 'cpu')
-h = e.Head(t, e.HEAD_FFN)
-r = eg.gguf.GGUFReader(sys.argv[1])
-back = {v: k for k, v in eg.NAMES.items()}
-sd = {back[x.name]: Target._tensor(x, 'cpu') for x in r.tensors}
-h.load_state_dict(sd)
+h = e.load_head(sys.argv[1], t)
 x = torch.tensor([[0] + t.tok.encode(sys.argv[2])]); N = x.shape[1]
 with torch.no_grad():
     _, st = t.forward(x, keep=e.LAYERS); feats = torch.cat([st[i] for i in e.LAYERS], -1)
