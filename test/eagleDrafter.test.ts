@@ -18,6 +18,7 @@ import { GREEDY, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
 import { packageRoot } from "../src/util/packageRoot.js";
 import { brokenRule } from "./helpers/brokenRule.js";
+import { runCli } from "./helpers/cli.js";
 import { chiSquareTest } from "./helpers/chiSquare.js";
 import { speculativeTokens, targetOnlyTokens } from "./helpers/generate.js";
 import { POLICIES } from "./helpers/policies.js";
@@ -92,6 +93,28 @@ describe("drafting with the EAGLE-3 head", () => {
     assert.ok(fair.pValue > 0.001, `chi-square ${fair.statistic.toFixed(1)} on ${fair.dof} dof, p = ${fair.pValue}`);
     const broken = await counts(brokenRule);
     assert.ok(broken.pValue < 1e-6, `the broken rule passed: chi-square ${broken.statistic.toFixed(1)} on ${broken.dof}, p = ${broken.pValue}`);
+  });
+  test("--batch-invariant (verispec's CPU build): the head's chains and trees write the target alone's text, greedy and seeded", async () => {
+    const env = { VERISPEC_LLAMA_BUILD: "cpu" };
+    const text = async (prompt: string, variant: string[], temperature: string[]) => {
+      const args = ["generate", "--batch-invariant", "--max-tokens", "48", "--threads", "2", ...variant, ...temperature, "--prompt", prompt, "--json"];
+      const run = await runCli(args, undefined, env);
+      assert.equal(run.code, 0, run.stderr);
+      return JSON.parse(run.stdout) as { text: string; metrics: { accepted: number } };
+    };
+    // Greedy, then T = 0.8 with a seed (the coupled rule: the seed's text whatever drafts it).
+    for (const temperature of [[], ["--temperature", "0.8", "--seed", "3"]])
+      for (const prompt of PROMPTS.slice(0, 1)) {
+        const expected = (await text(prompt, ["--target-only"], temperature)).text;
+        for (const variant of [
+          ["--draft", "eagle", "--no-lookup-first", "--policy", "chain", "--k", "8"],
+          ["--draft", "eagle", "--no-lookup-first", "--policy", "tree", "--k", "4"],
+        ]) {
+          const run = await text(prompt, variant, temperature);
+          assert.equal(run.text, expected, `${variant.join(" ")} ${temperature.join(" ")}`);
+          assert.ok(run.metrics.accepted > 0, "the head's drafts were accepted");
+        }
+      }
   });
 });
 
