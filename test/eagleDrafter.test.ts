@@ -18,8 +18,8 @@ import { GREEDY, samplingFrom } from "../src/sampling/samplingSettings.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
 import { packageRoot } from "../src/util/packageRoot.js";
 import { brokenRule } from "./helpers/brokenRule.js";
-import { runCli } from "./helpers/cli.js";
 import { chiSquareTest } from "./helpers/chiSquare.js";
+import { runCli } from "./helpers/cli.js";
 import { speculativeTokens, targetOnlyTokens } from "./helpers/generate.js";
 import { POLICIES } from "./helpers/policies.js";
 
