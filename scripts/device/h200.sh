@@ -6,7 +6,8 @@
 #   bash scripts/device/h200.sh setup                  # Node, llama.cpp with CUDA for sm_90 (tools, llama-server), the binding, the 7B target and head
 #   bash scripts/device/h200.sh bench <workload> [s]   # verispec's variants beside llama.cpp's toolbox, one run   (writes $OUT/<workload>.tar)
 #   bash scripts/device/h200.sh eagle [s] [s2]         # the EAGLE-3 head in verispec and in llama.cpp, HumanEval T = 0, 0.8, then
-#                                                      # T = 0 with repetition penalty 1.1 (writes $OUT/eagle.tar: eagle/summary.json, eagle/penalty/)
+#                                                      # T = 0 with repetition penalty 1.1 (writes $OUT/eagle.tar: eagle/summary.json, eagle/penalty/;
+#                                                      # s2 = 0 skips it; REPEATS=n repeats, 2 by default)
 #   STOCK=1 bash scripts/device/h200.sh bench ...      # the same with llama.cpp's stock CUDA kernels for verispec too (<workload>-stock.tar)
 #   bash scripts/device/h200.sh serve [n]              # verispec serve beside llama-server's best speculative setting (writes $OUT/serve.tar)
 # The models, the workloads and the variants are defined once, below. Each phase is idempotent: on a machine still
@@ -82,7 +83,7 @@ run_bench() {
   local dir=$1 secs=$2 policies=$3 invariant=--batch-invariant
   shift 3
   [ "${STOCK:-}" = 1 ] && invariant=""
-  timeout -s INT "$secs" $NODE dist/src/cli/main.js bench "$@" --max-tokens 128 --repeats 2 \
+  timeout -s INT "$secs" $NODE dist/src/cli/main.js bench "$@" --max-tokens 128 --repeats "${REPEATS:-2}" \
     $invariant --llama-peer server --no-figures --policies "$policies" --out "$dir" 2>&1 | grep -v '^\[' || true
   $NODE -e '
     const s = JSON.parse(require("fs").readFileSync(process.argv[1] + "/summary.json", "utf8"));
@@ -103,11 +104,14 @@ bench() {
 # The EAGLE-3 head's set on HumanEval at T = 0 and 0.8 (<secs>, default 330), then at T = 0 with the repetition
 # penalty (<secs2>, default 150): about 8 minutes at most (writes $OUT/eagle[-stock].tar).
 eagle() {
-  local name=eagle
+  local name=eagle models=$MODELS variants=$EAGLE
   [ "${STOCK:-}" = 1 ] && name=eagle-stock
+  if [ ! -f $DRAFT ]; then  # a call whose tree had no room for the draft model: the head's variants alone
+    models=${MODELS/--draft $DRAFT /} variants=${EAGLE/,chain+suffix+lookup:8/}
+  fi
   mkdir -p "$OUT/$name"
-  run_bench "$OUT/$name" "${1:-330}" "$EAGLE" $MODELS --eagle $HEAD_7B ${WORKLOADS[humaneval]}
-  run_bench "$OUT/$name/penalty" "${2:-150}" "$EAGLE" $MODELS --eagle $HEAD_7B ${WORKLOADS[humaneval-penalty]}
+  run_bench "$OUT/$name" "${1:-330}" "$variants" $models --eagle $HEAD_7B ${WORKLOADS[humaneval]}
+  [ "${2:-150}" = 0 ] || run_bench "$OUT/$name/penalty" "${2:-150}" "$variants" $models --eagle $HEAD_7B ${WORKLOADS[humaneval-penalty]}
   tar_out "$name"
 }
 

@@ -24,7 +24,7 @@ Steps (functions below, run in order by `main`):
 Seeded; every phase has a time cap, and training stops so that the whole run ends within
 total_seconds (the GPU machine's 10-minute command limit); GPU when available, else CPU.
 """
-import contextlib, json, math, random, site, sys, sysconfig, time, zlib
+import contextlib, json, math, os, random, site, sys, sysconfig, time, zlib
 from pathlib import Path
 
 import torch
@@ -267,7 +267,10 @@ def load_head(path, target):
 
 
 def main(out_dir, preset, compare=None):
-    cfg = {"quick": QUICK, "cpu": CPU, "full": FULL}[preset]
+    cfg = dict({"quick": QUICK, "cpu": CPU, "full": FULL}[preset])
+    for key in ("total_seconds", "gen_seconds"):  # a shorter run where the call shares its time (e.g. with a build)
+        if os.environ.get(f"EAGLE3_{key.upper()}"):
+            cfg[key] = int(os.environ[f"EAGLE3_{key.upper()}"])
     quick = preset != "full"
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
