@@ -40,11 +40,22 @@ export interface FeatureHeadModel {
   readonly name: string;
   /** The target layers it reads. */
   headLayers(): number[];
+  /** Its head sessions not yet disposed (each holds a cache of its own). */
+  readonly openSessions: number;
   dispose(): void;
+}
+
+/**
+ * The cache a head session gets: the positions and the batch of what it drafts for (a slot of a shared target
+ * session, not the whole session), one sequence of its own.
+ */
+export interface HeadShape {
+  contextSize: number;
+  batchSize: number;
 }
 
 /** SessionCapabilities.featureHeads: a target session that feeds feature heads. */
 export interface FeatureHeads {
-  /** A head session reading `sequence` of this session; it ends before the session does. */
-  attach(head: FeatureHeadModel, sequence: number): FeatureHeadSession;
+  /** A head session reading `sequence` of this session, shaped as asked (as the session by default); it ends before the session does. */
+  attach(head: FeatureHeadModel, sequence: number, shape?: HeadShape): FeatureHeadSession;
 }

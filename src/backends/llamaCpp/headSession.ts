@@ -28,7 +28,10 @@ export interface HeadRow {
   prenorm: Float32Array;
 }
 
-/** A head session's cache shape (the target session's by default) and the target sequence it reads (0). */
+/**
+ * A head session's cache: its positions and batch (the target session's by default; a slot's in a shared session),
+ * its own sequences (1 by default: a drafter's chain), and the target sequence it reads (0).
+ */
 export interface HeadSessionOptions {
   contextSize?: number;
   batchSize?: number;

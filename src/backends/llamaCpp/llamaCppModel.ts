@@ -186,9 +186,9 @@ export class LlamaCppModel implements LanguageModel {
       passNumerics: this.passNumerics(invariant),
       decodeOn: this.decodeOn,
       embeddingSize: this.info.embeddingSize,
-      openHead: (target, head, sequence) => {
+      openHead: (target, head, sequence, shape) => {
         if (!(head instanceof LlamaCppModel)) throw new Error(`${head.name} is not a llama.cpp model of this process: it cannot read this target`);
-        return head.createHeadSession(target, { sequence });
+        return head.createHeadSession(target, { ...shape, sequence });
       },
     });
     this.sessions.add(session);
@@ -220,14 +220,7 @@ export class LlamaCppModel implements LanguageModel {
       throw new Error(`${this.name} is ${this.info.embeddingSize} wide, its target ${inputs.embeddingSize}: a head reads the target's own matrices`);
     const contextSize = options.contextSize ?? target.contextSize;
     const batchSize = Math.min(options.batchSize ?? target.batchSize, contextSize);
-    const context = this.native.createHeadContext(
-      this.model,
-      inputs.context,
-      contextSize,
-      batchSize,
-      options.maxSequences ?? target.maxSequences,
-      this.threads,
-    );
+    const context = this.native.createHeadContext(this.model, inputs.context, contextSize, batchSize, options.maxSequences ?? 1, this.threads);
     inputs.acquire(layers);
     let returned = () => {};
     const release = () => {
@@ -240,6 +233,11 @@ export class LlamaCppModel implements LanguageModel {
     // The target session ends its head first: the head's context reads the target context's matrices.
     returned = inputs.lend(head);
     return head;
+  }
+
+  /** Head sessions of this EAGLE-3 head not yet disposed, each holding a context of its own (FeatureHeadModel). */
+  get openSessions(): number {
+    return this.heads.size;
   }
 
   callStats(): ModelCallStats {
