@@ -65,8 +65,7 @@ export class SlotSession implements ModelSession {
     const passNumerics = shared.capabilities.passNumerics;
     // A feature head reads the slot's sequence of the shared session, with a cache of the slot's size (not the session's).
     const heads = shared.capabilities.featureHeads;
-    const shape = { contextSize: this.contextSize, batchSize: this.batchSize };
-    const featureHeads = heads && { attach: (head: FeatureHeadModel, sequence: number) => heads.attach(head, this.id(sequence), shape) };
+    const featureHeads = heads && { attach: (head: FeatureHeadModel, sequence: number) => heads.attach(head, this.id(sequence), this.contextSize) };
     this.capabilities = { passNumerics, greedyRuns, rowRuns: undefined, sampledRuns: undefined, cellLending: undefined, featureHeads };
   }
 
