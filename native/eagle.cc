@@ -39,9 +39,10 @@ napi_value CaptureLayers(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// A sequence's log reaches its highest position logged (not the context's size: a slot of a shared context uses
+// positions up to its own size, and a context of S slots has S times as many cells and sequences).
 void log_layer_inputs(Context *c) {
   const size_t width = (size_t)c->n_embd, row = width * c->captured_layers.size();
-  const size_t n_ctx = llama_n_ctx(c->ctx);
   if (c->feature_log.size() < (size_t)c->n_seq_max) c->feature_log.resize(c->n_seq_max);
   for (size_t k = 0; k < c->captured_layers.size(); k++) {
     const float *layer = llama_get_embeddings_layer_inp(c->ctx, (uint32_t)c->captured_layers[k]);
@@ -49,7 +50,8 @@ void log_layer_inputs(Context *c) {
     for (int32_t i = 0; i < c->batch.n_tokens; i++)
       for (int32_t j = 0; j < c->batch.n_seq_id[i]; j++) {
         std::vector<float> &log = c->feature_log[c->batch.seq_id[i][j]];
-        if (log.size() < n_ctx * row) log.resize(n_ctx * row);
+        const size_t end = ((size_t)c->batch.pos[i] + 1) * row;
+        if (log.size() < end) log.resize(end);
         std::memcpy(log.data() + (size_t)c->batch.pos[i] * row + k * width, layer + (size_t)i * width, width * sizeof(float));
       }
   }
@@ -74,7 +76,8 @@ napi_value LayerFeatures(napi_env env, napi_callback_info info) {
   if (n_out < n * row) return throw_error(env, "the Float32Array is too small for the positions asked for");
   const std::vector<float> &log = c->feature_log[seq];
   for (size_t i = 0; i < n; i++) {
-    if (positions[i] < 0 || (size_t)(positions[i] + 1) * row > log.size()) return throw_error(env, "position " + std::to_string(positions[i]) + " is outside the context");
+    if (positions[i] < 0 || (size_t)(positions[i] + 1) * row > log.size())
+      return throw_error(env, "no pass has computed position " + std::to_string(positions[i]) + " of sequence " + std::to_string(seq) + " since capture began");
     std::memcpy(out + i * row, log.data() + (size_t)positions[i] * row, row * sizeof(float));
   }
   return nullptr;

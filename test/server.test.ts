@@ -16,6 +16,7 @@ import { chatTemplateFrom } from "../src/server/chatTemplate.js";
 import { type ServerOptions, VerispecServer } from "../src/server/httpServer.js";
 import { type EngineOptions, ServingEngine } from "../src/server/servingEngine.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
+import { waitFor } from "./helpers/serve.js";
 
 const MODEL = "verispec-target";
 const CONTEXT = 256;
@@ -242,14 +243,4 @@ async function streamedText(client: OpenAI, prompt: string, verispec: object): P
   let text = "";
   for await (const chunk of await client.completions.create(body)) text += chunk.choices[0]?.text ?? "";
   return text;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

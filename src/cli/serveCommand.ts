@@ -42,7 +42,7 @@ function modelId(f: EngineFlags): string {
 
 /** What requests draft with unless they choose: the draft model, the drafter named without one, none, or both free sources. */
 function defaultDraftOf(pair: LoadedPair, draft: string | undefined): DraftChoice {
-  if (pair.draft) return "model";
+  if (pair.draft || pair.head) return "model";
   if (draft === "none") return "none";
   return draft !== undefined && isModelFreeDrafter(draft) ? (draft as DraftChoice) : "ngram";
 }
@@ -60,15 +60,12 @@ export async function loadEngine(f: EngineFlags): Promise<ServingEngine> {
     },
     withDraft && (f.draft !== undefined || f.target === undefined),
   );
-  if (pair.head) {
-    pair.dispose();
-    throw new RangeError("an EAGLE-3 head does not serve yet: it drafts in generate and the library (a state per slot is to come)");
-  }
   const templateFile = await resolveModelReference(f.target ?? embeddedModelPaths().target);
   const contextSize = f.context ?? Math.min(pair.target.trainContextSize, DEFAULT_CONTEXT_SIZE);
   const engine = new ServingEngine({
     target: pair.target,
     draft: pair.draft,
+    head: pair.head,
     defaultDraft: defaultDraftOf(pair, f.draft),
     modelId: modelId(f),
     created: Math.floor(statSync(templateFile).mtimeMs / 1000),

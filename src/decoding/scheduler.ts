@@ -147,7 +147,11 @@ export class SpeculativeScheduler {
     for (const r of admitted) r.stopWaiting?.();
     this.holding += admitted.length;
     const start = performance.now();
-    await Promise.all(admitted.map((r) => this.admit(r)));
+    // A drafter reading the target's states reads (and opens its head on) the target's context, which llama.cpp
+    // refuses while a pass holds it: those requests are admitted one at a time, after the others' prefills.
+    const reading = admitted.filter((r) => r.drafter?.capabilities.targetReading);
+    await Promise.all(admitted.filter((r) => !reading.includes(r)).map((r) => this.admit(r)));
+    for (const r of reading) await this.admit(r);
     this.stats.admitMs += performance.now() - start;
   }
 

@@ -120,7 +120,7 @@ export class EagleDrafter implements Drafter, TargetReading {
     const head = this.head!;
     const known = Math.min(this.target!.sequenceLength(this.targetSequence), this.contextLength - 1);
     const complete = known === this.contextLength - 1;
-    const batch = this.target!.batchSize;
+    const batch = head.batchSize;
     while (this.written < known) {
       const positions = Array.from({ length: Math.min(batch, known - this.written) }, (_, i) => this.written + i);
       const features = head.featuresAt(positions);

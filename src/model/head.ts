@@ -26,6 +26,8 @@ export interface HeadRow {
 export interface FeatureHeadSession {
   /** Floats per feature. */
   readonly width: number;
+  /** Most pairs one decode takes. */
+  readonly batchSize: number;
   /** The features of the target's tokens at these positions of its sequence, as its last passes computed them. */
   featuresAt(positions: readonly number[]): Float32Array;
   /** Decodes pairs into the head's cache; returns the rows asked for, in order. */
@@ -40,11 +42,16 @@ export interface FeatureHeadModel {
   readonly name: string;
   /** The target layers it reads. */
   headLayers(): number[];
+  /** Its head sessions not yet disposed (each holds a cache of its own). */
+  readonly openSessions: number;
   dispose(): void;
 }
 
 /** SessionCapabilities.featureHeads: a target session that feeds feature heads. */
 export interface FeatureHeads {
-  /** A head session reading `sequence` of this session; it ends before the session does. */
-  attach(head: FeatureHeadModel, sequence: number): FeatureHeadSession;
+  /**
+   * A head session reading `sequence` of this session, its cache holding `contextSize` positions (what it drafts
+   * for: a slot of a shared session, not the whole session; the session's by default); it ends before the session does.
+   */
+  attach(head: FeatureHeadModel, sequence: number, contextSize?: number): FeatureHeadSession;
 }

@@ -53,7 +53,11 @@ export class VerispecServer {
     engine.then(
       (e) => {
         this.engine = e;
-        this.metrics = new ServerMetrics({ processing: () => e.scheduler.activeRequests, deferred: () => e.scheduler.waitingRequests });
+        this.metrics = new ServerMetrics({
+          processing: () => e.scheduler.activeRequests,
+          deferred: () => e.scheduler.waitingRequests,
+          headSessions: () => e.headSessions(),
+        });
       },
       (error) => {
         this.loadError = error;

@@ -13,6 +13,8 @@ const PREFIX = "verispec:";
 export interface QueueGauges {
   processing(): number;
   deferred(): number;
+  /** Feature head sessions open (each a llama.cpp context of its own), where the server drafts with a head. */
+  headSessions?(): number | undefined;
 }
 
 export class ServerMetrics {
@@ -64,6 +66,8 @@ export class ServerMetrics {
     metric("tokens_predicted_total", "counter", "Tokens generated.", [["", this.tokensPredicted]]);
     metric("requests_processing", "gauge", "Requests generating now.", [["", this.gauges.processing()]]);
     metric("requests_deferred", "gauge", "Requests waiting for a slot.", [["", this.gauges.deferred()]]);
+    const heads = this.gauges.headSessions?.();
+    if (heads !== undefined) metric("head_sessions_open", "gauge", "EAGLE-3 head sessions open (one per request drafting with the head).", [["", heads]]);
     const ends = [...this.requestsByFinish].map(([how, n]): [string, number] => [`{finished_reason="${how}"}`, n]);
     metric("requests_finished_total", "counter", "Requests ended, by how they ended (stop, length, aborted, timeout, error, rejected).", ends);
     metric("spec_decode_num_drafts_total", "counter", "Blocks with at least one drafted token verified.", [["", this.drafts]]);

@@ -7,10 +7,11 @@
 
 import { QueueFullError, SpeculativeScheduler } from "../decoding/scheduler.js";
 import type { Drafter } from "../drafters/drafter.js";
-import { createDrafter, type DrafterSettings } from "../drafters/drafterRegistry.js";
+import { createDrafter, type DrafterSettings, type DrafterSource } from "../drafters/drafterRegistry.js";
 import { SuffixCorpus } from "../drafters/suffixCorpus.js";
 import type { StepEvent } from "../generation/generationTypes.js";
 import { PromptError, promptTokens } from "../generation/prompt.js";
+import type { FeatureHeadModel } from "../model/head.js";
 import type { LanguageModel, ModelCallStats } from "../model/session.js";
 import type { TokenId } from "../model/vocabulary.js";
 import { AdaptiveMemory } from "../policies/adaptiveMemory.js";
@@ -24,9 +25,11 @@ import type { DraftChoice, GenerationJob } from "./requestParsing.js";
 
 export interface EngineOptions {
   target: LanguageModel;
-  /** The draft model; without one, requests draft by prompt lookup or not at all. */
+  /** The draft model; without one (or a head), requests draft by prompt lookup or not at all. */
   draft?: LanguageModel;
-  /** The drafter of requests that do not choose; the draft model when there is one, else none. */
+  /** An EAGLE-3 head instead of a draft model: each request drafts with a head session of its own on its slot. */
+  head?: FeatureHeadModel;
+  /** The drafter of requests that do not choose; the draft model (or head) when there is one, else none. */
   defaultDraft?: DraftChoice;
   /** The name clients pass as `model`. */
   modelId: string;
@@ -149,9 +152,14 @@ export class ServingEngine {
       parallel: o.parallel,
       policy: o.policy,
       k: o.policyOptions.k,
-      draft: o.draft?.name,
+      draft: (o.head ?? o.draft)?.name,
       chatTemplate: o.chatTemplate.kind,
     };
+  }
+
+  /** Head sessions open now (one per request drafting with the head), where the server drafts with a head. */
+  headSessions(): number | undefined {
+    return this.o.head?.openSessions;
   }
 
   /** The native time split of the target's and the draft model's calls so far (where the backend keeps one). */
@@ -192,12 +200,18 @@ export class ServingEngine {
     return withRule(job.sampling, ruleFor(this.o.samplingRule ?? "auto", job.seeded));
   }
 
+  /** What a request's drafter drafts with: the head or the shared draft model for "model", else the drafter named. */
+  private draftSource(use: Exclude<DraftChoice, "none">): DrafterSource {
+    if (use !== "model") return { name: use };
+    if (this.o.head) return { head: this.o.head };
+    if (!this.drafts) throw invalidField("verispec.draft", "this server has no draft model (try 'prompt-lookup' or 'none')");
+    return { model: this.drafts };
+  }
+
   private drafter(choice: DraftChoice | undefined, job: GenerationJob): Drafter | undefined {
-    const use = choice ?? this.o.defaultDraft ?? (this.drafts ? "model" : "none");
+    const use = choice ?? this.o.defaultDraft ?? (this.drafts || this.o.head ? "model" : "none");
     if (use === "none") return undefined;
-    if (use === "model" && !this.drafts) throw invalidField("verispec.draft", "this server has no draft model (try 'prompt-lookup' or 'none')");
-    const source = use === "model" ? { model: this.drafts! } : { name: use };
-    return createDrafter(source, this.o.target, {
+    return createDrafter(this.draftSource(use), this.o.target, {
       sampling: this.sampling(job),
       contextSize: this.o.contextSize,
       ...this.o.freeSources,

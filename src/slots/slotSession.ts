@@ -63,9 +63,9 @@ export class SlotSession implements ModelSession {
     this.vocabulary = shared.vocabulary;
     const greedyRuns = geometry.runs ? { continueGreedy: this.run.bind(this) } : undefined;
     const passNumerics = shared.capabilities.passNumerics;
-    // A feature head reads the slot's sequence of the shared session.
+    // A feature head reads the slot's sequence of the shared session, with a cache of the slot's size (not the session's).
     const heads = shared.capabilities.featureHeads;
-    const featureHeads = heads && { attach: (head: FeatureHeadModel, sequence: number) => heads.attach(head, this.id(sequence)) };
+    const featureHeads = heads && { attach: (head: FeatureHeadModel, sequence: number) => heads.attach(head, this.id(sequence), this.contextSize) };
     this.capabilities = { passNumerics, greedyRuns, rowRuns: undefined, sampledRuns: undefined, cellLending: undefined, featureHeads };
   }
 

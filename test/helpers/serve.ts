@@ -34,3 +34,14 @@ export function startServe(args: string[], env: Record<string, string> = {}, lim
   const url = saw(/listening on http:\S+/).then(() => /listening on (http:\S+)/.exec(stderr)![1]);
   return { url, saw, stderr: () => stderr, signal: (name) => child?.kill(name), ended };
 }
+
+/** What `probe` gives once it gives something, polled every `everyMs`; fails after `ms`. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 5000, everyMs = 20): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

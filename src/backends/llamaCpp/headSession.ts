@@ -28,7 +28,10 @@ export interface HeadRow {
   prenorm: Float32Array;
 }
 
-/** A head session's cache shape (the target session's by default) and the target sequence it reads (0). */
+/**
+ * A head session's cache: its positions (the target session's by default; a slot's in a shared session), the pairs
+ * one decode takes, its own sequences (1 by default: a drafter's chain), and the target sequence it reads (0).
+ */
 export interface HeadSessionOptions {
   contextSize?: number;
   batchSize?: number;
@@ -36,20 +39,30 @@ export interface HeadSessionOptions {
   sequence?: number;
 }
 
+/** A head context's sizes: its width (the target's embedding size: it borrows the target's matrices), batch and vocabulary. */
+export interface HeadSizes {
+  width: number;
+  batchSize: number;
+  vocabSize: number;
+}
+
 export class LlamaCppHeadSession implements FeatureHeadSession {
   private disposed = false;
+  readonly width: number;
+  readonly batchSize: number;
+  private readonly vocabSize: number;
 
   constructor(
     private readonly native: NativeBinding,
     private readonly context: NativeContext,
     private readonly target: LayerInputs,
-    /** The head's width (equal to the target's embedding size: it borrows the target's matrices). */
-    readonly width: number,
-    private readonly vocabSize: number,
+    sizes: HeadSizes,
     private readonly release: () => void,
     /** The target sequence whose states featuresAt reads. */
     private readonly sequence = 0,
-  ) {}
+  ) {
+    ({ width: this.width, batchSize: this.batchSize, vocabSize: this.vocabSize } = sizes);
+  }
 
   /** The features of the target sequence's tokens at these positions (FeatureHeadSession). */
   featuresAt(positions: readonly number[]): Float32Array {

@@ -65,6 +65,13 @@ export interface LlamaCppLoadOptions {
 
 export type DecodeThread = "worker" | "caller";
 
+/**
+ * Pairs a head decode takes by default. llama.cpp's eagle3 graph computes every entry's logits, so a head context's
+ * compute buffer holds a batch of vocabulary rows: about 31 MB a context at 512 entries, 9 at 64 (the embedded pair);
+ * a long prompt's pairs go in several decodes of the same total work.
+ */
+const HEAD_BATCH_SIZE = 64;
+
 /** Default wait for an RPC server to accept a connection. */
 export const DEFAULT_RPC_CONNECT_TIMEOUT_MS = 5000;
 
@@ -186,9 +193,9 @@ export class LlamaCppModel implements LanguageModel {
       passNumerics: this.passNumerics(invariant),
       decodeOn: this.decodeOn,
       embeddingSize: this.info.embeddingSize,
-      openHead: (target, head, sequence) => {
+      openHead: (target, head, sequence, contextSize) => {
         if (!(head instanceof LlamaCppModel)) throw new Error(`${head.name} is not a llama.cpp model of this process: it cannot read this target`);
-        return head.createHeadSession(target, { sequence });
+        return head.createHeadSession(target, { contextSize, sequence });
       },
     });
     this.sessions.add(session);
@@ -219,15 +226,8 @@ export class LlamaCppModel implements LanguageModel {
     if (inputs.embeddingSize !== this.info.embeddingSize)
       throw new Error(`${this.name} is ${this.info.embeddingSize} wide, its target ${inputs.embeddingSize}: a head reads the target's own matrices`);
     const contextSize = options.contextSize ?? target.contextSize;
-    const batchSize = Math.min(options.batchSize ?? target.batchSize, contextSize);
-    const context = this.native.createHeadContext(
-      this.model,
-      inputs.context,
-      contextSize,
-      batchSize,
-      options.maxSequences ?? target.maxSequences,
-      this.threads,
-    );
+    const batchSize = Math.min(options.batchSize ?? HEAD_BATCH_SIZE, contextSize);
+    const context = this.native.createHeadContext(this.model, inputs.context, contextSize, batchSize, options.maxSequences ?? 1, this.threads);
     inputs.acquire(layers);
     let returned = () => {};
     const release = () => {
@@ -235,11 +235,23 @@ export class LlamaCppModel implements LanguageModel {
       this.heads.delete(head);
       inputs.unacquire();
     };
-    const head = new LlamaCppHeadSession(this.native, context, inputs, this.info.embeddingSize, this.info.vocabSize, release, options.sequence ?? 0);
+    const head = new LlamaCppHeadSession(
+      this.native,
+      context,
+      inputs,
+      { width: this.info.embeddingSize, batchSize, vocabSize: this.info.vocabSize },
+      release,
+      options.sequence ?? 0,
+    );
     this.heads.add(head);
     // The target session ends its head first: the head's context reads the target context's matrices.
     returned = inputs.lend(head);
     return head;
+  }
+
+  /** Head sessions of this EAGLE-3 head not yet disposed, each holding a context of its own (FeatureHeadModel). */
+  get openSessions(): number {
+    return this.heads.size;
   }
 
   callStats(): ModelCallStats {

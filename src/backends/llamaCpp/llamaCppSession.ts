@@ -52,8 +52,8 @@ export interface LlamaCppSessionOptions {
   decodeOn?: "worker" | "caller";
   /** The model's embedding size (the width of a layer's input), for layerInputs; 0 by default. */
   embeddingSize?: number;
-  /** Opens a feature head on a sequence of this session (SessionCapabilities.featureHeads); none by default. */
-  openHead?: (session: LlamaCppSession, head: FeatureHeadModel, sequence: number) => FeatureHeadSession;
+  /** Opens a feature head on a sequence of this session, with a cache of that many positions (SessionCapabilities.featureHeads); none by default. */
+  openHead?: (session: LlamaCppSession, head: FeatureHeadModel, sequence: number, contextSize?: number) => FeatureHeadSession;
 }
 
 export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, SampledRuns, CellLending {
@@ -88,7 +88,7 @@ export class LlamaCppSession implements ModelSession, GreedyRuns, RowRuns, Sampl
     this.batchInvariant = o.batchInvariant ?? true;
     const passNumerics = o.passNumerics ?? CELL_ORDER;
     const open = o.openHead;
-    const featureHeads = open && { attach: (head: FeatureHeadModel, sequence: number) => open(this, head, sequence) };
+    const featureHeads = open && { attach: (head: FeatureHeadModel, sequence: number, contextSize?: number) => open(this, head, sequence, contextSize) };
     this.capabilities = { passNumerics, greedyRuns: this, rowRuns: this, sampledRuns: this, cellLending: this, featureHeads };
     this.decodeOnCaller = o.decodeOn === "caller";
     this.layerInputs = new LayerInputs(native, context, o.embeddingSize ?? 0);
