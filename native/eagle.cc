@@ -200,11 +200,11 @@ std::string decode_head_range(Context *c, const HeadBatch &b, size_t from, size_
 }  // namespace
 
 // headDecode(head, tokens, positions, seqIds: Int32Array, features: Float32Array, outputs: Uint8Array, prenorm:
-// Float32Array): decodes (token, feature) pairs into the head's cache; for each entry asked for, its logits stay for
-// copyRow (in order) and its pre-norm state (the next step's feature) goes to prenorm. Entries before the first one
-// asked for are decoded in a pass of their own.
+// Float32Array[, summaries: Float64Array, top]): decodes (token, feature) pairs into the head's cache; for each entry
+// asked for, its logits stay for copyRow (in order), its pre-norm state (the next step's feature) goes to prenorm and,
+// with top > 0, its row summary to summaries. Entries before the first one asked for are decoded in a pass of their own.
 napi_value HeadDecode(napi_env env, napi_callback_info info) {
-  auto a = get_args(env, info, 7);
+  auto a = get_args(env, info, 9);
   if (a.size() < 7) return throw_error(env, "headDecode needs 7 arguments");
   Context *c = live_context(env, a[0]);
   if (!c) return nullptr;
@@ -216,6 +216,12 @@ napi_value HeadDecode(napi_env env, napi_callback_info info) {
       !get_typed(env, a[5], napi_uint8_array, &b.outputs, &n_out) || !get_typed(env, a[6], napi_float32_array, &b.prenorm, &b.n_prenorm))
     return throw_error(env, "headDecode expects Int32Array tokens, positions, seqIds, Float32Array features, Uint8Array outputs, Float32Array prenorm");
   if (n_pos != b.n || n_seq != b.n || n_out != b.n) return throw_error(env, "headDecode's arrays have inconsistent lengths");
+  // Optional: each output row summarized (summary_stride(top) doubles a row), so that a greedy drafter needs no row.
+  double *summaries = nullptr;
+  size_t n_summaries = 0;
+  const int32_t top = a.size() >= 9 ? get_i32(env, a[8]) : 0;
+  if (top > 0 && !get_typed(env, a[7], napi_float64_array, &summaries, &n_summaries))
+    return throw_error(env, "headDecode's summaries must be a Float64Array");
   std::string bad = check_head_batch(c, b);
   if (!bad.empty()) return throw_error(env, bad);
   size_t first = 0;
@@ -230,6 +236,10 @@ napi_value HeadDecode(napi_env env, napi_callback_info info) {
     const float *state = llama_get_embeddings_nextn_ith(c->ctx, (int32_t)(i - first));
     if (!state) return throw_error(env, "the head gave no pre-norm state for entry " + std::to_string(i));
     std::memcpy(b.prenorm + row * width, state, width * sizeof(float));
+    if (summaries) {
+      if ((row + 1) * (size_t)summary_stride(top) > n_summaries) return throw_error(env, "headDecode's summaries array is too small");
+      summarize_row(llama_get_logits_ith(c->ctx, (int32_t)(i - first)), c->n_vocab, top, summaries + row * summary_stride(top));
+    }
     c->last_outputs.push_back((int32_t)(i - first));
     row++;
   }

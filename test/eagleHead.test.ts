@@ -20,6 +20,8 @@ import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import type { LlamaCppSession } from "../src/backends/llamaCpp/llamaCppSession.js";
 import { embedHead } from "../src/gguf/embedHead.js";
 import { embedTarget } from "../src/gguf/embedTarget.js";
+import type { HeadRowForm } from "../src/model/head.js";
+import { argmax } from "../src/sampling/distribution.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
 import { packageRoot } from "../src/util/packageRoot.js";
 import { type DraftCandidates, HEAD_PROMPTS, haveSpeculativeSimple, llamaCppFirstDrafts } from "./helpers/eagleReference.js";
@@ -107,7 +109,7 @@ describe("the EAGLE-3 head through verispec's binding", () => {
     // naively, the last pair's row came back as the first pair's. The binding decodes such a batch in two passes.
     await withHead(async ({ target, head }) => {
       const tokens = target.vocabulary.tokenize(HEAD_PROMPTS[0], true);
-      const rowOfLast = async (everyRow: boolean) => {
+      const rowOfLast = async (everyRow: boolean, form: HeadRowForm = "logits") => {
         const session = await target.createSession({ contextSize: 1024 });
         const h = head.createHeadSession(session);
         await session.evaluate(tokens.map((token, position) => ({ token, position, sequences: [0], logits: false })));
@@ -119,12 +121,20 @@ describe("the EAGLE-3 head through verispec's binding", () => {
           feature: g.subarray(p * h.width, (p + 1) * h.width),
           output: everyRow || p === 2,
         }));
-        const rows = h.decode(pairs);
+        const rows = h.decode(pairs, form);
         h.dispose();
         session.dispose();
-        return rows[rows.length - 1].logits;
+        return rows[rows.length - 1];
       };
-      assert.deepEqual(await rowOfLast(false), await rowOfLast(true));
+      const [last, every, summarized] = [await rowOfLast(false), await rowOfLast(true), await rowOfLast(false, "summary")];
+      assert.ok(last.form === "logits" && every.form === "logits");
+      assert.deepEqual(last.logits, every.logits);
+      // The same row summarized by the backend (what a greedy drafter reads): its most likely token and log-sum-exp.
+      assert.ok(summarized.form === "summary");
+      assert.equal(summarized.summary.top[0], argmax(last.logits));
+      const max = Math.max(...last.logits);
+      const logSumExp = max + Math.log(last.logits.reduce((sum, l) => sum + Math.exp(l - max), 0));
+      assert.ok(Math.abs(summarized.summary.logSumExp - logSumExp) < 1e-3, `${summarized.summary.logSumExp} against ${logSumExp}`);
     });
   });
 

@@ -10,13 +10,13 @@
  * won, the target computed that token on another sequence and computes it again on the chain's in the next pass:
  * until then the head lacks that pair and drafts nothing (one block without drafts).
  */
-import type { FeatureHeadModel, FeatureHeadSession, HeadPair, HeadRow } from "../model/head.js";
+import type { FeatureHeadModel, FeatureHeadSession, HeadPair, HeadRow, HeadRowForm } from "../model/head.js";
 import type { ModelSession } from "../model/session.js";
 import type { TokenId } from "../model/vocabulary.js";
 import type { Constraints } from "../sampling/constraints.js";
 import { argmax, samplingDistribution, softmax } from "../sampling/distribution.js";
 import type { SamplingSettings } from "../sampling/samplingSettings.js";
-import { DenseDistribution } from "../sampling/tokenDistribution.js";
+import { DenseDistribution, SummarizedDistribution } from "../sampling/tokenDistribution.js";
 import { drawAt, drawFrom } from "../sampling/tokenDraws.js";
 import { Random } from "../util/random.js";
 import { type DraftedToken, type Drafter, type DrafterCapabilities, PLAIN_DRAFTER, type TargetReading } from "./drafter.js";
@@ -87,11 +87,11 @@ export class EagleDrafter implements Drafter, TargetReading {
     if (!f || !head) return undefined;
     if (f.pending !== undefined) {
       if (f.position + 1 >= this.target!.contextSize) return undefined;
-      [f.row] = head.decode([{ token: f.pending, position: f.position + 1, feature: f.row.prenorm, output: true }]);
+      [f.row] = head.decode([{ token: f.pending, position: f.position + 1, feature: f.row.prenorm, output: true }], this.rowForm());
       f.position++;
       this.calls++;
     }
-    const drafted = this.choose(f.row.logits);
+    const drafted = this.choose(f.row);
     f.pending = drafted.token;
     this.tokens.push(drafted.token);
     return drafted;
@@ -131,16 +131,22 @@ export class EagleDrafter implements Drafter, TargetReading {
         feature: features.subarray(i * head.width, (i + 1) * head.width),
         output: complete && p === last && last === known - 1,
       }));
-      const rows = head.decode(pairs);
+      const rows = head.decode(pairs, this.rowForm());
       this.calls++;
       this.written = last + 1;
       if (rows.length > 0) this.frontier = { row: rows[0], position: last };
     }
   }
 
-  /** The drafted token and q from a row of the head's logits. */
-  private choose(row: Float32Array): DraftedToken {
-    const logits = this.constraints?.active ? this.constraints.apply(row, this.tokens) : row;
+  /** Greedy with no constraints reads the backend's row summary (argmax, top tokens, entropy); otherwise the whole row. */
+  private rowForm(): HeadRowForm {
+    return this.sampling.mode === "greedy" && !this.constraints?.active ? "summary" : "logits";
+  }
+
+  /** The drafted token and q from a row of the head. */
+  private choose(row: HeadRow): DraftedToken {
+    if (row.form === "summary") return { token: row.summary.top[0], q: new SummarizedDistribution(row.summary, this.head!.vocabSize), drawn: "argmax" };
+    const logits = this.constraints?.active ? this.constraints.apply(row.logits, this.tokens) : row.logits;
     if (this.sampling.mode === "greedy") return { token: argmax(logits), q: new DenseDistribution(softmax(logits)), drawn: "argmax" };
     const probs = samplingDistribution(logits, this.sampling);
     // Coupled: the noise of the position the token takes, the target's own there (SampledRule).

@@ -3,6 +3,7 @@
  * sequence of a target session: the target's passes keep the states the head reads for every token they compute,
  * and the head's cache holds pairs (the token at P + 1, the feature of P), whose rows predict the token at P + 2.
  */
+import type { RowSummary } from "./rows.js";
 import type { TokenId } from "./vocabulary.js";
 
 /** One pair of a head pass, at `position` of the head's cache. */
@@ -15,13 +16,14 @@ export interface HeadPair {
   output: boolean;
 }
 
-/** A head's row for a pair asked for. */
-export interface HeadRow {
-  /** Logits over the target's vocabulary. */
-  logits: Float32Array;
-  /** The head's pre-norm state there: the feature of the next draft step. */
-  prenorm: Float32Array;
-}
+/**
+ * How a decode hands back its rows: the whole logits row, or the backend's summary of it (most likely tokens,
+ * log-sum-exp, entropy: all a greedy drafter's q needs, with no row copied into JavaScript).
+ */
+export type HeadRowForm = "logits" | "summary";
+
+/** A head's row for a pair asked for: its pre-norm state (the feature of the next draft step), and its logits or their summary. */
+export type HeadRow = { prenorm: Float32Array } & ({ form: "logits"; logits: Float32Array } | { form: "summary"; summary: RowSummary });
 
 export interface FeatureHeadSession {
   /** Floats per feature. */
@@ -30,8 +32,10 @@ export interface FeatureHeadSession {
   readonly batchSize: number;
   /** The features of the target's tokens at these positions of its sequence, as its last passes computed them. */
   featuresAt(positions: readonly number[]): Float32Array;
-  /** Decodes pairs into the head's cache; returns the rows asked for, in order. */
-  decode(pairs: readonly HeadPair[]): HeadRow[];
+  /** Tokens per row (the target's vocabulary). */
+  readonly vocabSize: number;
+  /** Decodes pairs into the head's cache; returns the rows asked for, in order, in the form asked for (logits by default). */
+  decode(pairs: readonly HeadPair[], form?: HeadRowForm): HeadRow[];
   /** Removes the head's pairs at `position` and after. */
   removeFrom(position: number): void;
   dispose(): void;

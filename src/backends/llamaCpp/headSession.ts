@@ -3,10 +3,12 @@
  * (its `fc`), and decodes (token, feature) pairs. At head position P the pair is (the token at P + 1, the feature of
  * P), and its logits predict the token at P + 2; a drafted token's pre-norm state is the feature of the next step.
  */
-import type { FeatureHeadSession } from "../../model/head.js";
+import type { FeatureHeadSession, HeadRow, HeadRowForm } from "../../model/head.js";
+import { TOP_SUMMARY_TOKENS } from "../../model/rows.js";
 import type { TokenId } from "../../model/vocabulary.js";
 import type { LayerInputs } from "./layerInputs.js";
 import type { NativeBinding, NativeContext } from "./native.js";
+import { readSummary, summaryStride } from "./nativeLayout.js";
 
 /** One pair of a head decode, at `position` of `sequence`. */
 export interface HeadEntry {
@@ -18,14 +20,6 @@ export interface HeadEntry {
   feature: Float32Array;
   /** Whether this pair's logits and pre-norm state are wanted. */
   output: boolean;
-}
-
-/** What a head decode gives for an entry asked for. */
-export interface HeadRow {
-  /** Logits over the target's vocabulary (the head reads through the target's output matrix). */
-  logits: Float32Array;
-  /** The pre-norm state: the feature of the next draft step. */
-  prenorm: Float32Array;
 }
 
 /**
@@ -50,7 +44,7 @@ export class LlamaCppHeadSession implements FeatureHeadSession {
   private disposed = false;
   readonly width: number;
   readonly batchSize: number;
-  private readonly vocabSize: number;
+  readonly vocabSize: number;
 
   constructor(
     private readonly native: NativeBinding,
@@ -77,11 +71,13 @@ export class LlamaCppHeadSession implements FeatureHeadSession {
     this.removeRange(0, position);
   }
 
-  /** Decodes the pairs into the head's cache; returns the rows of the entries asked for, in order. */
-  decode(entries: readonly HeadEntry[]): HeadRow[] {
+  /**
+   * Decodes the pairs into the head's cache; returns the rows of the entries asked for, in order: their logits, or
+   * ("summary") the backend's summary of each (no row copied into JavaScript).
+   */
+  decode(entries: readonly HeadEntry[], form: HeadRowForm = "logits"): HeadRow[] {
     this.checkLive();
-    const n = entries.length;
-    const features = new Float32Array(n * this.width);
+    const features = new Float32Array(entries.length * this.width);
     entries.forEach((e, i) => {
       if (e.feature.length !== this.width) throw new RangeError(`a feature has ${e.feature.length} floats, the head ${this.width}`);
       features.set(e.feature, i * this.width);
@@ -89,20 +85,17 @@ export class LlamaCppHeadSession implements FeatureHeadSession {
     const outputs = Uint8Array.from(entries, (e) => (e.output ? 1 : 0));
     const count = outputs.reduce((a, b) => a + b, 0);
     const prenorm = new Float32Array(count * this.width);
+    const top = form === "summary" ? TOP_SUMMARY_TOKENS : 0;
+    const summaries = new Float64Array(count * summaryStride(top));
     const ints = (f: (e: HeadEntry) => number) => Int32Array.from(entries, f);
-    this.native.headDecode(
-      this.context,
-      ints((e) => e.token),
-      ints((e) => e.position),
-      ints((e) => e.sequence ?? 0),
-      features,
-      outputs,
-      prenorm,
-    );
-    return Array.from({ length: count }, (_, r) => {
+    const [tokens, positions, sequences] = [ints((e) => e.token), ints((e) => e.position), ints((e) => e.sequence ?? 0)];
+    this.native.headDecode(this.context, tokens, positions, sequences, features, outputs, prenorm, summaries, top);
+    return Array.from({ length: count }, (_, r): HeadRow => {
+      const state = prenorm.subarray(r * this.width, (r + 1) * this.width);
+      if (top > 0) return { prenorm: state, form: "summary", summary: readSummary(summaries, r * summaryStride(top), top) };
       const logits = new Float32Array(this.vocabSize);
       this.native.copyRow(this.context, r, logits, 0);
-      return { logits, prenorm: prenorm.subarray(r * this.width, (r + 1) * this.width) };
+      return { prenorm: state, form: "logits", logits };
     });
   }
 

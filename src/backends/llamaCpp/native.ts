@@ -140,7 +140,8 @@ export interface NativeBinding {
   headEncode(head: NativeContext, features: Float32Array, n: number, out: Float32Array): void;
   /**
    * Decodes (token, feature) pairs into the head's cache; each entry asked for keeps its logits for copyRow (in order)
-   * and writes its pre-norm state (the next step's feature) into prenorm.
+   * and writes its pre-norm state (the next step's feature) into prenorm; with `top` > 0, also each such row's summary
+   * of its `top` most likely tokens into summaries (2 + 2 top doubles a row, as a pass's).
    */
   headDecode(
     head: NativeContext,
@@ -150,6 +151,8 @@ export interface NativeBinding {
     features: Float32Array,
     outputs: Uint8Array,
     prenorm: Float32Array,
+    summaries?: Float64Array,
+    top?: number,
   ): void;
   /** Registers an RPC server (which must answer: llama.cpp aborts otherwise); returns the names of its devices. */
   addRpcServer(endpoint: string): string[];
