@@ -1,6 +1,7 @@
 """Trains an EAGLE-3 head for verispec's embedded target and exports it in llama.cpp's eagle3 layout.
 
-  python3 tools/train/eagle3.py OUT_DIR [--quick | --cpu] [--compare HEAD.gguf]
+  python3 tools/train/eagle3.py OUT_DIR [--wide | --quick | --cpu] [--compare HEAD.gguf]
+      no preset: the shipped head's run (GPU); --wide: a 4096-wide FFN on more sampled text (GPU);
       --quick: a smoke run (minutes on a CPU core); --cpu: the most a CPU core trains in about 20 minutes;
       --compare: also evaluate an exported head on the same held-out sets (report.json "compared")
 
@@ -8,8 +9,8 @@ Steps (functions below, run in order by `main`):
   1. target   - models/verispec-target.gguf, dequantized, run in PyTorch (eagle3_target.py).
   2. prompts  - snippets of the .py files of site-packages, split as train.py splits them
                 (crc32(relative path) % 100 == 0 is held out).
-  3. data     - the target continues each prompt, a third each at T = 0, 0.8 and 1 (the text the head
-                meets is the target's own, and sampled text is where a head has most to learn). Its hidden
+  3. data     - the target continues each prompt, in turn at each of the preset's temperatures (0 and 0.8;
+                --wide adds 1: sampled text is where a head has most to learn). Its hidden
                 states (inputs of layers LAYERS) and next-token distributions are recomputed from
                 these tokens at every training step, which is cheap for a 28 M model and exact.
   4. train    - training-time test as in EAGLE-3: TTT unrolled steps; step 0 reads the fused
@@ -39,16 +40,19 @@ ROOT = Path(__file__).resolve().parents[2]
 TARGET_GGUF = ROOT / "models" / "verispec-target.gguf"
 SEED = 1234
 LAYERS = [2, 4, 7]  # inputs of target layers 2, 4, 7: low, middle, and the deepest llama.cpp exposes
-HEAD_FFN, DECAY, TEMPS = 4096, 0.8, (0.0, 0.8, 1.0)
+HEAD_FFN, DECAY, TEMPS = 1280, 0.8, (0.0, 0.8)  # the shipped head's FFN width and data temperatures
 SAMPLED_EVAL_T = 0.8  # the held-out sampled set: its temperature, and the rejection rule's acceptance is measured at it
-FULL = dict(prompts=36864, heldout=256, prompt_len=64, gen_len=192, gen_batch=1024, gen_seconds=100,
-            steps=20000, batch=128, ttt=7, lr=6e-4, train_seconds=400, total_seconds=500)
-CPU = dict(prompts=1536, heldout=32, prompt_len=48, gen_len=64, gen_batch=128, gen_seconds=300,
-           steps=2000, batch=8, ttt=4, lr=8e-4, train_seconds=840, total_seconds=1500)
-QUICK = dict(prompts=48, heldout=8, prompt_len=32, gen_len=32, gen_batch=24, gen_seconds=300,
-             steps=300, batch=4, ttt=3, lr=1e-3, train_seconds=780, total_seconds=1200)
-
-
+# The shipped head's run (models/verispec-eagle3.gguf): learning rate by steps, cut by the time cap at 2,407 of them.
+FULL = dict(prompts=24576, heldout=256, prompt_len=64, gen_len=192, gen_batch=1024, gen_seconds=100, steps=3000, batch=64,
+            ttt=7, lr=6e-4, train_seconds=270, total_seconds=560, ffn=HEAD_FFN, temps=TEMPS, schedule="steps")
+# A wider head (9.7 MB at Q8_0) on more sampled text, its learning rate by time so that it ends within the cap.
+WIDE = dict(FULL, prompts=36864, steps=20000, batch=128, train_seconds=400, total_seconds=500, ffn=4096,
+            temps=(0.0, 0.8, 1.0), schedule="time")
+CPU = dict(prompts=1536, heldout=32, prompt_len=48, gen_len=64, gen_batch=128, gen_seconds=300, steps=2000, batch=8,
+           ttt=4, lr=8e-4, train_seconds=840, total_seconds=1500, ffn=HEAD_FFN, temps=TEMPS, schedule="time")
+QUICK = dict(CPU, prompts=48, heldout=8, prompt_len=32, gen_len=32, gen_batch=24, steps=300, batch=4, ttt=3, lr=1e-3,
+             train_seconds=780, total_seconds=1200)
+PRESETS = dict(full=FULL, wide=WIDE, cpu=CPU, quick=QUICK)
 STARTED = time.time()
 
 
@@ -195,9 +199,10 @@ def train(head, target, data, cfg, seconds):
     start, step = time.time(), 0
     while step < cfg["steps"] and time.time() - start < seconds:
         x = data[torch.randint(0, len(data), (cfg["batch"],), generator=gen)].to(target.device)
-        progress = max(step / cfg["steps"], (time.time() - start) / seconds)
+        by_steps = step / cfg["steps"]
+        progress = by_steps if cfg["schedule"] == "steps" else max(by_steps, (time.time() - start) / seconds)
         for g in opt.param_groups:
-            g["lr"] = lr_at(progress, cfg["lr"])
+            g["lr"] = lr_at(progress, cfg["lr"], 50 / cfg["steps"] if cfg["schedule"] == "steps" else 0.02)
         losses = step_losses(head, target, x, cfg["ttt"])
         loss = sum(DECAY ** j * ce for j, (ce, _, _) in enumerate(losses))
         opt.zero_grad(set_to_none=True)
@@ -267,11 +272,11 @@ def load_head(path, target):
 
 
 def main(out_dir, preset, compare=None):
-    cfg = dict({"quick": QUICK, "cpu": CPU, "full": FULL}[preset])
+    cfg = dict(PRESETS[preset])
     for key in ("total_seconds", "gen_seconds"):  # a shorter run where the call shares its time (e.g. with a build)
         if os.environ.get(f"EAGLE3_{key.upper()}"):
             cfg[key] = int(os.environ[f"EAGLE3_{key.upper()}"])
-    quick = preset != "full"
+    quick = preset not in ("full", "wide")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(SEED)
@@ -284,10 +289,10 @@ def main(out_dir, preset, compare=None):
     log(f"device {device}; corpus {len(train_files)} training files, {len(held_files)} held-out files")
     tr_prompts = prompts(train_files, cfg["prompts"], cfg["prompt_len"], target.tok, target.bos, rng)
     he_prompts = prompts(held_files, cfg["heldout"], cfg["prompt_len"], target.tok, target.bos, rng)
-    data = generate(target, tr_prompts, cfg, TEMPS, cfg["gen_seconds"])
+    data = generate(target, tr_prompts, cfg, cfg["temps"], cfg["gen_seconds"])
     held = generate(target, he_prompts, cfg, (0.0,), cfg["gen_seconds"])
     held_sampled = generate(target, he_prompts, cfg, (SAMPLED_EVAL_T,), cfg["gen_seconds"])
-    head = Head(target, HEAD_FFN).to(device)
+    head = Head(target, cfg["ffn"]).to(device)
     before = evaluate(head, target, held, cfg)
     log(f"untrained head: {before}")
     # what is left of the run's time cap, less a margin for evaluation and export
@@ -303,9 +308,9 @@ def main(out_dir, preset, compare=None):
         compared = dict(path=str(compare), heldout=evaluate(old, target, held, cfg), heldout_sampled=sampled_acceptance(old, target, held_sampled, cfg, SAMPLED_EVAL_T))
         log(f"compared head {compare}: {compared}")
     gguf_path = out / "verispec-eagle3.gguf"
-    write_head(gguf_path, head.state_dict(), str(TARGET_GGUF), LAYERS, HEAD_FFN, target.heads)
-    report = dict(seed=SEED, preset=preset, quick=quick, config=cfg, target_layers=LAYERS, head_ffn=HEAD_FFN, ttt_decay=DECAY,
-                  temperatures=TEMPS, sequences=len(data), heldout_sequences=len(held), train=stats,
+    write_head(gguf_path, head.state_dict(), str(TARGET_GGUF), LAYERS, cfg["ffn"], target.heads)
+    report = dict(seed=SEED, preset=preset, quick=quick, config=cfg, target_layers=LAYERS, head_ffn=cfg["ffn"], ttt_decay=DECAY,
+                  temperatures=cfg["temps"], sequences=len(data), heldout_sequences=len(held), train=stats,
                   heldout_untrained=before, heldout=after, heldout_sampled=sampled, compared=compared, parameters=sum(p.numel() for p in head.parameters()),
                   gguf_bytes=gguf_path.stat().st_size, torch=torch.__version__, device=device,
                   gpu=torch.cuda.get_device_name() if device == "cuda" else None)
@@ -316,4 +321,5 @@ def main(out_dir, preset, compare=None):
 if __name__ == "__main__":
     flags = sys.argv[2:]
     other = flags[flags.index("--compare") + 1] if "--compare" in flags else None
-    main(sys.argv[1], "quick" if "--quick" in flags else "cpu" if "--cpu" in flags else "full", other)
+    preset = next((name for name in ("quick", "cpu", "wide") if f"--{name}" in flags), "full")
+    main(sys.argv[1], preset, other)
