@@ -1,9 +1,10 @@
 """Trains an EAGLE-3 head for verispec's embedded target and exports it in llama.cpp's eagle3 layout.
 
-  python3 tools/train/eagle3.py OUT_DIR [--wide | --quick | --cpu] [--compare HEAD.gguf]
+  python3 tools/train/eagle3.py OUT_DIR [--wide | --quick | --cpu] [--compare HEAD.gguf] [--init HEAD.gguf]
       no preset: the shipped head's run (GPU); --wide: a 4096-wide FFN on more sampled text (GPU);
       --quick: a smoke run (minutes on a CPU core); --cpu: the most a CPU core trains in about 20 minutes;
-      --compare: also evaluate an exported head on the same held-out sets (report.json "compared")
+      --compare: also evaluate an exported head on the same held-out sets (report.json "compared");
+      --init: go on training an exported head (its FFN width), at half the learning rate, scheduled by time
 
 Steps (functions below, run in order by `main`):
   1. target   - models/verispec-target.gguf, dequantized, run in PyTorch (eagle3_target.py).
@@ -271,7 +272,7 @@ def load_head(path, target):
     return head
 
 
-def main(out_dir, preset, compare=None):
+def main(out_dir, preset, compare=None, init=None):
     cfg = dict(PRESETS[preset])
     for key in ("total_seconds", "gen_seconds"):  # a shorter run where the call shares its time (e.g. with a build)
         if os.environ.get(f"EAGLE3_{key.upper()}"):
@@ -292,7 +293,11 @@ def main(out_dir, preset, compare=None):
     data = generate(target, tr_prompts, cfg, cfg["temps"], cfg["gen_seconds"])
     held = generate(target, he_prompts, cfg, (0.0,), cfg["gen_seconds"])
     held_sampled = generate(target, he_prompts, cfg, (SAMPLED_EVAL_T,), cfg["gen_seconds"])
-    head = Head(target, cfg["ffn"]).to(device)
+    if init:  # training goes on from an exported head, at half the learning rate, by time
+        head = load_head(init, target)
+        cfg.update(ffn=head.gate.weight.shape[0], lr=cfg["lr"] / 2, schedule="time", init=str(init))
+    else:
+        head = Head(target, cfg["ffn"]).to(device)
     before = evaluate(head, target, held, cfg)
     log(f"untrained head: {before}")
     # what is left of the run's time cap, less a margin for evaluation and export
@@ -320,6 +325,6 @@ def main(out_dir, preset, compare=None):
 
 if __name__ == "__main__":
     flags = sys.argv[2:]
-    other = flags[flags.index("--compare") + 1] if "--compare" in flags else None
+    value = lambda flag: flags[flags.index(flag) + 1] if flag in flags else None  # noqa: E731
     preset = next((name for name in ("quick", "cpu", "wide") if f"--{name}" in flags), "full")
-    main(sys.argv[1], preset, other)
+    main(sys.argv[1], preset, value("--compare"), value("--init"))
