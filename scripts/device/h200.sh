@@ -10,6 +10,7 @@
 #                                                      # s2 = 0 skips it; REPEATS=n repeats, 2 by default)
 #   STOCK=1 bash scripts/device/h200.sh bench ...      # the same with llama.cpp's stock CUDA kernels for verispec too (<workload>-stock.tar)
 #   bash scripts/device/h200.sh serve [n]              # verispec serve beside llama-server's best speculative setting (writes $OUT/serve.tar)
+# The tree and .device together pass the device tool's 64 MiB: `bash scripts/device/slim.sh out` before a call (back after).
 # The models, the workloads and the variants are defined once, below. Each phase is idempotent: on a machine still
 # warm from an earlier call, setup only unpacks the new app.
 set -euo pipefail

@@ -14,13 +14,13 @@ case "${1:-}" in
   out)
     mkdir -p $stash/models $stash/bench
     mv bench/results $stash/bench/ && mv test $stash/
-    [ "${2:-}" = --no-draft ] && mv models/verispec-draft.gguf $stash/models/
-    [ "${2:-}" = --no-target ] && mv models/verispec-target.gguf models/verispec-eagle3.gguf $stash/models/
-    git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | sed 's/total/bytes of tracked files left to travel/' ;;
+    if [ "${2:-}" = --no-draft ]; then mv models/verispec-draft.gguf $stash/models/; fi
+    if [ "${2:-}" = --no-target ]; then mv models/verispec-target.gguf models/verispec-eagle3.gguf $stash/models/; fi
+    echo "$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1 || true) bytes of tracked files left to travel" ;;
   back)
-    [ -d $stash/bench/results ] && mv $stash/bench/results bench/
-    [ -d $stash/test ] && mv $stash/test .
-    for f in $stash/models/*; do [ -e "$f" ] && mv "$f" models/; done
+    if [ -d $stash/bench/results ]; then mv $stash/bench/results bench/; fi
+    if [ -d $stash/test ]; then mv $stash/test .; fi
+    for f in $stash/models/*; do if [ -e "$f" ]; then mv "$f" models/; fi; done
     rm -rf $stash
     git status --short | head -5 ;;
   *) echo "usage: slim.sh out [--no-draft | --no-target] | back" >&2; exit 2 ;;
