@@ -161,6 +161,9 @@ struct HeadBatch {
   float *features, *prenorm;
   uint8_t *outputs;
   size_t n, n_features, n_prenorm;
+  double *summaries = nullptr;  // optional: each output row's summary of its `top` most likely tokens
+  size_t n_summaries = 0;
+  int32_t top = 0;
 };
 
 std::string check_head_batch(Context *c, const HeadBatch &b) {
@@ -174,6 +177,7 @@ std::string check_head_batch(Context *c, const HeadBatch &b) {
     if (b.outputs[i]) rows++;
   }
   if (b.n_prenorm < rows * (size_t)c->n_embd) return "the pre-norm Float32Array is too small for the rows asked for";
+  if (b.top > 0 && b.n_summaries < rows * (size_t)summary_stride(b.top)) return "the summaries Float64Array is too small for the rows asked for";
   return "";
 }
 
@@ -217,10 +221,8 @@ napi_value HeadDecode(napi_env env, napi_callback_info info) {
     return throw_error(env, "headDecode expects Int32Array tokens, positions, seqIds, Float32Array features, Uint8Array outputs, Float32Array prenorm");
   if (n_pos != b.n || n_seq != b.n || n_out != b.n) return throw_error(env, "headDecode's arrays have inconsistent lengths");
   // Optional: each output row summarized (summary_stride(top) doubles a row), so that a greedy drafter needs no row.
-  double *summaries = nullptr;
-  size_t n_summaries = 0;
-  const int32_t top = a.size() >= 9 ? get_i32(env, a[8]) : 0;
-  if (top > 0 && !get_typed(env, a[7], napi_float64_array, &summaries, &n_summaries))
+  b.top = a.size() >= 9 ? get_i32(env, a[8]) : 0;
+  if (b.top > 0 && !get_typed(env, a[7], napi_float64_array, &b.summaries, &b.n_summaries))
     return throw_error(env, "headDecode's summaries must be a Float64Array");
   std::string bad = check_head_batch(c, b);
   if (!bad.empty()) return throw_error(env, bad);
@@ -236,10 +238,7 @@ napi_value HeadDecode(napi_env env, napi_callback_info info) {
     const float *state = llama_get_embeddings_nextn_ith(c->ctx, (int32_t)(i - first));
     if (!state) return throw_error(env, "the head gave no pre-norm state for entry " + std::to_string(i));
     std::memcpy(b.prenorm + row * width, state, width * sizeof(float));
-    if (summaries) {
-      if ((row + 1) * (size_t)summary_stride(top) > n_summaries) return throw_error(env, "headDecode's summaries array is too small");
-      summarize_row(llama_get_logits_ith(c->ctx, (int32_t)(i - first)), c->n_vocab, top, summaries + row * summary_stride(top));
-    }
+    if (b.top > 0) summarize_row(llama_get_logits_ith(c->ctx, (int32_t)(i - first)), c->n_vocab, b.top, b.summaries + row * summary_stride(b.top));
     c->last_outputs.push_back((int32_t)(i - first));
     row++;
   }

@@ -149,9 +149,9 @@ export class SpeculativeScheduler {
     const start = performance.now();
     // A drafter reading the target's states reads (and opens its head on) the target's context, which llama.cpp
     // refuses while a pass holds it: those requests are admitted one at a time, after the others' prefills.
-    const reading = admitted.filter((r) => r.drafter?.capabilities.targetReading);
-    await Promise.all(admitted.filter((r) => !reading.includes(r)).map((r) => this.admit(r)));
-    for (const r of reading) await this.admit(r);
+    const reads = (r: (typeof admitted)[number]) => r.drafter?.capabilities.targetReading !== undefined;
+    await Promise.all(admitted.filter((r) => !reads(r)).map((r) => this.admit(r)));
+    for (const r of admitted.filter(reads)) await this.admit(r);
     this.stats.admitMs += performance.now() - start;
   }
 
