@@ -5,6 +5,7 @@
 # llama.cpp source, trimmed), .device/app.tar.xz (dist/ and the few runtime packages), the prompt files.
 #   bash scripts/device/h200.sh setup                  # Node, llama.cpp with CUDA for sm_90 (tools, llama-server), the binding, the 7B target and head
 #   bash scripts/device/h200.sh bench <workload> [s]   # verispec's variants beside llama.cpp's toolbox, one run   (writes $OUT/<workload>.tar)
+#   bash scripts/device/h200.sh head <gguf>            # writes another head of the embedded target (one just trained there) for the 7B shape
 #   bash scripts/device/h200.sh eagle [s] [s2]         # the EAGLE-3 head in verispec and in llama.cpp, HumanEval T = 0, 0.8, then
 #                                                      # T = 0 with repetition penalty 1.1 (writes $OUT/eagle.tar: eagle/summary.json, eagle/penalty/;
 #                                                      # s2 = 0 skips it; REPEATS=n repeats, 2 by default)
@@ -70,6 +71,12 @@ setup() {
   elif [ ! -f $HEAD_7B ]; then
     $embed $head
   fi
+}
+
+# A head of the embedded target other than the shipped one (e.g. one trained in this call) written for the 7B shape
+# in its place, so that the eagle phase and llama.cpp's draft-eagle3 both draft with it.
+head() {
+  $NODE dist/src/cli/main.js embed-target --source models/verispec-target.gguf --shape 7b --head "$1" --head-out $HEAD_7B
 }
 
 # The folder <name> under $OUT into $OUT/<name>.tar (the device tool brings back few files), then removed.
