@@ -20,8 +20,8 @@ import { LlamaCppModel } from "../src/backends/llamaCpp/llamaCppModel.js";
 import type { LlamaCppSession } from "../src/backends/llamaCpp/llamaCppSession.js";
 import { embedHead } from "../src/gguf/embedHead.js";
 import { embedTarget } from "../src/gguf/embedTarget.js";
-import type { HeadRowForm } from "../src/model/head.js";
-import { argmax } from "../src/sampling/distribution.js";
+import { type HeadRowForm, LOGITS_FORM, SUMMARY_FORM } from "../src/model/head.js";
+import { argmax, samplingDistribution } from "../src/sampling/distribution.js";
 import { embeddedModelPaths } from "../src/util/embeddedModels.js";
 import { packageRoot } from "../src/util/packageRoot.js";
 import { type DraftCandidates, HEAD_PROMPTS, haveSpeculativeSimple, llamaCppFirstDrafts } from "./helpers/eagleReference.js";
@@ -109,7 +109,7 @@ describe("the EAGLE-3 head through verispec's binding", () => {
     // naively, the last pair's row came back as the first pair's. The binding decodes such a batch in two passes.
     await withHead(async ({ target, head }) => {
       const tokens = target.vocabulary.tokenize(HEAD_PROMPTS[0], true);
-      const rowOfLast = async (everyRow: boolean, form: HeadRowForm = "logits") => {
+      const rowOfLast = async (everyRow: boolean, form: HeadRowForm = LOGITS_FORM) => {
         const session = await target.createSession({ contextSize: 1024 });
         const h = head.createHeadSession(session);
         await session.evaluate(tokens.map((token, position) => ({ token, position, sequences: [0], logits: false })));
@@ -126,7 +126,7 @@ describe("the EAGLE-3 head through verispec's binding", () => {
         session.dispose();
         return rows[rows.length - 1];
       };
-      const [last, every, summarized] = [await rowOfLast(false), await rowOfLast(true), await rowOfLast(false, "summary")];
+      const [last, every, summarized] = [await rowOfLast(false), await rowOfLast(true), await rowOfLast(false, SUMMARY_FORM)];
       assert.ok(last.form === "logits" && every.form === "logits");
       assert.deepEqual(last.logits, every.logits);
       // The same row summarized by the backend (what a greedy drafter reads): its most likely token and log-sum-exp.
@@ -135,6 +135,19 @@ describe("the EAGLE-3 head through verispec's binding", () => {
       const max = Math.max(...last.logits);
       const logSumExp = max + Math.log(last.logits.reduce((sum, l) => sum + Math.exp(l - max), 0));
       assert.ok(Math.abs(summarized.summary.logSumExp - logSumExp) < 1e-3, `${summarized.summary.logSumExp} against ${logSumExp}`);
+      // The same row as the backend's sampling distribution (what a sampled drafter draws from and states as q):
+      // sampling/distribution.ts's transform of the copied row, each probability within 1e-4 relative (the backend's
+      // exps are a float polynomial), the same tokens kept: whole (this row's top token has 0.994 at T = 0.8; the
+      // relative bound holds for the 8,191 small ones too) and cut by top-k and top-p (2 tokens left).
+      for (const transform of [{ temperature: 0.8, topK: 0, topP: 1 }, { temperature: 1.3, topK: 40, topP: 0.9 }]) {
+        const distribution = await rowOfLast(false, { kind: "distribution", transform });
+        assert.ok(distribution.form === "distribution");
+        const expected = samplingDistribution(last.logits, { mode: "sample", seed: 1, rule: "rejection", ...transform });
+        for (let t = 0; t < expected.length; t++) {
+          assert.equal(distribution.probs[t] > 0, expected[t] > 0, `token ${t} kept on one side only`);
+          assert.ok(Math.abs(distribution.probs[t] - expected[t]) <= 1e-4 * expected[t], `token ${t}: ${distribution.probs[t]} against ${expected[t]}`);
+        }
+      }
     });
   });
 

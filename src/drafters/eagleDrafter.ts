@@ -10,7 +10,7 @@
  * won, the target computed that token on another sequence and computes it again on the chain's in the next pass:
  * until then the head lacks that pair and drafts nothing (one block without drafts).
  */
-import type { FeatureHeadModel, FeatureHeadSession, HeadPair, HeadRow, HeadRowForm } from "../model/head.js";
+import { type FeatureHeadModel, type FeatureHeadSession, type HeadPair, type HeadRow, type HeadRowForm, LOGITS_FORM, SUMMARY_FORM } from "../model/head.js";
 import type { ModelSession } from "../model/session.js";
 import type { TokenId } from "../model/vocabulary.js";
 import type { Constraints } from "../sampling/constraints.js";
@@ -138,18 +138,27 @@ export class EagleDrafter implements Drafter, TargetReading {
     }
   }
 
-  /** Greedy with no constraints reads the backend's row summary (argmax, top tokens, entropy); otherwise the whole row. */
+  /**
+   * Greedy with no constraints reads the backend's row summary (argmax, top tokens, entropy), sampling with none the
+   * sampler's distribution the backend computes; constraints change the logits first, so they read the whole row.
+   */
   private rowForm(): HeadRowForm {
-    return this.sampling.mode === "greedy" && !this.constraints?.active ? "summary" : "logits";
+    if (this.constraints?.active) return LOGITS_FORM;
+    return this.sampling.mode === "greedy" ? SUMMARY_FORM : { kind: "distribution", transform: this.sampling };
   }
 
   /** The drafted token and q from a row of the head. */
   private choose(row: HeadRow): DraftedToken {
     if (row.form === "summary") return { token: row.summary.top[0], q: new SummarizedDistribution(row.summary, this.head!.vocabSize), drawn: "argmax" };
+    if (row.form === "distribution") return this.drawn(row.probs);
     const logits = this.constraints?.active ? this.constraints.apply(row.logits, this.tokens) : row.logits;
     if (this.sampling.mode === "greedy") return { token: argmax(logits), q: new DenseDistribution(softmax(logits)), drawn: "argmax" };
-    const probs = samplingDistribution(logits, this.sampling);
-    // Coupled: the noise of the position the token takes, the target's own there (SampledRule).
+    return this.drawn(samplingDistribution(logits, this.sampling));
+  }
+
+  /** A token drawn from q = probs; coupled: with the noise of the position the token takes, the target's own there (SampledRule). */
+  private drawn(probs: Float64Array): DraftedToken {
+    if (this.sampling.mode !== "sample") throw new Error("a head's sampled draft needs sampling settings");
     return { token: drawFrom(probs, drawAt(this.sampling, this.tokens.length, this.rng!)), q: new DenseDistribution(probs), drawn: "sampled" };
   }
 }

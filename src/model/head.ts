@@ -3,7 +3,7 @@
  * sequence of a target session: the target's passes keep the states the head reads for every token they compute,
  * and the head's cache holds pairs (the token at P + 1, the feature of P), whose rows predict the token at P + 2.
  */
-import type { RowSummary } from "./rows.js";
+import type { RowSummary, SamplingTransform } from "./rows.js";
 import type { TokenId } from "./vocabulary.js";
 
 /** One pair of a head pass, at `position` of the head's cache. */
@@ -17,13 +17,21 @@ export interface HeadPair {
 }
 
 /**
- * How a decode hands back its rows: the whole logits row, or the backend's summary of it (most likely tokens,
- * log-sum-exp, entropy: all a greedy drafter's q needs, with no row copied into JavaScript).
+ * How a decode hands back its rows: the whole logits row; the backend's summary of it (most likely tokens,
+ * log-sum-exp, entropy: all a greedy drafter's q needs, with no row copied into JavaScript); or the distribution a
+ * sampler draws from under a transform (softmax at its temperature, top-k, top-p), computed by the backend.
  */
-export type HeadRowForm = "logits" | "summary";
+export type HeadRowForm = { kind: "logits" } | { kind: "summary" } | { kind: "distribution"; transform: SamplingTransform };
 
-/** A head's row for a pair asked for: its pre-norm state (the feature of the next draft step), and its logits or their summary. */
-export type HeadRow = { prenorm: Float32Array } & ({ form: "logits"; logits: Float32Array } | { form: "summary"; summary: RowSummary });
+export const LOGITS_FORM: HeadRowForm = { kind: "logits" };
+export const SUMMARY_FORM: HeadRowForm = { kind: "summary" };
+
+/** A head's row for a pair asked for: its pre-norm state (the feature of the next draft step), and its row in the form asked for. */
+export type HeadRow = { prenorm: Float32Array } & (
+  | { form: "logits"; logits: Float32Array }
+  | { form: "summary"; summary: RowSummary }
+  | { form: "distribution"; probs: Float64Array }
+);
 
 export interface FeatureHeadSession {
   /** Floats per feature. */

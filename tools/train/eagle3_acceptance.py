@@ -2,6 +2,8 @@
 HumanEval prompts, per setting, with no decoding loop in between (so no block selection, no runtime):
 
   python3 tools/train/eagle3_acceptance.py HEAD.gguf [PROMPTS.jsonl] [N] [TOKENS]
+  python3 tools/train/eagle3_acceptance.py HEAD.gguf --draft-temperatures 0.5,0.6,0.7,0.8,0.9,1
+
 
 For each setting the target continues each prompt (T = 0; T = 0.8 sampled, seed 7; T = 0 with repetition penalty
 1.1 over the last 64 tokens, as verispec's constraints apply it), then at every continuation position it reports:
@@ -9,6 +11,9 @@ For each setting the target continues each prompt (T = 0; T = 0.8 sampled, seed 
     draft is accepted there: top-1 agreement for greedy settings, sum over tokens of min(p, q) at T = 0.8 (the
     rejection rule's acceptance), both distributions through the same transform (temperature, penalty);
   - the draft model's step 0 on the same positions.
+With --draft-temperatures, only T = 0.8, with each drafter's q taken at each listed temperature instead (p stays
+at 0.8): the rejection rule is lossless for any q it is told, so this is how much a drafting temperature of its
+own could lift acceptance.
 """
 import json, sys, torch
 from pathlib import Path
@@ -40,14 +45,14 @@ def continue_prompt(t, prompt, n, temperature, penalty, gen):
     return x
 
 
-def acceptance(p_logits, q_logits, context, temperature, penalty):
+def acceptance(p_logits, q_logits, context, temperature, penalty, q_temperature=None):
     """Per position: the acceptance chance of q's draft under p (rows aligned; context[i] ends before row i)."""
     if penalty:
         p_logits = torch.stack([penalized(r, c) for r, c in zip(p_logits, context)])
         q_logits = torch.stack([penalized(r, c) for r, c in zip(q_logits, context)])
     if temperature == 0:
         return (p_logits.argmax(-1) == q_logits.argmax(-1)).float()
-    p, q = torch.softmax(p_logits / temperature, -1), torch.softmax(q_logits / temperature, -1)
+    p, q = torch.softmax(p_logits / temperature, -1), torch.softmax(q_logits / (q_temperature or temperature), -1)
     return torch.minimum(p, q).sum(-1)
 
 
@@ -85,7 +90,36 @@ def main(head_path, prompts_path, count, tokens):
     return report
 
 
+@torch.no_grad()
+def sweep(head_path, taus, count=10, tokens=128):
+    """T = 0.8 text; each drafter's q at each temperature in `taus`, p at 0.8: acceptance per setting."""
+    t = Target(str(e.TARGET_GGUF), "cpu")
+    draft = Target(str(ROOT / "models" / "verispec-draft.gguf"), "cpu")
+    head = e.load_head(head_path, t)
+    lines = (ROOT.parent / "shared" / "bench" / "humaneval.jsonl").read_text().splitlines()[:count]
+    gen = torch.Generator().manual_seed(7)
+    sums = torch.zeros(len(taus), STEPS + 1)
+    n = 0
+    for line in lines:
+        x = continue_prompt(t, [t.bos] + t.tok.encode(json.loads(line)["prompt"].rstrip()), tokens, 0.8, False, gen)
+        start, end = len(x[0]) - tokens, x.shape[1]
+        t_logits, states = t.forward(x, keep=e.LAYERS)
+        h_logits = head.unroll(x, torch.cat([states[i] for i in e.LAYERS], -1), STEPS)
+        d_logits = draft.forward(x)[0]
+        p_rows = t_logits[0, start:end - 1]
+        n += len(p_rows)
+        for i, tau in enumerate(taus):
+            for j in range(STEPS):
+                sums[i, j] += acceptance(p_rows, h_logits[j][0, start - 1 - j:end - 2 - j], None, 0.8, False, tau).sum()
+            sums[i, STEPS] += acceptance(p_rows, d_logits[0, start:end - 1], None, 0.8, False, tau).sum()
+    for i, tau in enumerate(taus):
+        rates = (sums[i] / n).tolist()
+        print(f"q at T = {tau}", json.dumps(dict(head_per_step=[round(r, 4) for r in rates[:STEPS]], draft_model_step0=round(rates[STEPS], 4), positions=n)), flush=True)
+
+
 if __name__ == "__main__":
     a = sys.argv[1:]
+    if "--draft-temperatures" in a:
+        sys.exit(sweep(a[0], [float(v) for v in a[a.index("--draft-temperatures") + 1].split(",")]))
     main(a[0], a[1] if len(a) > 1 else str(ROOT.parent / "shared" / "bench" / "humaneval.jsonl"),
          int(a[2]) if len(a) > 2 else 10, int(a[3]) if len(a) > 3 else 128)

@@ -3,7 +3,7 @@
  * (its `fc`), and decodes (token, feature) pairs. At head position P the pair is (the token at P + 1, the feature of
  * P), and its logits predict the token at P + 2; a drafted token's pre-norm state is the feature of the next step.
  */
-import type { FeatureHeadSession, HeadRow, HeadRowForm } from "../../model/head.js";
+import { type FeatureHeadSession, type HeadRow, type HeadRowForm, LOGITS_FORM } from "../../model/head.js";
 import { TOP_SUMMARY_TOKENS } from "../../model/rows.js";
 import type { TokenId } from "../../model/vocabulary.js";
 import type { LayerInputs } from "./layerInputs.js";
@@ -72,10 +72,10 @@ export class LlamaCppHeadSession implements FeatureHeadSession {
   }
 
   /**
-   * Decodes the pairs into the head's cache; returns the rows of the entries asked for, in order: their logits, or
-   * ("summary") the backend's summary of each (no row copied into JavaScript).
+   * Decodes the pairs into the head's cache; returns the rows of the entries asked for, in order, in the form asked
+   * for: their logits, the backend's summary of each, or the sampler's distribution (no logits row copied to JavaScript).
    */
-  decode(entries: readonly HeadEntry[], form: HeadRowForm = "logits"): HeadRow[] {
+  decode(entries: readonly HeadEntry[], form: HeadRowForm = LOGITS_FORM): HeadRow[] {
     this.checkLive();
     const features = new Float32Array(entries.length * this.width);
     entries.forEach((e, i) => {
@@ -85,18 +85,26 @@ export class LlamaCppHeadSession implements FeatureHeadSession {
     const outputs = Uint8Array.from(entries, (e) => (e.output ? 1 : 0));
     const count = outputs.reduce((a, b) => a + b, 0);
     const prenorm = new Float32Array(count * this.width);
-    const top = form === "summary" ? TOP_SUMMARY_TOKENS : 0;
+    const top = form.kind === "summary" ? TOP_SUMMARY_TOKENS : 0;
     const summaries = new Float64Array(count * summaryStride(top));
     const ints = (f: (e: HeadEntry) => number) => Int32Array.from(entries, f);
     const [tokens, positions, sequences] = [ints((e) => e.token), ints((e) => e.position), ints((e) => e.sequence ?? 0)];
     this.native.headDecode(this.context, tokens, positions, sequences, features, outputs, prenorm, summaries, top);
-    return Array.from({ length: count }, (_, r): HeadRow => {
-      const state = prenorm.subarray(r * this.width, (r + 1) * this.width);
-      if (top > 0) return { prenorm: state, form: "summary", summary: readSummary(summaries, r * summaryStride(top), top) };
-      const logits = new Float32Array(this.vocabSize);
-      this.native.copyRow(this.context, r, logits, 0);
-      return { prenorm: state, form: "logits", logits };
-    });
+    return Array.from({ length: count }, (_, r) => this.rowAt(r, prenorm.subarray(r * this.width, (r + 1) * this.width), form, summaries));
+  }
+
+  /** Output row r of the last decode in `form`. */
+  private rowAt(r: number, state: Float32Array, form: HeadRowForm, summaries: Float64Array): HeadRow {
+    if (form.kind === "summary") return { prenorm: state, form: "summary", summary: readSummary(summaries, r * summaryStride(TOP_SUMMARY_TOKENS), TOP_SUMMARY_TOKENS) };
+    if (form.kind === "distribution") {
+      const probs = new Float64Array(this.vocabSize);
+      const { temperature, topK, topP } = form.transform;
+      this.native.samplingRow(this.context, r, temperature, topK, topP, probs);
+      return { prenorm: state, form: "distribution", probs };
+    }
+    const logits = new Float32Array(this.vocabSize);
+    this.native.copyRow(this.context, r, logits, 0);
+    return { prenorm: state, form: "logits", logits };
   }
 
   /** Removes positions [from, to) of a sequence (to the end when `to` is omitted). */
