@@ -139,7 +139,10 @@ describe("the EAGLE-3 head through verispec's binding", () => {
       // sampling/distribution.ts's transform of the copied row, each probability within 1e-4 relative (the backend's
       // exps are a float polynomial), the same tokens kept: whole (this row's top token has 0.994 at T = 0.8; the
       // relative bound holds for the 8,191 small ones too) and cut by top-k and top-p (2 tokens left).
-      for (const transform of [{ temperature: 0.8, topK: 0, topP: 1 }, { temperature: 1.3, topK: 40, topP: 0.9 }]) {
+      for (const transform of [
+        { temperature: 0.8, topK: 0, topP: 1 },
+        { temperature: 1.3, topK: 40, topP: 0.9 },
+      ]) {
         const distribution = await rowOfLast(false, { kind: "distribution", transform });
         assert.ok(distribution.form === "distribution");
         const expected = samplingDistribution(last.logits, { mode: "sample", seed: 1, rule: "rejection", ...transform });

@@ -95,7 +95,8 @@ export class LlamaCppHeadSession implements FeatureHeadSession {
 
   /** Output row r of the last decode in `form`. */
   private rowAt(r: number, state: Float32Array, form: HeadRowForm, summaries: Float64Array): HeadRow {
-    if (form.kind === "summary") return { prenorm: state, form: "summary", summary: readSummary(summaries, r * summaryStride(TOP_SUMMARY_TOKENS), TOP_SUMMARY_TOKENS) };
+    if (form.kind === "summary")
+      return { prenorm: state, form: "summary", summary: readSummary(summaries, r * summaryStride(TOP_SUMMARY_TOKENS), TOP_SUMMARY_TOKENS) };
     if (form.kind === "distribution") {
       const probs = new Float64Array(this.vocabSize);
       const { temperature, topK, topP } = form.transform;
