@@ -47,8 +47,9 @@ LLAMACPP+=",llamacpp-spec[ngram-mod,draft-simple]:8,llamacpp-spec[ngram-simple,d
 
 # The EAGLE-3 head's set: verispec's policies drafting with it (free sources first in adaptive), the draft model's
 # chain for reference, and llama.cpp's own draft-eagle3 with the same head file, each side's target alone.
-EAGLE="target-only,chain+eagle:4,chain+eagle:8,tree+eagle:4,adaptive+eagle+suffix+lookup,chain+suffix+lookup:8"
-EAGLE+=",llamacpp-target-only,llamacpp-spec[draft-eagle3]:4,llamacpp-spec[draft-eagle3]:8"
+# Chains of 3 beside 4 and 8: at T = 0.8 the shortest did best on both sides (bench/results/h100/eagle).
+EAGLE="target-only,chain+eagle:3,chain+eagle:4,chain+eagle:8,tree+eagle:4,adaptive+eagle+suffix+lookup,chain+suffix+lookup:8"
+EAGLE+=",llamacpp-target-only,llamacpp-spec[draft-eagle3]:3,llamacpp-spec[draft-eagle3]:4,llamacpp-spec[draft-eagle3]:8"
 
 setup() {
   if [ ! -x $NODE ]; then
