@@ -36,7 +36,7 @@ export function draftAfterPrompt(head: LlamaCppHeadSession, prompt: readonly Tok
   let [row] = head.decode(pairs);
   const drafts: HeadDraft[] = [];
   for (let d = 0; d < k; d++) {
-    if (row.form !== "logits") throw new Error("the head gave a summary where its logits were asked for");
+    if (row.form !== "logits") throw new Error(`the head gave a ${row.form} row where its logits were asked for`);
     const token = argmax(row.logits);
     drafts.push({ token, logits: row.logits });
     if (d + 1 < k) [row] = head.decode([{ token, position: n - 1 + d, sequence: 0, feature: row.prenorm, output: true }]);
