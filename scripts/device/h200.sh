@@ -5,7 +5,9 @@
 # llama.cpp source, trimmed), .device/app.tar.xz (dist/ and the few runtime packages), the prompt files.
 #   bash scripts/device/h200.sh setup                  # Node, llama.cpp with CUDA for sm_90 (tools, llama-server), the binding, the 7B target and head
 #   bash scripts/device/h200.sh bench <workload> [s]   # verispec's variants beside llama.cpp's toolbox, one run   (writes $OUT/<workload>.tar)
-#   bash scripts/device/h200.sh head <gguf>            # writes another head of the embedded target (one just trained there) for the 7B shape
+#   bash scripts/device/h200.sh use-head <gguf>        # writes another head of the embedded target (one just trained there) for the 7B shape
+#   bash scripts/device/h200.sh train-wide [s]         # trains a wider head (s seconds in all, 420 by default; beside setup's build), and
+#                                                      # uses it where it beats the shipped one ($OUT/wide-eagle3.gguf, wide-report.json, wide.log)
 #   bash scripts/device/h200.sh eagle [s] [s2]         # the EAGLE-3 head in verispec and in llama.cpp, HumanEval T = 0, 0.8, then
 #                                                      # T = 0 with repetition penalty 1.1 (writes $OUT/eagle.tar: eagle/summary.json, eagle/penalty/;
 #                                                      # s2 = 0 skips it; REPEATS=n repeats, 2 by default)
@@ -76,8 +78,24 @@ setup() {
 
 # A head of the embedded target other than the shipped one (e.g. one trained in this call) written for the 7B shape
 # in its place, so that the eagle phase and llama.cpp's draft-eagle3 both draft with it.
-head() {
+use-head() {
   $NODE dist/src/cli/main.js embed-target --source models/verispec-target.gguf --shape 7b --head "$1" --head-out $HEAD_7B
+}
+
+# tools/train/eagle3.py --wide, compared with the shipped head on the same held-out sets; where eagle3_better.py
+# prefers it, it replaces the shipped head for the 7B shape (after setup). Needs carry ["native/.llama-src/gguf-py"].
+# Setup's build uses the CPU and this the GPU: `(bash scripts/device/h200.sh setup) & bash scripts/device/h200.sh
+# train-wide; wait <pid>`, then use-head if it printed 1 (train-wide does it itself where setup ran before).
+train-wide() {
+  local work=/tmp/verispec-wide
+  mkdir -p "$OUT"
+  EAGLE3_TOTAL_SECONDS=${1:-420} EAGLE3_GEN_SECONDS=80 PYTHONUNBUFFERED=1 PYTHONPATH=native/.llama-src/gguf-py \
+    python3 tools/train/eagle3.py $work --wide --compare models/verispec-eagle3.gguf >"$OUT/wide.log" 2>&1
+  cp $work/verispec-eagle3.gguf "$OUT/wide-eagle3.gguf" && cp $work/report.json "$OUT/wide-report.json"
+  local better
+  better=$(python3 tools/train/eagle3_better.py $work/report.json)
+  echo "the wider head replaces the shipped one: $better"
+  if [ "$better" = 1 ] && [ -x $NODE ] && [ -f $TARGET_7B ]; then use-head $work/verispec-eagle3.gguf; fi
 }
 
 # The folder <name> under $OUT into $OUT/<name>.tar (the device tool brings back few files), then removed.
