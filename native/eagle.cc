@@ -183,7 +183,8 @@ std::string check_head_batch(Context *c, const HeadBatch &b) {
 
 // Decodes entries [from, to) with every entry an output (or none). llama.cpp's eagle3 graph computes every entry's
 // logits and state without selecting the rows asked for, and its output buffer takes the first ones: a batch that
-// mixes entries asked for and not would hand back the wrong rows.
+// mixes entries asked for and not would hand back the wrong rows. Every entry's row is computed anyway, so a batch
+// with any entry asked for is decoded whole with every entry an output, in one pass, and read by batch index.
 std::string decode_head_range(Context *c, const HeadBatch &b, size_t from, size_t to, bool outputs) {
   const size_t width = (size_t)c->n_embd;
   for (size_t i = from; i < to; i++) {
@@ -206,7 +207,7 @@ std::string decode_head_range(Context *c, const HeadBatch &b, size_t from, size_
 // headDecode(head, tokens, positions, seqIds: Int32Array, features: Float32Array, outputs: Uint8Array, prenorm:
 // Float32Array[, summaries: Float64Array, top]): decodes (token, feature) pairs into the head's cache; for each entry
 // asked for, its logits stay for copyRow (in order), its pre-norm state (the next step's feature) goes to prenorm and,
-// with top > 0, its row summary to summaries. Entries before the first one asked for are decoded in a pass of their own.
+// with top > 0, its row summary to summaries. One llama_decode for the batch (see decode_head_range).
 napi_value HeadDecode(napi_env env, napi_callback_info info) {
   auto a = get_args(env, info, 9);
   if (a.size() < 7) return throw_error(env, "headDecode needs 7 arguments");
@@ -226,20 +227,19 @@ napi_value HeadDecode(napi_env env, napi_callback_info info) {
     return throw_error(env, "headDecode's summaries must be a Float64Array");
   std::string bad = check_head_batch(c, b);
   if (!bad.empty()) return throw_error(env, bad);
-  size_t first = 0;
-  while (first < b.n && !b.outputs[first]) first++;
+  bool any = false;
+  for (size_t i = 0; i < b.n; i++) any = any || b.outputs[i];
   c->last_outputs.clear();
-  if (first > 0) bad = decode_head_range(c, b, 0, first, false);
-  if (bad.empty() && first < b.n) bad = decode_head_range(c, b, first, b.n, true);
+  bad = decode_head_range(c, b, 0, b.n, any);
   if (!bad.empty()) return throw_error(env, bad);
   const size_t width = (size_t)c->n_embd;
-  for (size_t i = first, row = 0; i < b.n; i++) {
+  for (size_t i = 0, row = 0; i < b.n; i++) {
     if (!b.outputs[i]) continue;
-    const float *state = llama_get_embeddings_nextn_ith(c->ctx, (int32_t)(i - first));
+    const float *state = llama_get_embeddings_nextn_ith(c->ctx, (int32_t)i);
     if (!state) return throw_error(env, "the head gave no pre-norm state for entry " + std::to_string(i));
     std::memcpy(b.prenorm + row * width, state, width * sizeof(float));
-    if (b.top > 0) summarize_row(llama_get_logits_ith(c->ctx, (int32_t)(i - first)), c->n_vocab, b.top, b.summaries + row * summary_stride(b.top));
-    c->last_outputs.push_back((int32_t)(i - first));
+    if (b.top > 0) summarize_row(llama_get_logits_ith(c->ctx, (int32_t)i), c->n_vocab, b.top, b.summaries + row * summary_stride(b.top));
+    c->last_outputs.push_back((int32_t)i);
     row++;
   }
   return nullptr;

@@ -106,7 +106,8 @@ describe("the EAGLE-3 head through verispec's binding", () => {
 
   test("a head pass mixing entries asked for and not gives each asked entry its own row", async () => {
     // llama.cpp's eagle3 graph computes every entry's row and its output buffer takes the first ones: decoded
-    // naively, the last pair's row came back as the first pair's. The binding decodes such a batch in two passes.
+    // naively, the last pair's row came back as the first pair's. The binding decodes such a batch with every entry
+    // an output, in one pass, and reads the rows asked for by batch index.
     await withHead(async ({ target, head }) => {
       const tokens = target.vocabulary.tokenize(HEAD_PROMPTS[0], true);
       const rowOfLast = async (everyRow: boolean, form: HeadRowForm = LOGITS_FORM) => {
