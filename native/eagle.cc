@@ -181,22 +181,21 @@ std::string check_head_batch(Context *c, const HeadBatch &b) {
   return "";
 }
 
-// Decodes entries [from, to) with every entry an output (or none). llama.cpp's eagle3 graph computes every entry's
+// Decodes the batch with every entry an output (or none). llama.cpp's eagle3 graph computes every entry's
 // logits and state without selecting the rows asked for, and its output buffer takes the first ones: a batch that
 // mixes entries asked for and not would hand back the wrong rows. Every entry's row is computed anyway, so a batch
 // with any entry asked for is decoded whole with every entry an output, in one pass, and read by batch index.
-std::string decode_head_range(Context *c, const HeadBatch &b, size_t from, size_t to, bool outputs) {
+std::string decode_head(Context *c, const HeadBatch &b, bool outputs) {
   const size_t width = (size_t)c->n_embd;
-  for (size_t i = from; i < to; i++) {
-    const size_t k = i - from;
-    c->batch.token[k] = b.tokens[i];
-    c->batch.pos[k] = b.positions[i];
+  for (size_t k = 0; k < b.n; k++) {
+    c->batch.token[k] = b.tokens[k];
+    c->batch.pos[k] = b.positions[k];
     c->batch.n_seq_id[k] = 1;
-    c->batch.seq_id[k][0] = b.seqs[i];
+    c->batch.seq_id[k][0] = b.seqs[k];
     c->batch.logits[k] = outputs ? 1 : 0;
-    std::memcpy(c->batch.embd + k * width, b.features + i * width, width * sizeof(float));
+    std::memcpy(c->batch.embd + k * width, b.features + k * width, width * sizeof(float));
   }
-  c->batch.n_tokens = (int32_t)(to - from);
+  c->batch.n_tokens = (int32_t)b.n;
   take_last_error();
   if (llama_decode(c->ctx, c->batch) != 0) return "the head's decode failed: " + take_last_error();
   return "";
@@ -207,7 +206,7 @@ std::string decode_head_range(Context *c, const HeadBatch &b, size_t from, size_
 // headDecode(head, tokens, positions, seqIds: Int32Array, features: Float32Array, outputs: Uint8Array, prenorm:
 // Float32Array[, summaries: Float64Array, top]): decodes (token, feature) pairs into the head's cache; for each entry
 // asked for, its logits stay for copyRow (in order), its pre-norm state (the next step's feature) goes to prenorm and,
-// with top > 0, its row summary to summaries. One llama_decode for the batch (see decode_head_range).
+// with top > 0, its row summary to summaries. One llama_decode for the batch (see decode_head).
 napi_value HeadDecode(napi_env env, napi_callback_info info) {
   auto a = get_args(env, info, 9);
   if (a.size() < 7) return throw_error(env, "headDecode needs 7 arguments");
@@ -230,7 +229,7 @@ napi_value HeadDecode(napi_env env, napi_callback_info info) {
   bool any = false;
   for (size_t i = 0; i < b.n; i++) any = any || b.outputs[i];
   c->last_outputs.clear();
-  bad = decode_head_range(c, b, 0, b.n, any);
+  bad = decode_head(c, b, any);
   if (!bad.empty()) return throw_error(env, bad);
   const size_t width = (size_t)c->n_embd;
   for (size_t i = 0, row = 0; i < b.n; i++) {

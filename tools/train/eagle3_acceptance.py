@@ -56,70 +56,60 @@ def acceptance(p_logits, q_logits, context, temperature, penalty, q_temperature=
     return torch.minimum(p, q).sum(-1)
 
 
-@torch.no_grad()
-def main(head_path, prompts_path, count, tokens):
-    torch.manual_seed(0)
+def models(head_path):
     t = Target(str(e.TARGET_GGUF), "cpu")
-    draft = Target(str(ROOT / "models" / "verispec-draft.gguf"), "cpu")
-    head = e.load_head(head_path, t)
-    lines = Path(prompts_path).read_text().splitlines()[:count]
-    prompts = [[t.bos] + t.tok.encode(json.loads(l)["prompt"].rstrip()) for l in lines]
-    report = {}
-    for name, temperature, penalty in (("T=0", 0.0, False), ("T=0.8", 0.8, False), ("T=0 penalty 1.1", 0.0, True)):
-        gen = torch.Generator().manual_seed(7)
-        sums, n = torch.zeros(STEPS + 1), torch.zeros(STEPS + 1)
-        for prompt in prompts:
-            x = continue_prompt(t, prompt, tokens, temperature, penalty, gen)
-            start, end = len(prompt), x.shape[1]
-            t_logits, states = t.forward(x, keep=e.LAYERS)
-            h_logits = head.unroll(x, torch.cat([states[i] for i in e.LAYERS], -1), STEPS)
-            # The target's rows r = start .. end - 2 (row r predicts token r + 1, a continuation token); head step j
-            # predicts that token from origin o = r - 1 - j (it reads token o + 1 and the target's states at o).
-            ctx = [x[0, :r + 1] for r in range(start, end - 1)]
-            for j in range(STEPS):
-                a = acceptance(t_logits[0, start:end - 1], h_logits[j][0, start - 1 - j:end - 2 - j], ctx, temperature, penalty)
-                sums[j] += a.sum()
-                n[j] += len(a)
-            d_logits = draft.forward(x)[0]
-            a = acceptance(t_logits[0, start:end - 1], d_logits[0, start:end - 1], ctx, temperature, penalty)
-            sums[STEPS] += a.sum()
-            n[STEPS] += len(a)
-        rates = (sums / n).tolist()
-        report[name] = dict(head_per_step=[round(r, 4) for r in rates[:STEPS]], draft_model_step0=round(rates[STEPS], 4), positions=int(n[STEPS]))
-        print(name, json.dumps(report[name]), flush=True)
-    return report
+    return t, Target(str(ROOT / "models" / "verispec-draft.gguf"), "cpu"), e.load_head(head_path, t)
 
 
-@torch.no_grad()
-def sweep(head_path, taus, count=10, tokens=128):
-    """T = 0.8 text; each drafter's q at each temperature in `taus`, p at 0.8: acceptance per setting."""
-    t = Target(str(e.TARGET_GGUF), "cpu")
-    draft = Target(str(ROOT / "models" / "verispec-draft.gguf"), "cpu")
-    head = e.load_head(head_path, t)
-    lines = (ROOT.parent / "shared" / "bench" / "humaneval.jsonl").read_text().splitlines()[:count]
+def continuations(t, draft, head, prompts, tokens, temperature, penalty):
+    """Per prompt, the target's continuation and the rows aligned on it: (p rows, each head step's q rows, the draft
+    model's q rows, contexts). The target's rows r = start .. end - 2 (row r predicts token r + 1, a continuation
+    token); head step j predicts that token from origin o = r - 1 - j (it reads token o + 1 and the states at o)."""
     gen = torch.Generator().manual_seed(7)
-    sums = torch.zeros(len(taus), STEPS + 1)
-    n = 0
-    for line in lines:
-        x = continue_prompt(t, [t.bos] + t.tok.encode(json.loads(line)["prompt"].rstrip()), tokens, 0.8, False, gen)
-        start, end = len(x[0]) - tokens, x.shape[1]
+    for prompt in prompts:
+        x = continue_prompt(t, prompt, tokens, temperature, penalty, gen)
+        start, end = len(prompt), x.shape[1]
         t_logits, states = t.forward(x, keep=e.LAYERS)
         h_logits = head.unroll(x, torch.cat([states[i] for i in e.LAYERS], -1), STEPS)
-        d_logits = draft.forward(x)[0]
-        p_rows = t_logits[0, start:end - 1]
-        n += len(p_rows)
-        for i, tau in enumerate(taus):
-            for j in range(STEPS):
-                sums[i, j] += acceptance(p_rows, h_logits[j][0, start - 1 - j:end - 2 - j], None, 0.8, False, tau).sum()
-            sums[i, STEPS] += acceptance(p_rows, d_logits[0, start:end - 1], None, 0.8, False, tau).sum()
-    for i, tau in enumerate(taus):
-        rates = (sums[i] / n).tolist()
-        print(f"q at T = {tau}", json.dumps(dict(head_per_step=[round(r, 4) for r in rates[:STEPS]], draft_model_step0=round(rates[STEPS], 4), positions=n)), flush=True)
+        heads = [h_logits[j][0, start - 1 - j:end - 2 - j] for j in range(STEPS)]
+        ctx = [x[0, :r + 1] for r in range(start, end - 1)]
+        yield t_logits[0, start:end - 1], heads, draft.forward(x)[0][0, start:end - 1], ctx
+
+
+def rates_line(sums, n):
+    rates = (sums / n).tolist()
+    return dict(head_per_step=[round(r, 4) for r in rates[:STEPS]], draft_model_step0=round(rates[STEPS], 4), positions=int(n))
+
+
+@torch.no_grad()
+def main(head_path, prompts_path, count, tokens, taus=None):
+    """Each setting's acceptance; with `taus`, T = 0.8 text only and each drafter's q at each of those temperatures."""
+    t, draft, head = models(head_path)
+    lines = Path(prompts_path).read_text().splitlines()[:count]
+    prompts = [[t.bos] + t.tok.encode(json.loads(l)["prompt"].rstrip()) for l in lines]
+    settings = [(f"q at T = {tau}", 0.8, False, tau) for tau in taus] if taus else \
+        [("T=0", 0.0, False, None), ("T=0.8", 0.8, False, None), ("T=0 penalty 1.1", 0.0, True, None)]
+    sums, n = torch.zeros(len(settings), STEPS + 1), 0
+    for temperature, penalty in sorted({(s[1], s[2]) for s in settings}):
+        n = 0
+        for p_rows, heads, d_rows, ctx in continuations(t, draft, head, prompts, tokens, temperature, penalty):
+            n += len(p_rows)
+            for i, (_, temp, pen, tau) in enumerate(settings):
+                if (temp, pen) != (temperature, penalty):
+                    continue
+                for j, q_rows in enumerate(heads + [d_rows]):
+                    sums[i, j] += acceptance(p_rows, q_rows, ctx, temperature, penalty, tau).sum()
+        for i, s in enumerate(settings):
+            if (s[1], s[2]) == (temperature, penalty):
+                print(s[0], json.dumps(rates_line(sums[i], n)), flush=True)
 
 
 if __name__ == "__main__":
     a = sys.argv[1:]
     if "--draft-temperatures" in a:
-        sys.exit(sweep(a[0], [float(v) for v in a[a.index("--draft-temperatures") + 1].split(",")]))
+        i = a.index("--draft-temperatures")
+        taus, a = [float(v) for v in a[i + 1].split(",")], a[:i] + a[i + 2:]
+    else:
+        taus = None
     main(a[0], a[1] if len(a) > 1 else str(ROOT.parent / "shared" / "bench" / "humaneval.jsonl"),
-         int(a[2]) if len(a) > 2 else 10, int(a[3]) if len(a) > 3 else 128)
+         int(a[2]) if len(a) > 2 else 10, int(a[3]) if len(a) > 3 else 128, taus)
